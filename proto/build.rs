@@ -1,0 +1,14 @@
+//! Compiles `proto/yim.proto` with protox (a pure-Rust protobuf compiler), so no system
+//! `protoc` is needed, and generates the Rust types with prost-build.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto/yim.proto");
+    let descriptors = protox::compile(["proto/yim.proto"], ["proto"])?;
+    prost_build::Config::new()
+        .type_attribute(
+            ".",
+            "#[cfg_attr(feature = \"arbitrary\", derive(arbitrary::Arbitrary))]",
+        )
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! Length-prefixed framing: a 4-byte big-endian length, then one encoded `Frame`.
+//!
+//! The decoder is pure: it is handed bytes and says either "here is a frame", "need more
+//! bytes" (`Ok(None)`), or "bad input" (`Err(DecodeError)`). It checks the declared length
+//! against [`MAX_FRAME_BYTES`] before buffering the body, so a hostile length cannot make it
+//! allocate, and it never panics on any input.
+
+use bytes::{Buf, BytesMut};
+use prost::Message as _;
+
+use crate::Frame;
+
+/// Largest encoded `Frame` accepted or produced, in bytes (not counting the length prefix).
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// Bytes in the length prefix.
+pub const LENGTH_PREFIX_BYTES: usize = 4;
+
+/// Why bytes could not be decoded into a frame. Every variant means the peer is broken or
+/// hostile: the connection should be closed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("frame of {declared_bytes} bytes exceeds the limit of {MAX_FRAME_BYTES} bytes")]
+    TooLong { declared_bytes: usize },
+    #[error("frame is not valid protobuf: {0}")]
+    Malformed(String),
+    #[error("frame has no body")]
+    EmptyBody,
+}
+
+/// Why a frame could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    #[error("frame of {bytes} bytes exceeds the limit of {MAX_FRAME_BYTES} bytes")]
+    TooLong { bytes: usize },
+}
+
+/// Encodes one frame with its length prefix.
+pub fn encode_frame(frame: &Frame) -> Result<Vec<u8>, EncodeError> {
+    let body_bytes = frame.encoded_len();
+    if body_bytes > MAX_FRAME_BYTES {
+        return Err(EncodeError::TooLong { bytes: body_bytes });
+    }
+    let mut out = Vec::with_capacity(LENGTH_PREFIX_BYTES + body_bytes);
+    // The length fits in u32: it is at most MAX_FRAME_BYTES.
+    out.extend_from_slice(&(body_bytes as u32).to_be_bytes());
+    frame.encode_raw(&mut out);
+    Ok(out)
+}
+
+/// Decodes the first frame in `input`. Returns the frame and the number of bytes it used, or
+/// `Ok(None)` when `input` holds only part of a frame.
+pub fn decode_frame(input: &[u8]) -> Result<Option<(Frame, usize)>, DecodeError> {
+    let Some(prefix) = input.get(..LENGTH_PREFIX_BYTES) else {
+        return Ok(None);
+    };
+    let declared_bytes = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
+    if declared_bytes > MAX_FRAME_BYTES {
+        return Err(DecodeError::TooLong { declared_bytes });
+    }
+    let total = LENGTH_PREFIX_BYTES + declared_bytes;
+    let Some(body) = input.get(LENGTH_PREFIX_BYTES..total) else {
+        return Ok(None);
+    };
+    let frame = Frame::decode(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    if frame.body.is_none() {
+        return Err(DecodeError::EmptyBody);
+    }
+    Ok(Some((frame, total)))
+}
+
+/// Buffers bytes from a stream and yields whole frames.
+///
+/// The buffer never holds more than one maximal frame plus whatever the caller pushed in one
+/// `extend`, because the length is checked before waiting for the body.
+#[derive(Debug, Default)]
+pub struct FrameDecoder {
+    buffer: BytesMut,
+}
+
+impl FrameDecoder {
+    pub fn new() -> FrameDecoder {
+        FrameDecoder::default()
+    }
+
+    /// Appends bytes read from the stream.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// The next whole frame, `Ok(None)` if more bytes are needed, or the reason the stream is
+    /// broken. After an error the decoder should be dropped with its connection.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
+        match decode_frame(&self.buffer)? {
+            Some((frame, used)) => {
+                self.buffer.advance(used);
+                Ok(Some(frame))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Bytes buffered but not yet decoded.
+    pub fn buffered_bytes(&self) -> usize {
+        self.buffer.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Ping, Pong};
+    use crate::FrameBody;
+
+    fn ping(nonce: u64) -> Frame {
+        Frame::new(FrameBody::Ping(Ping { nonce }))
+    }
+
+    #[test]
+    fn round_trip_byte_by_byte() {
+        let frames = [
+            ping(1),
+            Frame::new(FrameBody::Pong(Pong { nonce: 7 })),
+            ping(u64::MAX),
+        ];
+        let mut bytes = Vec::new();
+        for frame in &frames {
+            bytes.extend(encode_frame(frame).unwrap());
+        }
+        let mut decoder = FrameDecoder::new();
+        let mut decoded = Vec::new();
+        for byte in bytes {
+            decoder.extend(&[byte]);
+            while let Some(frame) = decoder.next_frame().unwrap() {
+                decoded.push(frame);
+            }
+        }
+        assert_eq!(decoded, frames);
+        assert_eq!(decoder.buffered_bytes(), 0);
+    }
+
+    #[test]
+    fn partial_input_needs_more() {
+        let bytes = encode_frame(&ping(300)).unwrap();
+        for cut in 0..bytes.len() {
+            assert_eq!(decode_frame(&bytes[..cut]), Ok(None), "cut at {cut}");
+        }
+        assert!(decode_frame(&bytes).unwrap().is_some());
+    }
+
+    #[test]
+    fn oversized_length_is_rejected_before_the_body_arrives() {
+        let declared = (MAX_FRAME_BYTES + 1) as u32;
+        let err = decode_frame(&declared.to_be_bytes()).unwrap_err();
+        assert_eq!(
+            err,
+            DecodeError::TooLong {
+                declared_bytes: MAX_FRAME_BYTES + 1
+            }
+        );
+        assert_eq!(
+            decode_frame(&u32::MAX.to_be_bytes()).unwrap_err(),
+            DecodeError::TooLong {
+                declared_bytes: u32::MAX as usize
+            }
+        );
+    }
+
+    #[test]
+    fn garbage_and_empty_bodies_are_errors() {
+        assert!(matches!(
+            decode_frame(&[0, 0, 0, 2, 0xff, 0xff]),
+            Err(DecodeError::Malformed(_))
+        ));
+        assert_eq!(decode_frame(&[0, 0, 0, 0]), Err(DecodeError::EmptyBody));
+    }
+
+    #[test]
+    fn encoding_refuses_frames_over_the_limit() {
+        let big = Frame::new(FrameBody::Goodbye(crate::wire::Goodbye {
+            code: 0,
+            reason: "x".repeat(MAX_FRAME_BYTES),
+        }));
+        assert!(matches!(
+            encode_frame(&big),
+            Err(EncodeError::TooLong { .. })
+        ));
+    }
+}
