@@ -1,0 +1,1 @@
+//! The YIM reference server.
