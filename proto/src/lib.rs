@@ -8,6 +8,8 @@
 pub mod auth;
 pub mod error_code;
 pub mod framing;
+#[cfg(feature = "arbitrary")]
+pub mod fuzzing;
 pub mod limits;
 
 /// Types generated from `proto/yim.proto`.
