@@ -1,1 +1,15 @@
-//! The YIM reference SDK.
+//! The YIM reference client SDK.
+//!
+//! What it is: a sans-IO session machine ([`ClientMachine`]) that holds every rule of YIM's
+//! client behaviour, and an async driver ([`Client`]) that runs it over small object-safe
+//! [`Clock`] and [`Network`] traits (real implementations: [`TokioClock`], [`TcpNetwork`]).
+//! What it is not: a server, or a simulator; those live in `yim-server` and `yim-sim`.
+
+pub mod config;
+pub mod machine;
+
+pub use config::{ClientConfig, ServerZone};
+pub use machine::{
+    Action, Call, ClientMachine, Event, MessageBody, ReceivedMessage, RequestId, SendStatus, State,
+};
+pub use yim_proto::{ChatType, ErrorCode};

@@ -1,0 +1,148 @@
+//! Client configuration: the server zone table, timeouts and the bounds on queues.
+//!
+//! What it is: plain data with YIM-like defaults, handed to the `ClientMachine` (and through
+//! it to the driver). What it is not: per-login settings (app key and secret go through
+//! `init`, credentials through `Call::Login`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// YIM's `ServerZone`: where the app's servers are. Numbers are YIM's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u32)]
+pub enum ServerZone {
+    China = 0,
+    Singapore = 1,
+    America = 2,
+    HongKong = 3,
+    Korea = 4,
+    Australia = 5,
+    Deutschland = 6,
+    Brazil = 7,
+    India = 8,
+    Japan = 9,
+    Ireland = 10,
+    Thailand = 11,
+    Taiwan = 12,
+    Unknow = 9999,
+}
+
+impl ServerZone {
+    /// Every zone, in numeric order.
+    pub const ALL: [ServerZone; 14] = [
+        ServerZone::China,
+        ServerZone::Singapore,
+        ServerZone::America,
+        ServerZone::HongKong,
+        ServerZone::Korea,
+        ServerZone::Australia,
+        ServerZone::Deutschland,
+        ServerZone::Brazil,
+        ServerZone::India,
+        ServerZone::Japan,
+        ServerZone::Ireland,
+        ServerZone::Thailand,
+        ServerZone::Taiwan,
+        ServerZone::Unknow,
+    ];
+
+    /// YIM's number for the zone.
+    pub fn as_u32(self) -> u32 {
+        self as u32
+    }
+
+    /// The zone with this number, if YIM defines one.
+    pub fn from_u32(value: u32) -> Option<ServerZone> {
+        ServerZone::ALL.into_iter().find(|z| z.as_u32() == value)
+    }
+}
+
+impl fmt::Display for ServerZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} ({})", self, self.as_u32())
+    }
+}
+
+/// Settings of one client. `Default` has an empty zone table: add servers with
+/// [`ClientConfig::with_server`] or by filling `zones`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Server address ("host:port") of each zone the app may `init` with.
+    pub zones: BTreeMap<ServerZone, String>,
+    /// How long a call may wait for the server's reply (login: from the call until the login
+    /// reply, connecting included) before it completes with `TimeOut`.
+    pub request_timeout_ms: u64,
+    /// Send a `Ping` when nothing has been sent for this long while logged in.
+    pub heartbeat_interval_ms: u64,
+    /// Treat the connection as lost when nothing has been received for this long while
+    /// logged in.
+    pub heartbeat_timeout_ms: u64,
+    /// Calls waiting for their completion at once; past this a call fails with `StatusError`.
+    pub max_pending_calls: usize,
+    /// Events queued for the application past which the driver stops reading the socket.
+    pub max_queued_events: usize,
+}
+
+impl ClientConfig {
+    /// Default request timeout.
+    pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
+    /// Default heartbeat interval.
+    pub const DEFAULT_HEARTBEAT_INTERVAL_MS: u64 = 10_000;
+    /// Default heartbeat timeout.
+    pub const DEFAULT_HEARTBEAT_TIMEOUT_MS: u64 = 30_000;
+    /// Default bound on pending calls.
+    pub const DEFAULT_MAX_PENDING_CALLS: usize = 1024;
+    /// Default bound on queued events.
+    pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 4096;
+
+    /// This config with `ServerZone::China` (the default zone) mapped to `addr`.
+    pub fn with_server(mut self, addr: impl Into<String>) -> ClientConfig {
+        self.zones.insert(ServerZone::China, addr.into());
+        self
+    }
+
+    /// This config with `zone` mapped to `addr`.
+    pub fn with_zone(mut self, zone: ServerZone, addr: impl Into<String>) -> ClientConfig {
+        self.zones.insert(zone, addr.into());
+        self
+    }
+}
+
+impl Default for ClientConfig {
+    fn default() -> ClientConfig {
+        ClientConfig {
+            zones: BTreeMap::new(),
+            request_timeout_ms: ClientConfig::DEFAULT_REQUEST_TIMEOUT_MS,
+            heartbeat_interval_ms: ClientConfig::DEFAULT_HEARTBEAT_INTERVAL_MS,
+            heartbeat_timeout_ms: ClientConfig::DEFAULT_HEARTBEAT_TIMEOUT_MS,
+            max_pending_calls: ClientConfig::DEFAULT_MAX_PENDING_CALLS,
+            max_queued_events: ClientConfig::DEFAULT_MAX_QUEUED_EVENTS,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_numbers_are_yims() {
+        assert_eq!(ServerZone::China.as_u32(), 0);
+        assert_eq!(ServerZone::Taiwan.as_u32(), 12);
+        assert_eq!(ServerZone::Unknow.as_u32(), 9999);
+        for zone in ServerZone::ALL {
+            assert_eq!(ServerZone::from_u32(zone.as_u32()), Some(zone));
+        }
+        assert_eq!(ServerZone::from_u32(13), None);
+    }
+
+    #[test]
+    fn with_server_maps_china() {
+        let cfg = ClientConfig::default().with_server("127.0.0.1:5000");
+        assert_eq!(
+            cfg.zones.get(&ServerZone::China).map(String::as_str),
+            Some("127.0.0.1:5000")
+        );
+        assert_eq!(cfg.request_timeout_ms, 10_000);
+    }
+}

@@ -1,0 +1,101 @@
+//! Application calls: `handle_call` checks a call, gives it a request ID, records it as
+//! pending and queues what it needs (a connection for a login, a frame for the rest).
+//!
+//! What it is: the synchronous half of every YIM call: the error it returns at once. What it
+//! is not: the completion (see `receive`, `timers`, `session`).
+
+use tracing::debug;
+use yim_proto::ErrorCode;
+
+use super::call::{Call, RequestId};
+use super::event::Action;
+use super::outbound::{self, Credentials};
+use super::pending::PendingKind;
+use super::session::Session;
+use super::state::State;
+use super::{validate, ClientMachine};
+
+impl ClientMachine {
+    /// Makes a call. `Ok(request_id)`: exactly one completion event carrying `request_id` will
+    /// follow. `Err(code)`: nothing was sent and no event will ever follow.
+    ///
+    /// Checks, in order: the state (`EngineNotInit`, `NotLogin`, `AlreadyLogin`, or
+    /// `StatusError` while a logout is under way), the parameters (`ParamInvalid`,
+    /// `RoomIDTooLong`, `MessageTooLong`, `ReceiverEmpty`, `InvalidChatType`, ...), then room
+    /// for one more pending call (`StatusError`).
+    pub fn handle_call(&mut self, now_ms: u64, call: Call) -> Result<RequestId, ErrorCode> {
+        let result = self.accept_call(now_ms, call);
+        if let Err(code) = &result {
+            debug!(%code, "call refused");
+        }
+        result
+    }
+
+    fn accept_call(&mut self, now_ms: u64, call: Call) -> Result<RequestId, ErrorCode> {
+        validate::check_state(self.state, &call)?;
+        validate::check_params(&call)?;
+        if self.pending.len() >= self.config.max_pending_calls {
+            return Err(ErrorCode::StatusError);
+        }
+        let deadline_ms = now_ms.saturating_add(self.config.request_timeout_ms);
+        let kind = match &call {
+            Call::Login {
+                user_id,
+                password,
+                token,
+            } => {
+                let settings = self.settings.as_ref().ok_or(ErrorCode::EngineNotInit)?;
+                let addr = self
+                    .config
+                    .zones
+                    .get(&settings.zone)
+                    .ok_or(ErrorCode::ParamInvalid)?
+                    .clone();
+                let credentials = Credentials {
+                    app_key: settings.app_key.clone(),
+                    app_secret: settings.app_secret.clone(),
+                    user_id: user_id.clone(),
+                    password: password.clone(),
+                    token: token.clone(),
+                };
+                let request_id = self.next_request_id();
+                self.session = Some(Session {
+                    credentials,
+                    login_request: request_id,
+                    last_sent_ms: now_ms,
+                    last_received_ms: now_ms,
+                });
+                self.state = State::Connecting;
+                self.actions.push_back(Action::Connect { addr });
+                let kind = PendingKind::Login {
+                    user_id: user_id.clone(),
+                };
+                self.pending.insert(request_id, kind, deadline_ms);
+                debug!(%request_id, "login started");
+                return Ok(request_id);
+            }
+            Call::Logout => PendingKind::Logout,
+            Call::JoinChatRoom { room_id } => PendingKind::JoinChatRoom {
+                room_id: room_id.clone(),
+            },
+            Call::LeaveChatRoom { room_id } => PendingKind::LeaveChatRoom {
+                room_id: room_id.clone(),
+            },
+            Call::LeaveAllChatRooms => PendingKind::LeaveAllChatRooms,
+            Call::GetRoomMemberCount { room_id } => PendingKind::RoomMemberCount {
+                room_id: room_id.clone(),
+            },
+            Call::SendText { .. } | Call::SendCustom { .. } => PendingKind::Send,
+        };
+        let request_id = self.next_request_id();
+        if matches!(call, Call::Logout) {
+            self.state = State::LoggingOut;
+        }
+        self.pending.insert(request_id, kind, deadline_ms);
+        if let Some(frame) = outbound::for_call(request_id, &call) {
+            self.send(now_ms, frame);
+        }
+        debug!(%request_id, call = call.name(), "call sent");
+        Ok(request_id)
+    }
+}

@@ -1,0 +1,141 @@
+//! What the machine tells the application and the driver: `Event`s (YIM's callbacks) and
+//! `Action`s (connection commands for the driver).
+//!
+//! What it is: plain data. What it is not: the rules that decide when each is produced (see
+//! `ClientMachine`).
+
+use yim_proto::{ChatType, ErrorCode};
+
+use super::call::RequestId;
+
+/// Something the driver must do to the transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Open a connection to `addr` ("host:port"), then call `handle_connected` or, if it
+    /// fails, `handle_disconnect`.
+    Connect { addr: String },
+    /// Close the current connection. The machine has already forgotten it: do not report its
+    /// disconnect.
+    Close { reason: String },
+}
+
+/// The body of a received message (YIM `IYIMMessageBody*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageBody {
+    /// YIM TXT: the text and its attach parameter.
+    Text { content: String, attach: String },
+    /// YIM CustomMesssage: raw bytes.
+    Custom(Vec<u8>),
+}
+
+/// A delivered message (YIM `IYIMMessage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// Server message ID.
+    pub message_id: u64,
+    pub sender_id: String,
+    /// The receiving user for private chat, the room for room chat.
+    pub receiver_id: String,
+    /// `ChatType::Unknown` if the server sent a number this SDK does not know.
+    pub chat_type: ChatType,
+    /// Unix seconds.
+    pub create_time: u64,
+    /// Per-room sequence number (1, 2, ...); 0 for private chat.
+    pub room_seq: u64,
+    pub body: MessageBody,
+}
+
+/// The completion of a send (YIM `OnSendMessageStatus`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendStatus {
+    pub request_id: RequestId,
+    pub code: ErrorCode,
+    /// Server send time, unix seconds; 0 when the server did not say.
+    pub send_time: u64,
+    /// Only meaningful when `code` is `ForbiddenSpeak`: true if the whole room is muted.
+    pub is_forbid_room: bool,
+    /// Only meaningful when `code` is `ForbiddenSpeak`: YIM's ForbidSpeakReason, 0-7.
+    pub reason: u32,
+    /// Only meaningful when `code` is `ForbiddenSpeak`: when the mute ends, unix seconds.
+    pub forbid_end_time: u64,
+    /// Server message ID; 0 when the send failed.
+    pub message_id: u64,
+}
+
+/// One YIM callback, delivered through the client's single event stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// YIM `OnLogin`: the completion of a `Login` call.
+    Login {
+        request_id: RequestId,
+        code: ErrorCode,
+        user_id: String,
+    },
+    /// YIM `OnLogout`: the completion of a `Logout` call (`request_id: Some`), or unsolicited
+    /// (`request_id: None`, code `NetError`) when the session was lost.
+    Logout {
+        request_id: Option<RequestId>,
+        code: ErrorCode,
+    },
+    /// YIM `OnKickOff`: the same user logged in elsewhere; this session has ended.
+    KickOff,
+    /// YIM `OnJoinChatRoom`.
+    JoinChatRoom {
+        request_id: RequestId,
+        code: ErrorCode,
+        room_id: String,
+    },
+    /// YIM `OnLeaveChatRoom`.
+    LeaveChatRoom {
+        request_id: RequestId,
+        code: ErrorCode,
+        room_id: String,
+    },
+    /// YIM `OnLeaveAllChatRooms`.
+    LeaveAllChatRooms {
+        request_id: RequestId,
+        code: ErrorCode,
+    },
+    /// YIM `OnGetRoomMemberCount`.
+    RoomMemberCount {
+        request_id: RequestId,
+        code: ErrorCode,
+        room_id: String,
+        count: u32,
+    },
+    /// YIM `OnSendMessageStatus`.
+    SendMessageStatus(SendStatus),
+    /// YIM `OnRecvMessage`.
+    RecvMessage(ReceivedMessage),
+}
+
+impl Event {
+    /// The request this event completes, if it is a completion.
+    pub fn request_id(&self) -> Option<RequestId> {
+        match self {
+            Event::Login { request_id, .. }
+            | Event::JoinChatRoom { request_id, .. }
+            | Event::LeaveChatRoom { request_id, .. }
+            | Event::LeaveAllChatRooms { request_id, .. }
+            | Event::RoomMemberCount { request_id, .. } => Some(*request_id),
+            Event::Logout { request_id, .. } => *request_id,
+            Event::SendMessageStatus(status) => Some(status.request_id),
+            Event::KickOff | Event::RecvMessage(_) => None,
+        }
+    }
+
+    /// The completion or failure code the event carries, if any.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Event::Login { code, .. }
+            | Event::Logout { code, .. }
+            | Event::JoinChatRoom { code, .. }
+            | Event::LeaveChatRoom { code, .. }
+            | Event::LeaveAllChatRooms { code, .. }
+            | Event::RoomMemberCount { code, .. } => Some(*code),
+            Event::SendMessageStatus(status) => Some(status.code),
+            Event::KickOff | Event::RecvMessage(_) => None,
+        }
+    }
+}

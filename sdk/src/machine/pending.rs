@@ -1,0 +1,106 @@
+//! The table of calls waiting for their completion, with their deadlines.
+//!
+//! What it is: a bounded map from `RequestId` to what the call needs for its completion event,
+//! plus an ordered index of deadlines so the earliest is found without a scan. What it is not:
+//! the policy of what a completion says (see `inbound` and `ClientMachine`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::call::RequestId;
+
+/// What a pending call needs to build its completion event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PendingKind {
+    Login { user_id: String },
+    Logout,
+    JoinChatRoom { room_id: String },
+    LeaveChatRoom { room_id: String },
+    LeaveAllChatRooms,
+    RoomMemberCount { room_id: String },
+    Send,
+}
+
+#[derive(Debug)]
+struct Pending {
+    kind: PendingKind,
+    deadline_ms: u64,
+}
+
+/// Pending calls, ordered by request ID, with a deadline index.
+#[derive(Debug, Default)]
+pub(crate) struct PendingCalls {
+    calls: BTreeMap<RequestId, Pending>,
+    deadlines: BTreeSet<(u64, RequestId)>,
+}
+
+impl PendingCalls {
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    pub fn insert(&mut self, request_id: RequestId, kind: PendingKind, deadline_ms: u64) {
+        if let Some(old) = self.calls.insert(request_id, Pending { kind, deadline_ms }) {
+            // Request IDs are never reused; keep the index consistent all the same.
+            self.deadlines.remove(&(old.deadline_ms, request_id));
+        }
+        self.deadlines.insert((deadline_ms, request_id));
+    }
+
+    pub fn get(&self, request_id: RequestId) -> Option<&PendingKind> {
+        self.calls.get(&request_id).map(|p| &p.kind)
+    }
+
+    pub fn remove(&mut self, request_id: RequestId) -> Option<PendingKind> {
+        let pending = self.calls.remove(&request_id)?;
+        self.deadlines.remove(&(pending.deadline_ms, request_id));
+        Some(pending.kind)
+    }
+
+    /// The earliest deadline of any pending call.
+    pub fn next_deadline_ms(&self) -> Option<u64> {
+        self.deadlines.first().map(|(deadline_ms, _)| *deadline_ms)
+    }
+
+    /// The pending call with the earliest deadline, if that deadline is at or before `now_ms`.
+    pub fn first_expired(&self, now_ms: u64) -> Option<RequestId> {
+        self.deadlines
+            .first()
+            .filter(|(deadline_ms, _)| *deadline_ms <= now_ms)
+            .map(|(_, request_id)| *request_id)
+    }
+
+    /// Removes every pending call, in request ID order.
+    pub fn drain(&mut self) -> Vec<(RequestId, PendingKind)> {
+        self.deadlines.clear();
+        std::mem::take(&mut self.calls)
+            .into_iter()
+            .map(|(request_id, pending)| (request_id, pending.kind))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_are_found_in_order_and_removed_with_their_calls() {
+        let mut table = PendingCalls::default();
+        table.insert(RequestId(1), PendingKind::Send, 300);
+        table.insert(RequestId(2), PendingKind::LeaveAllChatRooms, 100);
+        table.insert(RequestId(3), PendingKind::Logout, 200);
+        assert_eq!(table.next_deadline_ms(), Some(100));
+        assert_eq!(table.first_expired(99), None);
+        assert_eq!(table.first_expired(100), Some(RequestId(2)));
+        assert_eq!(
+            table.remove(RequestId(2)),
+            Some(PendingKind::LeaveAllChatRooms)
+        );
+        assert_eq!(table.remove(RequestId(2)), None);
+        assert_eq!(table.next_deadline_ms(), Some(200));
+        let drained: Vec<_> = table.drain().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(drained, vec![RequestId(1), RequestId(3)]);
+        assert_eq!(table.len(), 0);
+        assert_eq!(table.next_deadline_ms(), None);
+    }
+}

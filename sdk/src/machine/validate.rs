@@ -1,0 +1,82 @@
+//! The local checks a call passes before anything is sent, with YIM's error codes.
+//!
+//! What it is: pure functions over a `Call` and the session `State`, built on
+//! `yim_proto::limits`. What it is not: the capacity check on pending calls, which needs the
+//! machine's tables (see `ClientMachine::handle_call`).
+
+use yim_proto::{limits, ErrorCode};
+
+use super::call::Call;
+use super::state::State;
+
+/// The state rules: which calls may be made in which state.
+pub(crate) fn check_state(state: State, call: &Call) -> Result<(), ErrorCode> {
+    match (state, call) {
+        (State::Uninitialised, _) => Err(ErrorCode::EngineNotInit),
+        (State::LoggedOut, Call::Login { .. }) => Ok(()),
+        // Login, logout and relogin while a session is being set up or is up.
+        (
+            State::Connecting | State::AwaitingChallenge | State::LoggingIn | State::LoggedIn,
+            Call::Login { .. },
+        ) => Err(ErrorCode::AlreadyLogin),
+        // The old session is still being closed: "logout then login" must wait for OnLogout.
+        (State::LoggingOut, Call::Login { .. }) => Err(ErrorCode::StatusError),
+        (State::LoggingOut, Call::Logout) => Err(ErrorCode::StatusError),
+        (State::LoggedIn, _) => Ok(()),
+        (_, _) => Err(ErrorCode::NotLogin),
+    }
+}
+
+/// The parameter rules of each call.
+pub(crate) fn check_params(call: &Call) -> Result<(), ErrorCode> {
+    match call {
+        Call::Login {
+            user_id,
+            password,
+            token,
+        } => {
+            limits::check_user_id(user_id)?;
+            limits::check_password(password)?;
+            limits::check_token(token)
+        }
+        Call::Logout | Call::LeaveAllChatRooms => Ok(()),
+        Call::JoinChatRoom { room_id }
+        | Call::LeaveChatRoom { room_id }
+        | Call::GetRoomMemberCount { room_id } => limits::check_room_id(room_id),
+        Call::SendText {
+            receiver_id,
+            chat_type,
+            text,
+            attach,
+        } => {
+            limits::check_receiver(receiver_id, *chat_type)?;
+            limits::check_text(text, attach)
+        }
+        Call::SendCustom {
+            receiver_id,
+            chat_type,
+            content,
+        } => {
+            limits::check_receiver(receiver_id, *chat_type)?;
+            limits::check_custom(content)
+        }
+    }
+}
+
+/// Longest app key `init` accepts, in bytes.
+pub const MAX_APP_KEY_BYTES: usize = 255;
+/// Longest app secret `init` accepts, in bytes.
+pub const MAX_APP_SECRET_BYTES: usize = 1024;
+
+/// The rules of `init`: a non-empty key and secret of bounded length.
+pub(crate) fn check_init(app_key: &str, app_secret: &str) -> Result<(), ErrorCode> {
+    if app_key.is_empty()
+        || app_secret.is_empty()
+        || app_key.len() > MAX_APP_KEY_BYTES
+        || app_secret.len() > MAX_APP_SECRET_BYTES
+    {
+        Err(ErrorCode::ParamInvalid)
+    } else {
+        Ok(())
+    }
+}
