@@ -1,1 +1,18 @@
 //! The YIM reference server.
+//!
+//! Hosts several apps; keeps accounts, sessions, rooms, operator mutes and private mailboxes.
+//! The protocol logic is a sans-IO core ([`core::ServerCore`]); [`driver`] runs it over any
+//! [`net::Listener`] and [`clock::Clock`], so the real binary (TCP, system clock, SQLite) and
+//! the simulator (turmoil, simulated clock, in-memory store) run the same code.
+//! [`admin`] is the operator client used by the `yim-server admin` CLI and by tests.
+
+pub mod admin;
+pub mod clock;
+pub mod config;
+pub mod core;
+pub mod driver;
+pub mod net;
+pub mod store;
+
+pub use config::{AppConfig, Limits, ServerConfig};
+pub use driver::{serve, spawn_tcp, RunningServer};

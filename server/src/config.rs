@@ -1,0 +1,180 @@
+//! Server configuration: the apps it hosts, where it listens, and its limits. Loaded from a
+//! TOML file by the binary; built in code by tests and the simulator.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One hosted app: its key and the secret clients and operators prove they know.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AppConfig {
+    pub key: String,
+    pub secret: String,
+}
+
+/// Limits and timeouts. Every collection that grows with client input has a bound here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// A logged-in connection that sends nothing (not even a ping) this long is closed.
+    pub idle_timeout_ms: u64,
+    /// A connection that has not logged in this long after connecting is closed.
+    pub login_timeout_ms: u64,
+    /// Rooms one user may be in at once.
+    pub max_rooms_per_user: usize,
+    /// Members one room may hold (YIM's default room capacity is 2000).
+    pub max_room_members: usize,
+    /// Private messages kept for one offline user.
+    pub max_mailbox_messages: usize,
+    /// Frames queued for one connection; a reader slower than this is cut off.
+    pub max_queued_frames: usize,
+    /// Connections open at once; more are closed at accept.
+    pub max_connections: usize,
+    /// PBKDF2-HMAC-SHA256 rounds for password hashes.
+    pub password_hash_rounds: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            idle_timeout_ms: 45_000,
+            login_timeout_ms: 15_000,
+            max_rooms_per_user: yim_proto::limits::MAX_ROOMS_PER_USER,
+            max_room_members: 2000,
+            max_mailbox_messages: 1000,
+            max_queued_frames: 1024,
+            max_connections: 10_000,
+            password_hash_rounds: 10_000,
+        }
+    }
+}
+
+/// See the module doc.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ServerConfig {
+    /// "host:port" to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    pub apps: Vec<AppConfig>,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:5000".to_owned()
+}
+
+/// The configuration file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("parsing {path}: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ServerConfig {
+    /// A config hosting the given apps with default limits.
+    pub fn new(listen: &str, apps: &[(&str, &str)]) -> ServerConfig {
+        ServerConfig {
+            listen: listen.to_owned(),
+            apps: apps
+                .iter()
+                .map(|(key, secret)| AppConfig {
+                    key: (*key).to_owned(),
+                    secret: (*secret).to_owned(),
+                })
+                .collect(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// Reads and validates a TOML file.
+    pub fn load(path: &std::path::Path) -> Result<ServerConfig, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let config: ServerConfig = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: shown,
+            source,
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Rejects empty or duplicate app keys and empty secrets.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.apps.is_empty() {
+            return Err(ConfigError::Invalid("no apps configured".into()));
+        }
+        let mut seen = BTreeMap::new();
+        for app in &self.apps {
+            if app.key.is_empty() || app.secret.is_empty() {
+                return Err(ConfigError::Invalid(
+                    "app key and secret must not be empty".into(),
+                ));
+            }
+            if seen.insert(app.key.as_str(), ()).is_some() {
+                return Err(ConfigError::Invalid(format!(
+                    "app key {} appears twice",
+                    app.key
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// App key -> secret.
+    pub fn app_secrets(&self) -> BTreeMap<String, String> {
+        self.apps
+            .iter()
+            .map(|app| (app.key.clone(), app.secret.clone()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_toml_with_default_limits() {
+        let config: ServerConfig = toml::from_str(
+            r#"
+            listen = "0.0.0.0:6000"
+            [[apps]]
+            key = "game1"
+            secret = "s1"
+            [[apps]]
+            key = "game2"
+            secret = "s2"
+            [limits]
+            max_rooms_per_user = 4
+            "#,
+        )
+        .unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.apps.len(), 2);
+        assert_eq!(config.limits.max_rooms_per_user, 4);
+        assert_eq!(config.limits.max_room_members, 2000);
+    }
+
+    #[test]
+    fn rejects_duplicates_and_empty() {
+        assert!(ServerConfig::new("x", &[("a", "s"), ("a", "t")])
+            .validate()
+            .is_err());
+        assert!(ServerConfig::new("x", &[("a", "")]).validate().is_err());
+        assert!(ServerConfig::new("x", &[]).validate().is_err());
+    }
+}

@@ -1,0 +1,182 @@
+//! Logging in and out: app keys and the challenge proof, accounts (first login registers,
+//! later logins must match the first password), login tokens, one session per user (a login
+//! elsewhere kicks the older session off), operator sessions, and private mail handed over at
+//! login.
+
+use std::collections::BTreeSet;
+
+use prost::Message as _;
+use sha2::Sha256;
+use yim_proto::wire::{AdminLogin, KickOff, Login};
+use yim_proto::{auth, limits, ErrorCode, FrameBody};
+
+use super::{ConnId, Role, ServerCore, UserSession};
+use crate::store::{Account, StoreError};
+
+/// Bytes of salt per password.
+const SALT_BYTES: usize = 16;
+
+/// PBKDF2-HMAC-SHA256 of `password` with `salt`.
+pub(crate) fn hash_password(password: &str, salt: &[u8], rounds: u32) -> Vec<u8> {
+    let mut hash = vec![0u8; 32];
+    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt, rounds.max(1), &mut hash);
+    hash
+}
+
+/// Compares without an early exit, so timing does not reveal how much matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl ServerCore {
+    pub(super) fn handle_login(&mut self, now_ms: u64, conn: ConnId, login: Login) {
+        let request_id = login.request_id;
+        match self.check_login(now_ms, conn, &login) {
+            Ok(()) => {}
+            Err(code) => {
+                self.reply(conn, request_id, code);
+                if code != ErrorCode::AlreadyLogin {
+                    self.close(conn, code, format!("login failed: {code}"));
+                }
+                return;
+            }
+        }
+        let key = (login.app_key.clone(), login.user_id.clone());
+        if let Some(old) = self.sessions.insert(key, conn) {
+            self.send(old, FrameBody::KickOff(KickOff {}));
+            self.close(
+                old,
+                ErrorCode::Success,
+                "kicked off by a login elsewhere".into(),
+            );
+        }
+        if let Some(connection) = self.connections.get_mut(&conn) {
+            connection.role = Role::User(UserSession {
+                app_key: login.app_key.clone(),
+                user_id: login.user_id.clone(),
+                rooms: BTreeSet::new(),
+            });
+        }
+        self.reply(conn, request_id, ErrorCode::Success);
+        if let Err(e) = self.deliver_mail(conn, &login.app_key, &login.user_id) {
+            tracing::error!(error = %e, user = %login.user_id, "delivering stored mail");
+        }
+    }
+
+    /// Every rule of login, in order; on success the account exists and the password matched.
+    fn check_login(&mut self, now_ms: u64, conn: ConnId, login: &Login) -> Result<(), ErrorCode> {
+        let Some(connection) = self.connections.get(&conn) else {
+            return Err(ErrorCode::NetError);
+        };
+        if !matches!(connection.role, Role::Pending) {
+            return Err(ErrorCode::AlreadyLogin);
+        }
+        if login.protocol_version != yim_proto::PROTOCOL_VERSION {
+            return Err(ErrorCode::SDKInvalid);
+        }
+        let Some(secret) = self.apps.get(&login.app_key) else {
+            return Err(ErrorCode::InvalidAppkey);
+        };
+        if !auth::verify_challenge_proof(secret, &connection.nonce, &login.proof) {
+            return Err(ErrorCode::SDKInvalid);
+        }
+        limits::check_user_id(&login.user_id)?;
+        limits::check_password(&login.password)?;
+        limits::check_token(&login.token)?;
+        if !login.token.is_empty()
+            && !auth::verify_login_token(secret, &login.user_id, &login.token, now_ms / 1000)
+        {
+            return Err(ErrorCode::LoginTokenInvalid);
+        }
+        let rounds = self.limits.password_hash_rounds;
+        let stored = self
+            .store
+            .0
+            .account(&login.app_key, &login.user_id)
+            .map_err(store_failed)?;
+        match stored {
+            Some(account) => {
+                let hash = hash_password(&login.password, &account.salt, rounds);
+                if !constant_time_eq(&hash, &account.password_hash) {
+                    return Err(ErrorCode::UsernamePasswordError);
+                }
+            }
+            None => {
+                let mut salt = vec![0u8; SALT_BYTES];
+                rand_core::RngCore::fill_bytes(&mut self.rng, &mut salt);
+                let password_hash = hash_password(&login.password, &salt, rounds);
+                let account = Account {
+                    salt,
+                    password_hash,
+                };
+                self.store
+                    .0
+                    .put_account(&login.app_key, &login.user_id, &account)
+                    .map_err(store_failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the user's stored private messages in arrival order, then empties the mailbox.
+    fn deliver_mail(
+        &mut self,
+        conn: ConnId,
+        app_key: &str,
+        user_id: &str,
+    ) -> Result<(), StoreError> {
+        let mail = self.store.0.mail(app_key, user_id)?;
+        let Some(last) = mail.last().map(|m| m.seq) else {
+            return Ok(());
+        };
+        for stored in mail {
+            match yim_proto::wire::Message::decode(stored.message.as_slice()) {
+                Ok(message) => self.send(conn, FrameBody::Message(message)),
+                Err(e) => tracing::error!(error = %e, seq = stored.seq, "unreadable stored mail"),
+            }
+        }
+        self.store.0.delete_mail(app_key, user_id, last)
+    }
+
+    pub(super) fn handle_logout(&mut self, conn: ConnId, request_id: u64) {
+        if self.require_user(conn, request_id).is_none() {
+            return;
+        }
+        self.reply(conn, request_id, ErrorCode::Success);
+        self.close(conn, ErrorCode::Success, "logout".into());
+    }
+
+    pub(super) fn handle_admin_login(&mut self, conn: ConnId, login: AdminLogin) {
+        let code = match self.connections.get(&conn) {
+            None => return,
+            Some(c) if !matches!(c.role, Role::Pending) => ErrorCode::AlreadyLogin,
+            Some(_) if login.protocol_version != yim_proto::PROTOCOL_VERSION => {
+                ErrorCode::SDKInvalid
+            }
+            Some(c) => match self.apps.get(&login.app_key) {
+                None => ErrorCode::InvalidAppkey,
+                Some(secret) if !auth::verify_challenge_proof(secret, &c.nonce, &login.proof) => {
+                    ErrorCode::SDKInvalid
+                }
+                Some(_) => ErrorCode::Success,
+            },
+        };
+        self.reply(conn, login.request_id, code);
+        match code {
+            ErrorCode::Success => {
+                if let Some(connection) = self.connections.get_mut(&conn) {
+                    connection.role = Role::Admin {
+                        app_key: login.app_key,
+                    };
+                }
+            }
+            ErrorCode::AlreadyLogin => {}
+            _ => self.close(conn, code, format!("operator login failed: {code}")),
+        }
+    }
+}
+
+fn store_failed(e: StoreError) -> ErrorCode {
+    tracing::error!(error = %e, "store failure during login");
+    ErrorCode::ServerError
+}

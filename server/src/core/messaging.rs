@@ -1,0 +1,193 @@
+//! Sending: text and custom messages to a user or a room. Room messages get the room's next
+//! sequence number and go to every member but the sender; a muted sender gets ForbiddenSpeak
+//! with the forbid fields. Private messages go straight to an online receiver or into its
+//! mailbox, handed over at its next login.
+
+use prost::Message as _;
+use yim_proto::wire::{body, reply, Forbid, Message, SendMessage, SendReceipt};
+use yim_proto::{limits, ChatType, ErrorCode, FrameBody};
+
+use super::{ConnId, ServerCore};
+
+/// Why a send was refused: the code and, for mutes, the forbid fields.
+struct Refusal {
+    code: ErrorCode,
+    forbid: Option<Forbid>,
+}
+
+impl From<ErrorCode> for Refusal {
+    fn from(code: ErrorCode) -> Refusal {
+        Refusal { code, forbid: None }
+    }
+}
+
+impl ServerCore {
+    pub(super) fn handle_send(&mut self, now_ms: u64, conn: ConnId, send: SendMessage) {
+        let request_id = send.request_id;
+        let Some((app_key, sender_id)) = self.require_user(conn, request_id) else {
+            return;
+        };
+        let now_secs = now_ms / 1000;
+        let receipt = match self.send_message(now_secs, conn, &app_key, &sender_id, send) {
+            Ok(message_id) => {
+                let receipt = SendReceipt {
+                    message_id,
+                    send_time: now_secs,
+                    forbid: None,
+                };
+                (ErrorCode::Success, receipt)
+            }
+            Err(Refusal { code, forbid }) => (
+                code,
+                SendReceipt {
+                    message_id: 0,
+                    send_time: now_secs,
+                    forbid,
+                },
+            ),
+        };
+        let (code, receipt) = receipt;
+        self.reply_with(
+            conn,
+            request_id,
+            code,
+            Some(reply::Detail::SendReceipt(receipt)),
+        );
+    }
+
+    /// Checks and delivers one message; returns its message ID.
+    fn send_message(
+        &mut self,
+        now_secs: u64,
+        conn: ConnId,
+        app_key: &str,
+        sender_id: &str,
+        send: SendMessage,
+    ) -> Result<u64, Refusal> {
+        let chat_type = ChatType::try_from(send.chat_type).unwrap_or(ChatType::Unknown);
+        limits::check_receiver(&send.receiver_id, chat_type)?;
+        let body = send.body.ok_or(ErrorCode::ParamInvalid)?;
+        match body.kind.as_ref().ok_or(ErrorCode::ParamInvalid)? {
+            body::Kind::Text(text) => limits::check_text(&text.content, &text.attach)?,
+            body::Kind::Custom(custom) => limits::check_custom(&custom.content)?,
+        }
+        let mut message = Message {
+            message_id: 0,
+            sender_id: sender_id.to_owned(),
+            receiver_id: send.receiver_id,
+            chat_type: chat_type as i32,
+            create_time: now_secs,
+            room_seq: 0,
+            body: Some(body),
+        };
+        match chat_type {
+            ChatType::Room => self.send_to_room(now_secs, conn, app_key, message),
+            _ => {
+                self.check_private_receiver(app_key, &message.receiver_id)?;
+                message.message_id = self.allocate_message_id()?;
+                let id = message.message_id;
+                self.deliver_private(app_key, message)?;
+                Ok(id)
+            }
+        }
+    }
+
+    fn send_to_room(
+        &mut self,
+        now_secs: u64,
+        conn: ConnId,
+        app_key: &str,
+        mut message: Message,
+    ) -> Result<u64, Refusal> {
+        let room_id = message.receiver_id.clone();
+        let joined = self
+            .user_session(conn)
+            .is_some_and(|s| s.rooms.contains(&room_id));
+        if !joined {
+            return Err(ErrorCode::NotJoinRoom.into());
+        }
+        if let Some(forbid) = self
+            .mutes
+            .forbid(app_key, &room_id, &message.sender_id, now_secs)
+        {
+            return Err(Refusal {
+                code: ErrorCode::ForbiddenSpeak,
+                forbid: Some(forbid),
+            });
+        }
+        message.message_id = self.allocate_message_id()?;
+        let key = (app_key.to_owned(), room_id);
+        let Some(room) = self.rooms.get_mut(&key) else {
+            return Err(ErrorCode::NotJoinRoom.into());
+        };
+        room.last_seq += 1;
+        message.room_seq = room.last_seq;
+        let receivers: Vec<ConnId> = room
+            .members
+            .iter()
+            .filter(|member| **member != message.sender_id)
+            .filter_map(|member| {
+                self.sessions
+                    .get(&(app_key.to_owned(), member.clone()))
+                    .copied()
+            })
+            .collect();
+        let id = message.message_id;
+        for receiver in receivers {
+            self.send(receiver, FrameBody::Message(message.clone()));
+        }
+        Ok(id)
+    }
+
+    /// Private messages go to registered users only.
+    fn check_private_receiver(&mut self, app_key: &str, receiver_id: &str) -> Result<(), Refusal> {
+        match self.store.0.account(app_key, receiver_id) {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(ErrorCode::InvalidReceiver.into()),
+            Err(e) => {
+                tracing::error!(error = %e, "store failure looking up a receiver");
+                Err(ErrorCode::ServerError.into())
+            }
+        }
+    }
+
+    /// To the receiver's session if online, else into its (bounded) mailbox.
+    fn deliver_private(&mut self, app_key: &str, message: Message) -> Result<(), Refusal> {
+        let key = (app_key.to_owned(), message.receiver_id.clone());
+        if let Some(&receiver) = self.sessions.get(&key) {
+            self.send(receiver, FrameBody::Message(message));
+            return Ok(());
+        }
+        let stored = self
+            .store
+            .0
+            .mail_count(app_key, &message.receiver_id)
+            .and_then(|count| {
+                if count >= self.limits.max_mailbox_messages {
+                    return Ok(false);
+                }
+                self.store
+                    .0
+                    .push_mail(app_key, &message.receiver_id, &message.encode_to_vec())?;
+                Ok(true)
+            });
+        match stored {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                tracing::warn!(receiver = %message.receiver_id, "mailbox full");
+                Err(ErrorCode::ServerError.into())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store failure storing private mail");
+                Err(ErrorCode::ServerError.into())
+            }
+        }
+    }
+
+    fn allocate_message_id(&mut self) -> Result<u64, Refusal> {
+        self.next_message_id().map_err(|e| {
+            tracing::error!(error = %e, "store failure reserving message IDs");
+            Refusal::from(ErrorCode::ServerError)
+        })
+    }
+}

@@ -1,0 +1,229 @@
+//! The async driver: runs a [`ServerCore`] over a [`Listener`] and a [`Clock`].
+//!
+//! One task owns the core (so the core needs no locks and stays deterministic given its
+//! inputs); each connection has one task that reads frames into the core's input channel and
+//! writes the frames the core routes to it. The core never waits on a connection: a
+//! connection whose bounded output queue is full is cut off as a slow reader.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use yim_proto::{encode_frame, ErrorCode, Frame, FrameDecoder};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::ServerConfig;
+use crate::core::{ConnId, Output, ServerCore};
+use crate::net::{BoxStream, Listener, TcpListener};
+use crate::store::{Store, StoreError};
+
+/// Inputs queued for the core task.
+#[derive(Debug)]
+enum Input {
+    Frame { conn: ConnId, frame: Frame },
+    Ended { conn: ConnId, reason: String },
+}
+
+/// What the core task tells a connection task.
+#[derive(Debug)]
+enum Command {
+    Send(Frame),
+    /// Send this Goodbye, then close.
+    Close(Frame),
+}
+
+/// Frames from all connections waiting for the core.
+const INPUT_QUEUE_FRAMES: usize = 1024;
+/// Bytes read from a socket at a time.
+const READ_CHUNK_BYTES: usize = 8 * 1024;
+
+/// Serves connections from `listener` until the returned future is dropped. Dropping it (for
+/// example by aborting its task) closes every connection.
+pub async fn serve(mut listener: Box<dyn Listener>, mut core: ServerCore, clock: Arc<dyn Clock>) {
+    let (input_tx, mut input_rx) = mpsc::channel(INPUT_QUEUE_FRAMES);
+    let mut writers: BTreeMap<ConnId, mpsc::Sender<Command>> = BTreeMap::new();
+    let mut tasks = JoinSet::new();
+    let mut next_conn: ConnId = 1;
+    loop {
+        route_outputs(&mut core, &mut writers);
+        let deadline_ms = core.poll_timeout();
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    if writers.len() >= core.limits().max_connections {
+                        tracing::warn!(%peer, "connection limit reached; refusing");
+                        continue;
+                    }
+                    let conn = next_conn;
+                    next_conn += 1;
+                    let (command_tx, command_rx) = mpsc::channel(core.limits().max_queued_frames);
+                    writers.insert(conn, command_tx);
+                    core.handle_connect(clock.now_ms(), conn, &peer);
+                    tasks.spawn(run_connection(conn, stream, input_tx.clone(), command_rx));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    clock.sleep_until(clock.now_ms() + 100).await;
+                }
+            },
+            Some(input) = input_rx.recv() => match input {
+                Input::Frame { conn, frame } => core.handle_frame(clock.now_ms(), conn, frame),
+                Input::Ended { conn, reason } => {
+                    writers.remove(&conn);
+                    core.handle_disconnect(conn, &reason);
+                }
+            },
+            () = clock.sleep_until(deadline_ms) => core.handle_timeout(clock.now_ms()),
+            Some(_) = tasks.join_next() => {}
+        }
+    }
+}
+
+/// Hands the core's outputs to the connection tasks.
+fn route_outputs(core: &mut ServerCore, writers: &mut BTreeMap<ConnId, mpsc::Sender<Command>>) {
+    while let Some(output) = core.poll_output() {
+        match output {
+            Output::Send { conn, frame } => {
+                let Some(writer) = writers.get(&conn) else {
+                    continue;
+                };
+                match writer.try_send(Command::Send(frame)) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        // Dropping the sender makes the connection task close the socket.
+                        writers.remove(&conn);
+                        core.handle_disconnect(conn, "slow reader: output queue full");
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => {
+                        writers.remove(&conn);
+                    }
+                }
+            }
+            Output::Close { conn, code, reason } => {
+                if let Some(writer) = writers.remove(&conn) {
+                    // If the queue is full the goodbye is skipped; the socket closes either way.
+                    let _ = writer.try_send(Command::Close(Output::goodbye(code, &reason)));
+                }
+            }
+        }
+    }
+}
+
+/// Reads frames into the core's input and writes the frames routed to this connection.
+async fn run_connection(
+    conn: ConnId,
+    stream: BoxStream,
+    input: mpsc::Sender<Input>,
+    mut commands: mpsc::Receiver<Command>,
+) {
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let mut decoder = FrameDecoder::new();
+    let mut chunk = vec![0u8; READ_CHUNK_BYTES];
+    let reason = 'connection: loop {
+        tokio::select! {
+            read = reader.read(&mut chunk) => {
+                let n = match read {
+                    Ok(0) => break 'connection "peer closed".to_owned(),
+                    Ok(n) => n,
+                    Err(e) => break 'connection format!("read error: {e}"),
+                };
+                decoder.extend(&chunk[..n]);
+                loop {
+                    match decoder.next_frame() {
+                        Ok(Some(frame)) => {
+                            if input.send(Input::Frame { conn, frame }).await.is_err() {
+                                return; // the server is shutting down
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            let reason = format!("bad frame: {e}");
+                            tracing::warn!(conn, %reason, "closing a misbehaving peer");
+                            let goodbye = Output::goodbye(ErrorCode::ParamInvalid, &reason);
+                            let _ = write_frame(&mut writer, &goodbye).await;
+                            let _ = writer.shutdown().await;
+                            break 'connection reason;
+                        }
+                    }
+                }
+            }
+            command = commands.recv() => match command {
+                Some(Command::Send(frame)) => {
+                    if let Err(e) = write_frame(&mut writer, &frame).await {
+                        break 'connection format!("write error: {e}");
+                    }
+                }
+                Some(Command::Close(goodbye)) => {
+                    let _ = write_frame(&mut writer, &goodbye).await;
+                    let _ = writer.shutdown().await;
+                    break 'connection "closed by the server".to_owned();
+                }
+                None => {
+                    let _ = writer.shutdown().await;
+                    break 'connection "dropped by the server".to_owned();
+                }
+            },
+        }
+    };
+    let _ = input.send(Input::Ended { conn, reason }).await;
+}
+
+async fn write_frame<W: tokio::io::AsyncWrite + Unpin>(
+    writer: &mut W,
+    frame: &Frame,
+) -> std::io::Result<()> {
+    let bytes = encode_frame(frame).map_err(|e| std::io::Error::other(e.to_string()))?;
+    writer.write_all(&bytes).await
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("binding {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A server running on a tokio task over TCP. Dropping it does not stop it; call `stop`.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// The address it listens on (useful with port 0).
+    pub addr: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops the server and closes every connection, as a crash would.
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `config.listen` over TCP and serves on a new task with the system clock.
+pub async fn spawn_tcp(
+    config: &ServerConfig,
+    store: Box<dyn Store>,
+    rng_seed: u64,
+) -> Result<RunningServer, StartError> {
+    let core = ServerCore::new(config, store, rng_seed)?;
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.listen.clone(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen.clone(),
+        source,
+    })?;
+    tracing::info!(%addr, "listening");
+    let task = tokio::spawn(serve(Box::new(listener), core, Arc::new(SystemClock)));
+    Ok(RunningServer { addr, task })
+}

@@ -1,0 +1,164 @@
+//! An in-memory [`Store`]. Clones share the same data, so a handle kept outside a crashed
+//! server (by a test or the simulator) is the "disk" a restarted server reopens.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::{Account, MuteRecord, Store, StoreError, StoredMail};
+
+type AppUser = (String, String);
+
+#[derive(Debug, Default)]
+struct Data {
+    accounts: BTreeMap<AppUser, Account>,
+    mutes: BTreeMap<(String, String, String), MuteRecord>,
+    mailboxes: BTreeMap<AppUser, Vec<StoredMail>>,
+    next_mail_seq: u64,
+    next_message_id: u64,
+}
+
+/// See the module doc.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    data: Arc<Mutex<Data>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn data(&self) -> MutexGuard<'_, Data> {
+        // A panic while holding the lock cannot leave `Data` half-updated in a way that matters
+        // here (each operation is one insertion or removal), so recover from poisoning.
+        self.data
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn key(app_key: &str, user_id: &str) -> AppUser {
+    (app_key.to_owned(), user_id.to_owned())
+}
+
+impl Store for MemoryStore {
+    fn account(&self, app_key: &str, user_id: &str) -> Result<Option<Account>, StoreError> {
+        Ok(self.data().accounts.get(&key(app_key, user_id)).cloned())
+    }
+
+    fn put_account(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        account: &Account,
+    ) -> Result<(), StoreError> {
+        self.data()
+            .accounts
+            .insert(key(app_key, user_id), account.clone());
+        Ok(())
+    }
+
+    fn mutes(&self) -> Result<Vec<MuteRecord>, StoreError> {
+        Ok(self.data().mutes.values().cloned().collect())
+    }
+
+    fn put_mute(&mut self, mute: &MuteRecord) -> Result<(), StoreError> {
+        let id = (
+            mute.app_key.clone(),
+            mute.room_id.clone(),
+            mute.user_id.clone(),
+        );
+        self.data().mutes.insert(id, mute.clone());
+        Ok(())
+    }
+
+    fn delete_mute(
+        &mut self,
+        app_key: &str,
+        room_id: &str,
+        user_id: &str,
+    ) -> Result<(), StoreError> {
+        let id = (app_key.to_owned(), room_id.to_owned(), user_id.to_owned());
+        self.data().mutes.remove(&id);
+        Ok(())
+    }
+
+    fn push_mail(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        message: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut data = self.data();
+        data.next_mail_seq += 1;
+        let seq = data.next_mail_seq;
+        let mail = StoredMail {
+            seq,
+            message: message.to_vec(),
+        };
+        data.mailboxes
+            .entry(key(app_key, user_id))
+            .or_default()
+            .push(mail);
+        Ok(())
+    }
+
+    fn mail(&self, app_key: &str, user_id: &str) -> Result<Vec<StoredMail>, StoreError> {
+        Ok(self
+            .data()
+            .mailboxes
+            .get(&key(app_key, user_id))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    fn mail_count(&self, app_key: &str, user_id: &str) -> Result<usize, StoreError> {
+        Ok(self
+            .data()
+            .mailboxes
+            .get(&key(app_key, user_id))
+            .map_or(0, Vec::len))
+    }
+
+    fn delete_mail(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        up_to_seq: u64,
+    ) -> Result<(), StoreError> {
+        let mut data = self.data();
+        let id = key(app_key, user_id);
+        if let Some(mailbox) = data.mailboxes.get_mut(&id) {
+            mailbox.retain(|mail| mail.seq > up_to_seq);
+            if mailbox.is_empty() {
+                data.mailboxes.remove(&id);
+            }
+        }
+        Ok(())
+    }
+
+    fn reserve_message_ids(&mut self, count: u64) -> Result<u64, StoreError> {
+        let mut data = self.data();
+        let first = data.next_message_id.max(1);
+        data.next_message_id = first + count;
+        Ok(first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conformance() {
+        super::super::conformance::check(&mut MemoryStore::new());
+    }
+
+    #[test]
+    fn clones_share_data() {
+        let mut store = MemoryStore::new();
+        let other = store.clone();
+        store.push_mail("app", "bob", b"hi").unwrap();
+        assert_eq!(other.mail_count("app", "bob").unwrap(), 1);
+    }
+}

@@ -1,0 +1,257 @@
+//! A [`Store`] in one SQLite file (rusqlite, bundled SQLite): the real binary's default.
+//!
+//! Every write is its own transaction (SQLite's autocommit), so whatever the server has
+//! acknowledged is on disk before the acknowledgement leaves.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{Account, MuteRecord, Store, StoreError, StoredMail};
+
+/// See the module doc.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS accounts (
+    app_key TEXT NOT NULL, user_id TEXT NOT NULL,
+    salt BLOB NOT NULL, password_hash BLOB NOT NULL,
+    PRIMARY KEY (app_key, user_id));
+CREATE TABLE IF NOT EXISTS mutes (
+    app_key TEXT NOT NULL, room_id TEXT NOT NULL, user_id TEXT NOT NULL,
+    reason INTEGER NOT NULL, end_time INTEGER NOT NULL,
+    PRIMARY KEY (app_key, room_id, user_id));
+CREATE TABLE IF NOT EXISTS mail (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_key TEXT NOT NULL, user_id TEXT NOT NULL, message BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS mail_by_user ON mail (app_key, user_id, seq);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+";
+
+fn err(e: rusqlite::Error) -> StoreError {
+    StoreError(e.to_string())
+}
+
+/// SQLite integers are signed; our counters and times stay far below i64::MAX.
+fn to_sql(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn from_sql(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `yim.sqlite3` in `data_dir`, creating the directory too.
+    pub fn open_in_dir(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError(format!("create {}: {e}", data_dir.display())))?;
+        SqliteStore::open(&data_dir.join("yim.sqlite3"))
+    }
+
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        Ok(SqliteStore { conn })
+    }
+}
+
+impl Store for SqliteStore {
+    fn account(&self, app_key: &str, user_id: &str) -> Result<Option<Account>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT salt, password_hash FROM accounts WHERE app_key = ?1 AND user_id = ?2",
+                params![app_key, user_id],
+                |row| {
+                    Ok(Account {
+                        salt: row.get(0)?,
+                        password_hash: row.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(err)
+    }
+
+    fn put_account(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        account: &Account,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO accounts (app_key, user_id, salt, password_hash)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![app_key, user_id, account.salt, account.password_hash],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn mutes(&self) -> Result<Vec<MuteRecord>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT app_key, room_id, user_id, reason, end_time FROM mutes
+                 ORDER BY app_key, room_id, user_id",
+            )
+            .map_err(err)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok(MuteRecord {
+                    app_key: row.get(0)?,
+                    room_id: row.get(1)?,
+                    user_id: row.get(2)?,
+                    reason: row.get(3)?,
+                    end_time: from_sql(row.get(4)?),
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
+    fn put_mute(&mut self, mute: &MuteRecord) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO mutes (app_key, room_id, user_id, reason, end_time)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    mute.app_key,
+                    mute.room_id,
+                    mute.user_id,
+                    mute.reason,
+                    to_sql(mute.end_time)
+                ],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn delete_mute(
+        &mut self,
+        app_key: &str,
+        room_id: &str,
+        user_id: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM mutes WHERE app_key = ?1 AND room_id = ?2 AND user_id = ?3",
+                params![app_key, room_id, user_id],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn push_mail(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        message: &[u8],
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO mail (app_key, user_id, message) VALUES (?1, ?2, ?3)",
+                params![app_key, user_id, message],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn mail(&self, app_key: &str, user_id: &str) -> Result<Vec<StoredMail>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT seq, message FROM mail WHERE app_key = ?1 AND user_id = ?2 ORDER BY seq",
+            )
+            .map_err(err)?;
+        let rows = statement
+            .query_map(params![app_key, user_id], |row| {
+                Ok(StoredMail {
+                    seq: from_sql(row.get(0)?),
+                    message: row.get(1)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
+    fn mail_count(&self, app_key: &str, user_id: &str) -> Result<usize, StoreError> {
+        let count: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM mail WHERE app_key = ?1 AND user_id = ?2",
+                params![app_key, user_id],
+                |row| row.get(0),
+            )
+            .map_err(err)?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    fn delete_mail(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        up_to_seq: u64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM mail WHERE app_key = ?1 AND user_id = ?2 AND seq <= ?3",
+                params![app_key, user_id, to_sql(up_to_seq)],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn reserve_message_ids(&mut self, count: u64) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        let next: Option<i64> = tx
+            .query_row(
+                "SELECT value FROM counters WHERE name = 'next_message_id'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        let first = next.map_or(1, from_sql).max(1);
+        tx.execute(
+            "INSERT OR REPLACE INTO counters (name, value) VALUES ('next_message_id', ?1)",
+            params![to_sql(first + count)],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conformance() {
+        let dir = tempfile::tempdir().unwrap();
+        super::super::conformance::check(&mut SqliteStore::open_in_dir(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn data_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let first_ids = {
+            let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
+            store.push_mail("app", "bob", b"hi").unwrap();
+            store.reserve_message_ids(100).unwrap()
+        };
+        let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
+        assert_eq!(store.mail_count("app", "bob").unwrap(), 1);
+        assert_eq!(store.reserve_message_ids(1).unwrap(), first_ids + 100);
+    }
+}
