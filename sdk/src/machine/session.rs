@@ -68,7 +68,7 @@ impl ClientMachine {
     }
 
     /// Ends the session: asks the driver to close the connection (when `close_reason` is
-    /// given), completes every pending call exactly once, emits the closing event, forgets the
+    /// given), drops the frames not yet written, completes every pending call exactly once, emits the closing event, forgets the
     /// rooms, and goes back to `LoggedOut`.
     ///
     /// Completions come in request ID order, before the closing event (`Logout` or `KickOff`)
@@ -79,6 +79,8 @@ impl ClientMachine {
         if let Some(reason) = close_reason {
             self.actions.push_back(Action::Close { reason });
         }
+        // Frames not yet written belonged to the connection that is gone.
+        self.transmits.clear();
         self.session = None;
         self.state = State::LoggedOut;
         self.joined_rooms.clear();

@@ -1,0 +1,145 @@
+//! Unit tests of the machine with virtual time and no runtime: the harness lives here, the
+//! cases in files named for the rules they check.
+
+mod completion;
+mod connection;
+mod login;
+mod validation;
+
+use yim_proto::wire::{self, reply, Challenge, Reply};
+use yim_proto::{ChatType, ErrorCode, Frame, FrameBody};
+
+use super::{Action, Call, ClientMachine, Event, RequestId, State};
+use crate::config::{ClientConfig, ServerZone};
+
+pub(super) const ADDR: &str = "127.0.0.1:5000";
+pub(super) const APP_KEY: &str = "app_key";
+pub(super) const APP_SECRET: &str = "app_secret";
+pub(super) const NONCE: &[u8] = b"nonce-1234";
+
+pub(super) fn config() -> ClientConfig {
+    ClientConfig::default().with_server(ADDR)
+}
+
+/// An initialised machine with the default config.
+pub(super) fn machine() -> ClientMachine {
+    machine_with(config())
+}
+
+pub(super) fn machine_with(config: ClientConfig) -> ClientMachine {
+    let mut m = ClientMachine::new(config);
+    m.init(APP_KEY, APP_SECRET, ServerZone::China).unwrap();
+    m
+}
+
+pub(super) fn login_call(user_id: &str) -> Call {
+    Call::Login {
+        user_id: user_id.to_owned(),
+        password: "pw".to_owned(),
+        token: String::new(),
+    }
+}
+
+pub(super) fn challenge() -> Frame {
+    Frame::new(FrameBody::Challenge(Challenge {
+        protocol_version: yim_proto::PROTOCOL_VERSION,
+        nonce: NONCE.to_vec(),
+    }))
+}
+
+pub(super) fn reply(request_id: RequestId, code: ErrorCode) -> Frame {
+    reply_with(request_id, code, None)
+}
+
+pub(super) fn reply_with(
+    request_id: RequestId,
+    code: ErrorCode,
+    detail: Option<reply::Detail>,
+) -> Frame {
+    Frame::new(FrameBody::Reply(Reply {
+        request_id: request_id.get(),
+        code: code.as_u32(),
+        detail,
+    }))
+}
+
+pub(super) fn text_message(message_id: u64, sender: &str, room: &str, text: &str) -> Frame {
+    Frame::new(FrameBody::Message(wire::Message {
+        message_id,
+        sender_id: sender.to_owned(),
+        receiver_id: room.to_owned(),
+        chat_type: ChatType::Room as i32,
+        create_time: 1_700_000_000,
+        room_seq: message_id,
+        body: Some(wire::Body {
+            kind: Some(wire::body::Kind::Text(wire::Text {
+                content: text.to_owned(),
+                attach: "att".to_owned(),
+            })),
+        }),
+    }))
+}
+
+/// A machine logged in as "alice" at time 0, with every output drained.
+pub(super) fn logged_in() -> ClientMachine {
+    logged_in_with(config())
+}
+
+pub(super) fn logged_in_with(config: ClientConfig) -> ClientMachine {
+    let mut m = machine_with(config);
+    let id = m.handle_call(0, login_call("alice")).unwrap();
+    m.handle_connected(0);
+    m.handle_frame(0, challenge());
+    m.handle_frame(0, reply(id, ErrorCode::Success));
+    assert_eq!(m.state(), State::LoggedIn);
+    assert_eq!(
+        events(&mut m),
+        vec![Event::Login {
+            request_id: id,
+            code: ErrorCode::Success,
+            user_id: "alice".to_owned()
+        }]
+    );
+    transmits(&mut m);
+    actions(&mut m);
+    m
+}
+
+pub(super) fn events(m: &mut ClientMachine) -> Vec<Event> {
+    std::iter::from_fn(|| m.poll_event()).collect()
+}
+
+pub(super) fn transmits(m: &mut ClientMachine) -> Vec<Frame> {
+    std::iter::from_fn(|| m.poll_transmit()).collect()
+}
+
+pub(super) fn actions(m: &mut ClientMachine) -> Vec<Action> {
+    std::iter::from_fn(|| m.poll_action()).collect()
+}
+
+/// Asserts the machine has no output of any kind.
+pub(super) fn assert_quiet(m: &mut ClientMachine) {
+    assert_eq!(events(m), vec![]);
+    assert_eq!(transmits(m), vec![]);
+    assert_eq!(actions(m), vec![]);
+}
+
+pub(super) fn send_text(room: &str, text: &str) -> Call {
+    Call::SendText {
+        receiver_id: room.to_owned(),
+        chat_type: ChatType::Room,
+        text: text.to_owned(),
+        attach: String::new(),
+    }
+}
+
+pub(super) fn join(room: &str) -> Call {
+    Call::JoinChatRoom {
+        room_id: room.to_owned(),
+    }
+}
+
+/// The request IDs the events complete, in order.
+pub(super) fn completed(events: &[Event]) -> Vec<Option<RequestId>> {
+    events.iter().map(Event::request_id).collect()
+}
