@@ -127,7 +127,7 @@ fn send_status_carries_the_receipt_and_forbid_fields_only_when_muted() {
         reply_with(
             muted,
             ErrorCode::ForbiddenSpeak,
-            receipt(Some(forbid.clone())),
+            receipt(Some(forbid)),
         ),
     );
     // Forbid fields on another code mean nothing and are not passed on.
