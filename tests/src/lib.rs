@@ -1,1 +1,174 @@
-//! Helpers for the integration tests.
+//! Helpers for the cross-crate integration tests: a real `yim-server` on 127.0.0.1:0 and SDK
+//! clients talking to it over real TCP, with the waiting done for you.
+//!
+//! What it is: test scaffolding (servers, clients, event matching with a deadline). What it
+//! is not: assertions about behaviour; those live in `tests/tests/*.rs`.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use yim_proto::ErrorCode;
+use yim_sdk::{ChatType, Client, ClientConfig, Event, ReceivedMessage, RequestId, ServerZone};
+use yim_server::admin::AdminClient;
+use yim_server::store::{MemoryStore, Store};
+use yim_server::{RunningServer, ServerConfig};
+
+pub const APP_KEY: &str = "game_app";
+pub const APP_SECRET: &str = "game_secret";
+/// A second app on the same server.
+pub const OTHER_APP_KEY: &str = "other_app";
+pub const OTHER_APP_SECRET: &str = "other_secret";
+
+/// How long a test waits for an event before failing.
+pub const EVENT_WAIT: Duration = Duration::from_secs(10);
+
+/// The config used by every test server: two apps, fast password hashing.
+pub fn server_config() -> ServerConfig {
+    let mut config = ServerConfig::new(
+        "127.0.0.1:0",
+        &[(APP_KEY, APP_SECRET), (OTHER_APP_KEY, OTHER_APP_SECRET)],
+    );
+    config.limits.password_hash_rounds = 16;
+    config
+}
+
+/// A server on a free loopback port.
+#[derive(Debug)]
+pub struct TestServer {
+    pub addr: std::net::SocketAddr,
+    running: RunningServer,
+}
+
+impl TestServer {
+    /// A server with an in-memory store.
+    pub async fn start() -> TestServer {
+        TestServer::start_with(server_config(), Box::new(MemoryStore::new())).await
+    }
+
+    pub async fn start_with(config: ServerConfig, store: Box<dyn Store>) -> TestServer {
+        let running = yim_server::spawn_tcp(&config, store, 42).await.expect("server starts");
+        TestServer { addr: running.addr, running }
+    }
+
+    /// Stops the server and closes every connection.
+    pub async fn stop(self) {
+        self.running.stop().await;
+    }
+
+    /// A client of `APP_KEY` aimed at this server.
+    pub fn client(&self) -> TestClient {
+        TestClient::new(&self.addr.to_string(), APP_KEY, APP_SECRET)
+    }
+
+    /// An operator session for `APP_KEY`.
+    pub async fn admin(&self) -> AdminClient {
+        let stream = tokio::net::TcpStream::connect(self.addr).await.expect("connect");
+        AdminClient::login(Box::new(stream), APP_KEY, APP_SECRET).await.expect("operator login")
+    }
+}
+
+/// An SDK client plus a buffer of events not yet asked for, so a test can wait for one kind
+/// of event while others (messages, completions) arrive in between.
+#[derive(Debug)]
+pub struct TestClient {
+    pub client: Client,
+    pending: VecDeque<Event>,
+}
+
+impl TestClient {
+    /// A client initialised with `app_key` and `app_secret`, its China zone pointing at `addr`.
+    pub fn new(addr: &str, app_key: &str, app_secret: &str) -> TestClient {
+        let client = Client::builder().config(ClientConfig::with_server(addr)).build();
+        client.init(app_key, app_secret, ServerZone::China).expect("init");
+        TestClient { client, pending: VecDeque::new() }
+    }
+
+    /// Waits for the first event matching `pick`, keeping the others for later.
+    pub async fn wait_for<T>(&mut self, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+        if let Some(index) = self.pending.iter().position(|e| pick(e).is_some()) {
+            let event = self.pending.remove(index).expect("index is in range");
+            return pick(&event).expect("matched above");
+        }
+        let deadline = tokio::time::Instant::now() + EVENT_WAIT;
+        loop {
+            let event = tokio::time::timeout_at(deadline, self.client.next_event())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}; unclaimed: {:?}", self.pending))
+                .unwrap_or_else(|| panic!("event stream ended waiting for {what}"));
+            if let Some(found) = pick(&event) {
+                return found;
+            }
+            self.pending.push_back(event);
+        }
+    }
+
+    /// The one completion event of `request_id`.
+    pub async fn completion(&mut self, request_id: RequestId) -> Event {
+        self.wait_for(&format!("completion of {request_id}"), |e| {
+            (e.request_id() == Some(request_id)).then(|| e.clone())
+        })
+        .await
+    }
+
+    /// The completion code of `request_id`.
+    pub async fn code(&mut self, request_id: RequestId) -> ErrorCode {
+        let event = self.completion(request_id).await;
+        event.code().expect("completions carry a code")
+    }
+
+    /// Logs in and returns the completion code.
+    pub async fn login(&mut self, user: &str, password: &str) -> ErrorCode {
+        let id = self.client.login(user, password, "").expect("login accepted");
+        self.code(id).await
+    }
+
+    /// Logs in, asserting success.
+    pub async fn login_ok(&mut self, user: &str) {
+        assert_eq!(self.login(user, "pw").await, ErrorCode::Success, "login of {user}");
+    }
+
+    /// Joins a room, asserting success.
+    pub async fn join_ok(&mut self, room: &str) {
+        let id = self.client.join_chat_room(room).expect("join accepted");
+        assert_eq!(self.code(id).await, ErrorCode::Success, "join {room}");
+    }
+
+    /// Sends a text and returns its completion.
+    pub async fn send_text(&mut self, to: &str, chat_type: ChatType, text: &str) -> yim_sdk::SendStatus {
+        let id = self.client.send_text_message(to, chat_type, text, "").expect("send accepted");
+        match self.completion(id).await {
+            Event::SendMessageStatus(status) => status,
+            other => panic!("expected a send status, got {other:?}"),
+        }
+    }
+
+    /// The next received message.
+    pub async fn next_message(&mut self) -> ReceivedMessage {
+        self.wait_for("a message", |e| match e {
+            Event::RecvMessage(message) => Some(message.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Asserts that no message arrives within `wait`.
+    pub async fn assert_no_message(&mut self, wait: Duration) {
+        assert!(
+            !self.pending.iter().any(|e| matches!(e, Event::RecvMessage(_))),
+            "unexpected message: {:?}",
+            self.pending
+        );
+        if let Ok(Some(event)) = tokio::time::timeout(wait, self.client.next_event()).await {
+            assert!(!matches!(event, Event::RecvMessage(_)), "unexpected message: {event:?}");
+            self.pending.push_back(event);
+        }
+    }
+}
+
+/// Logs to stderr when `RUST_LOG` is set (call at the top of a test to debug it).
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}

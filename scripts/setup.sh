@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine needs to build and test the project. Idempotent.
+# The Rust toolchain (cargo, rustc, rustfmt, clippy) comes with the machine; SQLite is bundled
+# by rusqlite and protobuf is compiled by protox, so no system protoc or libsqlite is needed.
+set -euo pipefail
+
+need_apt=()
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+  else
+    echo "setup: please install: ${need_apt[*]}" >&2
+    exit 1
+  fi
+fi
+
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^${component}"; then
+    rustup component add "$component"
+  fi
+done
+cargo --version

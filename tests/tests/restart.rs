@@ -1,0 +1,42 @@
+//! A server restart with SQLite keeps accounts (and their passwords), mutes and undelivered
+//! private messages, and never reuses a message ID.
+
+use yim_proto::ErrorCode;
+use yim_sdk::{ChatType, MessageBody};
+use yim_server::store::SqliteStore;
+use yim_tests::{server_config, TestServer};
+
+#[tokio::test]
+async fn sqlite_keeps_accounts_mutes_and_mail_across_a_restart() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let store = || Box::new(SqliteStore::open_in_dir(data_dir.path()).unwrap());
+
+    let server = TestServer::start_with(server_config(), store()).await;
+    let (mut alice, mut bob) = (server.client(), server.client());
+    alice.login_ok("alice").await;
+    bob.login_ok("bob").await;
+    let id = bob.client.logout().unwrap();
+    assert_eq!(bob.code(id).await, ErrorCode::Success);
+    let before = alice.send_text("bob", ChatType::Private, "kept on disk").await;
+    assert_eq!(before.code, ErrorCode::Success);
+    server.admin().await.mute_user("world", "alice", 4, u64::MAX).await.unwrap();
+    server.stop().await;
+
+    let server = TestServer::start_with(server_config(), store()).await;
+    let mut impostor = server.client();
+    assert_eq!(impostor.login("alice", "not_pw").await, ErrorCode::UsernamePasswordError);
+    let mut alice = server.client();
+    alice.login_ok("alice").await;
+    alice.join_ok("world").await;
+    let status = alice.send_text("world", ChatType::Room, "x").await;
+    assert_eq!((status.code, status.reason), (ErrorCode::ForbiddenSpeak, 4));
+
+    let mut bob = server.client();
+    bob.login_ok("bob").await;
+    let message = bob.next_message().await;
+    assert_eq!(message.message_id, before.message_id);
+    assert_eq!(message.body, MessageBody::Text { content: "kept on disk".into(), attach: String::new() });
+
+    let after = alice.send_text("bob", ChatType::Private, "new").await;
+    assert!(after.message_id > before.message_id, "message IDs are unique across restarts");
+}
