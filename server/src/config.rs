@@ -170,6 +170,16 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_config_loads() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/server.toml");
+        let config = ServerConfig::load(&path).unwrap();
+        assert_eq!(
+            config.app_secrets().get("demo_app").map(String::as_str),
+            Some("demo_secret")
+        );
+    }
+
+    #[test]
     fn rejects_duplicates_and_empty() {
         assert!(ServerConfig::new("x", &[("a", "s"), ("a", "t")])
             .validate()
