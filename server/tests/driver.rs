@@ -1,6 +1,8 @@
 //! The driver over in-memory duplex streams: a reader slower than its output queue is cut off
 //! while everyone else keeps being served.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use std::sync::Arc;
 use std::time::Duration;
 

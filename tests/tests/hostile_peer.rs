@@ -1,6 +1,8 @@
 //! A malformed or hostile peer gets its connection closed (with a Goodbye saying why) and the
 //! server keeps serving everyone else.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -1,6 +1,8 @@
 //! Login rules over real TCP: registration, passwords, IDs, app keys, tokens, AlreadyLogin,
 //! kick-off.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use yim_proto::ErrorCode;
 use yim_sdk::Event;
 use yim_tests::{TestClient, TestServer, APP_KEY, APP_SECRET, OTHER_APP_KEY, OTHER_APP_SECRET};

@@ -2,6 +2,8 @@
 //! fields, nothing is delivered while muted, private chat is unaffected, and sends succeed
 //! again after the end time (by the server's clock) or an unmute.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use std::time::Duration;
 
 use yim_proto::ErrorCode;

@@ -1,6 +1,8 @@
 //! Private chat over real TCP: online delivery, and store-and-forward to offline users,
 //! delivered exactly once at the next login.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use std::time::Duration;
 
 use yim_proto::ErrorCode;

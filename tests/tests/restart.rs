@@ -1,6 +1,8 @@
 //! A server restart with SQLite keeps accounts (and their passwords), mutes and undelivered
 //! private messages, and never reuses a message ID.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use yim_proto::ErrorCode;
 use yim_sdk::{ChatType, MessageBody};
 use yim_server::store::SqliteStore;

@@ -1,5 +1,7 @@
 //! Rooms over real TCP: join, leave, leave-all, member counts, fan-out, custom messages.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use std::time::Duration;
 
 use yim_proto::ErrorCode;

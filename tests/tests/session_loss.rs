@@ -1,6 +1,8 @@
 //! When the server goes away, every pending call completes exactly once with NetError and the
 //! application gets the unsolicited Logout; the server closes connections that go silent.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
 use yim_proto::ErrorCode;
 use yim_sdk::{ChatType, Event};
 use yim_tests::TestServer;
