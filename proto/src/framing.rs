@@ -26,6 +26,14 @@ pub enum DecodeError {
     Malformed(String),
     #[error("frame has no body")]
     EmptyBody,
+    /// The frame fits the limit as sent, but its canonical encoding does not, so it could not
+    /// be encoded again (relayed, logged). prost reads an over-long varint into an `int32`
+    /// field (an enum) by truncating it, and writes a negative `int32` as 10 bytes: a 5-byte
+    /// -1 grows by 5 bytes.
+    #[error(
+        "frame re-encodes to {encoded_bytes} bytes, over the limit of {MAX_FRAME_BYTES} bytes"
+    )]
+    ReencodesTooLong { encoded_bytes: usize },
 }
 
 /// Why a frame could not be encoded.
@@ -65,6 +73,11 @@ pub fn decode_frame(input: &[u8]) -> Result<Option<(Frame, usize)>, DecodeError>
     let frame = Frame::decode(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if frame.body.is_none() {
         return Err(DecodeError::EmptyBody);
+    }
+    // Every frame decoded can be encoded again.
+    let encoded_bytes = frame.encoded_len();
+    if encoded_bytes > MAX_FRAME_BYTES {
+        return Err(DecodeError::ReencodesTooLong { encoded_bytes });
     }
     Ok(Some((frame, total)))
 }
@@ -173,6 +186,49 @@ mod tests {
             Err(DecodeError::Malformed(_))
         ));
         assert_eq!(decode_frame(&[0, 0, 0, 0]), Err(DecodeError::EmptyBody));
+    }
+
+    /// A maximal frame whose `SendMessage.chat_type` is -1 as a 5-byte varint (ff ff ff ff 0f)
+    /// instead of the canonical 10 bytes. Found by fuzzing:
+    /// fixtures/fuzz/decode_frame/max_size_frame_negative_chat_type_short_varint.bin.
+    #[test]
+    fn frames_that_would_re_encode_over_the_limit_are_rejected() {
+        let frame_with_content = |content_len: usize| {
+            // Custom { content } in Body { custom = 2 } in SendMessage { body = 4 }.
+            let custom = [&[0x0a][..], &varint(content_len), &vec![b'x'; content_len]].concat();
+            let body = [&[0x12][..], &varint(custom.len()), &custom].concat();
+            let send = [
+                &[0x18, 0xff, 0xff, 0xff, 0xff, 0x0f][..],
+                &[0x22],
+                &varint(body.len()),
+                &body,
+            ]
+            .concat();
+            // Frame { send_message = 16 }: key 0x82 0x01.
+            let frame = [&[0x82, 0x01][..], &varint(send.len()), &send].concat();
+            [&(frame.len() as u32).to_be_bytes()[..], &frame].concat()
+        };
+        let short = frame_with_content(10);
+        let Ok(Some((frame, _))) = decode_frame(&short) else {
+            panic!("small frame decodes: {:?}", decode_frame(&short));
+        };
+        assert_eq!(frame.encoded_len(), short.len() - LENGTH_PREFIX_BYTES + 5);
+
+        // 23 bytes of keys, lengths (3-byte varints) and the chat_type around the content.
+        let max = frame_with_content(MAX_FRAME_BYTES - 23);
+        assert_eq!(max.len(), LENGTH_PREFIX_BYTES + MAX_FRAME_BYTES);
+        assert_eq!(
+            decode_frame(&max),
+            Err(DecodeError::ReencodesTooLong {
+                encoded_bytes: MAX_FRAME_BYTES + 5
+            })
+        );
+    }
+
+    fn varint(value: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        prost::encoding::encode_varint(value as u64, &mut out);
+        out
     }
 
     #[test]

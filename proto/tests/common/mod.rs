@@ -1,0 +1,260 @@
+//! Golden frames shared by `golden.rs` (wire snapshots) and `fuzz_corpus.rs` (seed corpus):
+//! at least one realistic example of every frame body variant.
+
+#![allow(dead_code)]
+
+use yim_proto::auth::{challenge_proof, make_login_token};
+use yim_proto::wire::{
+    body, reply, AdminLogin, Body, Challenge, Custom, Forbid, GetRoomMemberCount, Goodbye,
+    JoinRoom, KickOff, LeaveAllRooms, LeaveRoom, Login, Logout, Message, Mute, Ping, Pong, Reply,
+    SendMessage, SendReceipt, Text, Unmute,
+};
+use yim_proto::{ChatType, ErrorCode, Frame, FrameBody, PROTOCOL_VERSION};
+
+pub const APP_KEY: &str = "YOUMEBC2B3171A7A165DC10918A7B50A4B939F2A187D0";
+pub const APP_SECRET: &str = "r7fy1ZOYmXWl4xbv1GInCuRtbtiS2QBHvJMZFw7oBNrQbkTdwn1c";
+pub const NONCE: [u8; 16] = [
+    0x5f, 0x1c, 0x8e, 0x0a, 0x93, 0xd4, 0x7b, 0x26, 0xc0, 0xe1, 0xf4, 0xa9, 0xb8, 0x3d, 0x72, 0x65,
+];
+/// Exactly 20 bytes of UTF-8.
+pub const TEXT_20: &str = "hello from the world";
+pub const MESSAGE_ID: u64 = 123_456_789;
+pub const CREATE_TIME: u64 = 1_790_000_000;
+pub const ROOM_SEQ: u64 = 42;
+pub const SEND_REQUEST_ID: u64 = 7;
+pub const GIFT_JSON: &[u8] = br#"{"gift":"rose","count":3}"#;
+
+/// The room text message of the frame-size question: 20-byte text, empty attach, from
+/// "alice" in room "world".
+pub fn room_text_message() -> Frame {
+    Frame::new(FrameBody::Message(Message {
+        message_id: MESSAGE_ID,
+        sender_id: "alice".into(),
+        receiver_id: "world".into(),
+        chat_type: ChatType::Room as i32,
+        create_time: CREATE_TIME,
+        room_seq: ROOM_SEQ,
+        body: Some(text_body(TEXT_20)),
+    }))
+}
+
+/// The client's `SendMessage` for [`room_text_message`].
+pub fn room_text_send() -> Frame {
+    Frame::new(FrameBody::SendMessage(SendMessage {
+        request_id: SEND_REQUEST_ID,
+        receiver_id: "world".into(),
+        chat_type: ChatType::Room as i32,
+        body: Some(text_body(TEXT_20)),
+    }))
+}
+
+fn text_body(content: &str) -> Body {
+    Body {
+        kind: Some(body::Kind::Text(Text {
+            content: content.into(),
+            attach: String::new(),
+        })),
+    }
+}
+
+fn custom_body(content: &[u8]) -> Body {
+    Body {
+        kind: Some(body::Kind::Custom(Custom {
+            content: content.to_vec(),
+        })),
+    }
+}
+
+/// Every golden frame, by snapshot name.
+pub fn golden_frames() -> Vec<(&'static str, Frame)> {
+    let proof = challenge_proof(APP_SECRET, &NONCE);
+    let token = make_login_token(APP_SECRET, "bob", CREATE_TIME + 86_400);
+    let frame = Frame::new;
+    vec![
+        // server -> client
+        (
+            "challenge",
+            frame(FrameBody::Challenge(Challenge {
+                protocol_version: PROTOCOL_VERSION,
+                nonce: NONCE.to_vec(),
+            })),
+        ),
+        (
+            "reply_success_no_detail",
+            frame(FrameBody::Reply(Reply {
+                request_id: 1,
+                code: ErrorCode::Success.as_u32(),
+                detail: None,
+            })),
+        ),
+        (
+            "reply_error_no_detail",
+            frame(FrameBody::Reply(Reply {
+                request_id: 3,
+                code: ErrorCode::NotJoinRoom.as_u32(),
+                detail: None,
+            })),
+        ),
+        (
+            "reply_send_receipt",
+            frame(FrameBody::Reply(Reply {
+                request_id: SEND_REQUEST_ID,
+                code: ErrorCode::Success.as_u32(),
+                detail: Some(reply::Detail::SendReceipt(SendReceipt {
+                    message_id: MESSAGE_ID,
+                    send_time: CREATE_TIME,
+                    forbid: None,
+                })),
+            })),
+        ),
+        (
+            "reply_send_receipt_forbidden",
+            frame(FrameBody::Reply(Reply {
+                request_id: 8,
+                code: ErrorCode::ForbiddenSpeak.as_u32(),
+                detail: Some(reply::Detail::SendReceipt(SendReceipt {
+                    message_id: 0,
+                    send_time: CREATE_TIME + 5,
+                    forbid: Some(Forbid {
+                        is_forbid_room: false,
+                        reason: 2,
+                        end_time: CREATE_TIME + 3_600,
+                    }),
+                })),
+            })),
+        ),
+        (
+            "reply_member_count",
+            frame(FrameBody::Reply(Reply {
+                request_id: 9,
+                code: ErrorCode::Success.as_u32(),
+                detail: Some(reply::Detail::MemberCount(3)),
+            })),
+        ),
+        ("message_room_text", room_text_message()),
+        (
+            "message_private_custom",
+            frame(FrameBody::Message(Message {
+                message_id: MESSAGE_ID + 1,
+                sender_id: "bob".into(),
+                receiver_id: "alice".into(),
+                chat_type: ChatType::Private as i32,
+                create_time: CREATE_TIME + 10,
+                room_seq: 0,
+                body: Some(custom_body(GIFT_JSON)),
+            })),
+        ),
+        ("kick_off", frame(FrameBody::KickOff(KickOff {}))),
+        ("pong", frame(FrameBody::Pong(Pong { nonce: 17 }))),
+        (
+            "goodbye",
+            frame(FrameBody::Goodbye(Goodbye {
+                code: ErrorCode::ServerError.as_u32(),
+                reason: "server is shutting down".into(),
+            })),
+        ),
+        // client -> server
+        (
+            "login_password",
+            frame(FrameBody::Login(Login {
+                request_id: 1,
+                protocol_version: PROTOCOL_VERSION,
+                app_key: APP_KEY.into(),
+                proof: proof.clone(),
+                user_id: "alice".into(),
+                password: "correct horse".into(),
+                token: String::new(),
+            })),
+        ),
+        (
+            "login_token",
+            frame(FrameBody::Login(Login {
+                request_id: 1,
+                protocol_version: PROTOCOL_VERSION,
+                app_key: APP_KEY.into(),
+                proof: proof.clone(),
+                user_id: "bob".into(),
+                password: "battery staple".into(),
+                token,
+            })),
+        ),
+        (
+            "logout",
+            frame(FrameBody::Logout(Logout { request_id: 12 })),
+        ),
+        (
+            "join_room",
+            frame(FrameBody::JoinRoom(JoinRoom {
+                request_id: 2,
+                room_id: "world".into(),
+            })),
+        ),
+        (
+            "leave_room",
+            frame(FrameBody::LeaveRoom(LeaveRoom {
+                request_id: 10,
+                room_id: "world".into(),
+            })),
+        ),
+        (
+            "leave_all_rooms",
+            frame(FrameBody::LeaveAllRooms(LeaveAllRooms { request_id: 11 })),
+        ),
+        (
+            "get_room_member_count",
+            frame(FrameBody::GetRoomMemberCount(GetRoomMemberCount {
+                request_id: 9,
+                room_id: "world".into(),
+            })),
+        ),
+        ("send_message_room_text", room_text_send()),
+        (
+            "send_message_private_custom",
+            frame(FrameBody::SendMessage(SendMessage {
+                request_id: 8,
+                receiver_id: "alice".into(),
+                chat_type: ChatType::Private as i32,
+                body: Some(custom_body(GIFT_JSON)),
+            })),
+        ),
+        ("ping", frame(FrameBody::Ping(Ping { nonce: 17 }))),
+        // operator -> server
+        (
+            "admin_login",
+            frame(FrameBody::AdminLogin(AdminLogin {
+                request_id: 1,
+                protocol_version: PROTOCOL_VERSION,
+                app_key: APP_KEY.into(),
+                proof,
+            })),
+        ),
+        (
+            "mute_user",
+            frame(FrameBody::Mute(Mute {
+                request_id: 2,
+                room_id: "world".into(),
+                user_id: "spammer_42".into(),
+                reason: 2,
+                end_time: CREATE_TIME + 3_600,
+            })),
+        ),
+        (
+            "mute_room",
+            frame(FrameBody::Mute(Mute {
+                request_id: 3,
+                room_id: "world".into(),
+                user_id: String::new(),
+                reason: 0,
+                end_time: CREATE_TIME + 600,
+            })),
+        ),
+        (
+            "unmute",
+            frame(FrameBody::Unmute(Unmute {
+                request_id: 4,
+                room_id: "world".into(),
+                user_id: "spammer_42".into(),
+            })),
+        ),
+    ]
+}
