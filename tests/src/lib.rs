@@ -80,6 +80,11 @@ impl TestClient {
     pub fn new(addr: &str, app_key: &str, app_secret: &str) -> TestClient {
         let client = Client::builder().config(ClientConfig::with_server(addr)).build();
         client.init(app_key, app_secret, ServerZone::China).expect("init");
+        TestClient::from_client(client)
+    }
+
+    /// Wraps a client built and initialised by the caller.
+    pub fn from_client(client: Client) -> TestClient {
         TestClient { client, pending: VecDeque::new() }
     }
 
