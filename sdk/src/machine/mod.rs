@@ -153,6 +153,11 @@ impl ClientMachine {
         self.actions.pop_front()
     }
 
+    /// True if frames wait for `poll_transmit`.
+    pub fn has_transmits(&self) -> bool {
+        !self.transmits.is_empty()
+    }
+
     /// The next frame to write to the current connection.
     pub fn poll_transmit(&mut self) -> Option<Frame> {
         self.transmits.pop_front()

@@ -124,11 +124,7 @@ fn send_status_carries_the_receipt_and_forbid_fields_only_when_muted() {
     m.handle_frame(1, reply_with(ok, ErrorCode::Success, receipt(None)));
     m.handle_frame(
         1,
-        reply_with(
-            muted,
-            ErrorCode::ForbiddenSpeak,
-            receipt(Some(forbid)),
-        ),
+        reply_with(muted, ErrorCode::ForbiddenSpeak, receipt(Some(forbid))),
     );
     // Forbid fields on another code mean nothing and are not passed on.
     m.handle_frame(
