@@ -1,6 +1,9 @@
 //! The `Client` driver end to end over real loopback TCP, against a tiny scripted fake server
 //! (not the real one: `yim-sdk` does not depend on `yim-server`).
 
+// Test code: a panic is how a failure is reported.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
