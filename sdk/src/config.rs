@@ -63,8 +63,8 @@ impl fmt::Display for ServerZone {
     }
 }
 
-/// Settings of one client. `Default` has an empty zone table: add servers with
-/// [`ClientConfig::with_server`] or by filling `zones`.
+/// Settings of one client. `Default` has an empty zone table: start from
+/// [`ClientConfig::with_server`], add zones with [`ClientConfig::with_zone`], or fill `zones`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
     /// Server address ("host:port") of each zone the app may `init` with.
@@ -95,10 +95,9 @@ impl ClientConfig {
     /// Default bound on queued events.
     pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 4096;
 
-    /// This config with `ServerZone::China` (the default zone) mapped to `addr`.
-    pub fn with_server(mut self, addr: impl Into<String>) -> ClientConfig {
-        self.zones.insert(ServerZone::China, addr.into());
-        self
+    /// The default config with `ServerZone::China` (the default zone) mapped to `addr`.
+    pub fn with_server(addr: impl Into<String>) -> ClientConfig {
+        ClientConfig::default().with_zone(ServerZone::China, addr)
     }
 
     /// This config with `zone` mapped to `addr`.
@@ -138,7 +137,7 @@ mod tests {
 
     #[test]
     fn with_server_maps_china() {
-        let cfg = ClientConfig::default().with_server("127.0.0.1:5000");
+        let cfg = ClientConfig::with_server("127.0.0.1:5000");
         assert_eq!(
             cfg.zones.get(&ServerZone::China).map(String::as_str),
             Some("127.0.0.1:5000")

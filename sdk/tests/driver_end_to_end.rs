@@ -81,7 +81,8 @@ async fn listener() -> (TcpListener, String) {
 }
 
 fn client(addr: &str, config: ClientConfig) -> Client {
-    let client = Client::builder().config(config.with_server(addr)).build();
+    let config = config.with_zone(ServerZone::China, addr);
+    let client = Client::builder().config(config).build();
     client.init("key", SECRET, ServerZone::China).unwrap();
     client
 }

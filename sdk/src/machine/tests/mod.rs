@@ -18,7 +18,7 @@ pub(super) const APP_SECRET: &str = "app_secret";
 pub(super) const NONCE: &[u8] = b"nonce-1234";
 
 pub(super) fn config() -> ClientConfig {
-    ClientConfig::default().with_server(ADDR)
+    ClientConfig::with_server(ADDR)
 }
 
 /// An initialised machine with the default config.
