@@ -1,0 +1,185 @@
+//! `yim-chat`: a terminal chat client on the YIM reference SDK.
+//!
+//! What it is: log in, then type commands on stdin (`/join ROOM`, `/leave ROOM`, `/leaveall`,
+//! `/count ROOM`, `/say ROOM text`, `/to USER text`, plain text to the most recently joined
+//! room, `/quit`); every SDK event is printed as one line on stdout. Exits non-zero if the
+//! login fails or the session is lost. What it is not: a place for SDK logic; it only calls
+//! the `Client` API.
+
+mod command;
+mod show;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use yim_sdk::{ChatType, Client, ClientConfig, ErrorCode, Event, RequestId, ServerZone};
+
+use command::{Command, HELP};
+
+#[derive(Debug, Parser)]
+#[command(name = "yim-chat", about = "Chat through a YIM reference server")]
+struct Args {
+    /// Server address, host:port.
+    #[arg(long, default_value = "127.0.0.1:5000")]
+    server: String,
+    #[arg(long)]
+    app_key: String,
+    #[arg(long)]
+    app_secret: String,
+    #[arg(long)]
+    user: String,
+    #[arg(long)]
+    password: String,
+    /// Login token, if the server is in token mode.
+    #[arg(long, default_value = "")]
+    token: String,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run(args));
+    // A blocking stdin read cannot be cancelled: do not wait for it.
+    runtime.shutdown_background();
+    code
+}
+
+async fn run(args: Args) -> ExitCode {
+    let client = Client::builder()
+        .config(ClientConfig::with_server(args.server.as_str()))
+        .build();
+    if let Err(code) = client.init(&args.app_key, &args.app_secret, ServerZone::China) {
+        eprintln!("init failed: {code}");
+        return ExitCode::FAILURE;
+    }
+    let login = match client.login(&args.user, &args.password, &args.token) {
+        Ok(id) => id,
+        Err(code) => {
+            eprintln!("login refused: {code}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if !wait_for_login(&client, login).await {
+        return ExitCode::FAILURE;
+    }
+    println!("{HELP}");
+    chat(&client).await
+}
+
+/// Prints events until the login completes; true if it succeeded.
+async fn wait_for_login(client: &Client, login: RequestId) -> bool {
+    while let Some(event) = client.next_event().await {
+        println!("{}", show::event_line(&event));
+        if event.request_id() == Some(login) {
+            return event.code() == Some(ErrorCode::Success);
+        }
+    }
+    false
+}
+
+/// The chat loop: commands from stdin, events to stdout, until the session ends.
+async fn chat(client: &Client) -> ExitCode {
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    // Rooms joined, most recent last: plain text goes to the last one.
+    let mut rooms: Vec<String> = Vec::new();
+    let mut quitting = false;
+    loop {
+        tokio::select! {
+            line = lines.next_line(), if !quitting => {
+                let command = match line {
+                    Ok(Some(line)) => command::parse(&line),
+                    // End of input: leave like /quit.
+                    Ok(None) | Err(_) => Ok(Command::Quit),
+                };
+                match command {
+                    Ok(Command::Quit) => match client.logout() {
+                        Ok(_) => quitting = true,
+                        Err(_) => return ExitCode::SUCCESS,
+                    },
+                    Ok(command) => execute(client, &rooms, command),
+                    Err(usage) => println!("{usage}"),
+                }
+            }
+            event = client.next_event() => {
+                let Some(event) = event else {
+                    return ExitCode::FAILURE;
+                };
+                println!("{}", show::event_line(&event));
+                track_rooms(&mut rooms, &event);
+                match event {
+                    Event::Logout { request_id: Some(_), .. } => return ExitCode::SUCCESS,
+                    Event::Logout { request_id: None, .. } | Event::KickOff => {
+                        return ExitCode::FAILURE
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn execute(client: &Client, rooms: &[String], command: Command) {
+    let result = match command {
+        Command::Join(room) => client.join_chat_room(&room),
+        Command::Leave(room) => client.leave_chat_room(&room),
+        Command::LeaveAll => client.leave_all_chat_rooms(),
+        Command::Count(room) => client.get_room_member_count(&room),
+        Command::Say { room, text } => client.send_text_message(&room, ChatType::Room, &text, ""),
+        Command::To { user, text } => client.send_text_message(&user, ChatType::Private, &text, ""),
+        Command::Plain(text) => match rooms.last() {
+            Some(room) => client.send_text_message(room, ChatType::Room, &text, ""),
+            None => {
+                println!("join a room first (/join ROOM), or use /to USER text");
+                return;
+            }
+        },
+        Command::Help => {
+            println!("{HELP}");
+            return;
+        }
+        Command::Nothing | Command::Quit => return,
+    };
+    if let Err(code) = result {
+        println!("refused: {code}");
+    }
+}
+
+fn track_rooms(rooms: &mut Vec<String>, event: &Event) {
+    match event {
+        Event::JoinChatRoom {
+            code: ErrorCode::Success,
+            room_id,
+            ..
+        } => {
+            rooms.retain(|r| r != room_id);
+            rooms.push(room_id.clone());
+        }
+        Event::LeaveChatRoom {
+            code: ErrorCode::Success,
+            room_id,
+            ..
+        } => rooms.retain(|r| r != room_id),
+        Event::LeaveAllChatRooms {
+            code: ErrorCode::Success,
+            ..
+        } => rooms.clear(),
+        _ => {}
+    }
+}
