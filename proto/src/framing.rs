@@ -189,8 +189,8 @@ mod tests {
     }
 
     /// A maximal frame whose `SendMessage.chat_type` is -1 as a 5-byte varint (ff ff ff ff 0f)
-    /// instead of the canonical 10 bytes. Found by fuzzing:
-    /// fixtures/fuzz/decode_frame/max_size_frame_negative_chat_type_short_varint.bin.
+    /// instead of the canonical 10 bytes: `check_decode` fails on it without the check
+    /// (fixtures/fuzz/decode_frame/max_size_frame_negative_chat_type_short_varint.bin).
     #[test]
     fn frames_that_would_re_encode_over_the_limit_are_rejected() {
         let frame_with_content = |content_len: usize| {
