@@ -120,18 +120,21 @@ impl Driver {
                     None => std::future::pending().await,
                 }
             };
+            // Biased (deterministic under simulation) in an order that starves nothing: a
+            // passed deadline is cleared by `handle_timeout`, and every turn runs `step`,
+            // which is all a wake-up asks for.
             tokio::select! {
                 biased;
-                _ = shared.wake_driver.notified() => {}
+                _ = sleep => {
+                    let now_ms = shared.clock.now_ms();
+                    shared.lock().machine.handle_timeout(now_ms);
+                }
                 event = self.link.next_event(wants.frames, wants.transmits) => {
                     if let Some(event) = event {
                         self.on_link_event(event);
                     }
                 }
-                _ = sleep => {
-                    let now_ms = shared.clock.now_ms();
-                    shared.lock().machine.handle_timeout(now_ms);
-                }
+                _ = shared.wake_driver.notified() => {}
             }
         }
         info!("driver stopped");

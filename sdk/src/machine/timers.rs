@@ -63,9 +63,15 @@ impl ClientMachine {
             info!("nothing received within the heartbeat timeout; closing");
             self.end_session(Ending::ConnectionLost, Some("heartbeat timeout".to_owned()));
         } else if now_ms >= ping_ms {
-            self.last_ping_nonce += 1;
-            let ping = outbound::ping(self.last_ping_nonce);
-            self.send(now_ms, ping);
+            if self.transmits.is_empty() {
+                self.last_ping_nonce += 1;
+                let ping = outbound::ping(self.last_ping_nonce);
+                self.send(now_ms, ping);
+            } else if let Some(session) = &mut self.session {
+                // A frame is still waiting to be written: it will do as the heartbeat, and
+                // pings never pile up behind a stalled writer.
+                session.last_sent_ms = now_ms;
+            }
         }
     }
 

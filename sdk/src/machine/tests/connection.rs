@@ -182,6 +182,22 @@ fn heartbeat_pings_when_idle() {
 }
 
 #[test]
+fn pings_do_not_pile_up_behind_unwritten_frames() {
+    let mut m = logged_in();
+    m.handle_call(0, send_text("world", "x")).unwrap();
+    for now in [10_000, 20_000] {
+        m.handle_frame(now, pong(0));
+        m.handle_timeout(now);
+    }
+    let sent = transmits(&mut m);
+    assert!(
+        matches!(sent.as_slice(), [f] if f.kind() == "SendMessage"),
+        "{sent:?}"
+    );
+    assert_eq!(m.poll_timeout(), Some(30_000), "next ping, not a spin");
+}
+
+#[test]
 fn heartbeat_timeout_closes_and_logs_out() {
     let mut m = logged_in();
     let mut pings = 0;
