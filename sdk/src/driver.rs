@@ -216,45 +216,54 @@ impl Driver {
         false
     }
 
+    /// Feeds a link event to the machine. Actions the machine queued meanwhile (say a Close
+    /// after a kick-off, then a Connect for a new login) are executed first, so output of a
+    /// connection the machine has already given up is dropped instead of being taken for the
+    /// new one.
     fn on_link_event(&mut self, event: LinkEvent) {
-        let now_ms = self.shared.clock.now_ms();
-        let generation = self.link.generation();
+        let shared = self.shared.clone();
+        let mut core = shared.lock();
+        let now_ms = shared.clock.now_ms();
+        let source = match &event {
+            LinkEvent::Connected(_) | LinkEvent::ConnectFailed(_) => self.link.generation(),
+            LinkEvent::Inbound { generation, .. } => Some(*generation),
+        };
+        while let Some(action) = core.machine.poll_action() {
+            self.execute(action);
+        }
+        let current = self.link.generation();
+        if source.is_none() || source != current {
+            debug!(?source, ?current, "output of a closed connection; ignored");
+            return;
+        }
+        let machine = &mut core.machine;
         match event {
             LinkEvent::Connected(stream) => {
-                let Some(generation) = generation else {
+                let Some(generation) = current else {
                     return;
                 };
                 info!(generation, "connected");
                 self.link = Link::open(stream, generation);
-                self.shared.lock().machine.handle_connected(now_ms);
+                machine.handle_connected(now_ms);
             }
             LinkEvent::ConnectFailed(reason) => {
-                info!(?generation, %reason, "connect failed");
+                info!(?current, %reason, "connect failed");
                 self.link = Link::Idle;
-                self.shared.lock().machine.handle_disconnect(now_ms);
+                machine.handle_disconnect(now_ms);
             }
-            LinkEvent::Inbound {
-                generation: from,
-                inbound,
-            } => {
-                if Some(from) != generation {
-                    debug!(from, current = ?generation, "stale connection output; ignored");
-                    return;
+            LinkEvent::Inbound { inbound, .. } => match inbound {
+                Inbound::Frame(frame) => machine.handle_frame(now_ms, frame),
+                Inbound::Closed(reason) => {
+                    info!(?current, %reason, "connection ended");
+                    self.link = Link::Idle;
+                    machine.handle_disconnect(now_ms);
                 }
-                match inbound {
-                    Inbound::Frame(frame) => self.shared.lock().machine.handle_frame(now_ms, frame),
-                    Inbound::Closed(reason) => {
-                        info!(generation = from, %reason, "connection ended");
-                        self.link = Link::Idle;
-                        self.shared.lock().machine.handle_disconnect(now_ms);
-                    }
-                    Inbound::Broken(error) => {
-                        warn!(generation = from, %error, "undecodable bytes; closing");
-                        self.link = Link::Idle;
-                        self.shared.lock().machine.handle_disconnect(now_ms);
-                    }
+                Inbound::Broken(error) => {
+                    warn!(?current, %error, "undecodable bytes; closing");
+                    self.link = Link::Idle;
+                    machine.handle_disconnect(now_ms);
                 }
-            }
+            },
         }
     }
 }

@@ -58,6 +58,10 @@ impl ClientMachine {
 
     /// The transport connection ended (or could not be opened, or its bytes could not be
     /// decoded). Ignored when there is no connection.
+    ///
+    /// Like `handle_connected` and `handle_frame`, this speaks of the connection asked for by
+    /// the last `Action::Connect` not followed by an `Action::Close`: the driver executes the
+    /// queued actions before reporting anything, and drops output of closed connections.
     pub fn handle_disconnect(&mut self, _now_ms: u64) {
         if !self.state.has_connection() {
             debug!(state = %self.state, "disconnect without a connection; ignored");
