@@ -46,8 +46,13 @@ impl TestServer {
     }
 
     pub async fn start_with(config: ServerConfig, store: Box<dyn Store>) -> TestServer {
-        let running = yim_server::spawn_tcp(&config, store, 42).await.expect("server starts");
-        TestServer { addr: running.addr, running }
+        let running = yim_server::spawn_tcp(&config, store, 42)
+            .await
+            .expect("server starts");
+        TestServer {
+            addr: running.addr,
+            running,
+        }
     }
 
     /// Stops the server and closes every connection.
@@ -62,8 +67,12 @@ impl TestServer {
 
     /// An operator session for `APP_KEY`.
     pub async fn admin(&self) -> AdminClient {
-        let stream = tokio::net::TcpStream::connect(self.addr).await.expect("connect");
-        AdminClient::login(Box::new(stream), APP_KEY, APP_SECRET).await.expect("operator login")
+        let stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
+        AdminClient::login(Box::new(stream), APP_KEY, APP_SECRET)
+            .await
+            .expect("operator login")
     }
 }
 
@@ -78,18 +87,29 @@ pub struct TestClient {
 impl TestClient {
     /// A client initialised with `app_key` and `app_secret`, its China zone pointing at `addr`.
     pub fn new(addr: &str, app_key: &str, app_secret: &str) -> TestClient {
-        let client = Client::builder().config(ClientConfig::with_server(addr)).build();
-        client.init(app_key, app_secret, ServerZone::China).expect("init");
+        let client = Client::builder()
+            .config(ClientConfig::with_server(addr))
+            .build();
+        client
+            .init(app_key, app_secret, ServerZone::China)
+            .expect("init");
         TestClient::from_client(client)
     }
 
     /// Wraps a client built and initialised by the caller.
     pub fn from_client(client: Client) -> TestClient {
-        TestClient { client, pending: VecDeque::new() }
+        TestClient {
+            client,
+            pending: VecDeque::new(),
+        }
     }
 
     /// Waits for the first event matching `pick`, keeping the others for later.
-    pub async fn wait_for<T>(&mut self, what: &str, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+    pub async fn wait_for<T>(
+        &mut self,
+        what: &str,
+        mut pick: impl FnMut(&Event) -> Option<T>,
+    ) -> T {
         if let Some(index) = self.pending.iter().position(|e| pick(e).is_some()) {
             let event = self.pending.remove(index).expect("index is in range");
             return pick(&event).expect("matched above");
@@ -98,7 +118,12 @@ impl TestClient {
         loop {
             let event = tokio::time::timeout_at(deadline, self.client.next_event())
                 .await
-                .unwrap_or_else(|_| panic!("timed out waiting for {what}; unclaimed: {:?}", self.pending))
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "timed out waiting for {what}; unclaimed: {:?}",
+                        self.pending
+                    )
+                })
                 .unwrap_or_else(|| panic!("event stream ended waiting for {what}"));
             if let Some(found) = pick(&event) {
                 return found;
@@ -123,13 +148,20 @@ impl TestClient {
 
     /// Logs in and returns the completion code.
     pub async fn login(&mut self, user: &str, password: &str) -> ErrorCode {
-        let id = self.client.login(user, password, "").expect("login accepted");
+        let id = self
+            .client
+            .login(user, password, "")
+            .expect("login accepted");
         self.code(id).await
     }
 
     /// Logs in, asserting success.
     pub async fn login_ok(&mut self, user: &str) {
-        assert_eq!(self.login(user, "pw").await, ErrorCode::Success, "login of {user}");
+        assert_eq!(
+            self.login(user, "pw").await,
+            ErrorCode::Success,
+            "login of {user}"
+        );
     }
 
     /// Joins a room, asserting success.
@@ -139,8 +171,16 @@ impl TestClient {
     }
 
     /// Sends a text and returns its completion.
-    pub async fn send_text(&mut self, to: &str, chat_type: ChatType, text: &str) -> yim_sdk::SendStatus {
-        let id = self.client.send_text_message(to, chat_type, text, "").expect("send accepted");
+    pub async fn send_text(
+        &mut self,
+        to: &str,
+        chat_type: ChatType,
+        text: &str,
+    ) -> yim_sdk::SendStatus {
+        let id = self
+            .client
+            .send_text_message(to, chat_type, text, "")
+            .expect("send accepted");
         match self.completion(id).await {
             Event::SendMessageStatus(status) => status,
             other => panic!("expected a send status, got {other:?}"),
@@ -159,12 +199,18 @@ impl TestClient {
     /// Asserts that no message arrives within `wait`.
     pub async fn assert_no_message(&mut self, wait: Duration) {
         assert!(
-            !self.pending.iter().any(|e| matches!(e, Event::RecvMessage(_))),
+            !self
+                .pending
+                .iter()
+                .any(|e| matches!(e, Event::RecvMessage(_))),
             "unexpected message: {:?}",
             self.pending
         );
         if let Ok(Some(event)) = tokio::time::timeout(wait, self.client.next_event()).await {
-            assert!(!matches!(event, Event::RecvMessage(_)), "unexpected message: {event:?}");
+            assert!(
+                !matches!(event, Event::RecvMessage(_)),
+                "unexpected message: {event:?}"
+            );
             self.pending.push_back(event);
         }
     }

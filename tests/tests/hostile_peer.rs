@@ -22,12 +22,20 @@ async fn goodbye_after(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
             if let Some(FrameBody::Goodbye(goodbye)) = frame.body {
                 assert_eq!(goodbye.code, ErrorCode::ParamInvalid.as_u32());
                 // After the goodbye the server closes the connection.
-                let n = tokio::time::timeout_at(deadline, stream.read(&mut buf)).await.unwrap();
-                assert!(matches!(n, Ok(0) | Err(_)), "connection closed after goodbye");
+                let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
+                    .await
+                    .unwrap();
+                assert!(
+                    matches!(n, Ok(0) | Err(_)),
+                    "connection closed after goodbye"
+                );
                 return goodbye.reason;
             }
         }
-        let n = tokio::time::timeout_at(deadline, stream.read(&mut buf)).await.unwrap().unwrap();
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0, "closed without a goodbye");
         decoder.extend(&buf[..n]);
     }
@@ -46,7 +54,8 @@ async fn garbage_oversized_and_out_of_place_frames_close_only_that_connection() 
     assert!(reason.contains("protobuf"), "{reason}");
     let reason = goodbye_after(server.addr, &u32::MAX.to_be_bytes()).await;
     assert!(reason.contains("exceeds"), "{reason}");
-    let pong = yim_proto::encode_frame(&yim_proto::Frame::new(FrameBody::Pong(Default::default()))).unwrap();
+    let pong = yim_proto::encode_frame(&yim_proto::Frame::new(FrameBody::Pong(Default::default())))
+        .unwrap();
     let reason = goodbye_after(server.addr, &pong).await;
     assert!(reason.contains("unexpected Pong"), "{reason}");
 

@@ -13,7 +13,10 @@ async fn first_login_registers_and_a_wrong_password_is_refused() {
     let mut alice = server.client();
     assert_eq!(alice.login("alice", "right").await, ErrorCode::Success);
     let mut impostor = server.client();
-    assert_eq!(impostor.login("alice", "wrong").await, ErrorCode::UsernamePasswordError);
+    assert_eq!(
+        impostor.login("alice", "wrong").await,
+        ErrorCode::UsernamePasswordError
+    );
     // The failed attempt did not disturb the real session, and a later correct login works.
     let id = alice.client.logout().expect("logout accepted");
     assert_eq!(alice.code(id).await, ErrorCode::Success);
@@ -24,23 +27,48 @@ async fn first_login_registers_and_a_wrong_password_is_refused() {
 async fn invalid_ids_and_passwords_fail_at_once_without_a_callback() {
     let server = TestServer::start().await;
     let alice = server.client();
-    for (user, password) in [("", "pw"), ("has space", "pw"), ("dash-ed", "pw"), ("alice", "")] {
-        assert_eq!(alice.client.login(user, password, ""), Err(ErrorCode::ParamInvalid), "{user:?}");
+    for (user, password) in [
+        ("", "pw"),
+        ("has space", "pw"),
+        ("dash-ed", "pw"),
+        ("alice", ""),
+    ] {
+        assert_eq!(
+            alice.client.login(user, password, ""),
+            Err(ErrorCode::ParamInvalid),
+            "{user:?}"
+        );
     }
     let long = "a".repeat(256);
-    assert_eq!(alice.client.login(&long, "pw", ""), Err(ErrorCode::ParamInvalid));
-    assert_eq!(alice.client.try_next_event(), None, "a refused call has no completion");
+    assert_eq!(
+        alice.client.login(&long, "pw", ""),
+        Err(ErrorCode::ParamInvalid)
+    );
+    assert_eq!(
+        alice.client.try_next_event(),
+        None,
+        "a refused call has no completion"
+    );
 }
 
 #[tokio::test]
 async fn calls_in_the_wrong_state_get_yim_codes() {
     let server = TestServer::start().await;
     let mut alice = server.client();
-    assert_eq!(alice.client.join_chat_room("world"), Err(ErrorCode::NotLogin));
+    assert_eq!(
+        alice.client.join_chat_room("world"),
+        Err(ErrorCode::NotLogin)
+    );
     alice.login_ok("alice").await;
-    assert_eq!(alice.client.login("alice", "pw", ""), Err(ErrorCode::AlreadyLogin));
+    assert_eq!(
+        alice.client.login("alice", "pw", ""),
+        Err(ErrorCode::AlreadyLogin)
+    );
     let uninitialised = yim_sdk::Client::builder().build();
-    assert_eq!(uninitialised.login("bob", "pw", ""), Err(ErrorCode::EngineNotInit));
+    assert_eq!(
+        uninitialised.login("bob", "pw", ""),
+        Err(ErrorCode::EngineNotInit)
+    );
 }
 
 #[tokio::test]
@@ -48,14 +76,20 @@ async fn unknown_app_keys_and_wrong_secrets_are_refused() {
     let server = TestServer::start().await;
     let addr = server.addr.to_string();
     let mut stranger = TestClient::new(&addr, "no_such_app", APP_SECRET);
-    assert_eq!(stranger.login("alice", "pw").await, ErrorCode::InvalidAppkey);
+    assert_eq!(
+        stranger.login("alice", "pw").await,
+        ErrorCode::InvalidAppkey
+    );
     let mut forger = TestClient::new(&addr, APP_KEY, "guessed_secret");
     assert_eq!(forger.login("alice", "pw").await, ErrorCode::SDKInvalid);
     // Apps are separate: the same user name in another app is another account.
     let mut other = TestClient::new(&addr, OTHER_APP_KEY, OTHER_APP_SECRET);
     assert_eq!(other.login("alice", "pw").await, ErrorCode::Success);
     let mut same_name = server.client();
-    assert_eq!(same_name.login("alice", "different").await, ErrorCode::Success);
+    assert_eq!(
+        same_name.login("alice", "different").await,
+        ErrorCode::Success
+    );
 }
 
 #[tokio::test]
@@ -75,7 +109,11 @@ async fn login_tokens_are_checked_when_given() {
     assert_eq!(bob.code(id).await, ErrorCode::LoginTokenInvalid);
     let mut carol = server.client();
     let id = carol.client.login("carol", "pw", &good).unwrap();
-    assert_eq!(carol.code(id).await, ErrorCode::LoginTokenInvalid, "alice's token is not carol's");
+    assert_eq!(
+        carol.code(id).await,
+        ErrorCode::LoginTokenInvalid,
+        "alice's token is not carol's"
+    );
 }
 
 #[tokio::test]
@@ -86,9 +124,14 @@ async fn a_login_elsewhere_kicks_the_older_session_off() {
     phone.join_ok("world").await;
     let mut tablet = server.client();
     tablet.login_ok("alice").await;
-    phone.wait_for("kick-off", |e| matches!(e, Event::KickOff).then_some(())).await;
+    phone
+        .wait_for("kick-off", |e| matches!(e, Event::KickOff).then_some(()))
+        .await;
     // The kicked session is logged out: calls now fail at once.
-    assert_eq!(phone.client.join_chat_room("world"), Err(ErrorCode::NotLogin));
+    assert_eq!(
+        phone.client.join_chat_room("world"),
+        Err(ErrorCode::NotLogin)
+    );
     // The new session works, and the old one's room membership is gone.
     tablet.join_ok("world").await;
     let id = tablet.client.get_room_member_count("world").unwrap();

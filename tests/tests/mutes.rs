@@ -11,7 +11,10 @@ use yim_sdk::ChatType;
 use yim_tests::{TestClient, TestServer};
 
 fn now_secs() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 async fn two_in_world(server: &TestServer) -> (TestClient, TestClient) {
@@ -28,17 +31,33 @@ async fn a_muted_user_gets_forbidden_speak_until_the_end_time() {
     let server = TestServer::start().await;
     let (mut alice, mut bob) = two_in_world(&server).await;
     let end_time = now_secs() + 2;
-    server.admin().await.mute_user("world", "alice", 2, end_time).await.unwrap();
+    server
+        .admin()
+        .await
+        .mute_user("world", "alice", 2, end_time)
+        .await
+        .unwrap();
 
-    let status = alice.send_text("world", ChatType::Room, "let me speak").await;
+    let status = alice
+        .send_text("world", ChatType::Room, "let me speak")
+        .await;
     assert_eq!(status.code, ErrorCode::ForbiddenSpeak);
-    assert_eq!((status.is_forbid_room, status.reason, status.forbid_end_time), (false, 2, end_time));
+    assert_eq!(
+        (status.is_forbid_room, status.reason, status.forbid_end_time),
+        (false, 2, end_time)
+    );
     assert_eq!(status.message_id, 0);
     bob.assert_no_message(Duration::from_millis(200)).await;
 
     // Others in the room, and alice's private chat, are unaffected.
-    assert_eq!(bob.send_text("world", ChatType::Room, "fine").await.code, ErrorCode::Success);
-    assert_eq!(alice.send_text("bob", ChatType::Private, "psst").await.code, ErrorCode::Success);
+    assert_eq!(
+        bob.send_text("world", ChatType::Room, "fine").await.code,
+        ErrorCode::Success
+    );
+    assert_eq!(
+        alice.send_text("bob", ChatType::Private, "psst").await.code,
+        ErrorCode::Success
+    );
 
     // After the end time the mute is over.
     let wait_ms = (end_time * 1000).saturating_sub(now_secs() * 1000) + 1100;
@@ -57,10 +76,16 @@ async fn a_room_mute_silences_everyone_until_unmuted() {
     for client in [&mut alice, &mut bob] {
         let status = client.send_text("world", ChatType::Room, "x").await;
         assert_eq!(status.code, ErrorCode::ForbiddenSpeak);
-        assert_eq!((status.is_forbid_room, status.reason, status.forbid_end_time), (true, 1, end_time));
+        assert_eq!(
+            (status.is_forbid_room, status.reason, status.forbid_end_time),
+            (true, 1, end_time)
+        );
     }
     admin.unmute("world", "").await.unwrap();
-    assert_eq!(alice.send_text("world", ChatType::Room, "x").await.code, ErrorCode::Success);
+    assert_eq!(
+        alice.send_text("world", ChatType::Room, "x").await.code,
+        ErrorCode::Success
+    );
     bob.next_message().await;
 }
 
@@ -71,7 +96,12 @@ async fn operators_need_the_app_secret() {
     let result =
         yim_server::admin::AdminClient::login(Box::new(stream), yim_tests::APP_KEY, "wrong").await;
     assert!(
-        matches!(result, Err(yim_server::admin::AdminError::Refused(ErrorCode::SDKInvalid))),
+        matches!(
+            result,
+            Err(yim_server::admin::AdminError::Refused(
+                ErrorCode::SDKInvalid
+            ))
+        ),
         "{result:?}"
     );
 }

@@ -19,7 +19,10 @@ async fn private_messages_reach_an_online_user() {
     assert_eq!(status.code, ErrorCode::Success);
     let message = bob.next_message().await;
     assert_eq!(message.chat_type, ChatType::Private);
-    assert_eq!((message.sender_id.as_str(), message.receiver_id.as_str()), ("alice", "bob"));
+    assert_eq!(
+        (message.sender_id.as_str(), message.receiver_id.as_str()),
+        ("alice", "bob")
+    );
     assert_eq!(message.message_id, status.message_id);
     assert_eq!(message.room_seq, 0);
 }
@@ -46,7 +49,13 @@ async fn messages_to_an_offline_user_are_delivered_once_at_its_next_login() {
     let mut received = Vec::new();
     for text in ["one", "two", "three"] {
         let message = bob.next_message().await;
-        assert_eq!(message.body, MessageBody::Text { content: text.into(), attach: String::new() });
+        assert_eq!(
+            message.body,
+            MessageBody::Text {
+                content: text.into(),
+                attach: String::new()
+            }
+        );
         received.push(message.message_id);
     }
     assert_eq!(received, sent);
@@ -65,6 +74,8 @@ async fn private_messages_to_unknown_users_are_refused() {
     let server = TestServer::start().await;
     let mut alice = server.client();
     alice.login_ok("alice").await;
-    let status = alice.send_text("nobody_here", ChatType::Private, "hello?").await;
+    let status = alice
+        .send_text("nobody_here", ChatType::Private, "hello?")
+        .await;
     assert_eq!(status.code, ErrorCode::InvalidReceiver);
 }

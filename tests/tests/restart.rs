@@ -19,14 +19,24 @@ async fn sqlite_keeps_accounts_mutes_and_mail_across_a_restart() {
     bob.login_ok("bob").await;
     let id = bob.client.logout().unwrap();
     assert_eq!(bob.code(id).await, ErrorCode::Success);
-    let before = alice.send_text("bob", ChatType::Private, "kept on disk").await;
+    let before = alice
+        .send_text("bob", ChatType::Private, "kept on disk")
+        .await;
     assert_eq!(before.code, ErrorCode::Success);
-    server.admin().await.mute_user("world", "alice", 4, u64::MAX).await.unwrap();
+    server
+        .admin()
+        .await
+        .mute_user("world", "alice", 4, u64::MAX)
+        .await
+        .unwrap();
     server.stop().await;
 
     let server = TestServer::start_with(server_config(), store()).await;
     let mut impostor = server.client();
-    assert_eq!(impostor.login("alice", "not_pw").await, ErrorCode::UsernamePasswordError);
+    assert_eq!(
+        impostor.login("alice", "not_pw").await,
+        ErrorCode::UsernamePasswordError
+    );
     let mut alice = server.client();
     alice.login_ok("alice").await;
     alice.join_ok("world").await;
@@ -37,8 +47,17 @@ async fn sqlite_keeps_accounts_mutes_and_mail_across_a_restart() {
     bob.login_ok("bob").await;
     let message = bob.next_message().await;
     assert_eq!(message.message_id, before.message_id);
-    assert_eq!(message.body, MessageBody::Text { content: "kept on disk".into(), attach: String::new() });
+    assert_eq!(
+        message.body,
+        MessageBody::Text {
+            content: "kept on disk".into(),
+            attach: String::new()
+        }
+    );
 
     let after = alice.send_text("bob", ChatType::Private, "new").await;
-    assert!(after.message_id > before.message_id, "message IDs are unique across restarts");
+    assert!(
+        after.message_id > before.message_id,
+        "message IDs are unique across restarts"
+    );
 }

@@ -19,15 +19,26 @@ async fn room_messages_reach_members_but_not_the_sender_or_outsiders() {
     bob.join_ok("world").await;
     carol.join_ok("guild").await;
 
-    let status = alice.send_text("world", ChatType::Room, "hello world").await;
+    let status = alice
+        .send_text("world", ChatType::Room, "hello world")
+        .await;
     assert_eq!(status.code, ErrorCode::Success);
     assert!(status.message_id > 0 && status.send_time > 0);
     let message = bob.next_message().await;
     assert_eq!(message.message_id, status.message_id);
-    assert_eq!((message.sender_id.as_str(), message.receiver_id.as_str()), ("alice", "world"));
+    assert_eq!(
+        (message.sender_id.as_str(), message.receiver_id.as_str()),
+        ("alice", "world")
+    );
     assert_eq!(message.chat_type, ChatType::Room);
     assert_eq!(message.room_seq, 1);
-    assert_eq!(message.body, MessageBody::Text { content: "hello world".into(), attach: String::new() });
+    assert_eq!(
+        message.body,
+        MessageBody::Text {
+            content: "hello world".into(),
+            attach: String::new()
+        }
+    );
     alice.assert_no_message(Duration::from_millis(200)).await;
     carol.assert_no_message(Duration::from_millis(50)).await;
 
@@ -66,8 +77,15 @@ async fn membership_ends_on_leave_and_leave_all_and_counts_follow() {
     let id = alice.client.leave_chat_room("team").unwrap();
     assert_eq!(alice.code(id).await, ErrorCode::Success);
     let id = alice.client.leave_chat_room("team").unwrap();
-    assert_eq!(alice.code(id).await, ErrorCode::NotJoinRoom, "leaving twice");
-    assert_eq!(alice.send_text("team", ChatType::Room, "x").await.code, ErrorCode::NotJoinRoom);
+    assert_eq!(
+        alice.code(id).await,
+        ErrorCode::NotJoinRoom,
+        "leaving twice"
+    );
+    assert_eq!(
+        alice.send_text("team", ChatType::Room, "x").await.code,
+        ErrorCode::NotJoinRoom
+    );
 
     let id = alice.client.leave_all_chat_rooms().unwrap();
     assert_eq!(alice.code(id).await, ErrorCode::Success);
@@ -82,13 +100,24 @@ async fn room_ids_are_checked_locally() {
     let server = TestServer::start().await;
     let mut alice = server.client();
     alice.login_ok("alice").await;
-    assert_eq!(alice.client.join_chat_room(&"r".repeat(256)), Err(ErrorCode::RoomIDTooLong));
-    assert_eq!(alice.client.join_chat_room("no spaces"), Err(ErrorCode::ParamInvalid));
     assert_eq!(
-        alice.client.send_text_message("world", ChatType::Room, &"x".repeat(2049), ""),
+        alice.client.join_chat_room(&"r".repeat(256)),
+        Err(ErrorCode::RoomIDTooLong)
+    );
+    assert_eq!(
+        alice.client.join_chat_room("no spaces"),
+        Err(ErrorCode::ParamInvalid)
+    );
+    assert_eq!(
+        alice
+            .client
+            .send_text_message("world", ChatType::Room, &"x".repeat(2049), ""),
         Err(ErrorCode::MessageTooLong)
     );
-    assert_eq!(alice.client.send_text_message("", ChatType::Room, "x", ""), Err(ErrorCode::ReceiverEmpty));
+    assert_eq!(
+        alice.client.send_text_message("", ChatType::Room, "x", ""),
+        Err(ErrorCode::ReceiverEmpty)
+    );
 }
 
 #[tokio::test]
@@ -100,10 +129,19 @@ async fn custom_messages_carry_arbitrary_bytes() {
     alice.join_ok("world").await;
     bob.join_ok("world").await;
     let payload = vec![0u8, 255, 0, 1, 2, 3, 0];
-    let id = alice.client.send_custom_message("world", ChatType::Room, &payload).unwrap();
+    let id = alice
+        .client
+        .send_custom_message("world", ChatType::Room, &payload)
+        .unwrap();
     assert_eq!(alice.code(id).await, ErrorCode::Success);
-    assert_eq!(bob.next_message().await.body, MessageBody::Custom(payload.clone()));
-    let id = alice.client.send_custom_message("bob", ChatType::Private, &payload).unwrap();
+    assert_eq!(
+        bob.next_message().await.body,
+        MessageBody::Custom(payload.clone())
+    );
+    let id = alice
+        .client
+        .send_custom_message("bob", ChatType::Private, &payload)
+        .unwrap();
     assert_eq!(alice.code(id).await, ErrorCode::Success);
     assert_eq!(bob.next_message().await.body, MessageBody::Custom(payload));
 }

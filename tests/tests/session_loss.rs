@@ -15,12 +15,17 @@ async fn a_lost_server_ends_the_session_with_an_unsolicited_logout() {
     server.stop().await;
     alice
         .wait_for("unsolicited logout", |e| match e {
-            Event::Logout { request_id: None, code } => Some(*code),
+            Event::Logout {
+                request_id: None,
+                code,
+            } => Some(*code),
             _ => None,
         })
         .await;
     assert_eq!(
-        alice.client.send_text_message("world", ChatType::Room, "x", ""),
+        alice
+            .client
+            .send_text_message("world", ChatType::Room, "x", ""),
         Err(ErrorCode::NotLogin)
     );
 }
@@ -36,8 +41,14 @@ async fn silent_server(drop_on: &'static str) -> std::net::SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         let (mut stream, _) = listener.accept().await.unwrap();
-        let challenge = FrameBody::Challenge(Challenge { protocol_version: 1, nonce: vec![1; 16] });
-        stream.write_all(&encode_frame(&Frame::new(challenge)).unwrap()).await.unwrap();
+        let challenge = FrameBody::Challenge(Challenge {
+            protocol_version: 1,
+            nonce: vec![1; 16],
+        });
+        stream
+            .write_all(&encode_frame(&Frame::new(challenge)).unwrap())
+            .await
+            .unwrap();
         let mut decoder = FrameDecoder::new();
         let mut buf = [0u8; 4096];
         loop {
@@ -51,8 +62,15 @@ async fn silent_server(drop_on: &'static str) -> std::net::SocketAddr {
                     return; // drops the connection
                 }
                 if let Some(FrameBody::Login(login)) = frame.body {
-                    let ok = FrameBody::Reply(Reply { request_id: login.request_id, code: 0, detail: None });
-                    stream.write_all(&encode_frame(&Frame::new(ok)).unwrap()).await.unwrap();
+                    let ok = FrameBody::Reply(Reply {
+                        request_id: login.request_id,
+                        code: 0,
+                        detail: None,
+                    });
+                    stream
+                        .write_all(&encode_frame(&Frame::new(ok)).unwrap())
+                        .await
+                        .unwrap();
                 }
             }
         }
@@ -60,11 +78,20 @@ async fn silent_server(drop_on: &'static str) -> std::net::SocketAddr {
     addr
 }
 
-fn client_with_timeout(addr: std::net::SocketAddr, request_timeout_ms: u64) -> yim_tests::TestClient {
-    let mut config = yim_sdk::ClientConfig::with_server(&addr.to_string());
+fn client_with_timeout(
+    addr: std::net::SocketAddr,
+    request_timeout_ms: u64,
+) -> yim_tests::TestClient {
+    let mut config = yim_sdk::ClientConfig::with_server(addr.to_string());
     config.request_timeout_ms = request_timeout_ms;
     let client = yim_sdk::Client::builder().config(config).build();
-    client.init(yim_tests::APP_KEY, yim_tests::APP_SECRET, yim_sdk::ServerZone::China).unwrap();
+    client
+        .init(
+            yim_tests::APP_KEY,
+            yim_tests::APP_SECRET,
+            yim_sdk::ServerZone::China,
+        )
+        .unwrap();
     yim_tests::TestClient::from_client(client)
 }
 
@@ -87,11 +114,20 @@ async fn a_call_pending_when_the_connection_drops_completes_once_with_net_error(
     let addr = silent_server("SendMessage").await;
     let mut alice = client_with_timeout(addr, 5_000);
     alice.login_ok("alice").await;
-    let status = alice.send_text("bob", ChatType::Private, "into the void").await;
+    let status = alice
+        .send_text("bob", ChatType::Private, "into the void")
+        .await;
     assert_eq!(status.code, ErrorCode::NetError);
     alice
         .wait_for("unsolicited logout", |e| {
-            matches!(e, Event::Logout { request_id: None, code: ErrorCode::NetError }).then_some(())
+            matches!(
+                e,
+                Event::Logout {
+                    request_id: None,
+                    code: ErrorCode::NetError
+                }
+            )
+            .then_some(())
         })
         .await;
 }

@@ -18,10 +18,19 @@ fn show(to: &str, message: &ReceivedMessage) {
         ChatType::Room => format!("room {}", message.receiver_id),
         _ => "private".to_owned(),
     };
-    println!("  {to:<6} <- [{place}] {}: {body}   (id {}, seq {})", message.sender_id, message.message_id, message.room_seq);
+    println!(
+        "  {to:<6} <- [{place}] {}: {body}   (id {}, seq {})",
+        message.sender_id, message.message_id, message.room_seq
+    );
 }
 
-async fn say(from: &mut TestClient, name: &str, to: &str, chat_type: ChatType, text: &str) -> Result<u64, String> {
+async fn say(
+    from: &mut TestClient,
+    name: &str,
+    to: &str,
+    chat_type: ChatType,
+    text: &str,
+) -> Result<u64, String> {
     let status = from.send_text(to, chat_type, text).await;
     println!("  {name:<6} -> {to}: {text:?}  => {:?}", status.code);
     if status.code == ErrorCode::Success {
@@ -49,7 +58,14 @@ async fn demo() -> Result<(), String> {
     alice.join_ok("world").await;
     bob.join_ok("world").await;
     println!("both joined room 'world'\n\n-- room chat");
-    let id = say(&mut alice, "alice", "world", ChatType::Room, "anyone up for a raid?").await?;
+    let id = say(
+        &mut alice,
+        "alice",
+        "world",
+        ChatType::Room,
+        "anyone up for a raid?",
+    )
+    .await?;
     let got = bob.next_message().await;
     show("bob", &got);
     check(got.message_id == id, "bob got alice's room message")?;
@@ -63,7 +79,14 @@ async fn demo() -> Result<(), String> {
     println!("\n-- store and forward: bob logs out, alice writes, bob logs back in");
     let id = bob.client.logout().map_err(|e| e.to_string())?;
     check(bob.code(id).await == ErrorCode::Success, "bob logged out")?;
-    say(&mut alice, "alice", "bob", ChatType::Private, "see you tomorrow").await?;
+    say(
+        &mut alice,
+        "alice",
+        "bob",
+        ChatType::Private,
+        "see you tomorrow",
+    )
+    .await?;
     let mut bob = server.client();
     bob.login_ok("bob").await;
     println!("  bob logged in again");
@@ -77,16 +100,34 @@ async fn demo() -> Result<(), String> {
         .as_secs()
         + 60;
     let mut admin = server.admin().await;
-    admin.mute_user("world", "alice", 2, end_time).await.map_err(|e| e.to_string())?;
-    let status = alice.send_text("world", ChatType::Room, "you are all noobs").await;
+    admin
+        .mute_user("world", "alice", 2, end_time)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = alice
+        .send_text("world", ChatType::Room, "you are all noobs")
+        .await;
     println!(
         "  alice  -> world: {:?} is_forbid_room={} reason={} until={}",
         status.code, status.is_forbid_room, status.reason, status.forbid_end_time
     );
-    check(status.code == ErrorCode::ForbiddenSpeak && status.reason == 2, "mute refuses the send")?;
-    say(&mut alice, "alice", "bob", ChatType::Private, "sorry (private chat still works)").await?;
+    check(
+        status.code == ErrorCode::ForbiddenSpeak && status.reason == 2,
+        "mute refuses the send",
+    )?;
+    say(
+        &mut alice,
+        "alice",
+        "bob",
+        ChatType::Private,
+        "sorry (private chat still works)",
+    )
+    .await?;
     show("bob", &bob.next_message().await);
-    admin.unmute("world", "alice").await.map_err(|e| e.to_string())?;
+    admin
+        .unmute("world", "alice")
+        .await
+        .map_err(|e| e.to_string())?;
     println!("  operator lifts the mute");
     say(&mut alice, "alice", "world", ChatType::Room, "gg everyone").await?;
     show("bob", &bob.next_message().await);
@@ -94,7 +135,8 @@ async fn demo() -> Result<(), String> {
     println!("\n-- bob logs in on a second device");
     let mut tablet = server.client();
     tablet.login_ok("bob").await;
-    bob.wait_for("kick-off", |e| matches!(e, Event::KickOff).then_some(())).await;
+    bob.wait_for("kick-off", |e| matches!(e, Event::KickOff).then_some(()))
+        .await;
     println!("  bob's first device: kicked off");
 
     server.stop().await;
