@@ -49,7 +49,11 @@ pub async fn serve(mut listener: Box<dyn Listener>, mut core: ServerCore, clock:
     loop {
         route_outputs(&mut core, &mut writers);
         let deadline_ms = core.poll_timeout();
+        // Biased, so the order in which ready branches run does not depend on tokio's RNG:
+        // the simulator replays a seed exactly.
         tokio::select! {
+            biased;
+            () = clock.sleep_until(deadline_ms) => core.handle_timeout(clock.now_ms()),
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     if writers.len() >= core.limits().max_connections {
@@ -75,7 +79,6 @@ pub async fn serve(mut listener: Box<dyn Listener>, mut core: ServerCore, clock:
                     core.handle_disconnect(conn, &reason);
                 }
             },
-            () = clock.sleep_until(deadline_ms) => core.handle_timeout(clock.now_ms()),
             Some(_) = tasks.join_next() => {}
         }
     }
@@ -123,6 +126,7 @@ async fn run_connection(
     let mut chunk = vec![0u8; READ_CHUNK_BYTES];
     let reason = 'connection: loop {
         tokio::select! {
+            biased;
             read = reader.read(&mut chunk) => {
                 let n = match read {
                     Ok(0) => break 'connection "peer closed".to_owned(),
