@@ -11,6 +11,7 @@ pub mod framing;
 #[cfg(feature = "arbitrary")]
 pub mod fuzzing;
 pub mod limits;
+pub mod planted;
 
 /// Types generated from `proto/yim.proto`.
 #[allow(missing_docs, clippy::all)]

@@ -6,6 +6,7 @@
 //! decoding bytes (the driver does that with `yim_proto::FrameDecoder`).
 
 use tracing::{debug, info, warn};
+use yim_proto::planted::{self, Bug};
 use yim_proto::wire::Reply;
 use yim_proto::{ErrorCode, Frame, FrameBody};
 
@@ -65,7 +66,12 @@ impl ClientMachine {
                     return;
                 }
                 match inbound::received_message(message) {
-                    Ok(message) => self.events.push_back(Event::RecvMessage(message)),
+                    Ok(message) => {
+                        if planted::active_every(Bug::DuplicateDelivery, 5) {
+                            self.events.push_back(Event::RecvMessage(message.clone()));
+                        }
+                        self.events.push_back(Event::RecvMessage(message));
+                    }
                     Err(reason) => self.protocol_error(reason),
                 }
             }

@@ -88,7 +88,11 @@ impl ClientMachine {
         self.session = None;
         self.state = State::LoggedOut;
         self.joined_rooms.clear();
-        for (request_id, kind) in self.pending.drain() {
+        let mut pending = self.pending.drain();
+        if yim_proto::planted::active(yim_proto::planted::Bug::LoseCompletionOnDisconnect) {
+            pending.clear();
+        }
+        for (request_id, kind) in pending {
             let code = match (&kind, ending) {
                 (PendingKind::Login { .. }, Ending::LoginFailed(code)) => code,
                 (PendingKind::Logout, Ending::LoggedOut(code)) => code,

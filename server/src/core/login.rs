@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use prost::Message as _;
 use sha2::Sha256;
+use yim_proto::planted::{self, Bug};
 use yim_proto::wire::{AdminLogin, KickOff, Login};
 use yim_proto::{auth, limits, ErrorCode, FrameBody};
 
@@ -42,7 +43,8 @@ impl ServerCore {
             }
         }
         let key = (login.app_key.clone(), login.user_id.clone());
-        if let Some(old) = self.sessions.insert(key, conn) {
+        let old = self.sessions.insert(key, conn);
+        if let Some(old) = old.filter(|_| !planted::active(Bug::NoKickOff)) {
             self.send(old, FrameBody::KickOff(KickOff {}));
             self.close(
                 old,
@@ -97,7 +99,9 @@ impl ServerCore {
         match stored {
             Some(account) => {
                 let hash = hash_password(&login.password, &account.salt, rounds);
-                if !constant_time_eq(&hash, &account.password_hash) {
+                if !constant_time_eq(&hash, &account.password_hash)
+                    && !planted::active(Bug::AcceptWrongPassword)
+                {
                     return Err(ErrorCode::UsernamePasswordError);
                 }
             }
@@ -129,6 +133,10 @@ impl ServerCore {
         let Some(last) = mail.last().map(|m| m.seq) else {
             return Ok(());
         };
+        let mut mail = mail;
+        if planted::active(Bug::ReverseMailbox) {
+            mail.reverse();
+        }
         for stored in mail {
             match yim_proto::wire::Message::decode(stored.message.as_slice()) {
                 Ok(message) => self.send(conn, FrameBody::Message(message)),

@@ -4,6 +4,7 @@
 //! mailbox, handed over at its next login.
 
 use prost::Message as _;
+use yim_proto::planted::{self, Bug};
 use yim_proto::wire::{body, reply, Forbid, Message, SendMessage, SendReceipt};
 use yim_proto::{limits, ChatType, ErrorCode, FrameBody};
 
@@ -106,10 +107,10 @@ impl ServerCore {
         if !joined {
             return Err(ErrorCode::NotJoinRoom.into());
         }
-        if let Some(forbid) = self
+        let forbid = self
             .mutes
-            .forbid(app_key, &room_id, &message.sender_id, now_secs)
-        {
+            .forbid(app_key, &room_id, &message.sender_id, now_secs);
+        if let Some(forbid) = forbid.filter(|_| !planted::active(Bug::SkipMuteCheck)) {
             return Err(Refusal {
                 code: ErrorCode::ForbiddenSpeak,
                 forbid: Some(forbid),
@@ -122,7 +123,7 @@ impl ServerCore {
         };
         room.last_seq += 1;
         message.room_seq = room.last_seq;
-        let receivers: Vec<ConnId> = room
+        let mut receivers: Vec<ConnId> = room
             .members
             .iter()
             .filter(|member| **member != message.sender_id)
@@ -132,11 +133,47 @@ impl ServerCore {
                     .copied()
             })
             .collect();
+        if planted::active(Bug::DeliverToNonMember) {
+            let outsider = self.sessions.iter().find(|((app, user), conn)| {
+                app == app_key && *user != message.sender_id && !receivers.contains(conn)
+            });
+            receivers.extend(outsider.map(|(_, conn)| *conn));
+        }
         let id = message.message_id;
         for receiver in receivers {
-            self.send(receiver, FrameBody::Message(message.clone()));
+            self.fan_out(receiver, message.clone());
         }
         Ok(id)
+    }
+
+    /// Queues one room message for one member (where the planted room bugs live).
+    fn fan_out(&mut self, receiver: ConnId, mut message: Message) {
+        if planted::active_every(Bug::DropFanout, 7) {
+            return;
+        }
+        if planted::active(Bug::AlterMessage) {
+            if let Some(body::Kind::Text(text)) =
+                message.body.as_mut().and_then(|b| b.kind.as_mut())
+            {
+                text.content.push('!');
+            }
+        }
+        if planted::active(Bug::ReorderRoom) {
+            match self.planted_held.take() {
+                Some((held_conn, held)) if held_conn == receiver => {
+                    self.send(receiver, FrameBody::Message(message));
+                    self.send(receiver, FrameBody::Message(held));
+                    return;
+                }
+                Some(other) => self.planted_held = Some(other),
+                None if planted::active_every(Bug::ReorderRoom, 3) => {
+                    self.planted_held = Some((receiver, message));
+                    return;
+                }
+                None => {}
+            }
+        }
+        self.send(receiver, FrameBody::Message(message));
     }
 
     /// Private messages go to registered users only.
@@ -156,6 +193,9 @@ impl ServerCore {
         let key = (app_key.to_owned(), message.receiver_id.clone());
         if let Some(&receiver) = self.sessions.get(&key) {
             self.send(receiver, FrameBody::Message(message));
+            return Ok(());
+        }
+        if planted::active(Bug::LoseOfflineMail) {
             return Ok(());
         }
         let stored = self

@@ -106,6 +106,10 @@ pub struct ServerCore {
     message_ids: MessageIds,
     next_sweep_ms: u64,
     outputs: VecDeque<Output>,
+    /// A room message held back by the planted `ReorderRoom` bug.
+    planted_held: Option<(ConnId, yim_proto::wire::Message)>,
+    /// Whether the store already held data when this core started (a restart).
+    restarted: bool,
 }
 
 /// `Box<dyn Store>` with a Debug impl.
@@ -126,6 +130,10 @@ impl ServerCore {
         rng_seed: u64,
     ) -> Result<ServerCore, StoreError> {
         let mutes = MuteTable::load(store.as_ref())?;
+        let mut store = store;
+        // IDs are reserved from 1 on a fresh store, so a first block above 1 means a restart.
+        let first_ids = store.reserve_message_ids(MESSAGE_ID_BLOCK)?;
+        let restarted = first_ids > 1;
         Ok(ServerCore {
             apps: config.app_secrets(),
             limits: config.limits.clone(),
@@ -135,9 +143,14 @@ impl ServerCore {
             sessions: BTreeMap::new(),
             rooms: BTreeMap::new(),
             mutes,
-            message_ids: MessageIds::default(),
+            message_ids: MessageIds {
+                next: first_ids,
+                end: first_ids + MESSAGE_ID_BLOCK,
+            },
             next_sweep_ms: 0,
             outputs: VecDeque::new(),
+            planted_held: None,
+            restarted,
         })
     }
 
@@ -165,6 +178,15 @@ impl ServerCore {
                 role: Role::Pending,
             },
         );
+        if self.restarted && yim_proto::planted::active(yim_proto::planted::Bug::RefuseAfterRestart)
+        {
+            self.close(
+                conn,
+                ErrorCode::ServerError,
+                "planted bug: refusing after restart".into(),
+            );
+            return;
+        }
         self.send(
             conn,
             FrameBody::Challenge(yim_proto::wire::Challenge {

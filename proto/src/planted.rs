@@ -1,0 +1,99 @@
+//! Deliberate bugs in the server and the SDK, for the simulator's tests that show each checker
+//! catches the bug it is meant for. The hooks are compiled in only with the `planted-bugs`
+//! feature (forwarded by `yim-server` and `yim-sdk`); without it [`active`] is a constant
+//! `false` and every hook folds away. Even when compiled in, every bug is off until a test
+//! switches one on with `set`.
+//!
+//! The switch is per thread: a simulation runs on one thread, and tests on other threads are
+//! not affected.
+
+/// A planted bug. Server bugs first, then SDK bugs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Bug {
+    /// Drops one room fan-out delivery in seven.
+    DropFanout,
+    /// Lets muted users speak.
+    SkipMuteCheck,
+    /// Also delivers room messages to one online user who is not in the room.
+    DeliverToNonMember,
+    /// Holds a room message back and delivers it after the next one to the same member.
+    ReorderRoom,
+    /// Changes the text of room messages on their way to members.
+    AlterMessage,
+    /// A login elsewhere does not kick the older session off.
+    NoKickOff,
+    /// Accepts a wrong password.
+    AcceptWrongPassword,
+    /// Acknowledges private messages to offline users without storing them.
+    LoseOfflineMail,
+    /// Hands stored private mail over newest first.
+    ReverseMailbox,
+    /// After a restart, closes every new connection at once.
+    RefuseAfterRestart,
+    /// SDK: delivers one received message in five twice.
+    DuplicateDelivery,
+    /// SDK: forgets the pending calls when a session ends, so they never complete.
+    LoseCompletionOnDisconnect,
+}
+
+#[cfg(feature = "planted-bugs")]
+mod switch {
+    use std::cell::Cell;
+
+    use super::Bug;
+
+    thread_local! {
+        static ACTIVE: Cell<Option<Bug>> = const { Cell::new(None) };
+        static COUNTER: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub fn set(bug: Option<Bug>) {
+        ACTIVE.with(|active| active.set(bug));
+        COUNTER.with(|counter| counter.set(0));
+    }
+
+    pub fn active(bug: Bug) -> bool {
+        ACTIVE.with(|active| active.get() == Some(bug))
+    }
+
+    pub fn every(n: u64) -> bool {
+        COUNTER.with(|counter| {
+            counter.set(counter.get() + 1);
+            counter.get() % n == 0
+        })
+    }
+}
+
+/// Switches `bug` on (or all bugs off) for this thread.
+#[cfg(feature = "planted-bugs")]
+pub fn set(bug: Option<Bug>) {
+    switch::set(bug);
+}
+
+/// True if `bug` is switched on.
+#[inline]
+pub fn active(bug: Bug) -> bool {
+    #[cfg(feature = "planted-bugs")]
+    {
+        switch::active(bug)
+    }
+    #[cfg(not(feature = "planted-bugs"))]
+    {
+        let _ = bug;
+        false
+    }
+}
+
+/// True once in `n` calls while `bug` is on.
+#[inline]
+pub fn active_every(bug: Bug, n: u64) -> bool {
+    #[cfg(feature = "planted-bugs")]
+    {
+        switch::active(bug) && switch::every(n)
+    }
+    #[cfg(not(feature = "planted-bugs"))]
+    {
+        let _ = (bug, n);
+        false
+    }
+}
