@@ -260,6 +260,11 @@ impl Client {
         self.shared.lock().machine.state()
     }
 
+    /// Calls accepted and not yet completed.
+    pub fn pending_calls(&self) -> usize {
+        self.shared.lock().machine.pending_calls()
+    }
+
     /// Rooms joined in the current session.
     pub fn joined_rooms(&self) -> BTreeSet<String> {
         self.shared.lock().machine.joined_rooms().clone()

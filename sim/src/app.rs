@@ -1,0 +1,339 @@
+//! What runs inside the simulated hosts: the game apps on the client hosts (each an SDK client
+//! executing its scheduled operations, recording every call and event), and the operator on
+//! the admin host. In the liveness phase each app that wants to be online logs in again, as
+//! YIM tells games to do after an unsolicited logout.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use yim_sdk::{Call, ChatType, Client, ClientConfig, ServerZone, State};
+use yim_server::admin::{AdminClient, AdminError};
+
+use crate::env::{host_now_ms, sim_ms, SimClock, SimNetwork, Skew};
+use crate::history::{self, AdminOutcome, AppId, Entry, History, MuteRecord};
+use crate::scenario::{Op, Scenario};
+
+pub const APP_KEY: &str = "sim_app";
+pub const APP_SECRET: &str = "sim_secret";
+/// The server's address inside the simulation.
+pub const SERVER_ADDR: &str = "server:5000";
+/// How often an app that wants to be online checks its session in the liveness phase.
+const RELOGIN_INTERVAL_MS: u64 = 1000;
+/// An operator request with no answer within this long has an unknown outcome.
+const ADMIN_TIMEOUT_MS: u64 = 5000;
+
+/// One client slot: its current app and what the player wants.
+#[derive(Debug, Default)]
+pub struct Slot {
+    pub incarnation: u32,
+    pub client: Option<Client>,
+    /// The player logged in and has not logged out or been kicked off.
+    pub wants_online: bool,
+}
+
+/// State shared by the hosts and the runner (one thread; the mutex is never held across an
+/// await).
+#[derive(Debug)]
+pub struct World {
+    pub scenario: Arc<Scenario>,
+    pub history: History,
+    pub slots: Vec<Slot>,
+    /// For each user, the client that most recently logged in as them (the device the player
+    /// is using).
+    pub active_device: std::collections::BTreeMap<String, usize>,
+    pub server_incarnation: u64,
+}
+
+pub type Shared = Arc<Mutex<World>>;
+
+pub fn lock(shared: &Shared) -> MutexGuard<'_, World> {
+    shared
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl World {
+    pub fn new(scenario: Arc<Scenario>) -> World {
+        let slots = scenario.clients.iter().map(|_| Slot::default()).collect();
+        World {
+            scenario,
+            history: History::default(),
+            slots,
+            active_device: Default::default(),
+            server_incarnation: 0,
+        }
+    }
+
+    pub fn record(&mut self, entry: Entry) {
+        self.history.push(sim_ms(), entry);
+    }
+
+    /// Whether this client should be logged in (it wants to be, and it is the user's device).
+    pub fn should_be_online(&self, client: usize) -> bool {
+        let user = &self.scenario.clients[client].user;
+        self.slots[client].wants_online && self.active_device.get(user) == Some(&client)
+    }
+
+    /// Marks the client's current app as stopped (crash or restart).
+    pub fn stop_app(&mut self, client: usize) {
+        let slot = &mut self.slots[client];
+        if let Some(app) = slot.client.take() {
+            app.shutdown();
+            let app = AppId {
+                client,
+                incarnation: slot.incarnation,
+            };
+            self.record(Entry::AppStop { app });
+        }
+    }
+}
+
+/// A client host: starts the apps of its clients and runs them until the host crashes.
+pub async fn client_host(shared: Shared, host: usize, skew: Skew) -> turmoil::Result {
+    let clients: Vec<usize> = {
+        let world = lock(&shared);
+        (0..world.scenario.clients.len())
+            .filter(|&c| world.scenario.clients[c].host == host)
+            .collect()
+    };
+    for client in clients {
+        tokio::spawn(run_app(shared.clone(), client, skew.clone()));
+    }
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// Starts a new app for `client`, recording the start; returns its ID and SDK client.
+fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
+    let mut world = lock(shared);
+    world.stop_app(client);
+    let config = ClientConfig::with_server(SERVER_ADDR);
+    let sdk = Client::builder()
+        .config(config)
+        .clock(Arc::new(SimClock { skew: skew.clone() }))
+        .network(Arc::new(SimNetwork))
+        .build();
+    // The app key and secret are valid, so init cannot fail.
+    let _ = sdk.init(APP_KEY, APP_SECRET, ServerZone::China);
+    let slot = &mut world.slots[client];
+    slot.incarnation += 1;
+    slot.client = Some(sdk.clone());
+    let app = AppId {
+        client,
+        incarnation: slot.incarnation,
+    };
+    world.record(Entry::AppStart { app });
+    tokio::spawn(pump_events(shared.clone(), app, sdk.clone()));
+    (app, sdk)
+}
+
+/// Records every event the app's SDK delivers.
+async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
+    while let Some(event) = sdk.next_event().await {
+        let mut world = lock(&shared);
+        if matches!(event, yim_sdk::Event::KickOff) {
+            world.slots[app.client].wants_online = false;
+        }
+        if let Some(entry) = history::event_entry(app, &event) {
+            world.record(entry);
+        }
+    }
+}
+
+async fn sleep_until_sim_ms(at_ms: u64) {
+    let wait_ms = at_ms.saturating_sub(sim_ms());
+    if wait_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+    }
+}
+
+/// One app: its scheduled operations, then re-login attempts in the liveness phase.
+async fn run_app(shared: Shared, client: usize, skew: Skew) {
+    let (mut app, mut sdk) = start_app(&shared, client, &skew);
+    let scenario = lock(&shared).scenario.clone();
+    let start_ms = sim_ms();
+    for (index, timed) in scenario.ops.iter().enumerate() {
+        if timed.op.client() != Some(client) || timed.at_ms < start_ms {
+            continue;
+        }
+        sleep_until_sim_ms(timed.at_ms).await;
+        if let Op::AppRestart { .. } = timed.op {
+            (app, sdk) = start_app(&shared, client, &skew);
+            continue;
+        }
+        if let Some(call) = call_for(&shared, &scenario, index, &timed.op) {
+            invoke(&shared, app, &sdk, call);
+        }
+    }
+    sleep_until_sim_ms(scenario.safety_ms).await;
+    let user = &scenario.clients[client];
+    loop {
+        let should = lock(&shared).should_be_online(client);
+        if should && sdk.state() == State::LoggedOut {
+            let call = Call::Login {
+                user_id: user.user.clone(),
+                password: user.password.clone(),
+                token: String::new(),
+            };
+            invoke(&shared, app, &sdk, call);
+        }
+        tokio::time::sleep(Duration::from_millis(RELOGIN_INTERVAL_MS)).await;
+    }
+}
+
+/// Calls the SDK and records the call with its immediate result.
+fn invoke(shared: &Shared, app: AppId, sdk: &Client, call: Call) {
+    let record = history::call_record(&call);
+    let result = sdk.call(call);
+    let (request_id, refused) = match result {
+        Ok(id) => (Some(id.get()), None),
+        Err(code) => (None, Some(code.as_u32())),
+    };
+    lock(shared).record(Entry::Invoke {
+        app,
+        call: record,
+        request_id,
+        refused,
+    });
+}
+
+/// The SDK call an op makes, updating what the player wants.
+fn call_for(shared: &Shared, scenario: &Scenario, index: usize, op: &Op) -> Option<Call> {
+    let room = |r: usize| scenario.rooms[r].clone();
+    let content = |client: usize| format!("c{client}_m{index}");
+    let login = |client: usize, user: String, password: String| {
+        let mut world = lock(shared);
+        if password == scenario.clients[client].password && user == scenario.clients[client].user {
+            world.slots[client].wants_online = true;
+            world.active_device.insert(user.clone(), client);
+        }
+        Call::Login {
+            user_id: user,
+            password,
+            token: String::new(),
+        }
+    };
+    Some(match *op {
+        Op::Login { client } => {
+            let spec = &scenario.clients[client];
+            login(client, spec.user.clone(), spec.password.clone())
+        }
+        Op::LoginWrongPassword { client } => {
+            let spec = &scenario.clients[client];
+            login(
+                client,
+                spec.user.clone(),
+                format!("{}_wrong", spec.password),
+            )
+        }
+        Op::LoginInvalidName { client } => login(client, "no such name!".into(), "pw".into()),
+        Op::Join { room: r, .. } => Call::JoinChatRoom { room_id: room(r) },
+        Op::Leave { room: r, .. } => Call::LeaveChatRoom { room_id: room(r) },
+        Op::LeaveAll { .. } => Call::LeaveAllChatRooms,
+        Op::CountMembers { room: r, .. } => Call::GetRoomMemberCount { room_id: room(r) },
+        Op::SendRoom {
+            client,
+            room: r,
+            custom,
+        } => send(room(r), ChatType::Room, content(client), custom),
+        Op::SendPrivate { client, to, custom } => {
+            let receiver = scenario.clients[to].user.clone();
+            send(receiver, ChatType::Private, content(client), custom)
+        }
+        Op::Logout { client } => {
+            lock(shared).slots[client].wants_online = false;
+            Call::Logout
+        }
+        Op::Mute { .. } | Op::Unmute { .. } | Op::AppRestart { .. } => return None,
+    })
+}
+
+fn send(receiver_id: String, chat_type: ChatType, content: String, custom: bool) -> Call {
+    if custom {
+        let mut bytes = vec![0u8, 0xff];
+        bytes.extend_from_slice(content.as_bytes());
+        Call::SendCustom {
+            receiver_id,
+            chat_type,
+            content: bytes,
+        }
+    } else {
+        let attach = format!("attach_{content}");
+        Call::SendText {
+            receiver_id,
+            chat_type,
+            text: content,
+            attach,
+        }
+    }
+}
+
+/// The admin host: runs the scheduled mutes and unmutes, each over a fresh connection.
+pub async fn admin_host(shared: Shared) -> turmoil::Result {
+    let scenario = lock(&shared).scenario.clone();
+    let start_ms = sim_ms();
+    for timed in &scenario.ops {
+        let (room, user, mute) = match timed.op {
+            Op::Mute {
+                room,
+                user,
+                reason,
+                duration_ms,
+            } => (room, user, Some((reason, duration_ms))),
+            Op::Unmute { room, user } => (room, user, None),
+            _ => continue,
+        };
+        if timed.at_ms < start_ms {
+            continue;
+        }
+        sleep_until_sim_ms(timed.at_ms).await;
+        // The operator's clock is never skewed.
+        let now_ms = host_now_ms(&Skew::default());
+        let mute = mute.map(|(reason, duration_ms)| MuteRecord {
+            reason,
+            end_time: (now_ms + duration_ms) / 1000,
+        });
+        let room_id = scenario.rooms[room].clone();
+        let user_id = user
+            .map(|u| scenario.clients[u].user.clone())
+            .unwrap_or_default();
+        let invoked_ms = sim_ms();
+        let request = operator_request(&room_id, &user_id, mute);
+        let outcome =
+            match tokio::time::timeout(Duration::from_millis(ADMIN_TIMEOUT_MS), request).await {
+                Ok(outcome) => outcome,
+                Err(_) => AdminOutcome::Unknown,
+            };
+        lock(&shared).record(Entry::Admin {
+            room: room_id,
+            user: user_id,
+            mute,
+            outcome,
+            invoked_ms,
+        });
+    }
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+async fn operator_request(room_id: &str, user_id: &str, mute: Option<MuteRecord>) -> AdminOutcome {
+    let Ok(stream) = turmoil::net::TcpStream::connect(SERVER_ADDR).await else {
+        return AdminOutcome::NotApplied;
+    };
+    let Ok(mut admin) = AdminClient::login(Box::new(stream), APP_KEY, APP_SECRET).await else {
+        return AdminOutcome::NotApplied;
+    };
+    let result = match mute {
+        Some(mute) => {
+            admin
+                .mute_user(room_id, user_id, mute.reason, mute.end_time)
+                .await
+        }
+        None => admin.unmute(room_id, user_id).await,
+    };
+    match result {
+        Ok(()) => AdminOutcome::Applied,
+        Err(AdminError::Refused(_)) => AdminOutcome::NotApplied,
+        Err(_) => AdminOutcome::Unknown,
+    }
+}

@@ -1,0 +1,63 @@
+//! **completion**: every call that returned a request ID gets exactly one completion, within
+//! [`COMPLETION_BOUND_MS`](super::COMPLETION_BOUND_MS) of its invoke; a call refused at once
+//! gets none, and no completion names a request that was never made. Exceptions: a call whose
+//! app stopped (host crash, app restart) before the call completed may get none; a call made
+//! less than the bound before the end of the run is not yet due.
+
+use super::{Facts, Findings, COMPLETION_BOUND_MS};
+
+pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
+    for (key, invoke) in &facts.invokes {
+        findings.examined();
+        let completions = facts.completions.get(key).map_or(&[][..], Vec::as_slice);
+        if completions.len() > 1 {
+            findings.violation(
+                completions[1].at_ms,
+                format!(
+                    "{:?} request {} completed {} times",
+                    invoke.app,
+                    key.1,
+                    completions.len()
+                ),
+            );
+            continue;
+        }
+        let stopped_ms = facts.app_stops.get(&invoke.app).copied();
+        match completions.first() {
+            Some(done) => {
+                let late = done.at_ms > invoke.at_ms + COMPLETION_BOUND_MS;
+                if late && stopped_ms.is_none_or(|stop| stop > invoke.at_ms + COMPLETION_BOUND_MS) {
+                    findings.violation(
+                        done.at_ms,
+                        format!(
+                            "{:?} request {} completed {} ms after its call",
+                            invoke.app,
+                            key.1,
+                            done.at_ms - invoke.at_ms
+                        ),
+                    );
+                }
+            }
+            None => {
+                let due = invoke.at_ms + COMPLETION_BOUND_MS <= facts.end_ms;
+                let died = stopped_ms.is_some_and(|stop| stop >= invoke.at_ms);
+                if due && !died {
+                    findings.violation(
+                        invoke.at_ms,
+                        format!(
+                            "{:?} request {} ({:?}) never completed",
+                            invoke.app, key.1, invoke.call
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    for &(at_ms, app, request_id) in &facts.orphan_completions {
+        findings.examined();
+        findings.violation(
+            at_ms,
+            format!("{app:?} completion of request {request_id}, never made"),
+        );
+    }
+}

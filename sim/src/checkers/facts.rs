@@ -1,0 +1,318 @@
+//! An index of a history that the checkers share: calls by request, completions, sends by
+//! their (unique) content, deliveries, per-app timelines with sessions and room memberships.
+
+use std::collections::BTreeMap;
+
+use crate::history::{AppId, BodyRecord, CallRecord, Entry, History, MessageRecord, SendInfo};
+use crate::scenario::Scenario;
+
+use super::code;
+
+/// A call and its immediate result.
+#[derive(Debug, Clone, Copy)]
+pub struct Invoke<'a> {
+    pub at_ms: u64,
+    pub app: AppId,
+    pub call: &'a CallRecord,
+    pub request_id: Option<u64>,
+    pub refused: Option<u32>,
+}
+
+/// A completion event.
+#[derive(Debug, Clone, Copy)]
+pub struct Completion {
+    pub at_ms: u64,
+    pub code: u32,
+    pub send: Option<SendInfo>,
+}
+
+/// One send: its call and its (first) completion.
+#[derive(Debug, Clone, Copy)]
+pub struct Send<'a> {
+    pub invoke: Invoke<'a>,
+    pub receiver: &'a str,
+    pub room: bool,
+    pub completion: Option<Completion>,
+}
+
+impl Send<'_> {
+    /// Certainly accepted by the server.
+    pub fn succeeded(&self) -> bool {
+        self.completion.is_some_and(|c| c.code == code::SUCCESS)
+    }
+
+    /// Certainly not processed: refused at once, or completed with a definite failure.
+    pub fn certainly_failed(&self) -> bool {
+        self.invoke.refused.is_some()
+            || self.completion.is_some_and(|c| {
+                !matches!(c.code, code::SUCCESS | code::TIME_OUT | code::NET_ERROR)
+            })
+    }
+}
+
+/// A logged-in span of one app: from the login's Success completion to the session's end.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub start_ms: u64,
+    /// `None`: still logged in at the end of the run.
+    pub end_ms: Option<u64>,
+    pub memberships: Vec<Membership>,
+}
+
+/// A span in a room within one session.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub room: String,
+    /// The join's Success completion.
+    pub joined_ms: u64,
+    /// The first leave or leave-all invoke after joining, or the session's end.
+    pub leaving_ms: Option<u64>,
+    /// The leave's completion, or the session's end: no message may arrive after this.
+    pub left_ms: Option<u64>,
+}
+
+/// See the module doc.
+#[derive(Debug)]
+pub struct Facts<'a> {
+    pub scenario: &'a Scenario,
+    pub end_ms: u64,
+    pub invokes: BTreeMap<(AppId, u64), Invoke<'a>>,
+    pub refused: Vec<Invoke<'a>>,
+    pub completions: BTreeMap<(AppId, u64), Vec<Completion>>,
+    /// Completions whose request was never invoked.
+    pub orphan_completions: Vec<(u64, AppId, u64)>,
+    pub sends: BTreeMap<&'a BodyRecord, Send<'a>>,
+    pub deliveries: Vec<(u64, AppId, &'a MessageRecord)>,
+    pub kick_offs: Vec<(u64, AppId)>,
+    pub app_stops: BTreeMap<AppId, u64>,
+    pub sessions: BTreeMap<AppId, Vec<Session>>,
+    pub admin: Vec<(u64, &'a Entry)>,
+    pub finals: Vec<(u64, &'a Entry)>,
+}
+
+impl<'a> Facts<'a> {
+    pub fn new(scenario: &'a Scenario, history: &'a History) -> Facts<'a> {
+        let mut facts = Facts {
+            scenario,
+            end_ms: history.records.last().map_or(0, |r| r.at_ms),
+            invokes: BTreeMap::new(),
+            refused: Vec::new(),
+            completions: BTreeMap::new(),
+            orphan_completions: Vec::new(),
+            sends: BTreeMap::new(),
+            deliveries: Vec::new(),
+            kick_offs: Vec::new(),
+            app_stops: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            admin: Vec::new(),
+            finals: Vec::new(),
+        };
+        let mut timelines = Timelines::default();
+        for (at_ms, entry) in history.iter() {
+            facts.index(at_ms, entry, &mut timelines);
+        }
+        facts.sessions = timelines.finish();
+        facts
+    }
+
+    fn index(&mut self, at_ms: u64, entry: &'a Entry, timelines: &mut Timelines) {
+        match entry {
+            Entry::Invoke {
+                app,
+                call,
+                request_id,
+                refused,
+            } => {
+                let invoke = Invoke {
+                    at_ms,
+                    app: *app,
+                    call,
+                    request_id: *request_id,
+                    refused: *refused,
+                };
+                match request_id {
+                    Some(id) => {
+                        self.invokes.insert((*app, *id), invoke);
+                    }
+                    None => self.refused.push(invoke),
+                }
+                if let CallRecord::Send {
+                    receiver,
+                    room,
+                    body,
+                } = call
+                {
+                    self.sends.entry(body).or_insert(Send {
+                        invoke,
+                        receiver,
+                        room: *room,
+                        completion: None,
+                    });
+                }
+                timelines.invoke(at_ms, &invoke);
+            }
+            Entry::Complete {
+                app,
+                request_id,
+                code,
+                send,
+                ..
+            } => {
+                let completion = Completion {
+                    at_ms,
+                    code: *code,
+                    send: *send,
+                };
+                let Some(invoke) = self.invokes.get(&(*app, *request_id)).copied() else {
+                    self.orphan_completions.push((at_ms, *app, *request_id));
+                    return;
+                };
+                let list = self.completions.entry((*app, *request_id)).or_default();
+                list.push(completion);
+                if list.len() == 1 {
+                    if let CallRecord::Send { body, .. } = invoke.call {
+                        if let Some(send) = self.sends.get_mut(body) {
+                            if send.invoke.app == *app
+                                && send.invoke.request_id == Some(*request_id)
+                            {
+                                send.completion = Some(completion);
+                            }
+                        }
+                    }
+                    timelines.complete(at_ms, &invoke, *code);
+                }
+            }
+            Entry::Deliver { app, message } => self.deliveries.push((at_ms, *app, message)),
+            Entry::KickOff { app } => {
+                self.kick_offs.push((at_ms, *app));
+                timelines.end_session(at_ms, *app);
+            }
+            Entry::SessionLost { app, .. } => timelines.end_session(at_ms, *app),
+            Entry::AppStop { app } => {
+                self.app_stops.insert(*app, at_ms);
+                timelines.end_session(at_ms, *app);
+            }
+            Entry::Admin { .. } => self.admin.push((at_ms, entry)),
+            Entry::Final { .. } => self.finals.push((at_ms, entry)),
+            Entry::AppStart { .. } | Entry::Fault { .. } | Entry::Heal => {}
+        }
+    }
+
+    /// The user an app logs in as.
+    pub fn user(&self, app: AppId) -> &'a str {
+        &self.scenario.clients[app.client].user
+    }
+
+    /// The session of `app` that contains `at_ms`, if any.
+    pub fn session_at(&self, app: AppId, at_ms: u64) -> Option<&Session> {
+        self.sessions
+            .get(&app)?
+            .iter()
+            .find(|s| s.start_ms <= at_ms && s.end_ms.is_none_or(|end| at_ms <= end))
+    }
+}
+
+/// Builds each app's sessions and memberships while the history is read in order.
+#[derive(Debug, Default)]
+struct Timelines {
+    sessions: BTreeMap<AppId, Vec<Session>>,
+}
+
+impl Timelines {
+    fn current(&mut self, app: AppId) -> Option<&mut Session> {
+        self.sessions
+            .get_mut(&app)?
+            .last_mut()
+            .filter(|s| s.end_ms.is_none())
+    }
+
+    fn invoke(&mut self, at_ms: u64, invoke: &Invoke<'_>) {
+        let leaving = match invoke.call {
+            CallRecord::Leave { room } => Some(Some(room.as_str())),
+            CallRecord::LeaveAll => Some(None),
+            _ => None,
+        };
+        let Some(leaving) = leaving else { return };
+        if let Some(session) = self.current(invoke.app) {
+            for m in &mut session.memberships {
+                if m.leaving_ms.is_none() && leaving.is_none_or(|room| room == m.room) {
+                    m.leaving_ms = Some(at_ms);
+                }
+            }
+        }
+    }
+
+    fn complete(&mut self, at_ms: u64, invoke: &Invoke<'_>, code: u32) {
+        let app = invoke.app;
+        match invoke.call {
+            CallRecord::Login { .. } if code == code::SUCCESS => {
+                self.end_session(at_ms, app);
+                self.sessions.entry(app).or_default().push(Session {
+                    start_ms: at_ms,
+                    end_ms: None,
+                    memberships: Vec::new(),
+                });
+            }
+            CallRecord::Logout => self.end_session(at_ms, app),
+            CallRecord::Join { room } if code == code::SUCCESS => {
+                if let Some(session) = self.current(app) {
+                    let open = session
+                        .memberships
+                        .iter()
+                        .any(|m| m.room == *room && m.left_ms.is_none());
+                    if !open {
+                        session.memberships.push(Membership {
+                            room: room.clone(),
+                            joined_ms: at_ms,
+                            leaving_ms: None,
+                            left_ms: None,
+                        });
+                    }
+                }
+            }
+            CallRecord::Leave { room } => {
+                if let Some(session) = self.current(app) {
+                    for m in session
+                        .memberships
+                        .iter_mut()
+                        .filter(|m| m.room == *room && m.left_ms.is_none())
+                    {
+                        m.leaving_ms.get_or_insert(at_ms);
+                        m.left_ms = Some(at_ms);
+                    }
+                }
+            }
+            CallRecord::LeaveAll => {
+                if let Some(session) = self.current(app) {
+                    for m in session
+                        .memberships
+                        .iter_mut()
+                        .filter(|m| m.left_ms.is_none())
+                    {
+                        m.leaving_ms.get_or_insert(at_ms);
+                        m.left_ms = Some(at_ms);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn end_session(&mut self, at_ms: u64, app: AppId) {
+        if let Some(session) = self.current(app) {
+            session.end_ms = Some(at_ms);
+            for m in session
+                .memberships
+                .iter_mut()
+                .filter(|m| m.left_ms.is_none())
+            {
+                m.leaving_ms.get_or_insert(at_ms);
+                m.left_ms = Some(at_ms);
+            }
+        }
+    }
+
+    fn finish(self) -> BTreeMap<AppId, Vec<Session>> {
+        self.sessions
+    }
+}

@@ -1,0 +1,54 @@
+//! **kick_off**: when a device logs in as a user, the user's session on any other device ends
+//! (YIM's OnKickOff, or the session was already lost) within
+//! [`COMPLETION_BOUND_MS`](super::COMPLETION_BOUND_MS); and a kick-off is only ever delivered
+//! after another device of the same user started logging in.
+
+use crate::history::CallRecord;
+
+use super::{code, Facts, Findings, COMPLETION_BOUND_MS};
+
+pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
+    // Successful logins: (login invoke time, completion time, client, user).
+    let mut logins = Vec::new();
+    for (key, invoke) in &facts.invokes {
+        if let CallRecord::Login { user, .. } = invoke.call {
+            if let Some(done) = facts.completions.get(key).and_then(|c| c.first()) {
+                if done.code == code::SUCCESS {
+                    logins.push((invoke.at_ms, done.at_ms, invoke.app.client, user.as_str()));
+                }
+            }
+        }
+    }
+    for &(at_ms, app) in &facts.kick_offs {
+        findings.examined();
+        let user = facts.user(app);
+        let cause = logins
+            .iter()
+            .any(|&(invoked, _, client, u)| u == user && client != app.client && invoked <= at_ms);
+        if !cause {
+            findings.violation(at_ms, format!("{app:?} kicked off with no login elsewhere"));
+        }
+    }
+    for &(_, done_ms, client, user) in &logins {
+        if done_ms + COMPLETION_BOUND_MS > facts.end_ms {
+            continue;
+        }
+        for (app, sessions) in &facts.sessions {
+            if app.client == client || facts.user(*app) != user {
+                continue;
+            }
+            for session in sessions.iter().filter(|s| s.start_ms < done_ms) {
+                findings.examined();
+                let ended_in_time = session
+                    .end_ms
+                    .is_some_and(|end| end <= done_ms + COMPLETION_BOUND_MS);
+                if !ended_in_time {
+                    findings.violation(
+                        done_ms,
+                        format!("{app:?} ({user}) still logged in after client {client} logged in as the same user"),
+                    );
+                }
+            }
+        }
+    }
+}

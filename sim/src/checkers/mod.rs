@@ -1,0 +1,123 @@
+//! Named checkers, each judging one property on a run's history. Every checker module's doc
+//! states its property precisely; `check_all` runs them all on an index of the history
+//! ([`Facts`]) and reports violations and how many entries each examined (a checker that
+//! examined nothing proved nothing: the sweep meta-test asserts each examined something).
+
+mod completion;
+mod facts;
+mod kick_off;
+mod liveness;
+mod login;
+mod membership;
+mod mute;
+mod no_duplicates;
+mod no_phantom;
+mod private_delivery;
+mod room_completeness;
+mod room_order;
+mod sender_fifo;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use facts::Facts;
+
+use crate::history::History;
+use crate::scenario::Scenario;
+
+/// A property broken, where, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub checker: String,
+    pub at_ms: u64,
+    pub detail: String,
+}
+
+/// Collects violations for one checker.
+#[derive(Debug)]
+pub struct Findings {
+    checker: &'static str,
+    violations: Vec<Violation>,
+    examined: usize,
+}
+
+impl Findings {
+    fn new(checker: &'static str) -> Findings {
+        Findings {
+            checker,
+            violations: Vec::new(),
+            examined: 0,
+        }
+    }
+
+    /// Counts one examined item.
+    pub fn examined(&mut self) {
+        self.examined += 1;
+    }
+
+    pub fn violation(&mut self, at_ms: u64, detail: String) {
+        // Bounded: past 20 the rest add nothing to a report.
+        if self.violations.len() < 20 {
+            self.violations.push(Violation {
+                checker: self.checker.to_owned(),
+                at_ms,
+                detail,
+            });
+        }
+    }
+}
+
+/// What `check_all` found.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub violations: Vec<Violation>,
+    pub examined: BTreeMap<String, usize>,
+}
+
+/// A checker: its name and its function.
+pub type Checker = (&'static str, fn(&Facts<'_>, &mut Findings));
+
+/// Every checker, in report order.
+pub const CHECKERS: [Checker; 12] = [
+    ("login", login::check),
+    ("kick_off", kick_off::check),
+    ("membership", membership::check),
+    ("no_phantom", no_phantom::check),
+    ("no_duplicates", no_duplicates::check),
+    ("room_order", room_order::check),
+    ("sender_fifo", sender_fifo::check),
+    ("private_delivery", private_delivery::check),
+    ("room_completeness", room_completeness::check),
+    ("completion", completion::check),
+    ("mute", mute::check),
+    ("liveness", liveness::check),
+];
+
+/// Runs every checker on the history.
+pub fn check_all(scenario: &Scenario, history: &History) -> Report {
+    let facts = Facts::new(scenario, history);
+    let mut report = Report::default();
+    for (name, check) in CHECKERS {
+        let mut findings = Findings::new(name);
+        check(&facts, &mut findings);
+        report.examined.insert(name.to_owned(), findings.examined);
+        report.violations.extend(findings.violations);
+    }
+    report
+}
+
+/// YIM codes the checkers reason about.
+pub(crate) mod code {
+    pub const SUCCESS: u32 = 0;
+    pub const PARAM_INVALID: u32 = 3;
+    pub const TIME_OUT: u32 = 4;
+    pub const ALREADY_LOGIN: u32 = 7;
+    pub const NET_ERROR: u32 = 9;
+    pub const USERNAME_PASSWORD_ERROR: u32 = 15;
+    pub const FORBIDDEN_SPEAK: u32 = 23;
+}
+
+/// How long after its invoke a call must have completed: the SDK's request timeout (10 s)
+/// plus slack for delivery of the completion.
+pub const COMPLETION_BOUND_MS: u64 = 12_000;

@@ -1,0 +1,115 @@
+//! **mute**: muting works as an operator set it, judged by the times the server reported.
+//! - A room send that fails with ForbiddenSpeak (23) matches a mute the operator sent (applied
+//!   or of unknown outcome) for that room and, unless `is_forbid_room`, that user, with the
+//!   same reason and end time, and the server's send time is before the end time.
+//! - A room send that succeeds was not muted: when it was invoked, the newest operator action
+//!   on the room (and on the sender in the room) that may have taken effect is not a mute,
+//!   acknowledged before the invoke, still in force at the server's send time.
+//! - Private sends never fail with ForbiddenSpeak.
+//!
+//! (Nothing from a muted sender is delivered: `no_phantom` rejects delivery of any send that
+//! failed, ForbiddenSpeak included.)
+
+use crate::history::{AdminOutcome, Entry, MuteRecord};
+
+use super::{code, Facts, Findings};
+
+/// One operator action, flattened.
+struct Action<'a> {
+    acked_ms: u64,
+    invoked_ms: u64,
+    room: &'a str,
+    user: &'a str,
+    mute: Option<MuteRecord>,
+    outcome: AdminOutcome,
+}
+
+pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
+    let actions: Vec<Action<'_>> = facts
+        .admin
+        .iter()
+        .filter_map(|&(acked_ms, entry)| match entry {
+            Entry::Admin {
+                room,
+                user,
+                mute,
+                outcome,
+                invoked_ms,
+            } => Some(Action {
+                acked_ms,
+                invoked_ms: *invoked_ms,
+                room,
+                user,
+                mute: *mute,
+                outcome: *outcome,
+            }),
+            _ => None,
+        })
+        .collect();
+    for _ in &actions {
+        findings.examined();
+    }
+    for send in facts.sends.values() {
+        let Some(done) = send.completion else {
+            continue;
+        };
+        findings.examined();
+        let sender = facts.user(send.invoke.app);
+        if !send.room {
+            if done.code == code::FORBIDDEN_SPEAK {
+                findings.violation(
+                    done.at_ms,
+                    format!("{:?} private send got ForbiddenSpeak", send.invoke.app),
+                );
+            }
+            continue;
+        }
+        let Some(info) = done.send else { continue };
+        if done.code == code::FORBIDDEN_SPEAK {
+            let target = if info.is_forbid_room { "" } else { sender };
+            let explained = actions.iter().any(|a| {
+                a.room == send.receiver
+                    && a.user == target
+                    && a.outcome != AdminOutcome::NotApplied
+                    && a.invoked_ms <= done.at_ms
+                    && a.mute.is_some_and(|m| {
+                        m.reason == info.reason && m.end_time == info.forbid_end_time
+                    })
+            });
+            if !explained || info.send_time >= info.forbid_end_time {
+                findings.violation(
+                    done.at_ms,
+                    format!(
+                        "{:?} ForbiddenSpeak not explained by any mute in force: {info:?}",
+                        send.invoke.app
+                    ),
+                );
+            }
+        } else if done.code == code::SUCCESS {
+            for target in ["", sender] {
+                let newest = actions.iter().rev().find(|a| {
+                    a.room == send.receiver
+                        && a.user == target
+                        && a.outcome != AdminOutcome::NotApplied
+                        && a.invoked_ms <= done.at_ms
+                });
+                let Some(action) = newest else { continue };
+                let in_force = action.outcome == AdminOutcome::Applied
+                    && action.acked_ms < send.invoke.at_ms
+                    && action.mute.is_some_and(|m| info.send_time < m.end_time);
+                if in_force {
+                    findings.violation(
+                        done.at_ms,
+                        format!(
+                            "{:?} ({sender}) sent to muted room {} at {} (mute of {target:?} until {:?})",
+                            send.invoke.app,
+                            send.receiver,
+                            info.send_time,
+                            action.mute.map(|m| m.end_time)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! **private_delivery**: private chat is store-and-forward: every private message whose send
+//! completed with Success reaches its receiver exactly once (on any of the receiver's
+//! devices), even if the receiver was offline, provided the receiver is logged in at the end
+//! of the run (the liveness phase logs every player who wants to be online back in).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::history::Entry;
+
+use super::{Facts, Findings};
+
+pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
+    let online_at_end: BTreeSet<&str> = facts
+        .finals
+        .iter()
+        .filter_map(|(_, entry)| match entry {
+            Entry::Final { user, state, .. } if state == "LoggedIn" => Some(user.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut delivered: BTreeMap<(&str, u64), usize> = BTreeMap::new();
+    for &(_, app, message) in &facts.deliveries {
+        if !message.room {
+            *delivered
+                .entry((facts.user(app), message.message_id))
+                .or_default() += 1;
+        }
+    }
+    for send in facts.sends.values() {
+        if send.room || !send.succeeded() || !online_at_end.contains(send.receiver) {
+            continue;
+        }
+        let Some(info) = send.completion.and_then(|c| c.send) else {
+            continue;
+        };
+        findings.examined();
+        let count = delivered
+            .get(&(send.receiver, info.message_id))
+            .copied()
+            .unwrap_or(0);
+        if count != 1 {
+            findings.violation(
+                send.invoke.at_ms,
+                format!(
+                    "private message {} from {:?} to {} delivered {count} times",
+                    info.message_id, send.invoke.app, send.receiver
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! **sender_fifo**: per-sender FIFO for private chat: the private messages a client receives
+//! from one sending app arrive in the order that app sent them.
+
+use std::collections::BTreeMap;
+
+use crate::history::AppId;
+
+use super::{Facts, Findings};
+
+pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
+    // (receiving client, sending app) -> (invoke time, request ID) of the last delivered send
+    let mut last: BTreeMap<(usize, AppId), (u64, u64)> = BTreeMap::new();
+    for &(at_ms, app, message) in &facts.deliveries {
+        if message.room {
+            continue;
+        }
+        let Some(send) = facts.sends.get(&message.body) else {
+            continue;
+        };
+        let Some(request_id) = send.invoke.request_id else {
+            continue;
+        };
+        findings.examined();
+        let order = (send.invoke.at_ms, request_id);
+        if let Some(previous) = last.insert((app.client, send.invoke.app), order) {
+            if previous > order {
+                findings.violation(
+                    at_ms,
+                    format!(
+                        "client {} got {:?}'s message {} after a later one (request {} after {})",
+                        app.client, send.invoke.app, message.message_id, previous.1, request_id
+                    ),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! Scenarios from a seed, swarm-style (as TigerBeetle's VOPR does): each seed draws its own
+//! operation mix and its own fault rates, so across a sweep some seeds hammer one fault kind,
+//! others another, and some run calm.
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::{ClientSpec, Direction, Fault, HostRef, Op, Scenario, TimedFault, TimedOp};
+
+/// Which faults a generated scenario may contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Latency changes and clock skew only: nothing that breaks a connection.
+    Clean,
+    /// Everything: partitions (both ways and one way), holds, server and client crashes,
+    /// latency and clock skew. Connections break; until the SDK reconnects and resends,
+    /// violations are expected.
+    Faulty,
+}
+
+/// The size of generated scenarios.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Size {
+    pub clients: usize,
+    pub client_hosts: usize,
+    pub rooms: usize,
+    pub safety_ms: u64,
+    pub liveness_ms: u64,
+    /// Operations per client per simulated second, on average.
+    pub ops_per_client_second: f64,
+}
+
+impl Size {
+    /// Small enough for CI sweeps.
+    pub fn small() -> Size {
+        Size {
+            clients: 12,
+            client_hosts: 3,
+            rooms: 3,
+            safety_ms: 20_000,
+            liveness_ms: 25_000,
+            ops_per_client_second: 0.5,
+        }
+    }
+
+    /// The standard scenario of the benchmark: 100 clients in 10 hosts, 10 rooms, 60 s.
+    pub fn standard() -> Size {
+        Size {
+            clients: 100,
+            client_hosts: 10,
+            rooms: 10,
+            safety_ms: 60_000,
+            liveness_ms: 25_000,
+            ops_per_client_second: 0.2,
+        }
+    }
+}
+
+struct Rng(ChaCha8Rng);
+
+impl Rng {
+    /// A number in `0..n` (0 when n is 0).
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.0.next_u64() % n
+        }
+    }
+
+    fn range(&mut self, low: u64, high: u64) -> u64 {
+        low + self.below(high.saturating_sub(low))
+    }
+
+    fn index(&mut self, len: usize) -> usize {
+        self.below(len as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// Picks an index with probability proportional to its weight.
+    fn weighted(&mut self, weights: &[u64]) -> usize {
+        let total: u64 = weights.iter().sum();
+        let mut pick = self.below(total.max(1));
+        for (i, w) in weights.iter().enumerate() {
+            if pick < *w {
+                return i;
+            }
+            pick -= w;
+        }
+        0
+    }
+}
+
+/// The scenario of `seed`.
+pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
+    let mut rng = Rng(ChaCha8Rng::seed_from_u64(seed));
+    let hosts = size.client_hosts.max(1);
+    let rooms: Vec<String> = [
+        "world", "guild", "team", "trade", "raid", "clan", "party", "pvp", "news", "help",
+    ]
+    .iter()
+    .cycle()
+    .take(size.rooms.max(1))
+    .enumerate()
+    .map(|(i, name)| {
+        if i < 10 {
+            (*name).to_owned()
+        } else {
+            format!("{name}_{i}")
+        }
+    })
+    .collect();
+
+    // About one client in eight is a second device of an earlier player.
+    let mut clients: Vec<ClientSpec> = Vec::new();
+    let mut second_devices = Vec::new();
+    for i in 0..size.clients.max(1) {
+        let host = i % hosts;
+        if i > 0 && rng.chance(12) {
+            let first = rng.index(i);
+            let spec = ClientSpec {
+                host,
+                ..clients[first].clone()
+            };
+            clients.push(spec);
+            second_devices.push(i);
+        } else {
+            clients.push(ClientSpec {
+                user: format!("u{i}"),
+                password: format!("pw{i}"),
+                host,
+            });
+        }
+    }
+    let primaries: Vec<usize> = (0..clients.len())
+        .filter(|c| !second_devices.contains(c))
+        .collect();
+
+    let mut ops = Vec::new();
+    for &client in &primaries {
+        let login_ms = rng.below(500);
+        ops.push(TimedOp {
+            at_ms: login_ms,
+            op: Op::Login { client },
+        });
+        for k in 0..=rng.below(2) {
+            let at_ms = login_ms + 300 + 200 * k + rng.below(800);
+            ops.push(TimedOp {
+                at_ms,
+                op: Op::Join {
+                    client,
+                    room: rng.index(rooms.len()),
+                },
+            });
+        }
+    }
+
+    // Swarm: this seed's operation mix.
+    let weights = [
+        rng.range(10, 40), // send to a room
+        rng.range(2, 20),  // send privately
+        rng.range(2, 10),  // join
+        rng.below(4),      // leave
+        rng.below(2),      // leave all
+        rng.below(4),      // count members
+        rng.below(3),      // logout
+        rng.range(1, 6),   // login (back in, or a second device)
+        rng.below(3),      // wrong password
+        rng.below(2),      // invalid name
+        rng.below(3),      // app restart
+        rng.below(4),      // mute
+        rng.below(3),      // unmute
+    ];
+    let first_op_ms = 2_000;
+    let span_ms = size.safety_ms.saturating_sub(first_op_ms + 1_000).max(1);
+    let count =
+        (size.ops_per_client_second * clients.len() as f64 * span_ms as f64 / 1000.0) as usize;
+    for _ in 0..count {
+        let at_ms = first_op_ms + rng.below(span_ms);
+        let client = rng.index(clients.len());
+        let room = rng.index(rooms.len());
+        let custom = rng.chance(15);
+        let op = match rng.weighted(&weights) {
+            0 => Op::SendRoom {
+                client,
+                room,
+                custom,
+            },
+            1 => Op::SendPrivate {
+                client,
+                to: rng.index(clients.len()),
+                custom,
+            },
+            2 => Op::Join { client, room },
+            3 => Op::Leave { client, room },
+            4 => Op::LeaveAll { client },
+            5 => Op::CountMembers { client, room },
+            6 => Op::Logout { client },
+            7 => Op::Login { client },
+            8 => Op::LoginWrongPassword { client },
+            9 => Op::LoginInvalidName { client },
+            10 => Op::AppRestart { client },
+            11 => Op::Mute {
+                room,
+                user: rng.chance(70).then(|| rng.index(clients.len())),
+                reason: rng.below(8) as u32,
+                duration_ms: rng.range(1_000, 20_000),
+            },
+            _ => Op::Unmute {
+                room,
+                user: rng.chance(60).then(|| rng.index(clients.len())),
+            },
+        };
+        ops.push(TimedOp { at_ms, op });
+    }
+    ops.sort_by_key(|t| t.at_ms);
+
+    let faults = generate_faults(&mut rng, size, hosts, profile);
+    Scenario {
+        seed,
+        client_hosts: hosts,
+        clients,
+        rooms,
+        ops,
+        faults,
+        safety_ms: size.safety_ms,
+        liveness_ms: size.liveness_ms,
+        min_latency_ms: 1,
+        max_latency_ms: rng.range(5, 60),
+    }
+}
+
+fn generate_faults(rng: &mut Rng, size: &Size, hosts: usize, profile: Profile) -> Vec<TimedFault> {
+    // Swarm: this seed's fault mix; a few seeds get none at all.
+    let connection_breaking = profile == Profile::Faulty;
+    let weights = [
+        rng.below(4),                                       // latency
+        rng.below(3),                                       // clock skew
+        if connection_breaking { rng.below(5) } else { 0 }, // partition
+        if connection_breaking { rng.below(3) } else { 0 }, // one-way partition
+        if connection_breaking { rng.below(3) } else { 0 }, // hold
+        if connection_breaking { rng.below(2) } else { 0 }, // server crash
+        if connection_breaking { rng.below(2) } else { 0 }, // client crash
+    ];
+    let count = if rng.chance(10) {
+        0
+    } else {
+        rng.below(1 + size.safety_ms / 4_000)
+    };
+    let mut faults = Vec::new();
+    let last_ms = size.safety_ms.saturating_sub(1);
+    let push = |faults: &mut Vec<TimedFault>, at_ms: u64, fault: Fault| {
+        faults.push(TimedFault {
+            at_ms: at_ms.min(last_ms),
+            fault,
+        });
+    };
+    for _ in 0..count {
+        if weights.iter().sum::<u64>() == 0 {
+            break;
+        }
+        let at_ms = rng.range(1_000, last_ms.max(1_001));
+        let host = rng.index(hosts);
+        match rng.weighted(&weights) {
+            0 => push(
+                &mut faults,
+                at_ms,
+                Fault::Latency {
+                    max_ms: rng.range(1, 400),
+                },
+            ),
+            1 => {
+                let target = if rng.chance(30) {
+                    HostRef::Server
+                } else {
+                    HostRef::Client(host)
+                };
+                let offset_ms = rng.below(600_000) as i64 - 300_000;
+                push(
+                    &mut faults,
+                    at_ms,
+                    Fault::ClockSkew {
+                        host: target,
+                        offset_ms,
+                    },
+                );
+            }
+            choice @ (2 | 3) => {
+                let direction = match (choice, rng.chance(50)) {
+                    (2, _) => Direction::Both,
+                    (_, true) => Direction::ToServer,
+                    (_, false) => Direction::FromServer,
+                };
+                push(&mut faults, at_ms, Fault::Partition { host, direction });
+                push(
+                    &mut faults,
+                    at_ms + rng.range(500, 8_000),
+                    Fault::Repair { host },
+                );
+            }
+            4 => {
+                push(&mut faults, at_ms, Fault::Hold { host });
+                push(
+                    &mut faults,
+                    at_ms + rng.range(200, 5_000),
+                    Fault::Release { host },
+                );
+            }
+            5 => {
+                push(&mut faults, at_ms, Fault::ServerCrash);
+                push(
+                    &mut faults,
+                    at_ms + rng.range(200, 5_000),
+                    Fault::ServerRestart,
+                );
+            }
+            _ => {
+                push(&mut faults, at_ms, Fault::ClientHostCrash { host });
+                push(
+                    &mut faults,
+                    at_ms + rng.range(500, 5_000),
+                    Fault::ClientHostRestart { host },
+                );
+            }
+        }
+    }
+    faults.sort_by_key(|f| f.at_ms);
+    faults
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_scenario_and_valid() {
+        for seed in 0..20 {
+            let a = generate(seed, &Size::small(), Profile::Faulty);
+            assert_eq!(a, generate(seed, &Size::small(), Profile::Faulty));
+            a.validate().unwrap();
+            let clean = generate(seed, &Size::small(), Profile::Clean);
+            assert!(clean.faults.iter().all(|f| !f.fault.breaks_connections()));
+        }
+        assert_ne!(
+            generate(1, &Size::small(), Profile::Faulty),
+            generate(2, &Size::small(), Profile::Faulty)
+        );
+    }
+}

@@ -1,0 +1,317 @@
+//! The history of a run: every call (invoke) with its immediate result, every event each
+//! client delivered (completions, messages, kick-offs, logouts), operator actions, faults, and
+//! each client's final state, stamped with simulated time. Checkers judge it after the run;
+//! it exports as JSON lines and hashes to one value for determinism checks.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use yim_sdk::{Call, ChatType, Event, MessageBody, ReceivedMessage};
+
+use crate::scenario::Fault;
+
+/// Identifies one run of one client app: `client` is the scenario's client index, and
+/// `incarnation` counts app (re)starts, since request IDs restart with each app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct AppId {
+    pub client: usize,
+    pub incarnation: u32,
+}
+
+/// A call as recorded (YIM's calls, serialisable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
+pub enum CallRecord {
+    Login {
+        user: String,
+        password: String,
+    },
+    Logout,
+    Join {
+        room: String,
+    },
+    Leave {
+        room: String,
+    },
+    LeaveAll,
+    CountMembers {
+        room: String,
+    },
+    Send {
+        receiver: String,
+        room: bool,
+        body: BodyRecord,
+    },
+}
+
+/// A message body as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyRecord {
+    Text { content: String, attach: String },
+    Custom(Vec<u8>),
+}
+
+/// A delivered message as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRecord {
+    pub message_id: u64,
+    pub sender: String,
+    pub receiver: String,
+    pub room: bool,
+    pub create_time: u64,
+    pub room_seq: u64,
+    pub body: BodyRecord,
+}
+
+/// The forbid fields and IDs of a send completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendInfo {
+    pub message_id: u64,
+    pub send_time: u64,
+    pub is_forbid_room: bool,
+    pub reason: u32,
+    pub forbid_end_time: u64,
+}
+
+/// What an operator action came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminOutcome {
+    Applied,
+    /// Certainly not applied (no connection, or refused).
+    NotApplied,
+    /// The request may or may not have been applied (no answer).
+    Unknown,
+}
+
+/// One entry of the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entry {
+    AppStart {
+        app: AppId,
+    },
+    /// The app's host crashed or the app was restarted: its pending calls die with it.
+    AppStop {
+        app: AppId,
+    },
+    /// A call and its immediate result: the request ID, or the refusing code.
+    Invoke {
+        app: AppId,
+        call: CallRecord,
+        request_id: Option<u64>,
+        refused: Option<u32>,
+    },
+    /// A completion event.
+    Complete {
+        app: AppId,
+        request_id: u64,
+        code: u32,
+        send: Option<SendInfo>,
+        count: Option<u32>,
+    },
+    Deliver {
+        app: AppId,
+        message: MessageRecord,
+    },
+    KickOff {
+        app: AppId,
+    },
+    /// The unsolicited logout (session lost).
+    SessionLost {
+        app: AppId,
+        code: u32,
+    },
+    Admin {
+        room: String,
+        /// Empty: the whole room.
+        user: String,
+        /// `None` for an unmute.
+        mute: Option<MuteRecord>,
+        outcome: AdminOutcome,
+        /// When the operator sent it (simulated ms); `at_ms` is when the outcome was known.
+        invoked_ms: u64,
+    },
+    Fault {
+        fault: Fault,
+    },
+    Heal,
+    /// A client's state at the end of the run.
+    Final {
+        app: AppId,
+        user: String,
+        state: String,
+        pending_calls: usize,
+        wants_online: bool,
+    },
+}
+
+/// The mute fields of an operator action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MuteRecord {
+    pub reason: u32,
+    pub end_time: u64,
+}
+
+/// An entry with its simulated time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub entry: Entry,
+}
+
+/// See the module doc.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    pub records: Vec<Record>,
+}
+
+impl History {
+    pub fn push(&mut self, at_ms: u64, entry: Entry) {
+        self.records.push(Record { at_ms, entry });
+    }
+
+    /// One JSON object per line.
+    pub fn to_jsonl(&self) -> String {
+        let mut out = String::new();
+        for record in &self.records {
+            // Records are plain data: serialisation cannot fail.
+            if let Ok(line) = serde_json::to_string(record) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// SHA-256 of the JSON lines, hex: equal histories, equal hashes.
+    pub fn hash(&self) -> String {
+        hex::encode(Sha256::digest(self.to_jsonl().as_bytes()))
+    }
+
+    /// Iterates entries with their times.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &Entry)> {
+        self.records.iter().map(|r| (r.at_ms, &r.entry))
+    }
+}
+
+pub fn body_record(body: &MessageBody) -> BodyRecord {
+    match body {
+        MessageBody::Text { content, attach } => BodyRecord::Text {
+            content: content.clone(),
+            attach: attach.clone(),
+        },
+        MessageBody::Custom(bytes) => BodyRecord::Custom(bytes.clone()),
+    }
+}
+
+pub fn message_record(message: &ReceivedMessage) -> MessageRecord {
+    MessageRecord {
+        message_id: message.message_id,
+        sender: message.sender_id.clone(),
+        receiver: message.receiver_id.clone(),
+        room: message.chat_type == ChatType::Room,
+        create_time: message.create_time,
+        room_seq: message.room_seq,
+        body: body_record(&message.body),
+    }
+}
+
+pub fn call_record(call: &Call) -> CallRecord {
+    match call {
+        Call::Login {
+            user_id, password, ..
+        } => CallRecord::Login {
+            user: user_id.clone(),
+            password: password.clone(),
+        },
+        Call::Logout => CallRecord::Logout,
+        Call::JoinChatRoom { room_id } => CallRecord::Join {
+            room: room_id.clone(),
+        },
+        Call::LeaveChatRoom { room_id } => CallRecord::Leave {
+            room: room_id.clone(),
+        },
+        Call::LeaveAllChatRooms => CallRecord::LeaveAll,
+        Call::GetRoomMemberCount { room_id } => CallRecord::CountMembers {
+            room: room_id.clone(),
+        },
+        Call::SendText {
+            receiver_id,
+            chat_type,
+            text,
+            attach,
+        } => CallRecord::Send {
+            receiver: receiver_id.clone(),
+            room: *chat_type == ChatType::Room,
+            body: BodyRecord::Text {
+                content: text.clone(),
+                attach: attach.clone(),
+            },
+        },
+        Call::SendCustom {
+            receiver_id,
+            chat_type,
+            content,
+        } => CallRecord::Send {
+            receiver: receiver_id.clone(),
+            room: *chat_type == ChatType::Room,
+            body: BodyRecord::Custom(content.clone()),
+        },
+    }
+}
+
+/// The history entry for an SDK event.
+pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
+    let complete = |request_id: u64, code: yim_sdk::ErrorCode| Entry::Complete {
+        app,
+        request_id,
+        code: code.as_u32(),
+        send: None,
+        count: None,
+    };
+    Some(match event {
+        Event::RecvMessage(message) => Entry::Deliver {
+            app,
+            message: message_record(message),
+        },
+        Event::KickOff => Entry::KickOff { app },
+        Event::Logout {
+            request_id: None,
+            code,
+        } => Entry::SessionLost {
+            app,
+            code: code.as_u32(),
+        },
+        Event::SendMessageStatus(status) => Entry::Complete {
+            app,
+            request_id: status.request_id.get(),
+            code: status.code.as_u32(),
+            send: Some(SendInfo {
+                message_id: status.message_id,
+                send_time: status.send_time,
+                is_forbid_room: status.is_forbid_room,
+                reason: status.reason,
+                forbid_end_time: status.forbid_end_time,
+            }),
+            count: None,
+        },
+        Event::RoomMemberCount {
+            request_id,
+            code,
+            count,
+            ..
+        } => Entry::Complete {
+            app,
+            request_id: request_id.get(),
+            code: code.as_u32(),
+            send: None,
+            count: Some(*count),
+        },
+        other => {
+            let request_id = other.request_id()?;
+            complete(request_id.get(), other.code()?)
+        }
+    })
+}

@@ -1,0 +1,306 @@
+//! Runs one scenario on turmoil: a server host, the client hosts (many SDK clients packed into
+//! each, since turmoil's cost grows with the square of the host count), and an admin host.
+//! Applies the fault schedule during the safety phase, heals everything, runs the liveness
+//! phase, records each client's final state, and hands the history to the checkers.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use yim_server::core::ServerCore;
+use yim_server::store::MemoryStore;
+use yim_server::ServerConfig;
+
+use crate::app::{self, lock, Shared, World, APP_KEY, APP_SECRET};
+use crate::checkers::{self, Violation};
+use crate::env::{SimClock, SimListener, Skew, EPOCH_UNIX_MS};
+use crate::history::{AppId, Entry, History};
+use crate::scenario::{Direction, Fault, HostRef, Scenario};
+
+/// turmoil's step.
+const TICK_MS: u64 = 1;
+const SERVER: &str = "server";
+const ADMIN: &str = "admin";
+const SERVER_PORT: u16 = 5000;
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub history: History,
+    pub violations: Vec<Violation>,
+    pub stats: RunStats,
+}
+
+/// Counts for the sweep report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub simulated_ms: u64,
+    pub ops: usize,
+    pub faults_by_kind: BTreeMap<String, usize>,
+    pub messages_delivered: usize,
+    /// Checker name -> number of history entries it examined.
+    pub examined_by_checker: BTreeMap<String, usize>,
+}
+
+fn client_host_name(host: usize) -> String {
+    format!("c{host}")
+}
+
+/// The server configuration used in simulations: fast password hashing, default limits.
+pub fn server_config() -> ServerConfig {
+    let mut config = ServerConfig::new("0.0.0.0:5000", &[(APP_KEY, APP_SECRET)]);
+    config.limits.password_hash_rounds = 1;
+    config
+}
+
+/// Runs `scenario` and checks its history.
+pub fn run(scenario: &Scenario) -> RunOutcome {
+    let scenario = Arc::new(scenario.clone());
+    let shared: Shared = Arc::new(std::sync::Mutex::new(World::new(scenario.clone())));
+    let server_skew = Skew::default();
+    let client_skews: Vec<Skew> = (0..scenario.client_hosts)
+        .map(|_| Skew::default())
+        .collect();
+
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(scenario.seed)
+        .epoch(UNIX_EPOCH + Duration::from_millis(EPOCH_UNIX_MS))
+        .tick_duration(Duration::from_millis(TICK_MS))
+        .simulation_duration(Duration::from_millis(scenario.duration_ms() + 60_000))
+        .min_message_latency(Duration::from_millis(scenario.min_latency_ms))
+        .max_message_latency(Duration::from_millis(scenario.max_latency_ms))
+        .tcp_capacity(4096)
+        .build();
+
+    let store = MemoryStore::new();
+    {
+        let (shared, skew, seed) = (shared.clone(), server_skew.clone(), scenario.seed);
+        sim.host(SERVER, move || {
+            let (shared, store, skew) = (shared.clone(), store.clone(), skew.clone());
+            async move {
+                let incarnation = {
+                    let mut world = lock(&shared);
+                    world.server_incarnation += 1;
+                    world.server_incarnation
+                };
+                let listener = turmoil::net::TcpListener::bind(("0.0.0.0", SERVER_PORT)).await?;
+                let rng_seed = seed
+                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    .wrapping_add(incarnation);
+                let core = ServerCore::new(&server_config(), Box::new(store), rng_seed)?;
+                yim_server::serve(
+                    Box::new(SimListener(listener)),
+                    core,
+                    Arc::new(SimClock { skew }),
+                )
+                .await;
+                Ok(())
+            }
+        });
+    }
+    for (host, skew) in client_skews.iter().enumerate() {
+        let (shared, skew) = (shared.clone(), skew.clone());
+        sim.host(client_host_name(host).as_str(), move || {
+            app::client_host(shared.clone(), host, skew.clone())
+        });
+    }
+    {
+        let shared = shared.clone();
+        sim.host(ADMIN, move || app::admin_host(shared.clone()));
+    }
+
+    let mut faults = Faults::new(&scenario);
+    let mut step_error = None;
+    let mut next_fault = 0;
+    let mut healed = false;
+    let total_ms = scenario.duration_ms();
+    while (sim.elapsed().as_millis() as u64) < total_ms {
+        let now_ms = sim.elapsed().as_millis() as u64;
+        while let Some(timed) = scenario
+            .faults
+            .get(next_fault)
+            .filter(|f| f.at_ms <= now_ms)
+        {
+            faults.apply(&mut sim, &shared, &timed.fault, &server_skew, &client_skews);
+            lock(&shared).history.push(
+                now_ms,
+                Entry::Fault {
+                    fault: timed.fault.clone(),
+                },
+            );
+            next_fault += 1;
+        }
+        if !healed && now_ms >= scenario.safety_ms {
+            faults.heal(&mut sim);
+            lock(&shared).history.push(now_ms, Entry::Heal);
+            healed = true;
+        }
+        if let Err(e) = sim.step() {
+            step_error = Some(e.to_string());
+            break;
+        }
+    }
+
+    let end_ms = sim.elapsed().as_millis() as u64;
+    let mut world = lock(&shared);
+    for client in 0..scenario.clients.len() {
+        let wants_online = world.should_be_online(client);
+        let slot = &world.slots[client];
+        let app = AppId {
+            client,
+            incarnation: slot.incarnation,
+        };
+        let (state, pending_calls) = match &slot.client {
+            Some(sdk) => (format!("{:?}", sdk.state()), sdk.pending_calls()),
+            None => ("Stopped".to_owned(), 0),
+        };
+        let user = scenario.clients[client].user.clone();
+        world.history.push(
+            end_ms,
+            Entry::Final {
+                app,
+                user,
+                state,
+                pending_calls,
+                wants_online,
+            },
+        );
+    }
+    for slot in &mut world.slots {
+        if let Some(sdk) = slot.client.take() {
+            sdk.shutdown();
+        }
+    }
+    let history = std::mem::take(&mut world.history);
+    drop(world);
+    drop(sim);
+
+    let report = checkers::check_all(&scenario, &history);
+    let mut violations = report.violations;
+    if let Some(error) = step_error {
+        violations.push(Violation {
+            checker: "simulation".into(),
+            at_ms: end_ms,
+            detail: error,
+        });
+    }
+    let stats = RunStats {
+        simulated_ms: end_ms,
+        ops: scenario.ops.len(),
+        faults_by_kind: faults.fired,
+        messages_delivered: history
+            .iter()
+            .filter(|(_, e)| matches!(e, Entry::Deliver { .. }))
+            .count(),
+        examined_by_checker: report.examined,
+    };
+    RunOutcome {
+        history,
+        violations,
+        stats,
+    }
+}
+
+/// The fault schedule's effect on the simulation, and what healing must undo.
+struct Faults {
+    client_hosts: usize,
+    max_latency_ms: u64,
+    server_down: bool,
+    crashed_hosts: std::collections::BTreeSet<usize>,
+    fired: BTreeMap<String, usize>,
+}
+
+impl Faults {
+    fn new(scenario: &Scenario) -> Faults {
+        Faults {
+            client_hosts: scenario.client_hosts,
+            max_latency_ms: scenario.max_latency_ms,
+            server_down: false,
+            crashed_hosts: Default::default(),
+            fired: BTreeMap::new(),
+        }
+    }
+
+    fn apply(
+        &mut self,
+        sim: &mut turmoil::Sim<'_>,
+        shared: &Shared,
+        fault: &Fault,
+        server_skew: &Skew,
+        client_skews: &[Skew],
+    ) {
+        *self.fired.entry(fault.kind().to_owned()).or_default() += 1;
+        match fault {
+            Fault::Partition { host, direction } => {
+                let client = client_host_name(*host);
+                match direction {
+                    Direction::Both => sim.partition(SERVER, client.as_str()),
+                    Direction::ToServer => sim.partition_oneway(client.as_str(), SERVER),
+                    Direction::FromServer => sim.partition_oneway(SERVER, client.as_str()),
+                }
+            }
+            Fault::Repair { host } => sim.repair(SERVER, client_host_name(*host).as_str()),
+            Fault::Hold { host } => sim.hold(SERVER, client_host_name(*host).as_str()),
+            Fault::Release { host } => sim.release(SERVER, client_host_name(*host).as_str()),
+            Fault::Latency { max_ms } => {
+                sim.set_max_message_latency(Duration::from_millis(*max_ms))
+            }
+            Fault::ServerCrash => {
+                if !self.server_down {
+                    sim.crash(SERVER);
+                    self.server_down = true;
+                }
+            }
+            Fault::ServerRestart => {
+                if self.server_down {
+                    sim.bounce(SERVER);
+                    self.server_down = false;
+                }
+            }
+            Fault::ClientHostCrash { host } => {
+                if self.crashed_hosts.insert(*host) {
+                    let mut world = lock(shared);
+                    let clients: Vec<usize> = (0..world.scenario.clients.len())
+                        .filter(|&c| world.scenario.clients[c].host == *host)
+                        .collect();
+                    for client in clients {
+                        world.stop_app(client);
+                    }
+                    drop(world);
+                    sim.crash(client_host_name(*host).as_str());
+                }
+            }
+            Fault::ClientHostRestart { host } => {
+                if self.crashed_hosts.remove(host) {
+                    sim.bounce(client_host_name(*host).as_str());
+                }
+            }
+            Fault::ClockSkew { host, offset_ms } => match host {
+                HostRef::Server => server_skew.set(*offset_ms),
+                HostRef::Client(host) => {
+                    if let Some(skew) = client_skews.get(*host) {
+                        skew.set(*offset_ms);
+                    }
+                }
+            },
+        }
+    }
+
+    /// Ends every fault: repairs and releases all links, restores latency, restarts what is
+    /// down. Clock skews stay: a skewed clock is not a fault that heals.
+    fn heal(&mut self, sim: &mut turmoil::Sim<'_>) {
+        for host in 0..self.client_hosts {
+            let client = client_host_name(host);
+            sim.repair(SERVER, client.as_str());
+            sim.release(SERVER, client.as_str());
+        }
+        sim.set_max_message_latency(Duration::from_millis(self.max_latency_ms));
+        if self.server_down {
+            sim.bounce(SERVER);
+            self.server_down = false;
+        }
+        for host in std::mem::take(&mut self.crashed_hosts) {
+            sim.bounce(client_host_name(host).as_str());
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! A scenario is data: the clients, the rooms, the operations over simulated time and the
+//! fault schedule. A run is a pure function of a scenario (its seed seeds turmoil), so a
+//! scenario saved to a file replays exactly.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// One logical SDK client (an app on one device). Several clients may share a user: a
+/// second device of the same player.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSpec {
+    pub user: String,
+    pub password: String,
+    /// Which client host (turmoil host `c<host>`) runs it.
+    pub host: usize,
+}
+
+/// Something a client app or the operator does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    Login {
+        client: usize,
+    },
+    LoginWrongPassword {
+        client: usize,
+    },
+    LoginInvalidName {
+        client: usize,
+    },
+    Join {
+        client: usize,
+        room: usize,
+    },
+    Leave {
+        client: usize,
+        room: usize,
+    },
+    LeaveAll {
+        client: usize,
+    },
+    CountMembers {
+        client: usize,
+        room: usize,
+    },
+    /// A text (or custom, binary) message to a room; its content is unique in the run.
+    SendRoom {
+        client: usize,
+        room: usize,
+        custom: bool,
+    },
+    /// A private message to the user of client `to`.
+    SendPrivate {
+        client: usize,
+        to: usize,
+        custom: bool,
+    },
+    /// Operator: mute the user of client `user` in the room, or the whole room if `None`.
+    Mute {
+        room: usize,
+        user: Option<usize>,
+        reason: u32,
+        duration_ms: u64,
+    },
+    Unmute {
+        room: usize,
+        user: Option<usize>,
+    },
+    Logout {
+        client: usize,
+    },
+    /// The app is closed (its SDK shut down) and started again, logged out.
+    AppRestart {
+        client: usize,
+    },
+}
+
+impl Op {
+    /// The client this op runs on; `None` for operator ops.
+    pub fn client(&self) -> Option<usize> {
+        match *self {
+            Op::Login { client }
+            | Op::LoginWrongPassword { client }
+            | Op::LoginInvalidName { client }
+            | Op::Join { client, .. }
+            | Op::Leave { client, .. }
+            | Op::LeaveAll { client }
+            | Op::CountMembers { client, .. }
+            | Op::SendRoom { client, .. }
+            | Op::SendPrivate { client, .. }
+            | Op::Logout { client }
+            | Op::AppRestart { client } => Some(client),
+            Op::Mute { .. } | Op::Unmute { .. } => None,
+        }
+    }
+}
+
+/// Which way a partition cuts a client host off the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Both,
+    ToServer,
+    FromServer,
+}
+
+/// A host whose clock can be skewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostRef {
+    Server,
+    Client(usize),
+}
+
+/// A fault, applied by the runner at its time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum Fault {
+    Partition {
+        host: usize,
+        direction: Direction,
+    },
+    Repair {
+        host: usize,
+    },
+    /// Messages between the client host and the server are held (a long delay) until release.
+    Hold {
+        host: usize,
+    },
+    Release {
+        host: usize,
+    },
+    /// Changes the maximum latency of every link.
+    Latency {
+        max_ms: u64,
+    },
+    ServerCrash,
+    ServerRestart,
+    ClientHostCrash {
+        host: usize,
+    },
+    ClientHostRestart {
+        host: usize,
+    },
+    ClockSkew {
+        host: HostRef,
+        offset_ms: i64,
+    },
+}
+
+impl Fault {
+    /// The fault's kind, for statistics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Partition {
+                direction: Direction::Both,
+                ..
+            } => "partition",
+            Fault::Partition { .. } => "partition_oneway",
+            Fault::Repair { .. } => "repair",
+            Fault::Hold { .. } => "hold",
+            Fault::Release { .. } => "release",
+            Fault::Latency { .. } => "latency",
+            Fault::ServerCrash => "server_crash",
+            Fault::ServerRestart => "server_restart",
+            Fault::ClientHostCrash { .. } => "client_crash",
+            Fault::ClientHostRestart { .. } => "client_restart",
+            Fault::ClockSkew { .. } => "clock_skew",
+        }
+    }
+
+    /// True for faults that break TCP connections (turmoil's TCP has no retransmission, so
+    /// lost segments stall a stream until a heartbeat times out).
+    pub fn breaks_connections(&self) -> bool {
+        matches!(
+            self,
+            Fault::Partition { .. }
+                | Fault::Hold { .. }
+                | Fault::ServerCrash
+                | Fault::ClientHostCrash { .. }
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimedOp {
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimedFault {
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub fault: Fault,
+}
+
+/// See the module doc.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// Seeds turmoil (latencies) and the server's nonces and salts.
+    pub seed: u64,
+    pub client_hosts: usize,
+    pub clients: Vec<ClientSpec>,
+    pub rooms: Vec<String>,
+    /// Sorted by time.
+    pub ops: Vec<TimedOp>,
+    /// Sorted by time; all within the safety phase.
+    pub faults: Vec<TimedFault>,
+    /// Faults are on until here; then everything heals.
+    pub safety_ms: u64,
+    /// After healing, the system must converge within this long.
+    pub liveness_ms: u64,
+    pub min_latency_ms: u64,
+    pub max_latency_ms: u64,
+}
+
+/// A scenario file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("invalid scenario: {0}")]
+    Invalid(String),
+}
+
+impl Scenario {
+    /// Total simulated time of a run.
+    pub fn duration_ms(&self) -> u64 {
+        self.safety_ms + self.liveness_ms
+    }
+
+    /// Reads a scenario from a JSON file and checks it.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        let scenario: Scenario =
+            serde_json::from_str(&text).map_err(|source| ScenarioError::Json {
+                path: shown,
+                source,
+            })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// Writes the scenario as pretty JSON.
+    pub fn save(&self, path: &Path) -> Result<(), ScenarioError> {
+        let shown = path.display().to_string();
+        let text = serde_json::to_string_pretty(self).map_err(|source| ScenarioError::Json {
+            path: shown.clone(),
+            source,
+        })?;
+        std::fs::write(path, text + "\n").map_err(|source| ScenarioError::Io {
+            path: shown,
+            source,
+        })
+    }
+
+    /// Every index in range, times sorted, at least one host.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let bad = |what: String| Err(ScenarioError::Invalid(what));
+        if self.client_hosts == 0 || self.clients.iter().any(|c| c.host >= self.client_hosts) {
+            return bad("client host out of range".into());
+        }
+        if self.min_latency_ms > self.max_latency_ms {
+            return bad("min latency above max latency".into());
+        }
+        let clients = self.clients.len();
+        let rooms = self.rooms.len();
+        for timed in &self.ops {
+            let ok = match &timed.op {
+                Op::Join { client, room }
+                | Op::Leave { client, room }
+                | Op::CountMembers { client, room }
+                | Op::SendRoom { client, room, .. } => *client < clients && *room < rooms,
+                Op::SendPrivate { client, to, .. } => *client < clients && *to < clients,
+                Op::Mute {
+                    room, user, reason, ..
+                } => *room < rooms && user.is_none_or(|u| u < clients) && *reason <= 7,
+                Op::Unmute { room, user } => *room < rooms && user.is_none_or(|u| u < clients),
+                op => op.client().is_some_and(|c| c < clients),
+            };
+            if !ok {
+                return bad(format!("op out of range: {timed:?}"));
+            }
+        }
+        for timed in &self.faults {
+            let ok = match &timed.fault {
+                Fault::Partition { host, .. }
+                | Fault::Repair { host }
+                | Fault::Hold { host }
+                | Fault::Release { host }
+                | Fault::ClientHostCrash { host }
+                | Fault::ClientHostRestart { host }
+                | Fault::ClockSkew {
+                    host: HostRef::Client(host),
+                    ..
+                } => *host < self.client_hosts,
+                Fault::Latency { .. } => true,
+                _ => true,
+            };
+            if !ok || timed.at_ms >= self.safety_ms {
+                return bad(format!("fault out of range: {timed:?}"));
+            }
+        }
+        if !self.ops.windows(2).all(|w| w[0].at_ms <= w[1].at_ms)
+            || !self.faults.windows(2).all(|w| w[0].at_ms <= w[1].at_ms)
+        {
+            return bad("ops and faults must be sorted by time".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,293 @@
+//! Sweeps: run many seeds (optionally one shard of them, on several threads), report a summary
+//! table, write one JSON line per seed, and for each failing seed shrink its scenario, save it,
+//! and print the one command that replays it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::checkers::Violation;
+use crate::generate::{generate, Profile, Size};
+use crate::runner::{run, RunStats};
+use crate::scenario::Scenario;
+use crate::shrink::shrink;
+
+/// What to sweep.
+#[derive(Debug, Clone)]
+pub struct SweepConfig {
+    pub from_seed: u64,
+    pub seeds: u64,
+    /// (index, count): run only seeds with `seed % count == index`.
+    pub shard: (u64, u64),
+    pub jobs: usize,
+    pub size: Size,
+    pub profile: Profile,
+    /// Where results, shrunk scenarios and histories go; `None`: nowhere.
+    pub out_dir: Option<PathBuf>,
+    /// Runs allowed for shrinking each failure (0: no shrinking).
+    pub shrink_runs: usize,
+    pub progress: bool,
+}
+
+/// One seed's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedResult {
+    pub seed: u64,
+    pub simulated_ms: u64,
+    pub wall_ms: u64,
+    pub ops: usize,
+    pub faults_by_kind: BTreeMap<String, usize>,
+    pub messages_delivered: usize,
+    pub examined_by_checker: BTreeMap<String, usize>,
+    pub violations: Vec<Violation>,
+    pub history_hash: String,
+}
+
+/// The whole sweep.
+#[derive(Debug, Clone, Default)]
+pub struct SweepReport {
+    pub results: Vec<SeedResult>,
+    pub wall_ms: u64,
+    /// Replay commands of the failures.
+    pub replays: Vec<String>,
+}
+
+impl SweepReport {
+    pub fn violations(&self) -> usize {
+        self.results.iter().map(|r| r.violations.len()).sum()
+    }
+
+    /// Violations by checker.
+    pub fn violations_by_checker(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for v in self.results.iter().flat_map(|r| &r.violations) {
+            *counts.entry(v.checker.clone()).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Faults fired by kind, summed.
+    pub fn faults_by_kind(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for (kind, n) in self.results.iter().flat_map(|r| &r.faults_by_kind) {
+            *counts.entry(kind.clone()).or_default() += n;
+        }
+        counts
+    }
+
+    /// Entries examined by each checker, summed.
+    pub fn examined_by_checker(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for (name, n) in self.results.iter().flat_map(|r| &r.examined_by_checker) {
+            *counts.entry(name.clone()).or_default() += n;
+        }
+        counts
+    }
+
+    /// The summary table printed at the end of a sweep.
+    pub fn table(&self) -> String {
+        let simulated_ms: u64 = self.results.iter().map(|r| r.simulated_ms).sum();
+        let busy_ms: u64 = self.results.iter().map(|r| r.wall_ms).sum();
+        let mut out = String::new();
+        let mut line = |k: &str, v: String| out.push_str(&format!("{k:<28} {v}\n"));
+        line("seeds", self.results.len().to_string());
+        line(
+            "failing seeds",
+            self.results
+                .iter()
+                .filter(|r| !r.violations.is_empty())
+                .count()
+                .to_string(),
+        );
+        line(
+            "simulated time",
+            format!("{:.1} s", simulated_ms as f64 / 1000.0),
+        );
+        line(
+            "wall time",
+            format!("{:.1} s", self.wall_ms as f64 / 1000.0),
+        );
+        line(
+            "simulated s per wall s",
+            format!(
+                "{:.1} (per busy core: {:.1})",
+                ratio(simulated_ms, self.wall_ms),
+                ratio(simulated_ms, busy_ms)
+            ),
+        );
+        line(
+            "operations",
+            self.results
+                .iter()
+                .map(|r| r.ops)
+                .sum::<usize>()
+                .to_string(),
+        );
+        line(
+            "messages delivered",
+            self.results
+                .iter()
+                .map(|r| r.messages_delivered)
+                .sum::<usize>()
+                .to_string(),
+        );
+        for (kind, n) in self.faults_by_kind() {
+            line(&format!("faults: {kind}"), n.to_string());
+        }
+        let by_checker = self.violations_by_checker();
+        for (name, examined) in self.examined_by_checker() {
+            let violations = by_checker.get(&name).copied().unwrap_or(0);
+            line(
+                &format!("checker: {name}"),
+                format!("{violations} violations ({examined} examined)"),
+            );
+        }
+        if let Some(n) = by_checker.get("simulation") {
+            line("checker: simulation", format!("{n} violations"));
+        }
+        out
+    }
+}
+
+fn ratio(simulated_ms: u64, wall_ms: u64) -> f64 {
+    simulated_ms as f64 / (wall_ms.max(1) as f64)
+}
+
+/// Runs one scenario and summarises it.
+pub fn run_seed(scenario: &Scenario) -> SeedResult {
+    #[allow(clippy::disallowed_methods)] // wall time for the report, never for the simulation
+    let started = std::time::Instant::now();
+    let outcome = run(scenario);
+    let RunStats {
+        simulated_ms,
+        ops,
+        faults_by_kind,
+        messages_delivered,
+        examined_by_checker,
+    } = outcome.stats;
+    SeedResult {
+        seed: scenario.seed,
+        simulated_ms,
+        wall_ms: started.elapsed().as_millis() as u64,
+        ops,
+        faults_by_kind,
+        messages_delivered,
+        examined_by_checker,
+        violations: outcome.violations,
+        history_hash: outcome.history.hash(),
+    }
+}
+
+/// Runs the sweep. `prepare` runs once on each worker thread first (tests use it to switch on
+/// a planted bug, which is per thread).
+pub fn sweep(config: &SweepConfig, prepare: impl Fn() + Sync) -> SweepReport {
+    #[allow(clippy::disallowed_methods)] // wall time for the report
+    let started = std::time::Instant::now();
+    let seeds: Vec<u64> = (config.from_seed..config.from_seed + config.seeds)
+        .filter(|seed| seed % config.shard.1.max(1) == config.shard.0)
+        .collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    let replays = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..config.jobs.max(1) {
+            scope.spawn(|| {
+                prepare();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&seed) = seeds.get(i) else { break };
+                    let scenario = generate(seed, &config.size, config.profile);
+                    let result = run_seed(&scenario);
+                    if !result.violations.is_empty() {
+                        if let Some(replay) = save_failure(config, &scenario, &result) {
+                            replays
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .push(replay);
+                        }
+                    }
+                    results
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(result);
+                    let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if config.progress {
+                        progress(finished, seeds.len());
+                    }
+                }
+            });
+        }
+    });
+    if config.progress {
+        eprintln!();
+    }
+    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    results.sort_by_key(|r| r.seed);
+    let mut replays = replays.into_inner().unwrap_or_else(|p| p.into_inner());
+    replays.sort();
+    let report = SweepReport {
+        results,
+        wall_ms: started.elapsed().as_millis() as u64,
+        replays,
+    };
+    if let Some(dir) = &config.out_dir {
+        if let Err(e) = write_results(dir, &report) {
+            eprintln!("yim-sim: writing results: {e}");
+        }
+    }
+    report
+}
+
+fn progress(done: usize, total: usize) {
+    let width = 40;
+    let filled = done * width / total.max(1);
+    eprint!(
+        "\r[{}{}] {done}/{total}",
+        "=".repeat(filled),
+        " ".repeat(width - filled)
+    );
+}
+
+fn write_results(dir: &Path, report: &SweepReport) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut file = std::fs::File::create(dir.join("results.jsonl"))?;
+    for result in &report.results {
+        writeln!(
+            file,
+            "{}",
+            serde_json::to_string(result).map_err(std::io::Error::other)?
+        )?;
+    }
+    Ok(())
+}
+
+/// Shrinks a failing scenario (keeping the first violated checker failing), saves it, and
+/// returns the command that replays it.
+fn save_failure(config: &SweepConfig, scenario: &Scenario, result: &SeedResult) -> Option<String> {
+    let dir = config.out_dir.as_ref()?;
+    let checker = result.violations.first()?.checker.clone();
+    let shrunk = if config.shrink_runs > 0 {
+        shrink(scenario, config.shrink_runs, |candidate| {
+            run(candidate)
+                .violations
+                .iter()
+                .any(|v| v.checker == checker)
+        })
+    } else {
+        scenario.clone()
+    };
+    let path = dir.join(format!("failure-seed-{}.json", scenario.seed));
+    std::fs::create_dir_all(dir).ok()?;
+    shrunk.save(&path).ok()?;
+    Some(format!(
+        "cargo run --release -p yim-sim -- run --scenario {}   # {checker}, {} ops / {} faults after shrinking",
+        path.display(),
+        shrunk.ops.len(),
+        shrunk.faults.len()
+    ))
+}
