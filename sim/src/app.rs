@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use yim_sdk::{Call, ChatType, Client, ClientConfig, ServerZone, State};
+use yim_sdk::{Call, ChatType, Client, ClientConfig, ErrorCode, ServerZone, State};
 use yim_server::admin::{AdminClient, AdminError};
 
 use crate::env::{host_now_ms, sim_ms, SimClock, SimNetwork, Skew};
@@ -27,8 +27,11 @@ const ADMIN_TIMEOUT_MS: u64 = 5000;
 pub struct Slot {
     pub incarnation: u32,
     pub client: Option<Client>,
-    /// The player logged in and has not logged out or been kicked off.
+    /// The player's latest login was accepted and has not failed, and the player has not
+    /// logged out or been kicked off since.
     pub wants_online: bool,
+    /// Request IDs of the current app's logins, to spot their completions.
+    pub login_requests: std::collections::BTreeSet<u64>,
 }
 
 /// State shared by the hosts and the runner (one thread; the mutex is never held across an
@@ -118,6 +121,7 @@ fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
     let slot = &mut world.slots[client];
     slot.incarnation += 1;
     slot.client = Some(sdk.clone());
+    slot.login_requests.clear();
     let app = AppId {
         client,
         incarnation: slot.incarnation,
@@ -131,8 +135,17 @@ fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
 async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
     while let Some(event) = sdk.next_event().await {
         let mut world = lock(&shared);
-        if matches!(event, yim_sdk::Event::KickOff) {
-            world.slots[app.client].wants_online = false;
+        let slot = &mut world.slots[app.client];
+        match &event {
+            yim_sdk::Event::KickOff => slot.wants_online = false,
+            yim_sdk::Event::Login { request_id, code, .. }
+                if slot.login_requests.remove(&request_id.get())
+                    && !matches!(code, ErrorCode::Success | ErrorCode::TimeOut | ErrorCode::NetError) =>
+            {
+                // The player's login was refused (e.g. a wrong password): it gives up.
+                slot.wants_online = false;
+            }
+            _ => {}
         }
         if let Some(entry) = history::event_entry(app, &event) {
             world.record(entry);
@@ -201,32 +214,21 @@ fn invoke(shared: &Shared, app: AppId, sdk: &Client, call: Call) {
 fn call_for(shared: &Shared, scenario: &Scenario, index: usize, op: &Op) -> Option<Call> {
     let room = |r: usize| scenario.rooms[r].clone();
     let content = |client: usize| format!("c{client}_m{index}");
-    let login = |client: usize, user: String, password: String| {
-        let mut world = lock(shared);
-        if password == scenario.clients[client].password && user == scenario.clients[client].user {
-            world.slots[client].wants_online = true;
-            world.active_device.insert(user.clone(), client);
-        }
-        Call::Login {
-            user_id: user,
-            password,
-            token: String::new(),
-        }
+    let login = |user: String, password: String| Call::Login {
+        user_id: user,
+        password,
+        token: String::new(),
     };
     Some(match *op {
         Op::Login { client } => {
             let spec = &scenario.clients[client];
-            login(client, spec.user.clone(), spec.password.clone())
+            login(spec.user.clone(), spec.password.clone())
         }
         Op::LoginWrongPassword { client } => {
             let spec = &scenario.clients[client];
-            login(
-                client,
-                spec.user.clone(),
-                format!("{}_wrong", spec.password),
-            )
+            login(spec.user.clone(), format!("{}_wrong", spec.password))
         }
-        Op::LoginInvalidName { client } => login(client, "no such name!".into(), "pw".into()),
+        Op::LoginInvalidName { .. } => login("no such name!".into(), "pw".into()),
         Op::Join { room: r, .. } => Call::JoinChatRoom { room_id: room(r) },
         Op::Leave { room: r, .. } => Call::LeaveChatRoom { room_id: room(r) },
         Op::LeaveAll { .. } => Call::LeaveAllChatRooms,

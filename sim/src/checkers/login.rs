@@ -1,79 +1,72 @@
-//! **login**: the first login registers a user; a login with any other password fails with
-//! UsernamePasswordError (15) and a login with the registered password never does; an invalid
-//! user name is refused at once with ParamInvalid (3) and never completes; a login while the
-//! app is logged in is refused at once with AlreadyLogin (7).
+//! **login**: the first successful login registers a user with its password; a later login
+//! with another password fails with UsernamePasswordError (15) and one with the registered
+//! password never does (judged in completion order; a login overlapping the registering one
+//! is skipped, its order being unclear); an invalid user name is refused at once with
+//! ParamInvalid (3) (or AlreadyLogin while logged in) and never completes; a login while the app is logged in is refused at once
+//! with AlreadyLogin (7).
+
+use std::collections::BTreeMap;
 
 use crate::history::CallRecord;
 
 use super::{code, Facts, Findings};
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
-    let registered = |user: &str| {
-        facts
-            .scenario
-            .clients
-            .iter()
-            .find(|c| c.user == user)
-            .map(|c| c.password.as_str())
-    };
+    // user -> (password, completion time) of the first successful login
+    let mut successes: Vec<(u64, &str, &str)> = facts
+        .invokes
+        .iter()
+        .filter_map(|(key, invoke)| match invoke.call {
+            CallRecord::Login { user, password } => {
+                let done = facts.completions.get(key)?.first()?;
+                (done.code == code::SUCCESS).then_some((done.at_ms, user.as_str(), password.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    successes.sort();
+    let mut registered: BTreeMap<&str, (&str, u64)> = BTreeMap::new();
+    for (at_ms, user, password) in successes {
+        registered.entry(user).or_insert((password, at_ms));
+    }
     for invoke in facts.invokes.values().chain(facts.refused.iter()) {
         let CallRecord::Login { user, password } = invoke.call else {
             continue;
         };
         findings.examined();
-        let valid_name = yim_proto::limits::is_valid_id(user);
-        if !valid_name {
-            if invoke.refused != Some(code::PARAM_INVALID) {
-                findings.violation(
-                    invoke.at_ms,
-                    format!(
-                        "{:?} login as {user:?} was not refused with ParamInvalid",
-                        invoke.app
-                    ),
-                );
+        let logged_in = facts.session_at(invoke.app, invoke.at_ms).is_some_and(|s| s.start_ms < invoke.at_ms);
+        if !yim_proto::limits::is_valid_id(user) {
+            let expected = if logged_in { code::ALREADY_LOGIN } else { code::PARAM_INVALID };
+            if invoke.refused.is_none_or(|c| c != expected && c != code::PARAM_INVALID) {
+                findings.violation(invoke.at_ms, format!("{:?} login as {user:?} was not refused", invoke.app));
             }
             continue;
         }
-        let logged_in = facts
-            .session_at(invoke.app, invoke.at_ms)
-            .is_some_and(|s| s.start_ms < invoke.at_ms);
         if logged_in && invoke.refused.is_none() {
-            findings.violation(
-                invoke.at_ms,
-                format!("{:?} login while logged in was not refused", invoke.app),
-            );
+            findings.violation(invoke.at_ms, format!("{:?} login while logged in was not refused", invoke.app));
         }
         if let Some(refused) = invoke.refused {
             if refused != code::ALREADY_LOGIN {
-                findings.violation(
-                    invoke.at_ms,
-                    format!("{:?} login refused with {refused}", invoke.app),
-                );
+                findings.violation(invoke.at_ms, format!("{:?} login refused with {refused}", invoke.app));
             }
             continue;
         }
-        let Some(request_id) = invoke.request_id else {
+        let Some(request_id) = invoke.request_id else { continue };
+        let Some(done) = facts.completions.get(&(invoke.app, request_id)).and_then(|c| c.first()) else {
             continue;
         };
-        let Some(done) = facts
-            .completions
-            .get(&(invoke.app, request_id))
-            .and_then(|c| c.first())
-        else {
-            continue;
+        let Some(&(password_registered, registered_ms)) = registered.get(user.as_str()) else {
+            continue; // never registered: nothing to compare with
         };
-        let right = registered(user) == Some(password.as_str());
+        if invoke.at_ms <= registered_ms && registered_ms <= done.at_ms {
+            continue;
+        }
+        let right = password_registered == password.as_str();
         if right && done.code == code::USERNAME_PASSWORD_ERROR {
-            findings.violation(
-                done.at_ms,
-                format!("{:?} the right password for {user} was refused", invoke.app),
-            );
+            findings.violation(done.at_ms, format!("{:?} the registered password for {user} was refused", invoke.app));
         }
         if !right && done.code == code::SUCCESS {
-            findings.violation(
-                done.at_ms,
-                format!("{:?} a wrong password for {user} was accepted", invoke.app),
-            );
+            findings.violation(done.at_ms, format!("{:?} a wrong password for {user} was accepted", invoke.app));
         }
     }
 }
