@@ -15,16 +15,24 @@ pub trait Clock: Send + Sync + 'static {
     fn sleep_until(&self, deadline_ms: u64) -> BoxFuture<'_, ()>;
 }
 
-/// The operating system's clock, with tokio timers.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+/// The operating system's clock, with tokio timers. It never goes backwards: if the system
+/// clock is stepped back, it stands still until the system clock catches up, so mutes that
+/// ended stay ended and timeouts never stretch.
+#[derive(Debug, Default)]
+pub struct SystemClock {
+    last_ms: std::sync::atomic::AtomicU64,
+}
 
 impl Clock for SystemClock {
     #[allow(clippy::disallowed_methods)] // the one place the real server reads wall time
     fn now_ms(&self) -> u64 {
-        std::time::SystemTime::now()
+        let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let last_ms = self
+            .last_ms
+            .fetch_max(now_ms, std::sync::atomic::Ordering::Relaxed);
+        last_ms.max(now_ms)
     }
 
     fn sleep_until(&self, deadline_ms: u64) -> BoxFuture<'_, ()> {

@@ -228,6 +228,10 @@ pub async fn spawn_tcp(
         source,
     })?;
     tracing::info!(%addr, "listening");
-    let task = tokio::spawn(serve(Box::new(listener), core, Arc::new(SystemClock)));
+    let task = tokio::spawn(serve(
+        Box::new(listener),
+        core,
+        Arc::new(SystemClock::default()),
+    ));
     Ok(RunningServer { addr, task })
 }

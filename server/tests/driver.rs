@@ -114,7 +114,7 @@ async fn a_slow_reader_is_cut_off_and_others_are_still_served() {
     let server = tokio::spawn(yim_server::serve(
         Box::new(DuplexListener(incoming)),
         core,
-        Arc::new(SystemClock),
+        Arc::new(SystemClock::default()),
     ));
 
     let mut talker = RawClient::connect(&accept, 64 * 1024).await;

@@ -11,6 +11,7 @@ use yim_server::admin::{AdminClient, AdminError};
 
 use crate::env::{host_now_ms, sim_ms, SimClock, SimNetwork, Skew};
 use crate::history::{self, AdminOutcome, AppId, Entry, History, MuteRecord};
+use crate::link::Links;
 use crate::scenario::{Op, Scenario};
 
 pub const APP_KEY: &str = "sim_app";
@@ -45,6 +46,8 @@ pub struct World {
     /// is using).
     pub active_device: std::collections::BTreeMap<String, usize>,
     pub server_incarnation: u64,
+    /// The partition model of every client host.
+    pub links: Links,
 }
 
 pub type Shared = Arc<Mutex<World>>;
@@ -57,6 +60,7 @@ pub fn lock(shared: &Shared) -> MutexGuard<'_, World> {
 
 impl World {
     pub fn new(scenario: Arc<Scenario>) -> World {
+        let scenario_hosts = scenario.client_hosts;
         let slots = scenario.clients.iter().map(|_| Slot::default()).collect();
         World {
             scenario,
@@ -64,6 +68,7 @@ impl World {
             slots,
             active_device: Default::default(),
             server_incarnation: 0,
+            links: Links::new(scenario_hosts),
         }
     }
 
@@ -77,8 +82,8 @@ impl World {
         self.slots[client].wants_online && self.active_device.get(user) == Some(&client)
     }
 
-    /// Marks the client's current app as stopped (crash or restart).
-    pub fn stop_app(&mut self, client: usize) {
+    /// Marks the client's current app as stopped (crash or restart) at `at_ms`.
+    pub fn stop_app(&mut self, client: usize, at_ms: u64) {
         let slot = &mut self.slots[client];
         if let Some(app) = slot.client.take() {
             app.shutdown();
@@ -86,7 +91,7 @@ impl World {
                 client,
                 incarnation: slot.incarnation,
             };
-            self.record(Entry::AppStop { app });
+            self.history.push(at_ms, Entry::AppStop { app });
         }
     }
 }
@@ -109,12 +114,15 @@ pub async fn client_host(shared: Shared, host: usize, skew: Skew) -> turmoil::Re
 /// Starts a new app for `client`, recording the start; returns its ID and SDK client.
 fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
     let mut world = lock(shared);
-    world.stop_app(client);
+    world.stop_app(client, sim_ms());
     let config = ClientConfig::with_server(SERVER_ADDR);
     let sdk = Client::builder()
         .config(config)
-        .clock(Arc::new(SimClock { skew: skew.clone() }))
-        .network(Arc::new(SimNetwork))
+        .clock(Arc::new(SimClock::new(skew.clone())))
+        .network(Arc::new(SimNetwork {
+            links: world.links.clone(),
+            host: world.scenario.clients[client].host,
+        }))
         .build();
     // The app key and secret are valid, so init cannot fail.
     let _ = sdk.init(APP_KEY, APP_SECRET, ServerZone::China);
@@ -138,9 +146,13 @@ async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
         let slot = &mut world.slots[app.client];
         match &event {
             yim_sdk::Event::KickOff => slot.wants_online = false,
-            yim_sdk::Event::Login { request_id, code, .. }
-                if slot.login_requests.remove(&request_id.get())
-                    && !matches!(code, ErrorCode::Success | ErrorCode::TimeOut | ErrorCode::NetError) =>
+            yim_sdk::Event::Login {
+                request_id, code, ..
+            } if slot.login_requests.remove(&request_id.get())
+                && !matches!(
+                    code,
+                    ErrorCode::Success | ErrorCode::TimeOut | ErrorCode::NetError
+                ) =>
             {
                 // The player's login was refused (e.g. a wrong password): it gives up.
                 slot.wants_online = false;

@@ -5,11 +5,13 @@
 //! added to turmoil's time since the fixed epoch.
 
 use std::io;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use yim_sdk::{BoxFuture, BoxStream};
+
+use crate::link::{Links, Side};
 
 /// The fixed epoch of every simulation (2026-09-21T07:33:20Z), so runs do not depend on the
 /// wall clock.
@@ -40,15 +42,27 @@ pub fn sim_ms() -> u64 {
     turmoil::sim_elapsed().map_or(0, |d| d.as_millis() as u64)
 }
 
-/// A clock on turmoil's time, with this host's skew.
+/// A clock on turmoil's time, with this host's skew. Like the real clocks it never goes
+/// backwards: a skew into the past makes it stand still until time catches up.
 #[derive(Debug, Clone)]
 pub struct SimClock {
-    pub skew: Skew,
+    skew: Skew,
+    last_ms: Arc<AtomicU64>,
 }
 
 impl SimClock {
+    pub fn new(skew: Skew) -> SimClock {
+        SimClock {
+            skew,
+            last_ms: Arc::default(),
+        }
+    }
+
     fn now(&self) -> u64 {
-        host_now_ms(&self.skew)
+        let now_ms = host_now_ms(&self.skew);
+        self.last_ms
+            .fetch_max(now_ms, Ordering::Relaxed)
+            .max(now_ms)
     }
 
     fn sleep(&self, deadline_ms: u64) -> BoxFuture<'_, ()> {
@@ -77,22 +91,42 @@ impl yim_server::clock::Clock for SimClock {
     }
 }
 
-/// Connects over turmoil's TCP.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SimNetwork;
+/// Connects over turmoil's TCP from client host `host`, through the partition model.
+#[derive(Debug, Clone)]
+pub struct SimNetwork {
+    pub links: Links,
+    pub host: usize,
+}
 
 impl yim_sdk::Network for SimNetwork {
     fn connect(&self, addr: &str) -> BoxFuture<'_, io::Result<BoxStream>> {
         let addr = addr.to_owned();
         Box::pin(async move {
+            if self.links.is_cut(self.host) {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionRefused,
+                    "partitioned",
+                ));
+            }
             let stream = turmoil::net::TcpStream::connect(addr).await?;
-            Ok(Box::new(stream) as BoxStream)
+            Ok(Box::new(self.links.wrap(stream, self.host, Side::Client)) as BoxStream)
         })
     }
 }
 
-/// Accepts over turmoil's TCP.
-pub struct SimListener(pub turmoil::net::TcpListener);
+/// The client host a peer address belongs to (`c<N>`), if any.
+fn client_host_of(peer: std::net::SocketAddr) -> Option<usize> {
+    turmoil::reverse_lookup(peer.ip())?
+        .strip_prefix('c')?
+        .parse()
+        .ok()
+}
+
+/// Accepts over turmoil's TCP, through the partition model.
+pub struct SimListener {
+    pub listener: turmoil::net::TcpListener,
+    pub links: Links,
+}
 
 impl std::fmt::Debug for SimListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -103,11 +137,12 @@ impl std::fmt::Debug for SimListener {
 impl yim_server::net::Listener for SimListener {
     fn accept(&mut self) -> BoxFuture<'_, io::Result<(yim_server::net::BoxStream, String)>> {
         Box::pin(async move {
-            let (stream, peer) = self.0.accept().await?;
-            Ok((
-                Box::new(stream) as yim_server::net::BoxStream,
-                peer.to_string(),
-            ))
+            let (stream, peer) = self.listener.accept().await?;
+            let stream: yim_server::net::BoxStream = match client_host_of(peer) {
+                Some(host) => Box::new(self.links.wrap(stream, host, Side::Server)),
+                None => Box::new(stream),
+            };
+            Ok((stream, peer.to_string()))
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod checkers;
 pub mod env;
 pub mod generate;
 pub mod history;
+pub mod link;
 pub mod runner;
 pub mod scenario;
 pub mod shrink;

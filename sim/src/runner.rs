@@ -15,7 +15,7 @@ use crate::app::{self, lock, Shared, World, APP_KEY, APP_SECRET};
 use crate::checkers::{self, Violation};
 use crate::env::{SimClock, SimListener, Skew, EPOCH_UNIX_MS};
 use crate::history::{AppId, Entry, History};
-use crate::scenario::{Direction, Fault, HostRef, Scenario};
+use crate::scenario::{Fault, HostRef, Scenario};
 
 /// turmoil's step.
 const TICK_MS: u64 = 1;
@@ -74,26 +74,23 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
 
     let store = MemoryStore::new();
     {
-        let (shared, skew, seed) = (shared.clone(), server_skew.clone(), scenario.seed);
+        // One clock for every incarnation of the server: the machine's clock survives a crash.
+        let clock = Arc::new(SimClock::new(server_skew.clone()));
+        let (shared, seed) = (shared.clone(), scenario.seed);
         sim.host(SERVER, move || {
-            let (shared, store, skew) = (shared.clone(), store.clone(), skew.clone());
+            let (shared, store, clock) = (shared.clone(), store.clone(), clock.clone());
             async move {
-                let incarnation = {
+                let (incarnation, links) = {
                     let mut world = lock(&shared);
                     world.server_incarnation += 1;
-                    world.server_incarnation
+                    (world.server_incarnation, world.links.clone())
                 };
                 let listener = turmoil::net::TcpListener::bind(("0.0.0.0", SERVER_PORT)).await?;
                 let rng_seed = seed
                     .wrapping_mul(0x9E37_79B9_7F4A_7C15)
                     .wrapping_add(incarnation);
                 let core = ServerCore::new(&server_config(), Box::new(store), rng_seed)?;
-                yim_server::serve(
-                    Box::new(SimListener(listener)),
-                    core,
-                    Arc::new(SimClock { skew }),
-                )
-                .await;
+                yim_server::serve(Box::new(SimListener { listener, links }), core, clock).await;
                 Ok(())
             }
         });
@@ -121,7 +118,14 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
             .get(next_fault)
             .filter(|f| f.at_ms <= now_ms)
         {
-            faults.apply(&mut sim, &shared, &timed.fault, &server_skew, &client_skews);
+            faults.apply(
+                now_ms,
+                &mut sim,
+                &shared,
+                &timed.fault,
+                &server_skew,
+                &client_skews,
+            );
             lock(&shared).history.push(
                 now_ms,
                 Entry::Fault {
@@ -131,7 +135,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
             next_fault += 1;
         }
         if !healed && now_ms >= scenario.safety_ms {
-            faults.heal(&mut sim);
+            faults.heal(&mut sim, &shared);
             lock(&shared).history.push(now_ms, Entry::Heal);
             healed = true;
         }
@@ -223,6 +227,7 @@ impl Faults {
 
     fn apply(
         &mut self,
+        now_ms: u64,
         sim: &mut turmoil::Sim<'_>,
         shared: &Shared,
         fault: &Fault,
@@ -231,15 +236,8 @@ impl Faults {
     ) {
         *self.fired.entry(fault.kind().to_owned()).or_default() += 1;
         match fault {
-            Fault::Partition { host, direction } => {
-                let client = client_host_name(*host);
-                match direction {
-                    Direction::Both => sim.partition(SERVER, client.as_str()),
-                    Direction::ToServer => sim.partition_oneway(client.as_str(), SERVER),
-                    Direction::FromServer => sim.partition_oneway(SERVER, client.as_str()),
-                }
-            }
-            Fault::Repair { host } => sim.repair(SERVER, client_host_name(*host).as_str()),
+            Fault::Partition { host, direction } => lock(shared).links.partition(*host, *direction),
+            Fault::Repair { host } => lock(shared).links.repair(*host),
             Fault::Hold { host } => sim.hold(SERVER, client_host_name(*host).as_str()),
             Fault::Release { host } => sim.release(SERVER, client_host_name(*host).as_str()),
             Fault::Latency { max_ms } => {
@@ -264,7 +262,7 @@ impl Faults {
                         .filter(|&c| world.scenario.clients[c].host == *host)
                         .collect();
                     for client in clients {
-                        world.stop_app(client);
+                        world.stop_app(client, now_ms);
                     }
                     drop(world);
                     sim.crash(client_host_name(*host).as_str());
@@ -288,11 +286,11 @@ impl Faults {
 
     /// Ends every fault: repairs and releases all links, restores latency, restarts what is
     /// down. Clock skews stay: a skewed clock is not a fault that heals.
-    fn heal(&mut self, sim: &mut turmoil::Sim<'_>) {
+    fn heal(&mut self, sim: &mut turmoil::Sim<'_>, shared: &Shared) {
+        let links = lock(shared).links.clone();
         for host in 0..self.client_hosts {
-            let client = client_host_name(host);
-            sim.repair(SERVER, client.as_str());
-            sim.release(SERVER, client.as_str());
+            links.repair(host);
+            sim.release(SERVER, client_host_name(host).as_str());
         }
         sim.set_max_message_latency(Duration::from_millis(self.max_latency_ms));
         if self.server_down {

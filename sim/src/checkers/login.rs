@@ -19,7 +19,11 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         .filter_map(|(key, invoke)| match invoke.call {
             CallRecord::Login { user, password } => {
                 let done = facts.completions.get(key)?.first()?;
-                (done.code == code::SUCCESS).then_some((done.at_ms, user.as_str(), password.as_str()))
+                (done.code == code::SUCCESS).then_some((
+                    done.at_ms,
+                    user.as_str(),
+                    password.as_str(),
+                ))
             }
             _ => None,
         })
@@ -34,25 +38,49 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             continue;
         };
         findings.examined();
-        let logged_in = facts.session_at(invoke.app, invoke.at_ms).is_some_and(|s| s.start_ms < invoke.at_ms);
+        let logged_in = facts
+            .session_at(invoke.app, invoke.at_ms)
+            .is_some_and(|s| s.start_ms < invoke.at_ms);
         if !yim_proto::limits::is_valid_id(user) {
-            let expected = if logged_in { code::ALREADY_LOGIN } else { code::PARAM_INVALID };
-            if invoke.refused.is_none_or(|c| c != expected && c != code::PARAM_INVALID) {
-                findings.violation(invoke.at_ms, format!("{:?} login as {user:?} was not refused", invoke.app));
+            let expected = if logged_in {
+                code::ALREADY_LOGIN
+            } else {
+                code::PARAM_INVALID
+            };
+            if invoke
+                .refused
+                .is_none_or(|c| c != expected && c != code::PARAM_INVALID)
+            {
+                findings.violation(
+                    invoke.at_ms,
+                    format!("{:?} login as {user:?} was not refused", invoke.app),
+                );
             }
             continue;
         }
         if logged_in && invoke.refused.is_none() {
-            findings.violation(invoke.at_ms, format!("{:?} login while logged in was not refused", invoke.app));
+            findings.violation(
+                invoke.at_ms,
+                format!("{:?} login while logged in was not refused", invoke.app),
+            );
         }
         if let Some(refused) = invoke.refused {
             if refused != code::ALREADY_LOGIN {
-                findings.violation(invoke.at_ms, format!("{:?} login refused with {refused}", invoke.app));
+                findings.violation(
+                    invoke.at_ms,
+                    format!("{:?} login refused with {refused}", invoke.app),
+                );
             }
             continue;
         }
-        let Some(request_id) = invoke.request_id else { continue };
-        let Some(done) = facts.completions.get(&(invoke.app, request_id)).and_then(|c| c.first()) else {
+        let Some(request_id) = invoke.request_id else {
+            continue;
+        };
+        let Some(done) = facts
+            .completions
+            .get(&(invoke.app, request_id))
+            .and_then(|c| c.first())
+        else {
             continue;
         };
         let Some(&(password_registered, registered_ms)) = registered.get(user.as_str()) else {
@@ -63,10 +91,19 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         }
         let right = password_registered == password.as_str();
         if right && done.code == code::USERNAME_PASSWORD_ERROR {
-            findings.violation(done.at_ms, format!("{:?} the registered password for {user} was refused", invoke.app));
+            findings.violation(
+                done.at_ms,
+                format!(
+                    "{:?} the registered password for {user} was refused",
+                    invoke.app
+                ),
+            );
         }
         if !right && done.code == code::SUCCESS {
-            findings.violation(done.at_ms, format!("{:?} a wrong password for {user} was accepted", invoke.app));
+            findings.violation(
+                done.at_ms,
+                format!("{:?} a wrong password for {user} was accepted", invoke.app),
+            );
         }
     }
 }
