@@ -148,13 +148,9 @@ async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
             yim_sdk::Event::KickOff => slot.wants_online = false,
             yim_sdk::Event::Login {
                 request_id, code, ..
-            } if slot.login_requests.remove(&request_id.get())
-                && !matches!(
-                    code,
-                    ErrorCode::Success | ErrorCode::TimeOut | ErrorCode::NetError
-                ) =>
-            {
-                // The player's login was refused (e.g. a wrong password): it gives up.
+            } if slot.login_requests.remove(&request_id.get()) && refuses_the_player(*code) => {
+                // The player's credentials were refused (e.g. a wrong password): it gives up.
+                // Other failures (network, server) are retried in the liveness phase.
                 slot.wants_online = false;
             }
             _ => {}
@@ -163,6 +159,18 @@ async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
             world.record(entry);
         }
     }
+}
+
+/// Login failures that no retry can fix.
+fn refuses_the_player(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::UsernamePasswordError
+            | ErrorCode::ParamInvalid
+            | ErrorCode::LoginTokenInvalid
+            | ErrorCode::InvalidAppkey
+            | ErrorCode::SDKInvalid
+    )
 }
 
 async fn sleep_until_sim_ms(at_ms: u64) {
@@ -206,15 +214,29 @@ async fn run_app(shared: Shared, client: usize, skew: Skew) {
     }
 }
 
-/// Calls the SDK and records the call with its immediate result.
+/// Calls the SDK and records the call with its immediate result. An accepted login is the
+/// player's intent to be online on this device.
 fn invoke(shared: &Shared, app: AppId, sdk: &Client, call: Call) {
     let record = history::call_record(&call);
+    let login_user = match &call {
+        Call::Login { user_id, .. } => Some(user_id.clone()),
+        _ => None,
+    };
     let result = sdk.call(call);
+    let mut world = lock(shared);
     let (request_id, refused) = match result {
-        Ok(id) => (Some(id.get()), None),
+        Ok(id) => {
+            if let Some(user) = login_user {
+                let slot = &mut world.slots[app.client];
+                slot.wants_online = true;
+                slot.login_requests.insert(id.get());
+                world.active_device.insert(user, app.client);
+            }
+            (Some(id.get()), None)
+        }
         Err(code) => (None, Some(code.as_u32())),
     };
-    lock(shared).record(Entry::Invoke {
+    world.record(Entry::Invoke {
         app,
         call: record,
         request_id,

@@ -19,8 +19,11 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         else {
             continue;
         };
+        if !*wants_online {
+            continue;
+        }
         findings.examined();
-        if *wants_online && (state != "LoggedIn" || *pending_calls > 0) {
+        if state != "LoggedIn" || *pending_calls > 0 {
             findings.violation(
                 at_ms,
                 format!("{app:?} ({user}) should be online and idle, but is {state} with {pending_calls} pending calls"),

@@ -1,0 +1,58 @@
+//! Each checker catches the bug planted for it (feature `planted-bugs`), within a stated
+//! number of seeds. This is what makes a green sweep mean something.
+
+use yim_proto::planted::{self, Bug};
+use yim_sim::generate::{generate, Profile, Size};
+
+/// (bug, the checker that must catch it, the profile to run, seeds allowed)
+const CASES: [(Bug, &str, Profile, u64); 12] = [
+    (Bug::DropFanout, "room_completeness", Profile::Clean, 5),
+    (Bug::SkipMuteCheck, "mute", Profile::Clean, 10),
+    (Bug::DeliverToNonMember, "membership", Profile::Clean, 5),
+    (Bug::ReorderRoom, "room_order", Profile::Clean, 5),
+    (Bug::AlterMessage, "no_phantom", Profile::Clean, 5),
+    (Bug::NoKickOff, "kick_off", Profile::Clean, 20),
+    (Bug::AcceptWrongPassword, "login", Profile::Clean, 20),
+    (Bug::LoseOfflineMail, "private_delivery", Profile::Clean, 10),
+    (Bug::ReverseMailbox, "sender_fifo", Profile::Clean, 20),
+    (Bug::RefuseAfterRestart, "liveness", Profile::Faulty, 20),
+    (Bug::DuplicateDelivery, "no_duplicates", Profile::Clean, 5),
+    (
+        Bug::LoseCompletionOnDisconnect,
+        "completion",
+        Profile::Faulty,
+        10,
+    ),
+];
+
+/// The first seed in `0..max_seeds` whose run has a violation from `checker`.
+fn first_catch(bug: Bug, checker: &str, profile: Profile, max_seeds: u64) -> Option<u64> {
+    planted::set(Some(bug));
+    let found = (0..max_seeds).find(|&seed| {
+        let outcome = yim_sim::run(&generate(seed, &Size::small(), profile));
+        outcome.violations.iter().any(|v| v.checker == checker)
+    });
+    planted::set(None);
+    found
+}
+
+#[test]
+fn every_planted_bug_is_caught_by_its_checker() {
+    let mut missed = Vec::new();
+    for (bug, checker, profile, max_seeds) in CASES {
+        match first_catch(bug, checker, profile, max_seeds) {
+            Some(seed) => println!("{bug:?}: caught by {checker} at seed {seed} ({profile:?})"),
+            None => missed.push(format!(
+                "{bug:?} not caught by {checker} within {max_seeds} seeds"
+            )),
+        }
+    }
+    assert!(missed.is_empty(), "{missed:#?}");
+}
+
+#[test]
+fn without_a_planted_bug_the_same_seeds_are_clean() {
+    planted::set(None);
+    let outcome = yim_sim::run(&generate(0, &Size::small(), Profile::Clean));
+    assert!(outcome.violations.is_empty(), "{:#?}", outcome.violations);
+}
