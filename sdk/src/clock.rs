@@ -1,20 +1,23 @@
 //! Time for the driver: the object-safe `Clock` trait and its one real implementation,
 //! `TokioClock`.
 //!
-//! What it is: "what time is it" and "wake me at this time", in milliseconds on one timeline.
-//! What it is not: used by the `ClientMachine`, which is handed `now_ms` and never asks. The
-//! simulator supplies its own `Clock` (turmoil's virtual time), so nothing else in the driver
-//! may read tokio's or the system's time.
+//! What it is: "what time is it" and "wake me at this time", in milliseconds on one
+//! monotonic timeline. The SDK only measures durations (request timeouts, heartbeats), so it
+//! never needs the wall clock, and a wall clock stepped forward or back (NTP, a user changing
+//! the phone's time) cannot time out a healthy connection. What it is not: used by the
+//! `ClientMachine`, which is handed `now_ms` and never asks. The simulator supplies its own
+//! `Clock` (turmoil's virtual time), so nothing else in the driver may read tokio's or the
+//! system's time.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// A boxed, `Send` future, so the traits stay object-safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A source of time in milliseconds.
+/// A monotonic source of time in milliseconds. Only differences between readings mean
+/// anything.
 pub trait Clock: Send + Sync + 'static {
     /// The current time, in milliseconds. Never decreases.
     fn now_ms(&self) -> u64;
@@ -22,12 +25,21 @@ pub trait Clock: Send + Sync + 'static {
     fn sleep_until(&self, deadline_ms: u64) -> BoxFuture<'_, ()>;
 }
 
-/// The real clock: wall-clock unix milliseconds, kept from going backwards, with
+/// The real clock: milliseconds since the clock was made, from tokio's monotonic clock, with
 /// `tokio::time::sleep` for waiting.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TokioClock {
-    /// The largest time handed out, so a wall clock stepped back does not run time backwards.
-    latest_ms: AtomicU64,
+    origin: tokio::time::Instant,
+}
+
+impl Default for TokioClock {
+    // The one place in the SDK that reads the real clock.
+    #[allow(clippy::disallowed_methods)]
+    fn default() -> TokioClock {
+        TokioClock {
+            origin: tokio::time::Instant::now(),
+        }
+    }
 }
 
 impl TokioClock {
@@ -37,20 +49,13 @@ impl TokioClock {
 }
 
 impl Clock for TokioClock {
-    // The one place in the SDK that reads the real clock.
-    #[allow(clippy::disallowed_methods)]
     fn now_ms(&self) -> u64 {
-        let wall_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0);
-        let previous_ms = self.latest_ms.fetch_max(wall_ms, Ordering::Relaxed);
-        previous_ms.max(wall_ms)
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     fn sleep_until(&self, deadline_ms: u64) -> BoxFuture<'_, ()> {
-        let wait_ms = deadline_ms.saturating_sub(self.now_ms());
-        Box::pin(tokio::time::sleep(Duration::from_millis(wait_ms)))
+        let deadline = self.origin + Duration::from_millis(deadline_ms);
+        Box::pin(tokio::time::sleep_until(deadline))
     }
 }
 
@@ -59,10 +64,10 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn tokio_clock_is_unix_ms_and_sleeps_until_the_deadline() {
+    async fn tokio_clock_is_monotonic_and_sleeps_until_the_deadline() {
         let clock = TokioClock::new();
         let start_ms = clock.now_ms();
-        assert!(start_ms > 1_600_000_000_000, "unix milliseconds");
+        assert!(start_ms < 1_000, "milliseconds since the clock was made");
         clock.sleep_until(start_ms + 20).await;
         assert!(clock.now_ms() >= start_ms + 20);
         // A deadline in the past completes at once.

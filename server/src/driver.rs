@@ -15,7 +15,7 @@ use yim_proto::{encode_frame, ErrorCode, Frame, FrameDecoder};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::ServerConfig;
-use crate::core::{ConnId, Output, ServerCore};
+use crate::core::{ConnId, Now, Output, ServerCore};
 use crate::net::{BoxStream, Listener, TcpListener};
 use crate::store::{Store, StoreError};
 
@@ -53,7 +53,7 @@ pub async fn serve(mut listener: Box<dyn Listener>, mut core: ServerCore, clock:
         // the simulator replays a seed exactly.
         tokio::select! {
             biased;
-            () = clock.sleep_until(deadline_ms) => core.handle_timeout(clock.now_ms()),
+            () = clock.sleep_until(deadline_ms) => core.handle_timeout(Now::read(clock.as_ref())),
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     if writers.len() >= core.limits().max_connections {
@@ -64,16 +64,16 @@ pub async fn serve(mut listener: Box<dyn Listener>, mut core: ServerCore, clock:
                     next_conn += 1;
                     let (command_tx, command_rx) = mpsc::channel(core.limits().max_queued_frames);
                     writers.insert(conn, command_tx);
-                    core.handle_connect(clock.now_ms(), conn, &peer);
+                    core.handle_connect(Now::read(clock.as_ref()), conn, &peer);
                     tasks.spawn(run_connection(conn, stream, input_tx.clone(), command_rx));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
-                    clock.sleep_until(clock.now_ms() + 100).await;
+                    clock.sleep_until(clock.monotonic_ms() + 100).await;
                 }
             },
             Some(input) = input_rx.recv() => match input {
-                Input::Frame { conn, frame } => core.handle_frame(clock.now_ms(), conn, frame),
+                Input::Frame { conn, frame } => core.handle_frame(Now::read(clock.as_ref()), conn, frame),
                 Input::Ended { conn, reason } => {
                     writers.remove(&conn);
                     core.handle_disconnect(conn, &reason);

@@ -33,6 +33,8 @@ pub struct Slot {
     pub wants_online: bool,
     /// Request IDs of the current app's logins, to spot their completions.
     pub login_requests: std::collections::BTreeSet<u64>,
+    /// The rooms the player is in (joined and not left), re-joined after a new login.
+    pub desired_rooms: std::collections::BTreeSet<String>,
 }
 
 /// State shared by the hosts and the runner (one thread; the mutex is never held across an
@@ -106,6 +108,7 @@ pub async fn client_host(shared: Shared, host: usize, skew: Skew) -> turmoil::Re
     };
     for client in clients {
         tokio::spawn(run_app(shared.clone(), client, skew.clone()));
+        tokio::spawn(keep_online(shared.clone(), client));
     }
     std::future::pending::<()>().await;
     Ok(())
@@ -198,19 +201,62 @@ async fn run_app(shared: Shared, client: usize, skew: Skew) {
             invoke(&shared, app, &sdk, call);
         }
     }
-    sleep_until_sim_ms(scenario.safety_ms).await;
-    let user = &scenario.clients[client];
+}
+
+/// The game's own loop beside the player's actions, as YIM tells games to run one: when the
+/// session is lost and the player still wants to be online, log in again; once logged in,
+/// join the rooms the player is in.
+async fn keep_online(shared: Shared, client: usize) {
+    let spec = lock(&shared).scenario.clients[client].clone();
+    // Rooms asked for in the current session (a failed join is not retried in it).
+    let mut requested = std::collections::BTreeSet::new();
     loop {
-        let should = lock(&shared).should_be_online(client);
-        if should && sdk.state() == State::LoggedOut {
-            let call = Call::Login {
-                user_id: user.user.clone(),
-                password: user.password.clone(),
-                token: String::new(),
-            };
-            invoke(&shared, app, &sdk, call);
-        }
         tokio::time::sleep(Duration::from_millis(RELOGIN_INTERVAL_MS)).await;
+        let (app, sdk, should, desired) = {
+            let world = lock(&shared);
+            let slot = &world.slots[client];
+            let Some(sdk) = slot.client.clone() else {
+                continue;
+            };
+            let app = AppId {
+                client,
+                incarnation: slot.incarnation,
+            };
+            (
+                app,
+                sdk,
+                world.should_be_online(client),
+                slot.desired_rooms.clone(),
+            )
+        };
+        match sdk.state() {
+            State::LoggedOut if should => {
+                let call = Call::Login {
+                    user_id: spec.user.clone(),
+                    password: spec.password.clone(),
+                    token: String::new(),
+                };
+                invoke(&shared, app, &sdk, call);
+            }
+            State::LoggedIn => {
+                let joined = sdk.joined_rooms();
+                for room in desired.difference(&joined) {
+                    if requested.insert(room.clone()) {
+                        invoke(
+                            &shared,
+                            app,
+                            &sdk,
+                            Call::JoinChatRoom {
+                                room_id: room.clone(),
+                            },
+                        );
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        requested.clear();
     }
 }
 
@@ -263,9 +309,18 @@ fn call_for(shared: &Shared, scenario: &Scenario, index: usize, op: &Op) -> Opti
             login(spec.user.clone(), format!("{}_wrong", spec.password))
         }
         Op::LoginInvalidName { .. } => login("no such name!".into(), "pw".into()),
-        Op::Join { room: r, .. } => Call::JoinChatRoom { room_id: room(r) },
-        Op::Leave { room: r, .. } => Call::LeaveChatRoom { room_id: room(r) },
-        Op::LeaveAll { .. } => Call::LeaveAllChatRooms,
+        Op::Join { client, room: r } => {
+            lock(shared).slots[client].desired_rooms.insert(room(r));
+            Call::JoinChatRoom { room_id: room(r) }
+        }
+        Op::Leave { client, room: r } => {
+            lock(shared).slots[client].desired_rooms.remove(&room(r));
+            Call::LeaveChatRoom { room_id: room(r) }
+        }
+        Op::LeaveAll { client } => {
+            lock(shared).slots[client].desired_rooms.clear();
+            Call::LeaveAllChatRooms
+        }
         Op::CountMembers { room: r, .. } => Call::GetRoomMemberCount { room_id: room(r) },
         Op::SendRoom {
             client,

@@ -42,38 +42,42 @@ pub fn sim_ms() -> u64 {
     turmoil::sim_elapsed().map_or(0, |d| d.as_millis() as u64)
 }
 
-/// A clock on turmoil's time, with this host's skew. Like the real clocks it never goes
-/// backwards: a skew into the past makes it stand still until time catches up.
+/// A host's clocks on turmoil's time. The wall clock (the server's timestamps and mute ends)
+/// is the fixed epoch plus simulated time plus this host's skew, and like the real clocks it
+/// never goes backwards: a skew into the past makes it stand still until time catches up. The
+/// monotonic clock (every timeout, in the SDK and the server) is simulated time, which no skew
+/// touches.
 #[derive(Debug, Clone)]
 pub struct SimClock {
     skew: Skew,
-    last_ms: Arc<AtomicU64>,
+    last_wall_ms: Arc<AtomicU64>,
 }
 
 impl SimClock {
     pub fn new(skew: Skew) -> SimClock {
         SimClock {
             skew,
-            last_ms: Arc::default(),
+            last_wall_ms: Arc::default(),
         }
     }
 
-    fn now(&self) -> u64 {
+    fn wall_ms(&self) -> u64 {
         let now_ms = host_now_ms(&self.skew);
-        self.last_ms
+        self.last_wall_ms
             .fetch_max(now_ms, Ordering::Relaxed)
             .max(now_ms)
     }
 
     fn sleep(&self, deadline_ms: u64) -> BoxFuture<'_, ()> {
-        let wait_ms = deadline_ms.saturating_sub(self.now());
+        let wait_ms = deadline_ms.saturating_sub(sim_ms());
         Box::pin(tokio::time::sleep(Duration::from_millis(wait_ms)))
     }
 }
 
+/// The SDK only measures durations: it gets the monotonic clock.
 impl yim_sdk::Clock for SimClock {
     fn now_ms(&self) -> u64 {
-        self.now()
+        sim_ms()
     }
 
     fn sleep_until(&self, deadline_ms: u64) -> BoxFuture<'_, ()> {
@@ -83,7 +87,11 @@ impl yim_sdk::Clock for SimClock {
 
 impl yim_server::clock::Clock for SimClock {
     fn now_ms(&self) -> u64 {
-        self.now()
+        self.wall_ms()
+    }
+
+    fn monotonic_ms(&self) -> u64 {
+        sim_ms()
     }
 
     fn sleep_until(&self, deadline_ms: u64) -> BoxFuture<'_, ()> {

@@ -12,7 +12,8 @@ use crate::scenario::{ClientSpec, Direction, Fault, HostRef, Op, Scenario, Timed
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Profile {
-    /// Latency changes and clock skew only: nothing that breaks a connection.
+    /// Latency changes and clock skew only: nothing that breaks a connection (so no app
+    /// restarts either).
     Clean,
     /// Everything: partitions (both ways and one way), holds, server and client crashes,
     /// latency and clock skew. Connections break; until the SDK reconnects and resends,
@@ -142,6 +143,8 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
         .collect();
 
     let mut ops = Vec::new();
+    // The rooms each client joins first: most of its room messages go there.
+    let mut home_rooms: Vec<Vec<usize>> = vec![Vec::new(); clients.len()];
     for &client in &primaries {
         let login_ms = rng.below(500);
         ops.push(TimedOp {
@@ -150,12 +153,11 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
         });
         for k in 0..=rng.below(2) {
             let at_ms = login_ms + 300 + 200 * k + rng.below(800);
+            let room = rng.index(rooms.len());
+            home_rooms[client].push(room);
             ops.push(TimedOp {
                 at_ms,
-                op: Op::Join {
-                    client,
-                    room: rng.index(rooms.len()),
-                },
+                op: Op::Join { client, room },
             });
         }
     }
@@ -172,9 +174,14 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
         rng.range(1, 6),   // login (back in, or a second device)
         rng.below(3),      // wrong password
         rng.below(2),      // invalid name
-        rng.below(3),      // app restart
-        rng.below(4),      // mute
-        rng.below(3),      // unmute
+        // An app restart closes the connection under in-flight messages: connection-breaking.
+        if profile == Profile::Faulty {
+            rng.below(3)
+        } else {
+            0
+        }, // app restart
+        rng.below(4), // mute
+        rng.below(3), // unmute
     ];
     let first_op_ms = 2_000;
     let span_ms = size.safety_ms.saturating_sub(first_op_ms + 1_000).max(1);
@@ -183,7 +190,12 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
     for _ in 0..count {
         let at_ms = first_op_ms + rng.below(span_ms);
         let client = rng.index(clients.len());
-        let room = rng.index(rooms.len());
+        let home = &home_rooms[client];
+        let room = if !home.is_empty() && rng.chance(80) {
+            home[rng.index(home.len())]
+        } else {
+            rng.index(rooms.len())
+        };
         let custom = rng.chance(15);
         let op = match rng.weighted(&weights) {
             0 => Op::SendRoom {
@@ -218,6 +230,35 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
         };
         ops.push(TimedOp { at_ms, op });
     }
+    // Players who step away: each logs out for a few seconds (and private messages to them
+    // wait in the mailbox), then comes back; the game rejoins their rooms.
+    let away = primaries.len() / 4 + 1;
+    for _ in 0..away {
+        let client = primaries[rng.index(primaries.len())];
+        let at_ms = first_op_ms + rng.below(span_ms);
+        ops.push(TimedOp {
+            at_ms,
+            op: Op::Logout { client },
+        });
+        ops.push(TimedOp {
+            at_ms: at_ms + rng.range(2_000, 8_000),
+            op: Op::Login { client },
+        });
+        let sender = primaries[rng.index(primaries.len())];
+        for k in 0..2 {
+            let to = client;
+            let at_ms = at_ms + 500 + 400 * k;
+            ops.push(TimedOp {
+                at_ms,
+                op: Op::SendPrivate {
+                    client: sender,
+                    to,
+                    custom: false,
+                },
+            });
+        }
+    }
+    ops.retain(|t| t.at_ms < size.safety_ms);
     ops.sort_by_key(|t| t.at_ms);
 
     let faults = generate_faults(&mut rng, size, hosts, profile);

@@ -11,7 +11,7 @@ use yim_proto::planted::{self, Bug};
 use yim_proto::wire::{AdminLogin, KickOff, Login};
 use yim_proto::{auth, limits, ErrorCode, FrameBody};
 
-use super::{ConnId, Role, ServerCore, UserSession};
+use super::{ConnId, Now, Role, ServerCore, UserSession};
 use crate::store::{Account, StoreError};
 
 /// Bytes of salt per password.
@@ -30,9 +30,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl ServerCore {
-    pub(super) fn handle_login(&mut self, now_ms: u64, conn: ConnId, login: Login) {
+    pub(super) fn handle_login(&mut self, now: Now, conn: ConnId, login: Login) {
         let request_id = login.request_id;
-        match self.check_login(now_ms, conn, &login) {
+        match self.check_login(now, conn, &login) {
             Ok(()) => {}
             Err(code) => {
                 self.reply(conn, request_id, code);
@@ -66,7 +66,7 @@ impl ServerCore {
     }
 
     /// Every rule of login, in order; on success the account exists and the password matched.
-    fn check_login(&mut self, now_ms: u64, conn: ConnId, login: &Login) -> Result<(), ErrorCode> {
+    fn check_login(&mut self, now: Now, conn: ConnId, login: &Login) -> Result<(), ErrorCode> {
         let Some(connection) = self.connections.get(&conn) else {
             return Err(ErrorCode::NetError);
         };
@@ -86,7 +86,7 @@ impl ServerCore {
         limits::check_password(&login.password)?;
         limits::check_token(&login.token)?;
         if !login.token.is_empty()
-            && !auth::verify_login_token(secret, &login.user_id, &login.token, now_ms / 1000)
+            && !auth::verify_login_token(secret, &login.user_id, &login.token, now.wall_secs())
         {
             return Err(ErrorCode::LoginTokenInvalid);
         }

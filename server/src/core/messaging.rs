@@ -8,7 +8,7 @@ use yim_proto::planted::{self, Bug};
 use yim_proto::wire::{body, reply, Forbid, Message, SendMessage, SendReceipt};
 use yim_proto::{limits, ChatType, ErrorCode, FrameBody};
 
-use super::{ConnId, ServerCore};
+use super::{ConnId, Now, ServerCore};
 
 /// Why a send was refused: the code and, for mutes, the forbid fields.
 struct Refusal {
@@ -23,12 +23,12 @@ impl From<ErrorCode> for Refusal {
 }
 
 impl ServerCore {
-    pub(super) fn handle_send(&mut self, now_ms: u64, conn: ConnId, send: SendMessage) {
+    pub(super) fn handle_send(&mut self, now: Now, conn: ConnId, send: SendMessage) {
         let request_id = send.request_id;
         let Some((app_key, sender_id)) = self.require_user(conn, request_id) else {
             return;
         };
-        let now_secs = now_ms / 1000;
+        let now_secs = now.wall_secs();
         let receipt = match self.send_message(now_secs, conn, &app_key, &sender_id, send) {
             Ok(message_id) => {
                 let receipt = SendReceipt {

@@ -29,6 +29,36 @@ pub use mutes::MuteTable;
 /// Identifies one connection for the lifetime of a server process.
 pub type ConnId = u64;
 
+/// The time of an input: wall time (unix ms) for timestamps, mute ends and token expiry, and
+/// monotonic time (ms) for timeouts. See `crate::clock::Clock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub wall_ms: u64,
+    pub mono_ms: u64,
+}
+
+impl Now {
+    /// Both readings of `clock` now.
+    pub fn read(clock: &dyn crate::clock::Clock) -> Now {
+        Now {
+            wall_ms: clock.now_ms(),
+            mono_ms: clock.monotonic_ms(),
+        }
+    }
+
+    /// A moment where both clocks read `ms` (tests).
+    pub fn at(ms: u64) -> Now {
+        Now {
+            wall_ms: ms,
+            mono_ms: ms,
+        }
+    }
+
+    pub fn wall_secs(self) -> u64 {
+        self.wall_ms / 1000
+    }
+}
+
 /// Something the driver must do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
@@ -165,15 +195,15 @@ impl ServerCore {
     }
 
     /// A new connection: send it a challenge.
-    pub fn handle_connect(&mut self, now_ms: u64, conn: ConnId, peer: &str) {
+    pub fn handle_connect(&mut self, now: Now, conn: ConnId, peer: &str) {
         let mut nonce = vec![0u8; 16];
         rand_core::RngCore::fill_bytes(&mut self.rng, &mut nonce);
         self.connections.insert(
             conn,
             Connection {
                 peer: peer.to_owned(),
-                connected_ms: now_ms,
-                last_received_ms: now_ms,
+                connected_ms: now.mono_ms,
+                last_received_ms: now.mono_ms,
                 nonce: nonce.clone(),
                 role: Role::Pending,
             },
@@ -197,25 +227,25 @@ impl ServerCore {
     }
 
     /// A decoded frame from `conn`.
-    pub fn handle_frame(&mut self, now_ms: u64, conn: ConnId, frame: Frame) {
+    pub fn handle_frame(&mut self, now: Now, conn: ConnId, frame: Frame) {
         let Some(connection) = self.connections.get_mut(&conn) else {
             return; // already closed; late frames are dropped
         };
-        connection.last_received_ms = now_ms;
+        connection.last_received_ms = now.mono_ms;
         let Some(body) = frame.body else {
             self.close(conn, ErrorCode::ParamInvalid, "frame without a body".into());
             return;
         };
         match body {
             FrameBody::Ping(ping) => self.send(conn, FrameBody::Pong(Pong { nonce: ping.nonce })),
-            FrameBody::Login(login) => self.handle_login(now_ms, conn, login),
+            FrameBody::Login(login) => self.handle_login(now, conn, login),
             FrameBody::AdminLogin(login) => self.handle_admin_login(conn, login),
             FrameBody::Logout(logout) => self.handle_logout(conn, logout.request_id),
             FrameBody::JoinRoom(join) => self.handle_join(conn, join),
             FrameBody::LeaveRoom(leave) => self.handle_leave(conn, leave),
             FrameBody::LeaveAllRooms(leave) => self.handle_leave_all(conn, leave.request_id),
             FrameBody::GetRoomMemberCount(get) => self.handle_member_count(conn, get),
-            FrameBody::SendMessage(send) => self.handle_send(now_ms, conn, send),
+            FrameBody::SendMessage(send) => self.handle_send(now, conn, send),
             FrameBody::Mute(mute) => self.handle_mute(conn, mute),
             FrameBody::Unmute(unmute) => self.handle_unmute(conn, unmute),
             other @ (FrameBody::Challenge(_)
@@ -243,7 +273,8 @@ impl ServerCore {
     }
 
     /// Closes connections that were idle too long and drops expired mutes.
-    pub fn handle_timeout(&mut self, now_ms: u64) {
+    pub fn handle_timeout(&mut self, now: Now) {
+        let now_ms = now.mono_ms;
         if now_ms < self.next_sweep_ms {
             return;
         }
@@ -268,13 +299,13 @@ impl ServerCore {
         }
         if let Err(e) = self
             .mutes
-            .purge_expired(self.store.0.as_mut(), now_ms / 1000)
+            .purge_expired(self.store.0.as_mut(), now.wall_secs())
         {
             tracing::error!(error = %e, "purging expired mutes");
         }
     }
 
-    /// When `handle_timeout` next has work to do.
+    /// When (monotonic ms) `handle_timeout` next has work to do.
     pub fn poll_timeout(&self) -> u64 {
         self.next_sweep_ms
     }

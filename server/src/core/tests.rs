@@ -6,7 +6,7 @@ use yim_proto::wire::{
 };
 use yim_proto::{auth, ChatType, ErrorCode, Frame, FrameBody};
 
-use super::{ConnId, Output, ServerCore};
+use super::{ConnId, Now, Output, ServerCore};
 use crate::config::ServerConfig;
 use crate::store::MemoryStore;
 
@@ -60,7 +60,7 @@ impl Harness {
     }
 
     fn connect(&mut self, conn: ConnId) {
-        self.core.handle_connect(self.now_ms, conn, "test");
+        self.core.handle_connect(Now::at(self.now_ms), conn, "test");
         let nonce = self
             .drain()
             .into_iter()
@@ -84,7 +84,8 @@ impl Harness {
     }
 
     fn frame(&mut self, conn: ConnId, body: FrameBody) -> Vec<Output> {
-        self.core.handle_frame(self.now_ms, conn, Frame::new(body));
+        self.core
+            .handle_frame(Now::at(self.now_ms), conn, Frame::new(body));
         self.drain()
     }
 
@@ -700,16 +701,16 @@ fn idle_and_silent_connections_are_closed() {
     h.logged_in(1, "alice");
     h.connect(2); // never logs in
     h.now_ms += 15_000;
-    h.core.handle_timeout(h.now_ms);
+    h.core.handle_timeout(Now::at(h.now_ms));
     let out = h.drain();
     assert!(closed(&out, 2), "no login within the login timeout");
     assert!(!closed(&out, 1));
     h.frame(1, FrameBody::Ping(Ping { nonce: 1 }));
     h.now_ms += 44_000;
-    h.core.handle_timeout(h.now_ms);
+    h.core.handle_timeout(Now::at(h.now_ms));
     assert!(!closed(&h.drain(), 1), "a ping keeps the session alive");
     h.now_ms += 1_000;
-    h.core.handle_timeout(h.now_ms);
+    h.core.handle_timeout(Now::at(h.now_ms));
     assert!(closed(&h.drain(), 1), "idle timeout");
 }
 

@@ -2,14 +2,21 @@
 //! with another password fails with UsernamePasswordError (15) and one with the registered
 //! password never does (judged in completion order; a login overlapping the registering one
 //! is skipped, its order being unclear); an invalid user name is refused at once with
-//! ParamInvalid (3) (or AlreadyLogin while logged in) and never completes; a login while the app is logged in is refused at once
-//! with AlreadyLogin (7).
+//! ParamInvalid (3) (or AlreadyLogin / StatusError while a session is open, opening or
+//! closing) and never completes; a login while the app is logged in is refused at once
+//! with AlreadyLogin (7) (StatusError (5) while logging out).
 
 use std::collections::BTreeMap;
 
 use crate::history::CallRecord;
 
 use super::{code, Facts, Findings};
+
+/// The refusals of a login made while a session is open, opening or closing: AlreadyLogin
+/// (7), or StatusError (5) while logging out.
+fn busy(code: u32) -> bool {
+    code == code::ALREADY_LOGIN || code == code::STATUS_ERROR
+}
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     // user -> (password, completion time) of the first successful login
@@ -42,14 +49,10 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             .session_at(invoke.app, invoke.at_ms)
             .is_some_and(|s| s.start_ms < invoke.at_ms);
         if !yim_proto::limits::is_valid_id(user) {
-            let expected = if logged_in {
-                code::ALREADY_LOGIN
-            } else {
-                code::PARAM_INVALID
-            };
+            // ParamInvalid, or AlreadyLogin while a session is open or opening.
             if invoke
                 .refused
-                .is_none_or(|c| c != expected && c != code::PARAM_INVALID)
+                .is_none_or(|c| c != code::PARAM_INVALID && !busy(c))
             {
                 findings.violation(
                     invoke.at_ms,
@@ -65,7 +68,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             );
         }
         if let Some(refused) = invoke.refused {
-            if refused != code::ALREADY_LOGIN {
+            if !busy(refused) {
                 findings.violation(
                     invoke.at_ms,
                     format!("{:?} login refused with {refused}", invoke.app),

@@ -111,6 +111,7 @@ pub fn check_all(scenario: &Scenario, history: &History) -> Report {
 pub(crate) mod code {
     pub const SUCCESS: u32 = 0;
     pub const PARAM_INVALID: u32 = 3;
+    pub const STATUS_ERROR: u32 = 5;
     pub const TIME_OUT: u32 = 4;
     pub const ALREADY_LOGIN: u32 = 7;
     pub const NET_ERROR: u32 = 9;
