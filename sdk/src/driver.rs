@@ -73,12 +73,19 @@ impl Shared {
 }
 
 /// Marks the driver stopped however its task ends (return, panic, runtime shutdown), so
-/// `next_event` never waits forever.
+/// `next_event` never waits forever, and completes every pending call (NetError) if the task
+/// ended without doing so, so no accepted call is left without its completion.
 struct StopGuard(Arc<Shared>);
 
 impl Drop for StopGuard {
     fn drop(&mut self) {
-        self.0.lock().stopped = true;
+        let mut core = self.0.lock();
+        if !core.stopped {
+            let now_ms = self.0.clock.now_ms();
+            core.machine.handle_disconnect(now_ms);
+            core.stopped = true;
+        }
+        drop(core);
         self.0.events_ready.notify_waiters();
     }
 }

@@ -38,6 +38,8 @@ enum Command {
 const INPUT_QUEUE_FRAMES: usize = 1024;
 /// Bytes read from a socket at a time.
 const READ_CHUNK_BYTES: usize = 8 * 1024;
+/// A frame the peer does not take within this long ends the connection.
+const WRITE_TIMEOUT_MS: u64 = 10_000;
 
 /// Serves connections from `listener` until the returned future is dropped. Dropping it (for
 /// example by aborting its task) closes every connection.
@@ -65,7 +67,13 @@ pub async fn serve(mut listener: Box<dyn Listener>, mut core: ServerCore, clock:
                     let (command_tx, command_rx) = mpsc::channel(core.limits().max_queued_frames);
                     writers.insert(conn, command_tx);
                     core.handle_connect(Now::read(clock.as_ref()), conn, &peer);
-                    tasks.spawn(run_connection(conn, stream, input_tx.clone(), command_rx));
+                    tasks.spawn(run_connection(
+                        conn,
+                        stream,
+                        clock.clone(),
+                        input_tx.clone(),
+                        command_rx,
+                    ));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
@@ -115,18 +123,38 @@ fn route_outputs(core: &mut ServerCore, writers: &mut BTreeMap<ConnId, mpsc::Sen
 }
 
 /// Reads frames into the core's input and writes the frames routed to this connection.
+/// Writing comes first, so a busy reader still drains its output queue; a write the peer
+/// does not take within [`WRITE_TIMEOUT_MS`] ends the connection.
 async fn run_connection(
     conn: ConnId,
     stream: BoxStream,
+    clock: Arc<dyn Clock>,
     input: mpsc::Sender<Input>,
     mut commands: mpsc::Receiver<Command>,
 ) {
     let (mut reader, mut writer) = tokio::io::split(stream);
     let mut decoder = FrameDecoder::new();
     let mut chunk = vec![0u8; READ_CHUNK_BYTES];
+    let clock = clock.as_ref();
     let reason = 'connection: loop {
         tokio::select! {
             biased;
+            command = commands.recv() => match command {
+                Some(Command::Send(frame)) => {
+                    if let Err(e) = write_frame(&mut writer, &frame, clock).await {
+                        break 'connection format!("write error: {e}");
+                    }
+                }
+                Some(Command::Close(goodbye)) => {
+                    let _ = write_frame(&mut writer, &goodbye, clock).await;
+                    let _ = writer.shutdown().await;
+                    break 'connection "closed by the server".to_owned();
+                }
+                None => {
+                    let _ = writer.shutdown().await;
+                    break 'connection "dropped by the server".to_owned();
+                }
+            },
             read = reader.read(&mut chunk) => {
                 let n = match read {
                     Ok(0) => break 'connection "peer closed".to_owned(),
@@ -146,40 +174,34 @@ async fn run_connection(
                             let reason = format!("bad frame: {e}");
                             tracing::warn!(conn, %reason, "closing a misbehaving peer");
                             let goodbye = Output::goodbye(ErrorCode::ParamInvalid, &reason);
-                            let _ = write_frame(&mut writer, &goodbye).await;
+                            let _ = write_frame(&mut writer, &goodbye, clock).await;
                             let _ = writer.shutdown().await;
                             break 'connection reason;
                         }
                     }
                 }
             }
-            command = commands.recv() => match command {
-                Some(Command::Send(frame)) => {
-                    if let Err(e) = write_frame(&mut writer, &frame).await {
-                        break 'connection format!("write error: {e}");
-                    }
-                }
-                Some(Command::Close(goodbye)) => {
-                    let _ = write_frame(&mut writer, &goodbye).await;
-                    let _ = writer.shutdown().await;
-                    break 'connection "closed by the server".to_owned();
-                }
-                None => {
-                    let _ = writer.shutdown().await;
-                    break 'connection "dropped by the server".to_owned();
-                }
-            },
         }
     };
     let _ = input.send(Input::Ended { conn, reason }).await;
 }
 
+/// Writes one frame, giving up after [`WRITE_TIMEOUT_MS`].
 async fn write_frame<W: tokio::io::AsyncWrite + Unpin>(
     writer: &mut W,
     frame: &Frame,
+    clock: &dyn Clock,
 ) -> std::io::Result<()> {
     let bytes = encode_frame(frame).map_err(|e| std::io::Error::other(e.to_string()))?;
-    writer.write_all(&bytes).await
+    let deadline_ms = clock.monotonic_ms() + WRITE_TIMEOUT_MS;
+    tokio::select! {
+        biased;
+        written = writer.write_all(&bytes) => written,
+        () = clock.sleep_until(deadline_ms) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the peer stopped reading",
+        )),
+    }
 }
 
 /// Why a server could not start.

@@ -122,6 +122,9 @@ async fn a_login_elsewhere_kicks_the_older_session_off() {
     let mut phone = server.client();
     phone.login_ok("alice").await;
     phone.join_ok("world").await;
+    let mut bob = server.client();
+    bob.login_ok("bob").await;
+    bob.join_ok("world").await;
     let mut tablet = server.client();
     tablet.login_ok("alice").await;
     phone
@@ -132,13 +135,17 @@ async fn a_login_elsewhere_kicks_the_older_session_off() {
         phone.client.join_chat_room("world"),
         Err(ErrorCode::NotLogin)
     );
-    // The new session works, and the old one's room membership is gone.
-    tablet.join_ok("world").await;
-    let id = tablet.client.get_room_member_count("world").unwrap();
-    match tablet.completion(id).await {
-        Event::RoomMemberCount { code, count, .. } => {
-            assert_eq!((code, count), (ErrorCode::Success, 1));
-        }
+    // The old session's room membership is gone: bob is alone in the room, and the new
+    // session is not in it until it joins.
+    let count = |event: Event| match event {
+        Event::RoomMemberCount { code, count, .. } => (code, count),
         other => panic!("unexpected {other:?}"),
-    }
+    };
+    let id = bob.client.get_room_member_count("world").unwrap();
+    assert_eq!(count(bob.completion(id).await), (ErrorCode::Success, 1));
+    let id = tablet.client.get_room_member_count("world").unwrap();
+    assert_eq!(count(tablet.completion(id).await).0, ErrorCode::NotJoinRoom);
+    tablet.join_ok("world").await;
+    let id = bob.client.get_room_member_count("world").unwrap();
+    assert_eq!(count(bob.completion(id).await), (ErrorCode::Success, 2));
 }
