@@ -270,45 +270,30 @@ impl Timelines {
                     }
                 }
             }
-            CallRecord::Leave { room } => {
-                if let Some(session) = self.current(app) {
-                    for m in session
-                        .memberships
-                        .iter_mut()
-                        .filter(|m| m.room == *room && m.left_ms.is_none())
-                    {
-                        m.leaving_ms.get_or_insert(at_ms);
-                        m.left_ms = Some(at_ms);
-                    }
-                }
-            }
-            CallRecord::LeaveAll => {
-                if let Some(session) = self.current(app) {
-                    for m in session
-                        .memberships
-                        .iter_mut()
-                        .filter(|m| m.left_ms.is_none())
-                    {
-                        m.leaving_ms.get_or_insert(at_ms);
-                        m.left_ms = Some(at_ms);
-                    }
-                }
-            }
+            CallRecord::Leave { room } => self.leave(at_ms, app, Some(room)),
+            CallRecord::LeaveAll => self.leave(at_ms, app, None),
             _ => {}
         }
     }
 
-    fn end_session(&mut self, at_ms: u64, app: AppId) {
+    /// Ends the current session's open memberships of `room` (of every room if `None`).
+    fn leave(&mut self, at_ms: u64, app: AppId, room: Option<&str>) {
         if let Some(session) = self.current(app) {
-            session.end_ms = Some(at_ms);
-            for m in session
+            let open = session
                 .memberships
                 .iter_mut()
-                .filter(|m| m.left_ms.is_none())
-            {
+                .filter(|m| m.left_ms.is_none());
+            for m in open.filter(|m| room.is_none_or(|r| r == m.room)) {
                 m.leaving_ms.get_or_insert(at_ms);
                 m.left_ms = Some(at_ms);
             }
+        }
+    }
+
+    fn end_session(&mut self, at_ms: u64, app: AppId) {
+        self.leave(at_ms, app, None);
+        if let Some(session) = self.current(app) {
+            session.end_ms = Some(at_ms);
         }
     }
 
