@@ -1,6 +1,6 @@
 //! The simulator's standard scenario: 100 clients packed into 10 client hosts, 10 rooms,
-//! 60 simulated seconds of safety phase plus the liveness phase (85 s simulated in all),
-//! clean and faulty profiles. Simulated seconds per wall second = 85 / the time reported.
+//! 60 simulated seconds of safety phase plus the 45 s liveness phase (105 s simulated),
+//! clean and faulty profiles. Simulated seconds per wall second = 105 / the time reported.
 //!
 //! Run: `cargo bench -p yim-benches`
 
@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use yim_sim::generate::{generate, Profile, Size};
 
 fn standard_scenario(c: &mut Criterion) {
-    let mut group = c.benchmark_group("standard_scenario_85s_simulated");
+    let mut group = c.benchmark_group("standard_scenario_105s_simulated");
     group.sample_size(10);
     for profile in [Profile::Clean, Profile::Faulty] {
         let scenario = generate(0, &Size::standard(), profile);

@@ -21,6 +21,12 @@ pub enum Profile {
     Faulty,
 }
 
+/// The liveness bound: after the faults heal, every client must be logged in and idle within
+/// this long. A connection silently cut one way is noticed by the SDK's heartbeat timeout
+/// (30 s after the last frame received), then the game logs in again (the login may take up
+/// to the 10 s request timeout): 45 s covers both with 5 s to spare.
+pub const LIVENESS_BOUND_MS: u64 = 45_000;
+
 /// The size of generated scenarios.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Size {
@@ -41,7 +47,7 @@ impl Size {
             client_hosts: 3,
             rooms: 3,
             safety_ms: 20_000,
-            liveness_ms: 25_000,
+            liveness_ms: LIVENESS_BOUND_MS,
             ops_per_client_second: 0.5,
         }
     }
@@ -53,7 +59,7 @@ impl Size {
             client_hosts: 10,
             rooms: 10,
             safety_ms: 60_000,
-            liveness_ms: 25_000,
+            liveness_ms: LIVENESS_BOUND_MS,
             ops_per_client_second: 0.2,
         }
     }

@@ -119,7 +119,7 @@ pub fn scenario(faulty: bool) -> impl Strategy<Value = Scenario> {
                 ops: timed,
                 faults,
                 safety_ms: SAFETY_MS,
-                liveness_ms: 25_000,
+                liveness_ms: crate::generate::LIVENESS_BOUND_MS,
                 min_latency_ms: 1,
                 max_latency_ms: 20,
             }

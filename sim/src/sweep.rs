@@ -284,8 +284,13 @@ fn save_failure(config: &SweepConfig, scenario: &Scenario, result: &SeedResult) 
     let path = dir.join(format!("failure-seed-{}.json", scenario.seed));
     std::fs::create_dir_all(dir).ok()?;
     shrunk.save(&path).ok()?;
+    let shrunk_note = if config.shrink_runs > 0 {
+        "after shrinking"
+    } else {
+        "not shrunk"
+    };
     Some(format!(
-        "cargo run --release -p yim-sim -- run --scenario {}   # {checker}, {} ops / {} faults after shrinking",
+        "cargo run --release -p yim-sim -- run --scenario {}   # {checker}, {} ops / {} faults {shrunk_note}",
         path.display(),
         shrunk.ops.len(),
         shrunk.faults.len()
