@@ -52,6 +52,7 @@ impl Frame {
                 FrameBody::GetRoomMemberCount(_) => "GetRoomMemberCount",
                 FrameBody::SendMessage(_) => "SendMessage",
                 FrameBody::Ping(_) => "Ping",
+                FrameBody::AckMessages(_) => "AckMessages",
                 FrameBody::AdminLogin(_) => "AdminLogin",
                 FrameBody::Mute(_) => "Mute",
                 FrameBody::Unmute(_) => "Unmute",

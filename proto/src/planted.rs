@@ -34,6 +34,8 @@ pub enum Bug {
     DuplicateDelivery,
     /// SDK: forgets the pending calls when a session ends, so they never complete.
     LoseCompletionOnDisconnect,
+    /// SDK: delivers a message the server sent again (unacknowledged, redelivered at login).
+    NoDedupe,
 }
 
 #[cfg(feature = "planted-bugs")]

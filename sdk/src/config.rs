@@ -81,6 +81,9 @@ pub struct ClientConfig {
     pub max_pending_calls: usize,
     /// Events queued for the application past which the driver stops reading the socket.
     pub max_queued_events: usize,
+    /// Message IDs remembered as delivered, so a message the server sends again is delivered
+    /// once. Must cover the server's redelivery window (a mailbox of up to 1000 messages).
+    pub delivered_window: usize,
 }
 
 impl ClientConfig {
@@ -94,6 +97,8 @@ impl ClientConfig {
     pub const DEFAULT_MAX_PENDING_CALLS: usize = 1024;
     /// Default bound on queued events.
     pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 4096;
+    /// Default number of delivered message IDs remembered.
+    pub const DEFAULT_DELIVERED_WINDOW: usize = 4096;
 
     /// The default config with `ServerZone::China` (the default zone) mapped to `addr`.
     pub fn with_server(addr: impl Into<String>) -> ClientConfig {
@@ -116,6 +121,7 @@ impl Default for ClientConfig {
             heartbeat_timeout_ms: ClientConfig::DEFAULT_HEARTBEAT_TIMEOUT_MS,
             max_pending_calls: ClientConfig::DEFAULT_MAX_PENDING_CALLS,
             max_queued_events: ClientConfig::DEFAULT_MAX_QUEUED_EVENTS,
+            delivered_window: ClientConfig::DEFAULT_DELIVERED_WINDOW,
         }
     }
 }

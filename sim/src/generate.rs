@@ -16,8 +16,7 @@ pub enum Profile {
     /// restarts either).
     Clean,
     /// Everything: partitions (both ways and one way), holds, server and client crashes,
-    /// latency and clock skew. Connections break; until the SDK reconnects and resends,
-    /// violations are expected.
+    /// app restarts, latency and clock skew. Connections break; the game logs back in.
     Faulty,
 }
 

@@ -5,7 +5,7 @@ use yim_proto::planted::{self, Bug};
 use yim_sim::generate::{generate, Profile, Size};
 
 /// (bug, the checker that must catch it, the profile to run, seeds allowed)
-const CASES: [(Bug, &str, Profile, u64); 12] = [
+const CASES: [(Bug, &str, Profile, u64); 13] = [
     (Bug::DropFanout, "room_completeness", Profile::Clean, 5),
     (Bug::SkipMuteCheck, "mute", Profile::Clean, 10),
     (Bug::DeliverToNonMember, "membership", Profile::Clean, 5),
@@ -23,6 +23,7 @@ const CASES: [(Bug, &str, Profile, u64); 12] = [
         Profile::Faulty,
         10,
     ),
+    (Bug::NoDedupe, "no_duplicates", Profile::Faulty, 40),
 ];
 
 /// The first seed in `0..max_seeds` whose run has a violation from `checker`.

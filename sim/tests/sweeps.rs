@@ -55,11 +55,11 @@ fn the_clean_profile_passes_every_checker() {
     }
 }
 
-/// Connection-breaking faults need the SDK to reconnect and the server to keep private mail
-/// until it is acknowledged (the reliability issue). Until then this sweep is expected to
-/// find lost private messages, and only those, while every fault kind fires.
+/// Connection-breaking faults too: partitions, holds, crashes, app restarts. Private messages
+/// are kept until acknowledged and redelivered at the next login (which the game's loop
+/// makes), and the SDK delivers each once, so this profile passes every checker as well.
 #[test]
-fn the_faulty_profile_fires_every_fault_and_finds_the_known_loss() {
+fn the_faulty_profile_fires_every_fault_and_passes_every_checker() {
     let report = sweep(&config(40, 32, Profile::Faulty), || {});
     let faults = report.faults_by_kind();
     for kind in [
@@ -82,16 +82,5 @@ fn the_faulty_profile_fires_every_fault_and_finds_the_known_loss() {
         );
     }
     assert_every_checker_examined_something(&report);
-    let by_checker = report.violations_by_checker();
-    assert!(
-        by_checker.contains_key("private_delivery"),
-        "expected the known loss:\n{}",
-        report.table()
-    );
-    assert_eq!(
-        by_checker.keys().collect::<Vec<_>>(),
-        ["private_delivery"],
-        "{}",
-        report.table()
-    );
+    assert_eq!(report.violations(), 0, "{}", report.table());
 }

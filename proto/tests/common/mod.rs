@@ -5,9 +5,9 @@
 
 use yim_proto::auth::{challenge_proof, make_login_token};
 use yim_proto::wire::{
-    body, reply, AdminLogin, Body, Challenge, Custom, Forbid, GetRoomMemberCount, Goodbye,
-    JoinRoom, KickOff, LeaveAllRooms, LeaveRoom, Login, Logout, Message, Mute, Ping, Pong, Reply,
-    SendMessage, SendReceipt, Text, Unmute,
+    body, reply, AckMessages, AdminLogin, Body, Challenge, Custom, Forbid, GetRoomMemberCount,
+    Goodbye, JoinRoom, KickOff, LeaveAllRooms, LeaveRoom, Login, Logout, Message, Mute, Ping, Pong,
+    Reply, SendMessage, SendReceipt, Text, Unmute,
 };
 use yim_proto::{ChatType, ErrorCode, Frame, FrameBody, PROTOCOL_VERSION};
 
@@ -218,6 +218,12 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
             })),
         ),
         ("ping", frame(FrameBody::Ping(Ping { nonce: 17 }))),
+        (
+            "ack_messages",
+            frame(FrameBody::AckMessages(AckMessages {
+                up_to_message_id: 123_456_789,
+            })),
+        ),
         // operator -> server
         (
             "admin_login",

@@ -11,6 +11,7 @@
 //! (connection start and end), `timers` (request time-outs and the heartbeat).
 
 mod call;
+mod delivered;
 mod dispatch;
 mod event;
 mod inbound;
@@ -62,12 +63,16 @@ pub struct ClientMachine {
     events: VecDeque<Event>,
     transmits: VecDeque<Frame>,
     actions: VecDeque<Action>,
+    /// Kept across sessions: see `delivered`.
+    delivered: delivered::DeliveredWindow,
 }
 
 impl ClientMachine {
     /// A machine in `State::Uninitialised`.
     pub fn new(config: ClientConfig) -> ClientMachine {
+        let delivered = delivered::DeliveredWindow::new(config.delivered_window);
         ClientMachine {
+            delivered,
             config,
             settings: None,
             state: State::Uninitialised,

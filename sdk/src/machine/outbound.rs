@@ -5,8 +5,8 @@
 //! `validate`) or the decision to send (see `ClientMachine`).
 
 use yim_proto::wire::{
-    body, Body, Custom, GetRoomMemberCount, JoinRoom, LeaveAllRooms, LeaveRoom, Login, Logout,
-    Ping, SendMessage, Text,
+    body, AckMessages, Body, Custom, GetRoomMemberCount, JoinRoom, LeaveAllRooms, LeaveRoom, Login,
+    Logout, Ping, SendMessage, Text,
 };
 use yim_proto::{auth, Frame, FrameBody, PROTOCOL_VERSION};
 
@@ -32,6 +32,13 @@ pub(crate) fn login(request_id: RequestId, credentials: &Credentials, nonce: &[u
         user_id: credentials.user_id.clone(),
         password: credentials.password.clone(),
         token: credentials.token.clone(),
+    }))
+}
+
+/// Acknowledges private messages up to `message_id`.
+pub(crate) fn ack(message_id: u64) -> Frame {
+    Frame::new(FrameBody::AckMessages(AckMessages {
+        up_to_message_id: message_id,
     }))
 }
 

@@ -8,10 +8,10 @@
 use tracing::{debug, info, warn};
 use yim_proto::planted::{self, Bug};
 use yim_proto::wire::Reply;
-use yim_proto::{ErrorCode, Frame, FrameBody};
+use yim_proto::{ChatType, ErrorCode, Frame, FrameBody};
 
 use super::call::RequestId;
-use super::event::Event;
+use super::event::{Event, ReceivedMessage};
 use super::inbound;
 use super::outbound;
 use super::pending::PendingKind;
@@ -66,12 +66,7 @@ impl ClientMachine {
                     return;
                 }
                 match inbound::received_message(message) {
-                    Ok(message) => {
-                        if planted::active_every(Bug::DuplicateDelivery, 5) {
-                            self.events.push_back(Event::RecvMessage(message.clone()));
-                        }
-                        self.events.push_back(Event::RecvMessage(message));
-                    }
+                    Ok(message) => self.deliver(now_ms, message),
                     Err(reason) => self.protocol_error(reason),
                 }
             }
@@ -105,6 +100,7 @@ impl ClientMachine {
             | FrameBody::GetRoomMemberCount(_)
             | FrameBody::SendMessage(_)
             | FrameBody::Ping(_)
+            | FrameBody::AckMessages(_)
             | FrameBody::AdminLogin(_)
             | FrameBody::Mute(_)
             | FrameBody::Unmute(_) => self.protocol_error("client-to-server frame from the server"),
@@ -176,5 +172,24 @@ impl ClientMachine {
             Ending::ConnectionLost,
             Some(format!("protocol error: {reason}")),
         );
+    }
+
+    /// Hands a received message to the application once, and acknowledges private messages
+    /// so the server stops keeping them (after the event is queued: a message is acknowledged
+    /// only once the application has it).
+    fn deliver(&mut self, now_ms: u64, message: ReceivedMessage) {
+        let message_id = message.message_id;
+        let private = message.chat_type == ChatType::Private;
+        if self.delivered.first_delivery(message_id) || planted::active(Bug::NoDedupe) {
+            if planted::active_every(Bug::DuplicateDelivery, 5) {
+                self.events.push_back(Event::RecvMessage(message.clone()));
+            }
+            self.events.push_back(Event::RecvMessage(message));
+        } else {
+            debug!(message_id, "delivered before; not again");
+        }
+        if private {
+            self.send(now_ms, outbound::ack(message_id));
+        }
     }
 }

@@ -122,28 +122,42 @@ impl ServerCore {
         Ok(())
     }
 
-    /// Sends the user's stored private messages in arrival order, then empties the mailbox.
+    /// Sends the user's unacknowledged private messages in message ID order. They stay in the
+    /// mailbox until the SDK acknowledges them.
     fn deliver_mail(
         &mut self,
         conn: ConnId,
         app_key: &str,
         user_id: &str,
     ) -> Result<(), StoreError> {
-        let mail = self.store.0.mail(app_key, user_id)?;
-        let Some(last) = mail.last().map(|m| m.seq) else {
-            return Ok(());
-        };
-        let mut mail = mail;
+        let mut mail = self.store.0.mail(app_key, user_id)?;
         if planted::active(Bug::ReverseMailbox) {
             mail.reverse();
         }
         for stored in mail {
             match yim_proto::wire::Message::decode(stored.message.as_slice()) {
                 Ok(message) => self.send(conn, FrameBody::Message(message)),
-                Err(e) => tracing::error!(error = %e, seq = stored.seq, "unreadable stored mail"),
+                Err(e) => {
+                    tracing::error!(error = %e, message_id = stored.message_id, "unreadable stored mail")
+                }
             }
         }
-        self.store.0.delete_mail(app_key, user_id, last)
+        Ok(())
+    }
+
+    /// The user's SDK delivered private messages up to `up_to_message_id`: forget them.
+    pub(super) fn handle_ack(&mut self, conn: ConnId, up_to_message_id: u64) {
+        let Some(session) = self.user_session(conn) else {
+            return; // not logged in: nothing of its to acknowledge
+        };
+        let (app_key, user_id) = (session.app_key.clone(), session.user_id.clone());
+        if let Err(e) = self
+            .store
+            .0
+            .delete_mail(&app_key, &user_id, up_to_message_id)
+        {
+            tracing::error!(error = %e, "store failure deleting acknowledged mail");
+        }
     }
 
     pub(super) fn handle_logout(&mut self, conn: ConnId, request_id: u64) {

@@ -1,7 +1,7 @@
 //! Sending: text and custom messages to a user or a room. Room messages get the room's next
 //! sequence number and go to every member but the sender; a muted sender gets ForbiddenSpeak
-//! with the forbid fields. Private messages go straight to an online receiver or into its
-//! mailbox, handed over at its next login.
+//! with the forbid fields. Private messages are kept in the receiver's mailbox until its SDK
+//! acknowledges them: sent at once to an online receiver, and again at each login until then.
 
 use prost::Message as _;
 use yim_proto::planted::{self, Bug};
@@ -191,30 +191,37 @@ impl ServerCore {
     /// To the receiver's session if online, else into its (bounded) mailbox.
     fn deliver_private(&mut self, app_key: &str, message: Message) -> Result<(), Refusal> {
         let key = (app_key.to_owned(), message.receiver_id.clone());
-        if let Some(&receiver) = self.sessions.get(&key) {
+        let online = self.sessions.get(&key).copied();
+        if online.is_some() || !planted::active(Bug::LoseOfflineMail) {
+            self.store_mail(app_key, &message)?;
+        }
+        if let Some(receiver) = online {
             self.send(receiver, FrameBody::Message(message));
-            return Ok(());
         }
-        if planted::active(Bug::LoseOfflineMail) {
-            return Ok(());
-        }
+        Ok(())
+    }
+
+    /// Keeps a private message in its receiver's (bounded) mailbox until acknowledged.
+    fn store_mail(&mut self, app_key: &str, message: &Message) -> Result<(), Refusal> {
+        let receiver = &message.receiver_id;
         let stored = self
             .store
             .0
-            .mail_count(app_key, &message.receiver_id)
+            .mail_count(app_key, receiver)
             .and_then(|count| {
                 if count >= self.limits.max_mailbox_messages {
                     return Ok(false);
                 }
+                let bytes = message.encode_to_vec();
                 self.store
                     .0
-                    .push_mail(app_key, &message.receiver_id, &message.encode_to_vec())?;
+                    .push_mail(app_key, receiver, message.message_id, &bytes)?;
                 Ok(true)
             });
         match stored {
             Ok(true) => Ok(()),
             Ok(false) => {
-                tracing::warn!(receiver = %message.receiver_id, "mailbox full");
+                tracing::warn!(%receiver, "mailbox full");
                 Err(ErrorCode::ServerError.into())
             }
             Err(e) => {

@@ -238,6 +238,7 @@ impl ServerCore {
         };
         match body {
             FrameBody::Ping(ping) => self.send(conn, FrameBody::Pong(Pong { nonce: ping.nonce })),
+            FrameBody::AckMessages(ack) => self.handle_ack(conn, ack.up_to_message_id),
             FrameBody::Login(login) => self.handle_login(now, conn, login),
             FrameBody::AdminLogin(login) => self.handle_admin_login(conn, login),
             FrameBody::Logout(logout) => self.handle_logout(conn, logout.request_id),

@@ -1,8 +1,8 @@
 //! Unit tests of the core with virtual time: every rule, driven frame by frame.
 
 use yim_proto::wire::{
-    body, reply, AdminLogin, Body, GetRoomMemberCount, JoinRoom, LeaveAllRooms, LeaveRoom, Login,
-    Logout, Message, Mute, Ping, SendMessage, Text, Unmute,
+    body, reply, AckMessages, AdminLogin, Body, GetRoomMemberCount, JoinRoom, LeaveAllRooms,
+    LeaveRoom, Login, Logout, Message, Mute, Ping, SendMessage, Text, Unmute,
 };
 use yim_proto::{auth, ChatType, ErrorCode, Frame, FrameBody};
 
@@ -518,17 +518,28 @@ fn room_messages_fan_out_to_members_but_not_the_sender() {
 }
 
 #[test]
-fn private_messages_go_online_or_wait_in_the_mailbox_exactly_once() {
+fn private_messages_are_kept_until_acknowledged() {
     let mut h = Harness::new();
     h.logged_in(1, "alice");
     h.logged_in(2, "bob");
     let (code, _, out) = h.send_text(1, "bob", ChatType::Private, "online");
     assert_eq!(code, ErrorCode::Success);
-    assert_eq!(text_of(&messages_to(&out, 2)[0]), "online");
+    let online = messages_to(&out, 2);
+    assert_eq!(text_of(&online[0]), "online");
     let (code, _, _) = h.send_text(1, "nobody", ChatType::Private, "x");
     assert_eq!(code, ErrorCode::InvalidReceiver);
-    // Bob goes offline; two messages wait (the mailbox holds 2 here), a third is refused.
+    // Not acknowledged: a new session of bob's gets it again; acknowledged: it is gone.
     h.core.handle_disconnect(2, "test");
+    let out = h.logged_in(5, "bob");
+    assert_eq!(messages_to(&out, 5), online);
+    h.frame(
+        5,
+        FrameBody::AckMessages(AckMessages {
+            up_to_message_id: online[0].message_id,
+        }),
+    );
+    h.core.handle_disconnect(5, "test");
+    // Bob is offline; two messages wait (the mailbox holds 2 here), a third is refused.
     assert_eq!(
         h.send_text(1, "bob", ChatType::Private, "one").0,
         ErrorCode::Success
@@ -549,6 +560,13 @@ fn private_messages_go_online_or_wait_in_the_mailbox_exactly_once() {
         .map(|m| text_of(m).to_owned())
         .collect();
     assert_eq!(texts, ["one", "two"]);
+    let last = messages_to(&out, 3)[1].message_id;
+    h.frame(
+        3,
+        FrameBody::AckMessages(AckMessages {
+            up_to_message_id: last,
+        }),
+    );
     h.core.handle_disconnect(3, "test");
     let out = h.logged_in(4, "bob");
     assert!(messages_to(&out, 4).is_empty());

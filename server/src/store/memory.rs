@@ -12,8 +12,8 @@ type AppUser = (String, String);
 struct Data {
     accounts: BTreeMap<AppUser, Account>,
     mutes: BTreeMap<(String, String, String), MuteRecord>,
-    mailboxes: BTreeMap<AppUser, Vec<StoredMail>>,
-    next_mail_seq: u64,
+    /// Message ID -> encoded message, per user.
+    mailboxes: BTreeMap<AppUser, BTreeMap<u64, Vec<u8>>>,
     next_message_id: u64,
 }
 
@@ -87,29 +87,29 @@ impl Store for MemoryStore {
         &mut self,
         app_key: &str,
         user_id: &str,
+        message_id: u64,
         message: &[u8],
     ) -> Result<(), StoreError> {
-        let mut data = self.data();
-        data.next_mail_seq += 1;
-        let seq = data.next_mail_seq;
-        let mail = StoredMail {
-            seq,
-            message: message.to_vec(),
-        };
-        data.mailboxes
+        self.data()
+            .mailboxes
             .entry(key(app_key, user_id))
             .or_default()
-            .push(mail);
+            .insert(message_id, message.to_vec());
         Ok(())
     }
 
     fn mail(&self, app_key: &str, user_id: &str) -> Result<Vec<StoredMail>, StoreError> {
-        Ok(self
-            .data()
-            .mailboxes
-            .get(&key(app_key, user_id))
-            .cloned()
-            .unwrap_or_default())
+        let data = self.data();
+        let Some(mailbox) = data.mailboxes.get(&key(app_key, user_id)) else {
+            return Ok(Vec::new());
+        };
+        Ok(mailbox
+            .iter()
+            .map(|(&message_id, message)| StoredMail {
+                message_id,
+                message: message.clone(),
+            })
+            .collect())
     }
 
     fn mail_count(&self, app_key: &str, user_id: &str) -> Result<usize, StoreError> {
@@ -117,19 +117,19 @@ impl Store for MemoryStore {
             .data()
             .mailboxes
             .get(&key(app_key, user_id))
-            .map_or(0, Vec::len))
+            .map_or(0, BTreeMap::len))
     }
 
     fn delete_mail(
         &mut self,
         app_key: &str,
         user_id: &str,
-        up_to_seq: u64,
+        up_to_message_id: u64,
     ) -> Result<(), StoreError> {
         let mut data = self.data();
         let id = key(app_key, user_id);
         if let Some(mailbox) = data.mailboxes.get_mut(&id) {
-            mailbox.retain(|mail| mail.seq > up_to_seq);
+            mailbox.retain(|&message_id, _| message_id > up_to_message_id);
             if mailbox.is_empty() {
                 data.mailboxes.remove(&id);
             }
@@ -158,7 +158,7 @@ mod tests {
     fn clones_share_data() {
         let mut store = MemoryStore::new();
         let other = store.clone();
-        store.push_mail("app", "bob", b"hi").unwrap();
+        store.push_mail("app", "bob", 1, b"hi").unwrap();
         assert_eq!(other.mail_count("app", "bob").unwrap(), 1);
     }
 }

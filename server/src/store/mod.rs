@@ -29,11 +29,11 @@ pub struct MuteRecord {
     pub end_time: u64,
 }
 
-/// A private message waiting for its receiver, as encoded `Message` bytes.
+/// A private message kept until its receiver acknowledges it, as encoded `Message` bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMail {
-    /// Order of arrival in this mailbox.
-    pub seq: u64,
+    /// The message's ID; IDs grow in the order messages arrive.
+    pub message_id: u64,
     pub message: Vec<u8>,
 }
 
@@ -64,18 +64,23 @@ pub trait Store: Send + 'static {
         user_id: &str,
     ) -> Result<(), StoreError>;
 
-    /// Appends to a user's mailbox.
-    fn push_mail(&mut self, app_key: &str, user_id: &str, message: &[u8])
-        -> Result<(), StoreError>;
-    /// The user's mailbox in arrival order.
+    /// Adds a message to a user's mailbox.
+    fn push_mail(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        message_id: u64,
+        message: &[u8],
+    ) -> Result<(), StoreError>;
+    /// The user's mailbox in message ID order.
     fn mail(&self, app_key: &str, user_id: &str) -> Result<Vec<StoredMail>, StoreError>;
     fn mail_count(&self, app_key: &str, user_id: &str) -> Result<usize, StoreError>;
-    /// Removes the mails with `seq <= up_to_seq`.
+    /// Removes the mails with `message_id <= up_to_message_id` (they were acknowledged).
     fn delete_mail(
         &mut self,
         app_key: &str,
         user_id: &str,
-        up_to_seq: u64,
+        up_to_message_id: u64,
     ) -> Result<(), StoreError>;
 
     /// Reserves `count` message IDs and returns the first. IDs handed out are never handed out
@@ -122,16 +127,21 @@ pub(crate) mod conformance {
         store.delete_mute("app", "world", "").unwrap();
         assert!(store.mutes().unwrap().is_empty());
 
-        store.push_mail("app", "bob", b"one").unwrap();
-        store.push_mail("app", "bob", b"two").unwrap();
-        store.push_mail("app", "carol", b"three").unwrap();
+        store.push_mail("app", "bob", 7, b"one").unwrap();
+        store.push_mail("app", "bob", 9, b"two").unwrap();
+        store.push_mail("app", "carol", 8, b"three").unwrap();
         let mail = store.mail("app", "bob").unwrap();
         assert_eq!(mail.len(), 2);
-        assert_eq!(mail[0].message, b"one");
-        assert_eq!(mail[1].message, b"two");
-        assert!(mail[0].seq < mail[1].seq);
+        assert_eq!(
+            (mail[0].message_id, mail[0].message.as_slice()),
+            (7, &b"one"[..])
+        );
+        assert_eq!(
+            (mail[1].message_id, mail[1].message.as_slice()),
+            (9, &b"two"[..])
+        );
         assert_eq!(store.mail_count("app", "bob").unwrap(), 2);
-        store.delete_mail("app", "bob", mail[0].seq).unwrap();
+        store.delete_mail("app", "bob", 8).unwrap();
         assert_eq!(store.mail("app", "bob").unwrap()[0].message, b"two");
         assert_eq!(store.mail_count("app", "carol").unwrap(), 1);
 

@@ -25,9 +25,9 @@ CREATE TABLE IF NOT EXISTS mutes (
     reason INTEGER NOT NULL, end_time INTEGER NOT NULL,
     PRIMARY KEY (app_key, room_id, user_id));
 CREATE TABLE IF NOT EXISTS mail (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    app_key TEXT NOT NULL, user_id TEXT NOT NULL, message BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS mail_by_user ON mail (app_key, user_id, seq);
+    app_key TEXT NOT NULL, user_id TEXT NOT NULL, message_id INTEGER NOT NULL,
+    message BLOB NOT NULL,
+    PRIMARY KEY (app_key, user_id, message_id));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 ";
 
@@ -155,12 +155,14 @@ impl Store for SqliteStore {
         &mut self,
         app_key: &str,
         user_id: &str,
+        message_id: u64,
         message: &[u8],
     ) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "INSERT INTO mail (app_key, user_id, message) VALUES (?1, ?2, ?3)",
-                params![app_key, user_id, message],
+                "INSERT OR REPLACE INTO mail (app_key, user_id, message_id, message)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![app_key, user_id, to_sql(message_id), message],
             )
             .map_err(err)?;
         Ok(())
@@ -170,13 +172,14 @@ impl Store for SqliteStore {
         let mut statement = self
             .conn
             .prepare(
-                "SELECT seq, message FROM mail WHERE app_key = ?1 AND user_id = ?2 ORDER BY seq",
+                "SELECT message_id, message FROM mail WHERE app_key = ?1 AND user_id = ?2
+                 ORDER BY message_id",
             )
             .map_err(err)?;
         let rows = statement
             .query_map(params![app_key, user_id], |row| {
                 Ok(StoredMail {
-                    seq: from_sql(row.get(0)?),
+                    message_id: from_sql(row.get(0)?),
                     message: row.get(1)?,
                 })
             })
@@ -200,12 +203,12 @@ impl Store for SqliteStore {
         &mut self,
         app_key: &str,
         user_id: &str,
-        up_to_seq: u64,
+        up_to_message_id: u64,
     ) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "DELETE FROM mail WHERE app_key = ?1 AND user_id = ?2 AND seq <= ?3",
-                params![app_key, user_id, to_sql(up_to_seq)],
+                "DELETE FROM mail WHERE app_key = ?1 AND user_id = ?2 AND message_id <= ?3",
+                params![app_key, user_id, to_sql(up_to_message_id)],
             )
             .map_err(err)?;
         Ok(())
@@ -247,7 +250,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first_ids = {
             let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
-            store.push_mail("app", "bob", b"hi").unwrap();
+            store.push_mail("app", "bob", 1, b"hi").unwrap();
             store.reserve_message_ids(100).unwrap()
         };
         let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();

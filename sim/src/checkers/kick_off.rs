@@ -1,5 +1,6 @@
-//! **kick_off**: when a device logs in as a user, the user's session on any other device ends
-//! (YIM's OnKickOff, or the session was already lost) within
+//! **kick_off**: when a device logs in as a user, the user's session on any other device that
+//! was already open when the login was made ends (YIM's OnKickOff, or the session was lost)
+//! within
 //! [`COMPLETION_BOUND_MS`](super::COMPLETION_BOUND_MS); and a kick-off is only ever delivered
 //! after another device of the same user started logging in.
 
@@ -29,7 +30,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             findings.violation(at_ms, format!("{app:?} kicked off with no login elsewhere"));
         }
     }
-    for &(_, done_ms, client, user) in &logins {
+    for &(invoked_ms, done_ms, client, user) in &logins {
         if done_ms + COMPLETION_BOUND_MS > facts.end_ms {
             continue;
         }
@@ -37,7 +38,9 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             if app.client == client || facts.user(*app) != user {
                 continue;
             }
-            for session in sessions.iter().filter(|s| s.start_ms < done_ms) {
+            // Only sessions already open when this login was made: the server certainly saw
+            // them first. A login racing the other device's login may lose the race.
+            for session in sessions.iter().filter(|s| s.start_ms < invoked_ms) {
                 findings.examined();
                 let ended_in_time = session
                     .end_ms

@@ -1,5 +1,7 @@
-//! **no_duplicates**: no client (across reconnects and app restarts) delivers the same message
-//! ID twice.
+//! **no_duplicates**: no app delivers the same message ID twice, across reconnects, logins and
+//! redeliveries. Judged per app run (`AppId`): an app that restarts has lost what it
+//! delivered (the SDK keeps nothing on disk), so a message it never acknowledged may come
+//! again after the restart.
 
 use std::collections::BTreeSet;
 
@@ -9,13 +11,10 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     let mut seen = BTreeSet::new();
     for &(at_ms, app, message) in &facts.deliveries {
         findings.examined();
-        if !seen.insert((app.client, message.message_id)) {
+        if !seen.insert((app, message.message_id)) {
             findings.violation(
                 at_ms,
-                format!(
-                    "client {} got message {} twice",
-                    app.client, message.message_id
-                ),
+                format!("{app:?} got message {} twice", message.message_id),
             );
         }
     }
