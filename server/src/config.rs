@@ -49,6 +49,9 @@ impl Default for Limits {
     }
 }
 
+/// Room for the login reply and whatever else is queued with the mailbox at login.
+const LOGIN_FRAMES_BESIDES_MAIL: usize = 16;
+
 /// See the module doc.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ServerConfig {
@@ -112,10 +115,21 @@ impl ServerConfig {
         Ok(config)
     }
 
-    /// Rejects empty or duplicate app keys and empty secrets.
+    /// Rejects empty or duplicate app keys, empty secrets, and limits that contradict each
+    /// other.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.apps.is_empty() {
             return Err(ConfigError::Invalid("no apps configured".into()));
+        }
+        // A login hands over the whole mailbox at once: it must fit in the output queue, or
+        // the receiver would be cut off as a slow reader at every login.
+        if self.limits.max_mailbox_messages + LOGIN_FRAMES_BESIDES_MAIL
+            > self.limits.max_queued_frames
+        {
+            return Err(ConfigError::Invalid(format!(
+                "max_mailbox_messages ({}) must be at most max_queued_frames ({}) - {LOGIN_FRAMES_BESIDES_MAIL}",
+                self.limits.max_mailbox_messages, self.limits.max_queued_frames
+            )));
         }
         let mut seen = BTreeMap::new();
         for app in &self.apps {
@@ -185,6 +199,12 @@ mod tests {
             .validate()
             .is_err());
         assert!(ServerConfig::new("x", &[("a", "")]).validate().is_err());
+        let mut config = ServerConfig::new("x", &[("a", "s")]);
+        config.limits.max_mailbox_messages = config.limits.max_queued_frames;
+        assert!(
+            config.validate().is_err(),
+            "a full mailbox must fit the output queue"
+        );
         assert!(ServerConfig::new("x", &[]).validate().is_err());
     }
 }

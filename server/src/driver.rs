@@ -38,6 +38,8 @@ enum Command {
 const INPUT_QUEUE_FRAMES: usize = 1024;
 /// Bytes read from a socket at a time.
 const READ_CHUNK_BYTES: usize = 8 * 1024;
+/// How long accepting pauses after an accept fails.
+const ACCEPT_PAUSE_MS: u64 = 100;
 /// A frame the peer does not take within this long ends the connection.
 const WRITE_TIMEOUT_MS: u64 = 10_000;
 
@@ -48,15 +50,23 @@ pub async fn serve(mut listener: Box<dyn Listener>, mut core: ServerCore, clock:
     let mut writers: BTreeMap<ConnId, mpsc::Sender<Command>> = BTreeMap::new();
     let mut tasks = JoinSet::new();
     let mut next_conn: ConnId = 1;
+    // After a failed accept (e.g. out of file descriptors), accepting pauses until then.
+    let mut accept_paused_until_ms: Option<u64> = None;
     loop {
         route_outputs(&mut core, &mut writers);
-        let deadline_ms = core.poll_timeout();
+        let now_ms = clock.monotonic_ms();
+        if accept_paused_until_ms.is_some_and(|until| now_ms >= until) {
+            accept_paused_until_ms = None;
+        }
+        let deadline_ms = core
+            .poll_timeout()
+            .min(accept_paused_until_ms.unwrap_or(u64::MAX));
         // Biased, so the order in which ready branches run does not depend on tokio's RNG:
         // the simulator replays a seed exactly.
         tokio::select! {
             biased;
             () = clock.sleep_until(deadline_ms) => core.handle_timeout(Now::read(clock.as_ref())),
-            accepted = listener.accept() => match accepted {
+            accepted = listener.accept(), if accept_paused_until_ms.is_none() => match accepted {
                 Ok((stream, peer)) => {
                     if writers.len() >= core.limits().max_connections {
                         tracing::warn!(%peer, "connection limit reached; refusing");
@@ -76,8 +86,8 @@ pub async fn serve(mut listener: Box<dyn Listener>, mut core: ServerCore, clock:
                     ));
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    clock.sleep_until(clock.monotonic_ms() + 100).await;
+                    tracing::warn!(error = %e, "accept failed; pausing accepts");
+                    accept_paused_until_ms = Some(now_ms + ACCEPT_PAUSE_MS);
                 }
             },
             Some(input) = input_rx.recv() => match input {

@@ -17,6 +17,9 @@ use yim_server::clock::{Clock, SystemClock};
 use yim_server::store::{MemoryStore, SqliteStore, Store};
 use yim_server::ServerConfig;
 
+/// An operator command with no answer within this long fails.
+const ADMIN_TIMEOUT_SECS: u64 = 10;
+
 #[derive(Parser, Debug)]
 #[command(name = "yim-server", about = "YIM reference chat server")]
 struct Cli {
@@ -163,27 +166,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Admin { target, action } => {
-            let stream = tokio::net::TcpStream::connect(&target.server)
+            let within = std::time::Duration::from_secs(ADMIN_TIMEOUT_SECS);
+            tokio::time::timeout(within, admin(target, action))
                 .await
-                .map_err(|e| format!("connecting to {}: {e}", target.server))?;
-            let mut admin =
-                AdminClient::login(Box::new(stream), &target.app_key, &target.app_secret)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            let result = match &action {
-                AdminAction::MuteUser { room, user, end } => {
-                    admin
-                        .mute_user(room, user, end.reason, end.end_time())
-                        .await
-                }
-                AdminAction::MuteRoom { room, end } => {
-                    admin.mute_room(room, end.reason, end.end_time()).await
-                }
-                AdminAction::Unmute { room, user } => admin.unmute(room, user).await,
-            };
-            result.map_err(|e| e.to_string())?;
-            println!("ok");
-            Ok(())
+                .map_err(|_| format!("no answer within {ADMIN_TIMEOUT_SECS} s"))?
         }
         Command::Token {
             app_secret,
@@ -198,6 +184,30 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// One operator command over a fresh connection.
+async fn admin(target: AdminTarget, action: AdminAction) -> Result<(), String> {
+    let stream = tokio::net::TcpStream::connect(&target.server)
+        .await
+        .map_err(|e| format!("connecting to {}: {e}", target.server))?;
+    let mut admin = AdminClient::login(Box::new(stream), &target.app_key, &target.app_secret)
+        .await
+        .map_err(|e| e.to_string())?;
+    let result = match &action {
+        AdminAction::MuteUser { room, user, end } => {
+            admin
+                .mute_user(room, user, end.reason, end.end_time())
+                .await
+        }
+        AdminAction::MuteRoom { room, end } => {
+            admin.mute_room(room, end.reason, end.end_time()).await
+        }
+        AdminAction::Unmute { room, user } => admin.unmute(room, user).await,
+    };
+    result.map_err(|e| e.to_string())?;
+    println!("ok");
+    Ok(())
 }
 
 /// Seed for nonces and salts, from the operating system.
