@@ -144,6 +144,31 @@ impl Harness {
         .0
     }
 
+    fn leave(&mut self, conn: ConnId, room: &str) -> ErrorCode {
+        self.call(conn, |request_id| {
+            FrameBody::LeaveRoom(LeaveRoom {
+                request_id,
+                room_id: room.into(),
+            })
+        })
+        .0
+    }
+
+    /// The member count reply: its code and the count it carries, if any.
+    fn member_count(&mut self, conn: ConnId, room: &str) -> (ErrorCode, Option<u32>) {
+        let (code, out) = self.call(conn, |request_id| {
+            FrameBody::GetRoomMemberCount(GetRoomMemberCount {
+                request_id,
+                room_id: room.into(),
+            })
+        });
+        let count = match reply_of(&out, conn, self.next_request).detail {
+            Some(reply::Detail::MemberCount(count)) => Some(count),
+            _ => None,
+        };
+        (code, count)
+    }
+
     fn send_text(
         &mut self,
         conn: ConnId,
@@ -427,39 +452,14 @@ fn rooms_membership_counts_and_limits() {
     assert_eq!(h.join(2, "world"), ErrorCode::Success);
     assert_eq!(h.join(1, &"r".repeat(256)), ErrorCode::RoomIDTooLong);
     assert_eq!(h.join(1, "bad-id"), ErrorCode::ParamInvalid);
-    let (code, out) = h.call(1, |request_id| {
-        FrameBody::GetRoomMemberCount(GetRoomMemberCount {
-            request_id,
-            room_id: "world".into(),
-        })
-    });
-    assert_eq!(code, ErrorCode::Success);
-    let id = h.next_request;
+    assert_eq!(h.member_count(1, "world"), (ErrorCode::Success, Some(2)));
     assert_eq!(
-        reply_of(&out, 1, id).detail,
-        Some(reply::Detail::MemberCount(2))
+        h.member_count(1, "guild").0,
+        ErrorCode::NotJoinRoom,
+        "counting needs membership"
     );
-    let (code, _) = h.call(1, |request_id| {
-        FrameBody::GetRoomMemberCount(GetRoomMemberCount {
-            request_id,
-            room_id: "guild".into(),
-        })
-    });
-    assert_eq!(code, ErrorCode::NotJoinRoom, "counting needs membership");
-    let (code, _) = h.call(1, |request_id| {
-        FrameBody::LeaveRoom(LeaveRoom {
-            request_id,
-            room_id: "guild".into(),
-        })
-    });
-    assert_eq!(code, ErrorCode::NotJoinRoom);
-    let (code, _) = h.call(2, |request_id| {
-        FrameBody::LeaveRoom(LeaveRoom {
-            request_id,
-            room_id: "world".into(),
-        })
-    });
-    assert_eq!(code, ErrorCode::Success);
+    assert_eq!(h.leave(1, "guild"), ErrorCode::NotJoinRoom);
+    assert_eq!(h.leave(2, "world"), ErrorCode::Success);
     assert_eq!(h.core.room_members(APP, "world"), vec!["alice".to_owned()]);
     // Rooms per user: the limit is 3 in this config.
     assert_eq!(h.join(1, "r2"), ErrorCode::Success);

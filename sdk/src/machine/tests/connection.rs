@@ -72,16 +72,8 @@ fn message_without_a_body_is_a_protocol_error() {
     let evs = events(&mut m);
     assert_eq!(completed(&evs), vec![Some(pending), None]);
     assert_eq!(evs[0].code(), Some(ErrorCode::NetError));
-    assert_eq!(
-        evs[1],
-        Event::Logout {
-            request_id: None,
-            code: ErrorCode::NetError
-        }
-    );
-    assert!(
-        matches!(actions(&mut m).as_slice(), [Action::Close { reason }] if reason.contains("body"))
-    );
+    assert_eq!(evs[1], session_lost());
+    assert_closed_because(&mut m, "body");
     assert_eq!(m.state(), State::LoggedOut);
 }
 
@@ -140,16 +132,7 @@ fn goodbye_is_a_connection_loss() {
             reason: "shutting down".to_owned(),
         })),
     );
-    assert_eq!(
-        events(&mut m),
-        vec![Event::Logout {
-            request_id: None,
-            code: ErrorCode::NetError
-        }]
-    );
-    assert!(
-        matches!(actions(&mut m).as_slice(), [Action::Close { reason }] if reason.contains("shutting down"))
-    );
+    assert_session_lost(&mut m, "shutting down");
     m.handle_disconnect(2);
     assert_quiet(&mut m);
 }
@@ -209,16 +192,7 @@ fn heartbeat_timeout_closes_and_logs_out() {
     }
     assert_eq!(now, 30_000, "nothing received since the login at 0");
     assert_eq!(pings, 2, "pings at 10 s and 20 s");
-    assert_eq!(
-        events(&mut m),
-        vec![Event::Logout {
-            request_id: None,
-            code: ErrorCode::NetError
-        }]
-    );
-    assert!(
-        matches!(actions(&mut m).as_slice(), [Action::Close { reason }] if reason.contains("heartbeat"))
-    );
+    assert_session_lost(&mut m, "heartbeat");
 }
 
 #[test]

@@ -117,6 +117,31 @@ pub(super) fn actions(m: &mut ClientMachine) -> Vec<Action> {
     std::iter::from_fn(|| m.poll_action()).collect()
 }
 
+/// The unsolicited logout that ends a lost session.
+pub(super) fn session_lost() -> Event {
+    Event::Logout {
+        request_id: None,
+        code: ErrorCode::NetError,
+    }
+}
+
+/// Asserts the machine asked the driver to close the connection, for a reason mentioning
+/// `why`, and nothing else.
+pub(super) fn assert_closed_because(m: &mut ClientMachine, why: &str) {
+    let actions = actions(m);
+    assert!(
+        matches!(actions.as_slice(), [Action::Close { reason }] if reason.contains(why)),
+        "expected a close because of {why:?}: {actions:?}"
+    );
+}
+
+/// Asserts the session was lost (only the unsolicited logout) and the connection closed for a
+/// reason mentioning `why`.
+pub(super) fn assert_session_lost(m: &mut ClientMachine, why: &str) {
+    assert_eq!(events(m), vec![session_lost()]);
+    assert_closed_because(m, why);
+}
+
 /// Asserts the machine has no output of any kind.
 pub(super) fn assert_quiet(m: &mut ClientMachine) {
     assert_eq!(events(m), vec![]);
