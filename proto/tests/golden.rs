@@ -98,12 +98,13 @@ fn every_variant_has_a_golden_example() {
 }
 
 /// Frame sizes on the wire, length prefix included, for a room message with a 20-byte text:
-/// 61 bytes delivered (server -> client), 44 bytes sent (client -> server).
+/// 61 bytes delivered (server -> client), 53 bytes sent (client -> server): 44 plus the
+/// 9-byte idempotency key (a fixed64 with its tag) every send carries.
 #[test]
 fn room_text_message_sizes() {
     let delivered = encode_frame(&common::room_text_message()).unwrap();
     let sent = encode_frame(&common::room_text_send()).unwrap();
     assert_eq!(common::TEXT_20.len(), 20);
     assert_eq!(delivered.len(), 61);
-    assert_eq!(sent.len(), 44);
+    assert_eq!(sent.len(), 53);
 }

@@ -7,7 +7,7 @@ use yim_proto::auth::{challenge_proof, make_login_token};
 use yim_proto::wire::{
     body, reply, AckMessages, AdminLogin, Body, Challenge, Custom, Forbid, GetRoomMemberCount,
     Goodbye, JoinRoom, KickOff, LeaveAllRooms, LeaveRoom, Login, Logout, Message, Mute, Ping, Pong,
-    Reply, SendMessage, SendReceipt, Text, Unmute,
+    LoginReceipt, Reply, RoomJoined, SendMessage, SendReceipt, Text, Unmute,
 };
 use yim_proto::{ChatType, ErrorCode, Frame, FrameBody, PROTOCOL_VERSION};
 
@@ -22,6 +22,9 @@ pub const MESSAGE_ID: u64 = 123_456_789;
 pub const CREATE_TIME: u64 = 1_790_000_000;
 pub const ROOM_SEQ: u64 = 42;
 pub const SEND_REQUEST_ID: u64 = 7;
+/// A send's idempotency key (the SDK draws one per send).
+pub const IDEMPOTENCY_KEY: u64 = 0x9e37_79b9_7f4a_7c15;
+pub const SESSION_ID: u64 = 0x51_7e55_10d1;
 pub const GIFT_JSON: &[u8] = br#"{"gift":"rose","count":3}"#;
 
 /// The room text message of the frame-size question: 20-byte text, empty attach, from
@@ -45,6 +48,7 @@ pub fn room_text_send() -> Frame {
         receiver_id: "world".into(),
         chat_type: ChatType::Room as i32,
         body: Some(text_body(TEXT_20)),
+        idempotency_key: IDEMPOTENCY_KEY,
     }))
 }
 
@@ -131,6 +135,28 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                 detail: Some(reply::Detail::MemberCount(3)),
             })),
         ),
+        (
+            "reply_login_receipt",
+            frame(FrameBody::Reply(Reply {
+                request_id: 1,
+                code: ErrorCode::Success.as_u32(),
+                detail: Some(reply::Detail::LoginReceipt(LoginReceipt {
+                    session_id: SESSION_ID,
+                })),
+            })),
+        ),
+        (
+            "reply_room_joined_with_loss",
+            frame(FrameBody::Reply(Reply {
+                request_id: 2,
+                code: ErrorCode::Success.as_u32(),
+                detail: Some(reply::Detail::RoomJoined(RoomJoined {
+                    last_seq: ROOM_SEQ + 300,
+                    lost_from_seq: ROOM_SEQ + 1,
+                    lost_to_seq: ROOM_SEQ + 44,
+                })),
+            })),
+        ),
         ("message_room_text", room_text_message()),
         (
             "message_private_custom",
@@ -164,6 +190,20 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                 user_id: "alice".into(),
                 password: "correct horse".into(),
                 token: String::new(),
+                resume_session_id: 0,
+            })),
+        ),
+        (
+            "login_resume",
+            frame(FrameBody::Login(Login {
+                request_id: 5,
+                protocol_version: PROTOCOL_VERSION,
+                app_key: APP_KEY.into(),
+                proof: proof.clone(),
+                user_id: "alice".into(),
+                password: "correct horse".into(),
+                token: String::new(),
+                resume_session_id: SESSION_ID,
             })),
         ),
         (
@@ -176,6 +216,7 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                 user_id: "bob".into(),
                 password: "battery staple".into(),
                 token,
+                resume_session_id: 0,
             })),
         ),
         (
@@ -187,6 +228,15 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
             frame(FrameBody::JoinRoom(JoinRoom {
                 request_id: 2,
                 room_id: "world".into(),
+                resume_after_seq: None,
+            })),
+        ),
+        (
+            "join_room_resume",
+            frame(FrameBody::JoinRoom(JoinRoom {
+                request_id: 6,
+                room_id: "world".into(),
+                resume_after_seq: Some(ROOM_SEQ),
             })),
         ),
         (
@@ -215,6 +265,7 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                 receiver_id: "alice".into(),
                 chat_type: ChatType::Private as i32,
                 body: Some(custom_body(GIFT_JSON)),
+                idempotency_key: IDEMPOTENCY_KEY + 1,
             })),
         ),
         ("ping", frame(FrameBody::Ping(Ping { nonce: 17 }))),
