@@ -30,6 +30,10 @@ pub enum Bug {
     ReverseMailbox,
     /// After a restart, closes every new connection at once.
     RefuseAfterRestart,
+    /// Ignores idempotency keys: a resend is delivered again with a new message ID.
+    NoResendDedupe,
+    /// Ignores `JoinRoom.resume_after_seq`: replays nothing and reports no loss.
+    NoGapFill,
     /// SDK: delivers one received message in five twice.
     DuplicateDelivery,
     /// SDK: forgets the pending calls when a session ends, so they never complete.
