@@ -40,6 +40,10 @@ pub enum Bug {
     LoseCompletionOnDisconnect,
     /// SDK: delivers a message the server sent again (unacknowledged, redelivered at login).
     NoDedupe,
+    /// SDK: after a reconnect, does not re-join the rooms it was in.
+    ForgetRejoin,
+    /// SDK: takes a kick-off for a lost connection and reconnects.
+    ReconnectAfterKickOff,
 }
 
 #[cfg(feature = "planted-bugs")]

@@ -52,6 +52,7 @@ pub struct ClientBuilder {
     config: ClientConfig,
     clock: Option<Arc<dyn Clock>>,
     network: Option<Arc<dyn Network>>,
+    rng_seed: Option<u64>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -80,6 +81,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Seeds the client's random numbers (reconnect jitter, send idempotency keys); see
+    /// [`ClientMachine::with_seed`]. Simulations set it; by default each client draws a
+    /// fresh seed from the OS-seeded hasher keys of the standard library, so two devices of
+    /// one user never share idempotency keys.
+    pub fn rng_seed(mut self, seed: u64) -> ClientBuilder {
+        self.rng_seed = Some(seed);
+        self
+    }
+
     /// Spawns the driver on the current tokio runtime and returns the first handle.
     ///
     /// # Panics
@@ -98,7 +108,9 @@ impl ClientBuilder {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| NoRuntime)?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(TokioClock::new()));
         let network = self.network.unwrap_or_else(|| Arc::new(TcpNetwork));
-        let shared = Arc::new(Shared::new(ClientMachine::new(self.config), clock));
+        let seed = self.rng_seed.unwrap_or_else(fresh_seed);
+        let machine = ClientMachine::with_seed(self.config, seed);
+        let shared = Arc::new(Shared::new(machine, clock));
         runtime.spawn(driver::run(shared.clone(), network));
         Ok(Client {
             _owner: Arc::new(Owner(shared.clone())),
@@ -107,12 +119,22 @@ impl ClientBuilder {
     }
 }
 
+/// A seed no other client of this or any other process is likely to have: the standard
+/// library's per-process random hasher keys, advanced for each call.
+fn fresh_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0x5eed);
+    hasher.finish()
+}
+
 impl Client {
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
             config: ClientConfig::default(),
             clock: None,
             network: None,
+            rng_seed: None,
         }
     }
 

@@ -84,6 +84,19 @@ pub struct ClientConfig {
     /// Message IDs remembered as delivered, so a message the server sends again is delivered
     /// once. Must cover the server's redelivery window (a mailbox of up to 1000 messages).
     pub delivered_window: usize,
+    /// How long after a lost connection the SDK keeps trying to reconnect before it gives up
+    /// (`ReconnectResult::Fail`, then an unsolicited `Logout`). YIM: about 5 minutes. 0: never
+    /// reconnect; a lost connection ends the session at once with the unsolicited `Logout`.
+    pub reconnect_budget_ms: u64,
+    /// The wait before the first reconnect attempt; it doubles after each failed attempt up to
+    /// `reconnect_max_backoff_ms`. Each wait is drawn between half of it and all of it
+    /// (jitter), so the clients of one dropped network do not all come back at once.
+    pub reconnect_initial_backoff_ms: u64,
+    /// The longest wait between two reconnect attempts.
+    pub reconnect_max_backoff_ms: u64,
+    /// Calls waiting at once while reconnecting (made during the outage or in flight when it
+    /// began); past this a call fails at once with `NetError`.
+    pub max_outage_calls: usize,
 }
 
 impl ClientConfig {
@@ -99,6 +112,14 @@ impl ClientConfig {
     pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 4096;
     /// Default number of delivered message IDs remembered.
     pub const DEFAULT_DELIVERED_WINDOW: usize = 4096;
+    /// Default reconnect budget: YIM's five minutes.
+    pub const DEFAULT_RECONNECT_BUDGET_MS: u64 = 300_000;
+    /// Default first reconnect wait.
+    pub const DEFAULT_RECONNECT_INITIAL_BACKOFF_MS: u64 = 500;
+    /// Default longest reconnect wait.
+    pub const DEFAULT_RECONNECT_MAX_BACKOFF_MS: u64 = 8_000;
+    /// Default bound on calls waiting during an outage.
+    pub const DEFAULT_MAX_OUTAGE_CALLS: usize = 256;
 
     /// The default config with `ServerZone::China` (the default zone) mapped to `addr`.
     pub fn with_server(addr: impl Into<String>) -> ClientConfig {
@@ -122,6 +143,10 @@ impl Default for ClientConfig {
             max_pending_calls: ClientConfig::DEFAULT_MAX_PENDING_CALLS,
             max_queued_events: ClientConfig::DEFAULT_MAX_QUEUED_EVENTS,
             delivered_window: ClientConfig::DEFAULT_DELIVERED_WINDOW,
+            reconnect_budget_ms: ClientConfig::DEFAULT_RECONNECT_BUDGET_MS,
+            reconnect_initial_backoff_ms: ClientConfig::DEFAULT_RECONNECT_INITIAL_BACKOFF_MS,
+            reconnect_max_backoff_ms: ClientConfig::DEFAULT_RECONNECT_MAX_BACKOFF_MS,
+            max_outage_calls: ClientConfig::DEFAULT_MAX_OUTAGE_CALLS,
         }
     }
 }

@@ -82,7 +82,7 @@ impl Drop for StopGuard {
         let mut core = self.0.lock();
         if !core.stopped {
             let now_ms = self.0.clock.now_ms();
-            core.machine.handle_disconnect(now_ms);
+            core.machine.shutdown(now_ms);
             core.stopped = true;
         }
         drop(core);
@@ -157,7 +157,7 @@ impl Driver {
             // still gets its one completion.
             self.link = Link::Idle;
             let now_ms = shared.clock.now_ms();
-            core.machine.handle_disconnect(now_ms);
+            core.machine.shutdown(now_ms);
             core.stopped = true;
             drop(core);
             shared.events_ready.notify_waiters();

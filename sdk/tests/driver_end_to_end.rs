@@ -211,7 +211,7 @@ async fn login_send_receive_and_logout_over_tcp() {
 }
 
 #[tokio::test]
-async fn server_hang_up_completes_pending_calls_then_logs_out() {
+async fn without_reconnect_a_server_hang_up_completes_pending_calls_then_logs_out() {
     let (listener, addr) = listener().await;
     let server = tokio::spawn(async move {
         let (mut peer, _) = Peer::accept_and_login(&listener).await;
@@ -223,7 +223,11 @@ async fn server_hang_up_completes_pending_calls_then_logs_out() {
             ));
         }
     });
-    let client = client(&addr, ClientConfig::default());
+    let config = ClientConfig {
+        reconnect_budget_ms: 0,
+        ..ClientConfig::default()
+    };
+    let client = client(&addr, config);
     logged_in(&client).await;
     let a = client
         .send_custom_message("bob", ChatType::Private, &[0, 1])

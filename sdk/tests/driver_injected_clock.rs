@@ -134,13 +134,18 @@ async fn heartbeat_and_time_outs_follow_the_injected_clock() {
         .unwrap();
     assert_eq!(ping.kind(), "Ping");
 
-    // The server never answers pings: at 30 s of silence the session is lost.
+    // The server never answers pings: at 30 s of silence the connection counts as lost and
+    // the client starts reconnecting by itself.
     clock.set(1_030_000);
+    assert_eq!(next(&client).await, Event::StartReconnect);
+    assert_eq!(client.state(), State::Reconnecting);
+    // A logout while reconnecting completes at once and stops the reconnect.
+    let logout = client.logout().unwrap();
     assert_eq!(
         next(&client).await,
         Event::Logout {
-            request_id: None,
-            code: ErrorCode::NetError
+            request_id: Some(logout),
+            code: ErrorCode::Success
         }
     );
     assert_eq!(client.state(), State::LoggedOut);

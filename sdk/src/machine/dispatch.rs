@@ -11,7 +11,7 @@ use super::call::{Call, RequestId};
 use super::event::Action;
 use super::outbound::{self, Credentials};
 use super::pending::PendingKind;
-use super::session::Session;
+use super::session::{Ending, Session};
 use super::state::State;
 use super::{validate, ClientMachine};
 
@@ -22,7 +22,12 @@ impl ClientMachine {
     /// Checks, in order: the state (`EngineNotInit`, `NotLogin`, `AlreadyLogin`, or
     /// `StatusError` while a logout is under way), the parameters (`ParamInvalid`,
     /// `RoomIDTooLong`, `MessageTooLong`, `ReceiverEmpty`, `InvalidChatType`, ...), then room
-    /// for one more pending call (`StatusError`).
+    /// for one more pending call (`StatusError`; while reconnecting, past
+    /// `max_outage_calls`, `NetError`).
+    ///
+    /// While reconnecting, calls are accepted and wait: they are sent when the session resumes
+    /// and complete then, or with `NetError` if the reconnect gives up. A logout while
+    /// reconnecting completes at once with `Success` and stops the reconnect.
     pub fn handle_call(&mut self, now_ms: u64, call: Call) -> Result<RequestId, ErrorCode> {
         let result = self.accept_call(now_ms, call);
         if let Err(code) = &result {
@@ -64,13 +69,14 @@ impl ClientMachine {
                     login_request: request_id,
                     last_sent_ms: now_ms,
                     last_received_ms: now_ms,
+                    session_id: 0,
                 });
                 self.state = State::Connecting;
                 self.actions.push_back(Action::Connect { addr });
                 let kind = PendingKind::Login {
                     user_id: user_id.clone(),
                 };
-                self.pending.insert(request_id, kind, deadline_ms);
+                self.pending.insert(request_id, kind, deadline_ms, None);
                 debug!(%request_id, "login started");
                 return Ok(request_id);
             }
@@ -87,15 +93,31 @@ impl ClientMachine {
             },
             Call::SendText { .. } | Call::SendCustom { .. } => PendingKind::Send,
         };
+        let reconnecting = self.state == State::Reconnecting;
+        if reconnecting && self.pending.len() >= self.config.max_outage_calls {
+            return Err(ErrorCode::NetError);
+        }
         let request_id = self.next_request_id();
+        let idempotency_key = self.rng.nonzero();
+        let frame = outbound::for_call(request_id, &call, idempotency_key);
         if matches!(call, Call::Logout) {
+            if reconnecting {
+                // No connection to say goodbye on: the logout is done, the reconnect stops.
+                self.pending.insert(request_id, kind, deadline_ms, None);
+                debug!(%request_id, "logout while reconnecting");
+                self.end_session(Ending::LoggedOut(ErrorCode::Success), None);
+                return Ok(request_id);
+            }
             self.state = State::LoggingOut;
         }
-        self.pending.insert(request_id, kind, deadline_ms);
-        if let Some(frame) = outbound::for_call(request_id, &call) {
-            self.send(now_ms, frame);
+        self.pending.insert(request_id, kind, deadline_ms, frame.clone());
+        match frame {
+            Some(frame) if !reconnecting => {
+                self.send(now_ms, frame);
+                debug!(%request_id, call = call.name(), "call sent");
+            }
+            _ => debug!(%request_id, call = call.name(), "call waits for the reconnect"),
         }
-        debug!(%request_id, call = call.name(), "call sent");
         Ok(request_id)
     }
 }

@@ -62,6 +62,26 @@ pub struct SendStatus {
     pub message_id: u64,
 }
 
+/// YIM's `ReconnectResult`: how one reconnect attempt (or the whole reconnect) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u32)]
+pub enum ReconnectResult {
+    /// The session resumed: rooms are being re-joined and waiting calls are sent.
+    Success = 0,
+    /// An attempt failed; the SDK tries again.
+    FailAgain = 1,
+    /// The SDK gave up (budget spent, or the server refused the session); a `Logout` or a
+    /// `KickOff` follows at once.
+    Fail = 2,
+}
+
+impl ReconnectResult {
+    /// YIM's number for the result.
+    pub fn as_u32(self) -> u32 {
+        self as u32
+    }
+}
+
 /// One YIM callback, delivered through the client's single event stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -108,6 +128,23 @@ pub enum Event {
     SendMessageStatus(SendStatus),
     /// YIM `OnRecvMessage`.
     RecvMessage(ReceivedMessage),
+    /// YIM `OnStartReconnect`: the connection was lost while logged in; the SDK reconnects by
+    /// itself. Exactly one `ReconnectResult` of `Success` or `Fail` ends the reconnect (unless
+    /// the application logs out first).
+    StartReconnect,
+    /// YIM `OnRecvReconnectResult`.
+    ReconnectResult(ReconnectResult),
+    /// After a reconnect, the server no longer kept some room messages the client missed:
+    /// sequence numbers `from_seq..=to_seq` of the room will never be delivered. (Not in YIM,
+    /// which skips them silently.)
+    RoomMessagesLost {
+        room_id: String,
+        from_seq: u64,
+        to_seq: u64,
+    },
+    /// After a reconnect, re-joining a room failed with `code` (the room is full, say): the
+    /// client is no longer in it. (Not in YIM.)
+    RejoinChatRoomFailed { room_id: String, code: ErrorCode },
 }
 
 impl Event {
@@ -121,7 +158,12 @@ impl Event {
             | Event::RoomMemberCount { request_id, .. } => Some(*request_id),
             Event::Logout { request_id, .. } => *request_id,
             Event::SendMessageStatus(status) => Some(status.request_id),
-            Event::KickOff | Event::RecvMessage(_) => None,
+            Event::KickOff
+            | Event::RecvMessage(_)
+            | Event::StartReconnect
+            | Event::ReconnectResult(_)
+            | Event::RoomMessagesLost { .. }
+            | Event::RejoinChatRoomFailed { .. } => None,
         }
     }
 
@@ -135,7 +177,12 @@ impl Event {
             | Event::LeaveAllChatRooms { code, .. }
             | Event::RoomMemberCount { code, .. } => Some(*code),
             Event::SendMessageStatus(status) => Some(status.code),
-            Event::KickOff | Event::RecvMessage(_) => None,
+            Event::RejoinChatRoomFailed { code, .. } => Some(*code),
+            Event::KickOff
+            | Event::RecvMessage(_)
+            | Event::StartReconnect
+            | Event::ReconnectResult(_)
+            | Event::RoomMessagesLost { .. } => None,
         }
     }
 }

@@ -8,7 +8,8 @@
 //! time and hands the events to the application (see `crate::client`).
 //!
 //! The rules are split by concern: `dispatch` (calls), `receive` (frames), `session`
-//! (connection start and end), `timers` (request time-outs and the heartbeat).
+//! (connection start and end), `reconnect` (getting a lost session back: attempts, backoff,
+//! resume with room re-joins and replays), `timers` (request time-outs and the heartbeat).
 
 mod call;
 mod delivered;
@@ -18,6 +19,8 @@ mod inbound;
 mod outbound;
 mod pending;
 mod receive;
+mod reconnect;
+mod rng;
 mod session;
 mod state;
 mod timers;
@@ -26,18 +29,19 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use yim_proto::{ErrorCode, Frame};
 
 use crate::config::{ClientConfig, ServerZone};
 
 pub use call::{Call, RequestId};
-pub use event::{Action, Event, MessageBody, ReceivedMessage, SendStatus};
+pub use event::{Action, Event, MessageBody, ReceivedMessage, ReconnectResult, SendStatus};
 pub use state::State;
 pub use validate::{MAX_APP_KEY_BYTES, MAX_APP_SECRET_BYTES};
 
 use pending::PendingCalls;
+use reconnect::{Internal, Reconnect};
 use session::Session;
 
 /// What `init` set: the app's key and secret and the zone to connect to.
@@ -58,6 +62,16 @@ pub struct ClientMachine {
     session: Option<Session>,
     pending: PendingCalls,
     joined_rooms: BTreeSet<String>,
+    /// For each joined room, the sequence number of the last room message delivered (or the
+    /// room's last at the join): a resume asks the server for what came after it, and a room
+    /// message at or below it is not delivered again.
+    room_cursors: BTreeMap<String, u64>,
+    /// Present exactly while `state == Reconnecting`.
+    reconnect: Option<Reconnect>,
+    /// Requests the machine made on its own (the resume login, room re-joins): their replies
+    /// complete no call.
+    internal: BTreeMap<RequestId, Internal>,
+    rng: rng::Rng,
     last_request_id: u64,
     last_ping_nonce: u64,
     events: VecDeque<Event>,
@@ -68,11 +82,22 @@ pub struct ClientMachine {
 }
 
 impl ClientMachine {
-    /// A machine in `State::Uninitialised`.
+    /// A machine in `State::Uninitialised`, with random numbers from seed 0 (see
+    /// [`ClientMachine::with_seed`]).
     pub fn new(config: ClientConfig) -> ClientMachine {
+        ClientMachine::with_seed(config, 0)
+    }
+
+    /// A machine in `State::Uninitialised` whose random numbers (reconnect jitter, send
+    /// idempotency keys) come from `rng_seed`. Give each client its own seed.
+    pub fn with_seed(config: ClientConfig, rng_seed: u64) -> ClientMachine {
         let delivered = delivered::DeliveredWindow::new(config.delivered_window);
         ClientMachine {
             delivered,
+            room_cursors: BTreeMap::new(),
+            reconnect: None,
+            internal: BTreeMap::new(),
+            rng: rng::Rng::new(rng_seed),
             config,
             settings: None,
             state: State::Uninitialised,

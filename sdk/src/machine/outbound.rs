@@ -32,6 +32,7 @@ pub(crate) fn login(request_id: RequestId, credentials: &Credentials, nonce: &[u
         user_id: credentials.user_id.clone(),
         password: credentials.password.clone(),
         token: credentials.token.clone(),
+        resume_session_id: 0,
     }))
 }
 
@@ -47,9 +48,32 @@ pub(crate) fn ping(nonce: u64) -> Frame {
     Frame::new(FrameBody::Ping(Ping { nonce }))
 }
 
-/// The frame a call made while logged in becomes. `Login` has none of its own (it is sent
-/// on the challenge), so it yields `None`.
-pub(crate) fn for_call(request_id: RequestId, call: &Call) -> Option<Frame> {
+/// The `Login` frame of a reconnect: resumes `session_id`.
+pub(crate) fn resume_login(
+    request_id: RequestId,
+    credentials: &Credentials,
+    nonce: &[u8],
+    session_id: u64,
+) -> Frame {
+    let mut frame = login(request_id, credentials, nonce);
+    if let Some(FrameBody::Login(login)) = &mut frame.body {
+        login.resume_session_id = session_id;
+    }
+    frame
+}
+
+/// The `JoinRoom` of a room re-joined after a reconnect: replays what came after `after_seq`.
+pub(crate) fn rejoin(request_id: RequestId, room_id: &str, after_seq: u64) -> Frame {
+    Frame::new(FrameBody::JoinRoom(JoinRoom {
+        request_id: request_id.get(),
+        room_id: room_id.to_owned(),
+        resume_after_seq: Some(after_seq),
+    }))
+}
+
+/// The frame a call made while logged in becomes; sends carry `idempotency_key`. `Login` has
+/// none of its own (it is sent on the challenge), so it yields `None`.
+pub(crate) fn for_call(request_id: RequestId, call: &Call, idempotency_key: u64) -> Option<Frame> {
     let request_id = request_id.get();
     let body = match call {
         Call::Login { .. } => return None,
@@ -57,6 +81,7 @@ pub(crate) fn for_call(request_id: RequestId, call: &Call) -> Option<Frame> {
         Call::JoinChatRoom { room_id } => FrameBody::JoinRoom(JoinRoom {
             request_id,
             room_id: room_id.clone(),
+            resume_after_seq: None,
         }),
         Call::LeaveChatRoom { room_id } => FrameBody::LeaveRoom(LeaveRoom {
             request_id,
@@ -82,6 +107,7 @@ pub(crate) fn for_call(request_id: RequestId, call: &Call) -> Option<Frame> {
                     attach: attach.clone(),
                 })),
             }),
+            idempotency_key,
         }),
         Call::SendCustom {
             receiver_id,
@@ -96,6 +122,7 @@ pub(crate) fn for_call(request_id: RequestId, call: &Call) -> Option<Frame> {
                     content: content.clone(),
                 })),
             }),
+            idempotency_key,
         }),
     };
     Some(Frame::new(body))

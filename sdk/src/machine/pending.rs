@@ -1,10 +1,13 @@
 //! The table of calls waiting for their completion, with their deadlines.
 //!
-//! What it is: a bounded map from `RequestId` to what the call needs for its completion event,
-//! plus an ordered index of deadlines so the earliest is found without a scan. What it is not:
-//! the policy of what a completion says (see `inbound` and `ClientMachine`).
+//! What it is: a bounded map from `RequestId` to what the call needs for its completion event
+//! and the frame to send again after a reconnect, plus an ordered index of deadlines so the
+//! earliest is found without a scan. What it is not: the policy of what a completion says (see
+//! `inbound` and `ClientMachine`).
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use yim_proto::Frame;
 
 use super::call::RequestId;
 
@@ -24,6 +27,10 @@ pub(crate) enum PendingKind {
 struct Pending {
     kind: PendingKind,
     deadline_ms: u64,
+    /// The call's frame, sent again when the session resumes after a reconnect (a send keeps
+    /// its idempotency key, so the server never delivers it twice). `None` for calls that
+    /// have no frame of their own (login).
+    frame: Option<Frame>,
 }
 
 /// Pending calls, ordered by request ID, with a deadline index.
@@ -38,8 +45,19 @@ impl PendingCalls {
         self.calls.len()
     }
 
-    pub fn insert(&mut self, request_id: RequestId, kind: PendingKind, deadline_ms: u64) {
-        if let Some(old) = self.calls.insert(request_id, Pending { kind, deadline_ms }) {
+    pub fn insert(
+        &mut self,
+        request_id: RequestId,
+        kind: PendingKind,
+        deadline_ms: u64,
+        frame: Option<Frame>,
+    ) {
+        let pending = Pending {
+            kind,
+            deadline_ms,
+            frame,
+        };
+        if let Some(old) = self.calls.insert(request_id, pending) {
             // Request IDs are never reused; keep the index consistent all the same.
             self.deadlines.remove(&(old.deadline_ms, request_id));
         }
@@ -69,6 +87,23 @@ impl PendingCalls {
             .map(|(_, request_id)| *request_id)
     }
 
+    /// The frames of the pending calls, in request ID order, to send again on a new
+    /// connection; every deadline restarts at `deadline_ms`.
+    pub fn frames_for_resume(&mut self, deadline_ms: u64) -> Vec<Frame> {
+        self.deadlines = self
+            .calls
+            .keys()
+            .map(|request_id| (deadline_ms, *request_id))
+            .collect();
+        self.calls
+            .values_mut()
+            .filter_map(|pending| {
+                pending.deadline_ms = deadline_ms;
+                pending.frame.clone()
+            })
+            .collect()
+    }
+
     /// Removes every pending call, in request ID order.
     pub fn drain(&mut self) -> Vec<(RequestId, PendingKind)> {
         self.deadlines.clear();
@@ -86,9 +121,9 @@ mod tests {
     #[test]
     fn deadlines_are_found_in_order_and_removed_with_their_calls() {
         let mut table = PendingCalls::default();
-        table.insert(RequestId(1), PendingKind::Send, 300);
-        table.insert(RequestId(2), PendingKind::LeaveAllChatRooms, 100);
-        table.insert(RequestId(3), PendingKind::Logout, 200);
+        table.insert(RequestId(1), PendingKind::Send, 300, None);
+        table.insert(RequestId(2), PendingKind::LeaveAllChatRooms, 100, None);
+        table.insert(RequestId(3), PendingKind::Logout, 200, None);
         assert_eq!(table.next_deadline_ms(), Some(100));
         assert_eq!(table.first_expired(99), None);
         assert_eq!(table.first_expired(100), Some(RequestId(2)));

@@ -7,7 +7,7 @@
 
 use tracing::{debug, info, warn};
 use yim_proto::planted::{self, Bug};
-use yim_proto::wire::Reply;
+use yim_proto::wire::{reply, Reply};
 use yim_proto::{ChatType, ErrorCode, Frame, FrameBody};
 
 use super::call::RequestId;
@@ -22,26 +22,36 @@ use super::ClientMachine;
 impl ClientMachine {
     /// A frame arrived on the current connection. Ignored when there is no open connection.
     pub fn handle_frame(&mut self, now_ms: u64, frame: Frame) {
-        let Some(session) = &mut self.session else {
+        if self.session.is_none() {
             debug!(kind = frame.kind(), "frame without a session; ignored");
             return;
+        }
+        let waiting_for_connection = match self.state {
+            State::Connecting => true,
+            State::Reconnecting => !self.reconnect_awaits_frames(),
+            _ => false,
         };
-        if self.state == State::Connecting {
+        if waiting_for_connection {
             debug!(
                 kind = frame.kind(),
                 "frame before the connection opened; ignored"
             );
             return;
         }
-        session.last_received_ms = now_ms;
+        if let Some(session) = &mut self.session {
+            session.last_received_ms = now_ms;
+        }
         let Some(body) = frame.body else {
-            self.protocol_error("frame without a body");
+            self.protocol_error(now_ms, "frame without a body");
             return;
         };
         match body {
+            FrameBody::Challenge(challenge) if self.state == State::Reconnecting => {
+                self.reconnect_challenge(now_ms, &challenge.nonce);
+            }
             FrameBody::Challenge(challenge) => {
                 if self.state != State::AwaitingChallenge {
-                    self.protocol_error("unexpected challenge");
+                    self.protocol_error(now_ms, "unexpected challenge");
                     return;
                 }
                 if challenge.protocol_version != yim_proto::PROTOCOL_VERSION {
@@ -51,6 +61,9 @@ impl ClientMachine {
                         "protocol versions differ; the server decides"
                     );
                 }
+                let Some(session) = &self.session else {
+                    return;
+                };
                 let login = outbound::login(
                     session.login_request,
                     &session.credentials,
@@ -59,18 +72,21 @@ impl ClientMachine {
                 self.state = State::LoggingIn;
                 self.send(now_ms, login);
             }
-            FrameBody::Reply(reply) => self.on_reply(reply),
+            FrameBody::Reply(reply) => self.on_reply(now_ms, reply),
             FrameBody::Message(message) => {
                 if !matches!(self.state, State::LoggedIn | State::LoggingOut) {
-                    self.protocol_error("message before login");
+                    self.protocol_error(now_ms, "message before login");
                     return;
                 }
                 match inbound::received_message(message) {
                     Ok(message) => self.deliver(now_ms, message),
-                    Err(reason) => self.protocol_error(reason),
+                    Err(reason) => self.protocol_error(now_ms, reason),
                 }
             }
             FrameBody::KickOff(_) => match self.state {
+                State::LoggedIn if planted::active(Bug::ReconnectAfterKickOff) => {
+                    self.connection_lost(now_ms, Some("planted: kick-off taken for a loss".into()));
+                }
                 State::LoggedIn => {
                     info!("kicked off");
                     self.end_session(Ending::KickedOff, Some("kicked off".to_owned()));
@@ -81,7 +97,7 @@ impl ClientMachine {
                         Some("kicked off while logging out".to_owned()),
                     );
                 }
-                _ => self.protocol_error("kick-off before login"),
+                _ => self.protocol_error(now_ms, "kick-off before login"),
             },
             FrameBody::Pong(_) => {}
             FrameBody::Goodbye(goodbye) => {
@@ -90,7 +106,7 @@ impl ClientMachine {
                     goodbye.reason, goodbye.code
                 );
                 info!(%reason);
-                self.end_session(Ending::ConnectionLost, Some(reason));
+                self.connection_lost(now_ms, Some(reason));
             }
             FrameBody::Login(_)
             | FrameBody::Logout(_)
@@ -103,15 +119,25 @@ impl ClientMachine {
             | FrameBody::AckMessages(_)
             | FrameBody::AdminLogin(_)
             | FrameBody::Mute(_)
-            | FrameBody::Unmute(_) => self.protocol_error("client-to-server frame from the server"),
+            | FrameBody::Unmute(_) => {
+                self.protocol_error(now_ms, "client-to-server frame from the server")
+            }
         }
     }
 
     /// A reply: completes its pending call. A reply for no pending call (late, after a
     /// time-out) is ignored.
-    fn on_reply(&mut self, reply: Reply) {
+    fn on_reply(&mut self, now_ms: u64, reply: Reply) {
         let request_id = RequestId(reply.request_id);
         let code = inbound::reply_code(reply.code);
+        let detail = reply.detail.as_ref();
+        if self.reconnect_login_reply(now_ms, request_id, code, detail) {
+            return;
+        }
+        if let Some(internal) = self.internal.remove(&request_id) {
+            self.internal_reply(internal, code, detail);
+            return;
+        }
         let Some(kind) = self.pending.get(request_id) else {
             debug!(%request_id, %code, "reply for no pending call; ignored");
             return;
@@ -119,10 +145,15 @@ impl ClientMachine {
         match kind {
             PendingKind::Login { .. } => {
                 if self.state != State::LoggingIn {
-                    self.protocol_error("login reply before the login was sent");
+                    self.protocol_error(now_ms, "login reply before the login was sent");
                 } else if code == ErrorCode::Success {
                     if let Some(kind) = self.pending.remove(request_id) {
                         self.state = State::LoggedIn;
+                        if let (Some(session), Some(reply::Detail::LoginReceipt(receipt))) =
+                            (&mut self.session, detail)
+                        {
+                            session.session_id = receipt.session_id;
+                        }
                         info!(%request_id, "logged in");
                         let event = inbound::completion(request_id, kind, code, None);
                         self.events.push_back(event);
@@ -142,44 +173,64 @@ impl ClientMachine {
             _ => {
                 if let Some(kind) = self.pending.remove(request_id) {
                     if code == ErrorCode::Success {
-                        self.track_rooms(&kind);
+                        self.track_rooms(&kind, detail);
                     }
-                    let event = inbound::completion(request_id, kind, code, reply.detail.as_ref());
+                    let event = inbound::completion(request_id, kind, code, detail);
                     self.events.push_back(event);
                 }
             }
         }
     }
 
-    /// Keeps `joined_rooms` up to date after a successful room call.
-    fn track_rooms(&mut self, kind: &PendingKind) {
+    /// Keeps `joined_rooms` and the room cursors up to date after a successful room call. A
+    /// join starts the room's cursor at the room's last message: what came before the join is
+    /// not the member's.
+    fn track_rooms(&mut self, kind: &PendingKind, detail: Option<&reply::Detail>) {
         match kind {
             PendingKind::JoinChatRoom { room_id } => {
                 self.joined_rooms.insert(room_id.clone());
+                let last_seq = match detail {
+                    Some(reply::Detail::RoomJoined(joined)) => joined.last_seq,
+                    _ => 0,
+                };
+                self.room_cursors.entry(room_id.clone()).or_insert(last_seq);
             }
             PendingKind::LeaveChatRoom { room_id } => {
                 self.joined_rooms.remove(room_id);
+                self.room_cursors.remove(room_id);
             }
-            PendingKind::LeaveAllChatRooms => self.joined_rooms.clear(),
+            PendingKind::LeaveAllChatRooms => {
+                self.joined_rooms.clear();
+                self.room_cursors.clear();
+            }
             _ => {}
         }
     }
 
     /// The server broke the protocol: close and treat as a connection loss.
-    pub(super) fn protocol_error(&mut self, reason: &str) {
+    pub(super) fn protocol_error(&mut self, now_ms: u64, reason: &str) {
         warn!(%reason, state = %self.state, "protocol error; closing");
-        self.end_session(
-            Ending::ConnectionLost,
-            Some(format!("protocol error: {reason}")),
-        );
+        self.connection_lost(now_ms, Some(format!("protocol error: {reason}")));
     }
 
     /// Hands a received message to the application once, and acknowledges private messages
     /// so the server stops keeping them (after the event is queued: a message is acknowledged
     /// only once the application has it).
+    ///
+    /// A room message at or below the room's cursor was delivered before (a replay after a
+    /// resume overlapping what arrived earlier) and is skipped.
     fn deliver(&mut self, now_ms: u64, message: ReceivedMessage) {
         let message_id = message.message_id;
         let private = message.chat_type == ChatType::Private;
+        if message.chat_type == ChatType::Room && message.room_seq > 0 {
+            if let Some(cursor) = self.room_cursors.get_mut(&message.receiver_id) {
+                if message.room_seq <= *cursor {
+                    debug!(message_id, seq = message.room_seq, "room message seen before");
+                    return;
+                }
+                *cursor = message.room_seq;
+            }
+        }
         if self.delivered.first_delivery(message_id) || planted::active(Bug::NoDedupe) {
             if planted::active_every(Bug::DuplicateDelivery, 5) {
                 self.events.push_back(Event::RecvMessage(message.clone()));

@@ -1,9 +1,8 @@
 //! The session state the machine is in, as the application may observe it.
 //!
 //! What it is: the public `State` enum and the few questions asked of it. What it is not: the
-//! data each state carries (that lives in `ClientMachine`'s `Session`). New states (a
-//! `Reconnecting` state is planned) are added here as variants; callers should not match it
-//! exhaustively.
+//! data each state carries (that lives in `ClientMachine`'s `Session` and `Reconnect`). New
+//! states are added here as variants; callers should not match it exhaustively.
 
 use std::fmt;
 
@@ -23,6 +22,9 @@ pub enum State {
     LoggingIn,
     /// Logged in: every call may be made.
     LoggedIn,
+    /// Logged in, but the connection was lost and the SDK is reconnecting by itself. Calls are
+    /// accepted and wait (bounded) for the session to resume.
+    Reconnecting,
     /// `Logout` frame sent; waiting for its reply or for the connection to end.
     LoggingOut,
 }
@@ -36,9 +38,14 @@ impl State {
         )
     }
 
-    /// True while the machine holds (or is opening) a transport connection.
+    /// True while the machine holds (or is opening) a transport connection, or is
+    /// reconnecting.
     pub fn has_connection(self) -> bool {
-        self.is_logging_in() || matches!(self, State::LoggedIn | State::LoggingOut)
+        self.is_logging_in()
+            || matches!(
+                self,
+                State::LoggedIn | State::Reconnecting | State::LoggingOut
+            )
     }
 }
 

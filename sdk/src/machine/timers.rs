@@ -17,6 +17,11 @@ use super::ClientMachine;
 impl ClientMachine {
     /// The earliest time at which `handle_timeout` has something to do, if any.
     pub fn poll_timeout(&self) -> Option<u64> {
+        if self.state == State::Reconnecting {
+            // Waiting calls do not time out during an outage: they wait for the resume (their
+            // deadlines restart then) or complete when the reconnect gives up.
+            return self.reconnect_deadline_ms();
+        }
         let heartbeat = self.heartbeat_deadlines_ms();
         [
             self.pending.next_deadline_ms(),
@@ -29,8 +34,13 @@ impl ClientMachine {
     }
 
     /// Acts on every deadline at or before `now_ms`: calls without a reply complete with
-    /// `TimeOut` (a login or logout ends the session), then the heartbeat.
+    /// `TimeOut` (a login or logout ends the session), then the heartbeat. While reconnecting,
+    /// only the reconnect's own deadlines count.
     pub fn handle_timeout(&mut self, now_ms: u64) {
+        if self.state == State::Reconnecting {
+            self.handle_reconnect_timeout(now_ms);
+            return;
+        }
         while let Some(request_id) = self.pending.first_expired(now_ms) {
             match self.pending.get(request_id) {
                 Some(PendingKind::Login { .. }) => {
@@ -61,7 +71,7 @@ impl ClientMachine {
         };
         if now_ms >= dead_ms {
             info!("nothing received within the heartbeat timeout; closing");
-            self.end_session(Ending::ConnectionLost, Some("heartbeat timeout".to_owned()));
+            self.connection_lost(now_ms, Some("heartbeat timeout".to_owned()));
         } else if now_ms >= ping_ms {
             if self.transmits.is_empty() {
                 self.last_ping_nonce += 1;

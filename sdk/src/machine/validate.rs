@@ -16,13 +16,17 @@ pub(crate) fn check_state(state: State, call: &Call) -> Result<(), ErrorCode> {
         (State::LoggedOut, Call::Login { .. }) => Ok(()),
         // Login, logout and relogin while a session is being set up or is up.
         (
-            State::Connecting | State::AwaitingChallenge | State::LoggingIn | State::LoggedIn,
+            State::Connecting
+            | State::AwaitingChallenge
+            | State::LoggingIn
+            | State::LoggedIn
+            | State::Reconnecting,
             Call::Login { .. },
         ) => Err(ErrorCode::AlreadyLogin),
         // The old session is still being closed: "logout then login" must wait for OnLogout.
         (State::LoggingOut, Call::Login { .. }) => Err(ErrorCode::StatusError),
         (State::LoggingOut, Call::Logout) => Err(ErrorCode::StatusError),
-        (State::LoggedIn, _) => Ok(()),
+        (State::LoggedIn | State::Reconnecting, _) => Ok(()),
         (_, _) => Err(ErrorCode::NotLogin),
     }
 }

@@ -215,7 +215,7 @@ fn a_call_without_a_reply_times_out_exactly_once_and_its_late_reply_is_ignored()
 
 #[test]
 fn disconnect_completes_every_pending_call_once_then_logs_out() {
-    let mut m = logged_in();
+    let mut m = logged_in_with(config_without_reconnect());
     let joined = m.handle_call(0, join("world")).unwrap();
     m.handle_frame(0, reply(joined, ErrorCode::Success));
     events(&mut m);

@@ -62,7 +62,7 @@ fn received_messages_become_events() {
 
 #[test]
 fn message_without_a_body_is_a_protocol_error() {
-    let mut m = logged_in();
+    let mut m = logged_in_with(config_without_reconnect());
     let pending = m.handle_call(0, send_text("world", "x")).unwrap();
     let mut frame = text_message(1, "bob", "world", "x");
     if let Some(FrameBody::Message(msg)) = &mut frame.body {
@@ -80,7 +80,7 @@ fn message_without_a_body_is_a_protocol_error() {
 #[test]
 fn frames_out_of_place_end_the_session() {
     // A second challenge while logged in.
-    let mut m = logged_in();
+    let mut m = logged_in_with(config_without_reconnect());
     m.handle_frame(1, challenge());
     assert!(matches!(actions(&mut m).as_slice(), [Action::Close { .. }]));
     assert_eq!(m.state(), State::LoggedOut);
@@ -98,7 +98,7 @@ fn frames_out_of_place_end_the_session() {
         }]
     );
     // A client-to-server frame from the server.
-    let mut m = logged_in();
+    let mut m = logged_in_with(config_without_reconnect());
     m.handle_frame(1, Frame::new(FrameBody::Ping(wire::Ping { nonce: 1 })));
     assert_eq!(m.state(), State::LoggedOut);
 }
@@ -124,7 +124,7 @@ fn kick_off_ends_the_session_without_a_logout_event() {
 
 #[test]
 fn goodbye_is_a_connection_loss() {
-    let mut m = logged_in();
+    let mut m = logged_in_with(config_without_reconnect());
     m.handle_frame(
         1,
         Frame::new(FrameBody::Goodbye(Goodbye {
@@ -182,7 +182,7 @@ fn pings_do_not_pile_up_behind_unwritten_frames() {
 
 #[test]
 fn heartbeat_timeout_closes_and_logs_out() {
-    let mut m = logged_in();
+    let mut m = logged_in_with(config_without_reconnect());
     let mut pings = 0;
     let mut now = 0;
     while m.state() == State::LoggedIn {
@@ -197,7 +197,7 @@ fn heartbeat_timeout_closes_and_logs_out() {
 
 #[test]
 fn any_frame_received_keeps_the_connection_alive() {
-    let mut m = logged_in();
+    let mut m = logged_in_with(config_without_reconnect());
     m.handle_frame(25_000, pong(0));
     m.handle_timeout(30_000);
     assert_eq!(m.state(), State::LoggedIn);
@@ -261,7 +261,7 @@ fn acks(m: &mut ClientMachine) -> Vec<u64> {
 
 #[test]
 fn private_messages_are_acknowledged_and_delivered_once_across_sessions() {
-    let mut m = logged_in();
+    let mut m = logged_in_with(config_without_reconnect());
     transmits(&mut m);
     m.handle_frame(1, private_message(7));
     m.handle_frame(2, text_message(8, "bob", "world", "room"));

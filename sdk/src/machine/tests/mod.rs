@@ -21,6 +21,14 @@ pub(super) fn config() -> ClientConfig {
     ClientConfig::with_server(ADDR)
 }
 
+/// The default config with reconnecting switched off: a lost connection ends the session.
+pub(super) fn config_without_reconnect() -> ClientConfig {
+    ClientConfig {
+        reconnect_budget_ms: 0,
+        ..config()
+    }
+}
+
 /// An initialised machine with the default config.
 pub(super) fn machine() -> ClientMachine {
     machine_with(config())

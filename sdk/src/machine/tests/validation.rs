@@ -202,7 +202,7 @@ fn full_pending_table_is_status_error_until_a_call_completes() {
 
 #[test]
 fn refused_calls_never_produce_an_event() {
-    let mut m = logged_in();
+    let mut m = logged_in_with(config_without_reconnect());
     let mut accepted = Vec::new();
     let calls = [
         join("world"),
