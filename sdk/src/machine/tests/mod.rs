@@ -4,6 +4,7 @@
 mod completion;
 mod connection;
 mod login;
+mod reconnect;
 mod validation;
 
 use yim_proto::wire::{self, reply, Challenge, Reply};
