@@ -26,12 +26,19 @@ pub struct Limits {
     pub max_room_members: usize,
     /// Private messages kept for one offline user.
     pub max_mailbox_messages: usize,
-    /// Frames queued for one connection; a reader slower than this is cut off.
+    /// Frames queued for one connection; a reader slower than this is cut off. Must hold a
+    /// login's mailbox plus a resuming join's replay in every room (see `validate`).
     pub max_queued_frames: usize,
     /// Connections open at once; more are closed at accept.
     pub max_connections: usize,
     /// PBKDF2-HMAC-SHA256 rounds for password hashes.
     pub password_hash_rounds: u32,
+    /// Idempotency keys of successful sends remembered per user (oldest forgotten first).
+    pub max_send_keys_per_user: usize,
+    /// Messages kept per room for members that resume after a reconnect (oldest dropped).
+    pub room_log_messages: usize,
+    /// Room log entries older than this (by their create time) are purged.
+    pub room_log_max_age_secs: u64,
 }
 
 impl Default for Limits {
@@ -42,9 +49,13 @@ impl Default for Limits {
             max_rooms_per_user: yim_proto::limits::MAX_ROOMS_PER_USER,
             max_room_members: 2000,
             max_mailbox_messages: 1000,
-            max_queued_frames: 1024,
+            // (256 + 1) * 32 + 1000 + 16 = 9240 at most at once; see `validate`.
+            max_queued_frames: 10_240,
             max_connections: 10_000,
             password_hash_rounds: 10_000,
+            max_send_keys_per_user: 1024,
+            room_log_messages: 256,
+            room_log_max_age_secs: 600,
         }
     }
 }
@@ -131,6 +142,27 @@ impl ServerConfig {
                 self.limits.max_mailbox_messages, self.limits.max_queued_frames
             )));
         }
+        // A resuming join replays up to a whole room log after its reply, and a reconnecting
+        // client re-joins all its rooms at once, right after the login handed over its
+        // mailbox. We do not cap the replay (a cap would turn messages the log still holds
+        // into reported losses); instead the queue must hold all of it, or the client would be
+        // cut off as a slow reader at every reconnect.
+        let limits = &self.limits;
+        let burst = limits
+            .room_log_messages
+            .saturating_add(1)
+            .saturating_mul(limits.max_rooms_per_user)
+            .saturating_add(limits.max_mailbox_messages)
+            .saturating_add(LOGIN_FRAMES_BESIDES_MAIL);
+        if burst > limits.max_queued_frames {
+            return Err(ConfigError::Invalid(format!(
+                "(room_log_messages ({}) + 1) * max_rooms_per_user ({}) + max_mailbox_messages ({}) + {LOGIN_FRAMES_BESIDES_MAIL} must be at most max_queued_frames ({})",
+                limits.room_log_messages,
+                limits.max_rooms_per_user,
+                limits.max_mailbox_messages,
+                limits.max_queued_frames
+            )));
+        }
         let mut seen = BTreeMap::new();
         for app in &self.apps {
             if app.key.is_empty() || app.secret.is_empty() {
@@ -205,6 +237,15 @@ mod tests {
             config.validate().is_err(),
             "a full mailbox must fit the output queue"
         );
+        let mut config = ServerConfig::new("x", &[("a", "s")]);
+        config.validate().unwrap();
+        config.limits.room_log_messages += 32;
+        assert!(
+            config.validate().is_err(),
+            "a replay of every room's log must fit the output queue"
+        );
+        config.limits.max_rooms_per_user = 1;
+        config.validate().unwrap();
         assert!(ServerConfig::new("x", &[]).validate().is_err());
     }
 }

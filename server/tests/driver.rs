@@ -92,12 +92,14 @@ impl RawClient {
             user_id: user.into(),
             password: "pw".into(),
             token: String::new(),
+            resume_session_id: 0,
         }))
         .await;
         assert_eq!(self.reply_code(1).await, ErrorCode::Success);
         self.write(FrameBody::JoinRoom(JoinRoom {
             request_id: 2,
             room_id: "world".into(),
+            resume_after_seq: None,
         }))
         .await;
         assert_eq!(self.reply_code(2).await, ErrorCode::Success);
@@ -135,6 +137,7 @@ async fn a_slow_reader_is_cut_off_and_others_are_still_served() {
                         attach: String::new(),
                     })),
                 }),
+                idempotency_key: 0,
             }))
             .await;
         assert_eq!(

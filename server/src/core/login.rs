@@ -1,14 +1,20 @@
 //! Logging in and out: app keys and the challenge proof, accounts (first login registers,
 //! later logins must match the first password), login tokens, one session per user (a login
-//! elsewhere kicks the older session off), operator sessions, and private mail handed over at
-//! login.
+//! elsewhere kicks the older session off), session IDs and resuming them, operator sessions,
+//! and private mail handed over at login.
+//!
+//! Session IDs: each fresh login gets a new ID (from the message-ID allocator: unique across
+//! restarts, never 0), stored as the user's current session and returned in the
+//! `LoginReceipt`. A login that resumes an ID (`resume_session_id != 0`) is refused with
+//! LoginSessionError (10) unless that ID is still the user's current session, and a refused
+//! resume kicks no one off; an accepted one keeps its ID and is otherwise a normal login.
 
 use std::collections::BTreeSet;
 
 use prost::Message as _;
 use sha2::Sha256;
 use yim_proto::planted::{self, Bug};
-use yim_proto::wire::{AdminLogin, KickOff, Login};
+use yim_proto::wire::{reply, AdminLogin, KickOff, Login, LoginReceipt};
 use yim_proto::{auth, limits, ErrorCode, FrameBody};
 
 use super::{ConnId, Now, Role, ServerCore, UserSession};
@@ -32,8 +38,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 impl ServerCore {
     pub(super) fn handle_login(&mut self, now: Now, conn: ConnId, login: Login) {
         let request_id = login.request_id;
-        match self.check_login(now, conn, &login) {
-            Ok(()) => {}
+        let claimed = self
+            .check_login(now, conn, &login)
+            .and_then(|()| self.claim_session(&login));
+        let session_id = match claimed {
+            Ok(session_id) => session_id,
             Err(code) => {
                 self.reply(conn, request_id, code);
                 if code != ErrorCode::AlreadyLogin {
@@ -41,7 +50,7 @@ impl ServerCore {
                 }
                 return;
             }
-        }
+        };
         let key = (login.app_key.clone(), login.user_id.clone());
         let old = self.sessions.insert(key, conn);
         if let Some(old) = old.filter(|_| !planted::active(Bug::NoKickOff)) {
@@ -59,7 +68,12 @@ impl ServerCore {
                 rooms: BTreeSet::new(),
             });
         }
-        self.reply(conn, request_id, ErrorCode::Success);
+        self.reply_with(
+            conn,
+            request_id,
+            ErrorCode::Success,
+            Some(reply::Detail::LoginReceipt(LoginReceipt { session_id })),
+        );
         if let Err(e) = self.deliver_mail(conn, &login.app_key, &login.user_id) {
             tracing::error!(error = %e, user = %login.user_id, "delivering stored mail");
         }
@@ -120,6 +134,29 @@ impl ServerCore {
             }
         }
         Ok(())
+    }
+
+    /// The session ID this (checked) login holds; see the module doc.
+    fn claim_session(&mut self, login: &Login) -> Result<u64, ErrorCode> {
+        let (app_key, user_id) = (&login.app_key, &login.user_id);
+        if login.resume_session_id != 0 {
+            let current = self
+                .store
+                .0
+                .current_session(app_key, user_id)
+                .map_err(store_failed)?;
+            return if current == Some(login.resume_session_id) {
+                Ok(login.resume_session_id)
+            } else {
+                Err(ErrorCode::LoginSessionError)
+            };
+        }
+        let session_id = self.next_message_id().map_err(store_failed)?;
+        self.store
+            .0
+            .put_current_session(app_key, user_id, session_id)
+            .map_err(store_failed)?;
+        Ok(session_id)
     }
 
     /// Sends the user's unacknowledged private messages in message ID order. They stay in the

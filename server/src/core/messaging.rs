@@ -1,7 +1,13 @@
 //! Sending: text and custom messages to a user or a room. Room messages get the room's next
-//! sequence number and go to every member but the sender; a muted sender gets ForbiddenSpeak
-//! with the forbid fields. Private messages are kept in the receiver's mailbox until its SDK
-//! acknowledges them: sent at once to an online receiver, and again at each login until then.
+//! sequence number, are appended to the room's (bounded) log in the store, and go to every
+//! member but the sender; a muted sender gets ForbiddenSpeak with the forbid fields. Private
+//! messages are kept in the receiver's mailbox until its SDK acknowledges them: sent at once
+//! to an online receiver, and again at each login until then.
+//!
+//! Safe resend: a send with a non-zero idempotency key that the user already made
+//! successfully (the key is remembered in the store, a bounded number per user) is answered
+//! Success with the first send's message ID and send time and is not delivered again. That
+//! check comes before every other check of the send, because the first send was accepted.
 
 use prost::Message as _;
 use yim_proto::planted::{self, Bug};
@@ -9,6 +15,7 @@ use yim_proto::wire::{body, reply, Forbid, Message, SendMessage, SendReceipt};
 use yim_proto::{limits, ChatType, ErrorCode, FrameBody};
 
 use super::{ConnId, Now, ServerCore};
+use crate::store::{RoomLogEntry, SendRecord};
 
 /// Why a send was refused: the code and, for mutes, the forbid fields.
 struct Refusal {
@@ -29,8 +36,40 @@ impl ServerCore {
             return;
         };
         let now_secs = now.wall_secs();
+        let key = send.idempotency_key;
+        let dedupe = key != 0 && !planted::active(Bug::NoResendDedupe);
+        if dedupe {
+            let (code, receipt) = match self.store.0.send_key(&app_key, &sender_id, key) {
+                Ok(None) => (ErrorCode::Success, None),
+                Ok(Some(first)) => (
+                    ErrorCode::Success,
+                    Some(SendReceipt {
+                        message_id: first.message_id,
+                        send_time: first.send_time,
+                        forbid: None,
+                    }),
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "store failure looking up a send key");
+                    let receipt = SendReceipt {
+                        message_id: 0,
+                        send_time: now_secs,
+                        forbid: None,
+                    };
+                    (ErrorCode::ServerError, Some(receipt))
+                }
+            };
+            if let Some(receipt) = receipt {
+                let detail = Some(reply::Detail::SendReceipt(receipt));
+                self.reply_with(conn, request_id, code, detail);
+                return;
+            }
+        }
         let receipt = match self.send_message(now_secs, conn, &app_key, &sender_id, send) {
             Ok(message_id) => {
+                if dedupe {
+                    self.remember_send_key(&app_key, &sender_id, key, message_id, now_secs);
+                }
                 let receipt = SendReceipt {
                     message_id,
                     send_time: now_secs,
@@ -54,6 +93,30 @@ impl ServerCore {
             code,
             Some(reply::Detail::SendReceipt(receipt)),
         );
+    }
+
+    /// Remembers a successful send's key. If the store fails the message is out already, so
+    /// the send still succeeds; only a resend of it would be delivered again.
+    fn remember_send_key(
+        &mut self,
+        app_key: &str,
+        sender_id: &str,
+        key: u64,
+        message_id: u64,
+        send_time: u64,
+    ) {
+        let record = SendRecord {
+            message_id,
+            send_time,
+        };
+        let max_keys = self.limits.max_send_keys_per_user;
+        if let Err(e) = self
+            .store
+            .0
+            .put_send_key(app_key, sender_id, key, record, max_keys)
+        {
+            tracing::error!(error = %e, "store failure remembering a send key");
+        }
     }
 
     /// Checks and delivers one message; returns its message ID.
@@ -118,11 +181,28 @@ impl ServerCore {
         }
         message.message_id = self.allocate_message_id()?;
         let key = (app_key.to_owned(), room_id);
+        let Some(room) = self.rooms.get(&key) else {
+            return Err(ErrorCode::NotJoinRoom.into());
+        };
+        message.room_seq = room.last_seq + 1;
+        let entry = RoomLogEntry {
+            seq: message.room_seq,
+            create_time: now_secs,
+            message: message.encode_to_vec(),
+        };
+        let max_entries = self.limits.room_log_messages;
+        if let Err(e) = self
+            .store
+            .0
+            .append_room_log(app_key, &key.1, &entry, max_entries)
+        {
+            tracing::error!(error = %e, "store failure appending to a room log");
+            return Err(ErrorCode::ServerError.into());
+        }
         let Some(room) = self.rooms.get_mut(&key) else {
             return Err(ErrorCode::NotJoinRoom.into());
         };
-        room.last_seq += 1;
-        message.room_seq = room.last_seq;
+        room.last_seq = message.room_seq;
         let mut receivers: Vec<ConnId> = room
             .members
             .iter()

@@ -6,8 +6,9 @@
 //! Time is always an argument. The async driver (`crate::driver`) owns the sockets; the
 //! simulator runs the very same core through the very same driver.
 //!
-//! Split by concern: `login` (apps, accounts, sessions, kick-off), `rooms` (membership),
-//! `messaging` (sends, fan-out, private mailboxes), `mutes` (operator mutes).
+//! Split by concern: `login` (apps, accounts, sessions and their IDs, kick-off), `rooms`
+//! (membership, resuming joins with replay), `messaging` (sends, resend dedupe, room seqs and
+//! log, fan-out, private mailboxes), `mutes` (operator mutes).
 
 mod login;
 mod messaging;
@@ -111,7 +112,9 @@ type Scoped = (String, String);
 #[derive(Debug, Default)]
 struct Room {
     members: BTreeSet<String>,
-    /// The sequence number of the room's last message.
+    /// The sequence number of the room's last message: read from the store when the room is
+    /// created in memory, and written there (with the message, in the room log) before each
+    /// new message goes out.
     last_seq: u64,
 }
 
@@ -273,7 +276,8 @@ impl ServerCore {
         self.forget(conn);
     }
 
-    /// Closes connections that were idle too long and drops expired mutes.
+    /// Closes connections that were idle too long, drops expired mutes and purges room log
+    /// entries older than `room_log_max_age_secs`.
     pub fn handle_timeout(&mut self, now: Now) {
         let now_ms = now.mono_ms;
         if now_ms < self.next_sweep_ms {
@@ -303,6 +307,12 @@ impl ServerCore {
             .purge_expired(self.store.0.as_mut(), now.wall_secs())
         {
             tracing::error!(error = %e, "purging expired mutes");
+        }
+        let log_cutoff = now
+            .wall_secs()
+            .saturating_sub(self.limits.room_log_max_age_secs);
+        if let Err(e) = self.store.0.purge_room_logs(log_cutoff) {
+            tracing::error!(error = %e, "purging old room log entries");
         }
     }
 

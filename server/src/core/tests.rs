@@ -28,6 +28,8 @@ fn config() -> ServerConfig {
     config.limits.max_rooms_per_user = 3;
     config.limits.max_room_members = 3;
     config.limits.max_mailbox_messages = 2;
+    config.limits.max_send_keys_per_user = 2;
+    config.limits.room_log_messages = 3;
     config
 }
 
@@ -106,6 +108,7 @@ impl Harness {
             user_id: user.into(),
             password: password.into(),
             token: token.into(),
+            resume_session_id: 0,
         }
     }
 
@@ -139,6 +142,7 @@ impl Harness {
             FrameBody::JoinRoom(JoinRoom {
                 request_id,
                 room_id: room.into(),
+                resume_after_seq: None,
             })
         })
         .0
@@ -235,6 +239,7 @@ fn send(request_id: u64, to: &str, chat_type: ChatType, text: &str) -> SendMessa
                 attach: "a".into(),
             })),
         }),
+        idempotency_key: 0,
     }
 }
 
@@ -422,6 +427,7 @@ fn requests_before_login_get_not_login() {
         FrameBody::JoinRoom(JoinRoom {
             request_id,
             room_id: "w".into(),
+            resume_after_seq: None,
         })
     });
     assert_eq!(code, ErrorCode::NotLogin);
@@ -746,3 +752,5 @@ fn unexpected_frames_close_the_connection_and_logout_ends_the_session() {
     assert!(h.core.room_members(APP, "world").is_empty());
     assert_eq!(h.core.connection_count(), 0);
 }
+
+mod reliability;

@@ -2,9 +2,10 @@
 //! server (by a test or the simulator) is the "disk" a restarted server reopens.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{Account, MuteRecord, Store, StoreError, StoredMail};
+use super::{Account, MuteRecord, RoomLogEntry, SendRecord, Store, StoreError, StoredMail};
 
 type AppUser = (String, String);
 
@@ -15,6 +16,13 @@ struct Data {
     /// Message ID -> encoded message, per user.
     mailboxes: BTreeMap<AppUser, BTreeMap<u64, Vec<u8>>>,
     next_message_id: u64,
+    sessions: BTreeMap<AppUser, u64>,
+    /// Idempotency key -> send, per user.
+    send_keys: BTreeMap<AppUser, BTreeMap<u64, SendRecord>>,
+    /// (app, room) -> last seq.
+    room_seqs: BTreeMap<AppUser, u64>,
+    /// Seq -> entry, per (app, room).
+    room_logs: BTreeMap<AppUser, BTreeMap<u64, RoomLogEntry>>,
 }
 
 /// See the module doc.
@@ -142,6 +150,125 @@ impl Store for MemoryStore {
         let first = data.next_message_id.max(1);
         data.next_message_id = first + count;
         Ok(first)
+    }
+
+    fn current_session(&self, app_key: &str, user_id: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.data().sessions.get(&key(app_key, user_id)).copied())
+    }
+
+    fn put_current_session(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        session_id: u64,
+    ) -> Result<(), StoreError> {
+        self.data()
+            .sessions
+            .insert(key(app_key, user_id), session_id);
+        Ok(())
+    }
+
+    fn send_key(
+        &self,
+        app_key: &str,
+        user_id: &str,
+        send_key: u64,
+    ) -> Result<Option<SendRecord>, StoreError> {
+        Ok(self
+            .data()
+            .send_keys
+            .get(&key(app_key, user_id))
+            .and_then(|keys| keys.get(&send_key))
+            .copied())
+    }
+
+    fn put_send_key(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        send_key: u64,
+        record: SendRecord,
+        max_keys: usize,
+    ) -> Result<(), StoreError> {
+        let mut data = self.data();
+        let id = key(app_key, user_id);
+        let keys = data.send_keys.entry(id.clone()).or_default();
+        keys.insert(send_key, record);
+        while keys.len() > max_keys {
+            // At most max_keys + 1 entries, so this scan is bounded by the limit.
+            let oldest = keys
+                .iter()
+                .min_by_key(|(_, r)| r.message_id)
+                .map(|(&k, _)| k);
+            match oldest {
+                Some(k) => keys.remove(&k),
+                None => break,
+            };
+        }
+        if keys.is_empty() {
+            data.send_keys.remove(&id);
+        }
+        Ok(())
+    }
+
+    fn room_last_seq(&self, app_key: &str, room_id: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .data()
+            .room_seqs
+            .get(&key(app_key, room_id))
+            .copied()
+            .unwrap_or(0))
+    }
+
+    fn append_room_log(
+        &mut self,
+        app_key: &str,
+        room_id: &str,
+        entry: &RoomLogEntry,
+        max_entries: usize,
+    ) -> Result<(), StoreError> {
+        let mut data = self.data();
+        let id = key(app_key, room_id);
+        data.room_seqs.insert(id.clone(), entry.seq);
+        let log = data.room_logs.entry(id.clone()).or_default();
+        log.insert(entry.seq, entry.clone());
+        while log.len() > max_entries {
+            log.pop_first();
+        }
+        if log.is_empty() {
+            data.room_logs.remove(&id);
+        }
+        Ok(())
+    }
+
+    fn room_log_after(
+        &self,
+        app_key: &str,
+        room_id: &str,
+        after_seq: u64,
+    ) -> Result<Vec<RoomLogEntry>, StoreError> {
+        let data = self.data();
+        let Some(log) = data.room_logs.get(&key(app_key, room_id)) else {
+            return Ok(Vec::new());
+        };
+        Ok(log
+            .range((Bound::Excluded(after_seq), Bound::Unbounded))
+            .map(|(_, entry)| entry.clone())
+            .collect())
+    }
+
+    fn purge_room_logs(&mut self, before_secs: u64) -> Result<(), StoreError> {
+        let mut data = self.data();
+        for log in data.room_logs.values_mut() {
+            while log
+                .first_key_value()
+                .is_some_and(|(_, entry)| entry.create_time < before_secs)
+            {
+                log.pop_first();
+            }
+        }
+        data.room_logs.retain(|_, log| !log.is_empty());
+        Ok(())
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{Account, MuteRecord, Store, StoreError, StoredMail};
+use super::{Account, MuteRecord, RoomLogEntry, SendRecord, Store, StoreError, StoredMail};
 
 /// See the module doc.
 #[derive(Debug)]
@@ -29,6 +29,22 @@ CREATE TABLE IF NOT EXISTS mail (
     message BLOB NOT NULL,
     PRIMARY KEY (app_key, user_id, message_id));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    app_key TEXT NOT NULL, user_id TEXT NOT NULL, session_id INTEGER NOT NULL,
+    PRIMARY KEY (app_key, user_id));
+CREATE TABLE IF NOT EXISTS send_keys (
+    app_key TEXT NOT NULL, user_id TEXT NOT NULL, send_key INTEGER NOT NULL,
+    message_id INTEGER NOT NULL, send_time INTEGER NOT NULL,
+    PRIMARY KEY (app_key, user_id, send_key));
+CREATE INDEX IF NOT EXISTS send_keys_by_age ON send_keys (app_key, user_id, message_id);
+CREATE TABLE IF NOT EXISTS room_seqs (
+    app_key TEXT NOT NULL, room_id TEXT NOT NULL, last_seq INTEGER NOT NULL,
+    PRIMARY KEY (app_key, room_id));
+CREATE TABLE IF NOT EXISTS room_log (
+    app_key TEXT NOT NULL, room_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    create_time INTEGER NOT NULL, message BLOB NOT NULL,
+    PRIMARY KEY (app_key, room_id, seq));
+CREATE INDEX IF NOT EXISTS room_log_by_time ON room_log (create_time);
 ";
 
 fn err(e: rusqlite::Error) -> StoreError {
@@ -42,6 +58,15 @@ fn to_sql(value: u64) -> i64 {
 
 fn from_sql(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
+}
+
+/// Idempotency keys use all 64 bits: stored bit for bit as a signed integer.
+fn key_to_sql(key: u64) -> i64 {
+    i64::from_ne_bytes(key.to_ne_bytes())
+}
+
+fn count_to_sql(count: usize) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 impl SqliteStore {
@@ -233,6 +258,175 @@ impl Store for SqliteStore {
         tx.commit().map_err(err)?;
         Ok(first)
     }
+
+    fn current_session(&self, app_key: &str, user_id: &str) -> Result<Option<u64>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT session_id FROM sessions WHERE app_key = ?1 AND user_id = ?2",
+                params![app_key, user_id],
+                |row| row.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|id| id.map(from_sql))
+            .map_err(err)
+    }
+
+    fn put_current_session(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        session_id: u64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO sessions (app_key, user_id, session_id) VALUES (?1, ?2, ?3)",
+                params![app_key, user_id, to_sql(session_id)],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn send_key(
+        &self,
+        app_key: &str,
+        user_id: &str,
+        key: u64,
+    ) -> Result<Option<SendRecord>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT message_id, send_time FROM send_keys
+                 WHERE app_key = ?1 AND user_id = ?2 AND send_key = ?3",
+                params![app_key, user_id, key_to_sql(key)],
+                |row| {
+                    Ok(SendRecord {
+                        message_id: from_sql(row.get(0)?),
+                        send_time: from_sql(row.get(1)?),
+                    })
+                },
+            )
+            .optional()
+            .map_err(err)
+    }
+
+    fn put_send_key(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        key: u64,
+        record: SendRecord,
+        max_keys: usize,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO send_keys (app_key, user_id, send_key, message_id, send_time)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                app_key,
+                user_id,
+                key_to_sql(key),
+                to_sql(record.message_id),
+                to_sql(record.send_time)
+            ],
+        )
+        .map_err(err)?;
+        // Everything at or below the (max_keys + 1)-th newest goes.
+        tx.execute(
+            "DELETE FROM send_keys WHERE app_key = ?1 AND user_id = ?2 AND message_id <= (
+                 SELECT message_id FROM send_keys WHERE app_key = ?1 AND user_id = ?2
+                 ORDER BY message_id DESC LIMIT 1 OFFSET ?3)",
+            params![app_key, user_id, count_to_sql(max_keys)],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn room_last_seq(&self, app_key: &str, room_id: &str) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT last_seq FROM room_seqs WHERE app_key = ?1 AND room_id = ?2",
+                params![app_key, room_id],
+                |row| row.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|seq| seq.map_or(0, from_sql))
+            .map_err(err)
+    }
+
+    fn append_room_log(
+        &mut self,
+        app_key: &str,
+        room_id: &str,
+        entry: &RoomLogEntry,
+        max_entries: usize,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO room_seqs (app_key, room_id, last_seq) VALUES (?1, ?2, ?3)",
+            params![app_key, room_id, to_sql(entry.seq)],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO room_log (app_key, room_id, seq, create_time, message)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                app_key,
+                room_id,
+                to_sql(entry.seq),
+                to_sql(entry.create_time),
+                entry.message
+            ],
+        )
+        .map_err(err)?;
+        // Everything at or below the (max_entries + 1)-th newest goes.
+        tx.execute(
+            "DELETE FROM room_log WHERE app_key = ?1 AND room_id = ?2 AND seq <= (
+                 SELECT seq FROM room_log WHERE app_key = ?1 AND room_id = ?2
+                 ORDER BY seq DESC LIMIT 1 OFFSET ?3)",
+            params![app_key, room_id, count_to_sql(max_entries)],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn room_log_after(
+        &self,
+        app_key: &str,
+        room_id: &str,
+        after_seq: u64,
+    ) -> Result<Vec<RoomLogEntry>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT seq, create_time, message FROM room_log
+                 WHERE app_key = ?1 AND room_id = ?2 AND seq > ?3 ORDER BY seq",
+            )
+            .map_err(err)?;
+        let rows = statement
+            .query_map(params![app_key, room_id, to_sql(after_seq)], |row| {
+                Ok(RoomLogEntry {
+                    seq: from_sql(row.get(0)?),
+                    create_time: from_sql(row.get(1)?),
+                    message: row.get(2)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
+    fn purge_room_logs(&mut self, before_secs: u64) -> Result<(), StoreError> {
+        // An old entry goes only if every entry before it in its room is old too: it must lie
+        // below the room's first entry that is not old (if there is one).
+        self.conn
+            .execute(
+                "DELETE FROM room_log WHERE create_time < ?1 AND seq < COALESCE((
+                     SELECT MIN(kept.seq) FROM room_log AS kept
+                     WHERE kept.app_key = room_log.app_key AND kept.room_id = room_log.room_id
+                       AND kept.create_time >= ?1), ?2)",
+                params![to_sql(before_secs), i64::MAX],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -256,5 +450,43 @@ mod tests {
         let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
         assert_eq!(store.mail_count("app", "bob").unwrap(), 1);
         assert_eq!(store.reserve_message_ids(1).unwrap(), first_ids + 100);
+    }
+
+    #[test]
+    fn sessions_send_keys_and_room_logs_survive_reopening() {
+        use crate::store::conformance::log_entry;
+        let dir = tempfile::tempdir().unwrap();
+        let record = SendRecord {
+            message_id: 7,
+            send_time: 99,
+        };
+        {
+            let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
+            store.put_current_session("app", "alice", 42).unwrap();
+            store
+                .put_send_key("app", "alice", u64::MAX, record, 2)
+                .unwrap();
+            for seq in 1..=4 {
+                store
+                    .append_room_log("app", "world", &log_entry(seq, seq), 2)
+                    .unwrap();
+            }
+        }
+        let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
+        assert_eq!(store.current_session("app", "alice").unwrap(), Some(42));
+        assert_eq!(
+            store.send_key("app", "alice", u64::MAX).unwrap(),
+            Some(record),
+            "all 64 bits of a key"
+        );
+        assert_eq!(store.room_last_seq("app", "world").unwrap(), 4);
+        let kept = store.room_log_after("app", "world", 0).unwrap();
+        assert_eq!(kept, [log_entry(3, 3), log_entry(4, 4)]);
+        // The bound still holds across the reopening.
+        store
+            .append_room_log("app", "world", &log_entry(5, 5), 2)
+            .unwrap();
+        let kept = store.room_log_after("app", "world", 0).unwrap();
+        assert_eq!(kept, [log_entry(4, 4), log_entry(5, 5)]);
     }
 }
