@@ -42,7 +42,8 @@ pub enum Bug {
     NoDedupe,
     /// SDK: after a reconnect, does not re-join the rooms it was in.
     ForgetRejoin,
-    /// SDK: takes a kick-off for a lost connection and reconnects.
+    /// SDK: takes a kick-off for a lost connection and reconnects with a fresh login, taking
+    /// the session back from the device that kicked it off.
     ReconnectAfterKickOff,
 }
 

@@ -118,9 +118,19 @@ pub async fn client_host(shared: Shared, host: usize, skew: Skew) -> turmoil::Re
 fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
     let mut world = lock(shared);
     world.stop_app(client, sim_ms());
-    let config = ClientConfig::with_server(SERVER_ADDR);
+    let config = ClientConfig {
+        reconnect_budget_ms: world.scenario.reconnect_budget_ms,
+        ..ClientConfig::with_server(SERVER_ADDR)
+    };
+    // Each app run draws its own jitter and idempotency keys, a function of the seed.
+    let rng_seed = world
+        .scenario
+        .seed
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(((client as u64) << 20) | u64::from(world.slots[client].incarnation));
     let sdk = Client::builder()
         .config(config)
+        .rng_seed(rng_seed)
         .clock(Arc::new(SimClock::new(skew.clone())))
         .network(Arc::new(SimNetwork {
             links: world.links.clone(),

@@ -14,9 +14,10 @@ use crate::scenario::{ClientSpec, Direction, Fault, HostRef, Op, Scenario, Timed
 pub enum Profile {
     /// Latency changes and clock skew only: nothing that breaks a connection (so no app
     /// restarts either).
-    Clean,
+    Calm,
     /// Everything: partitions (both ways and one way), holds, server and client crashes,
-    /// app restarts, latency and clock skew. Connections break; the game logs back in.
+    /// app restarts, latency and clock skew. Connections break; the SDK reconnects by itself
+    /// (or gives up, and the game logs back in). The profile of the main sweep.
     Faulty,
 }
 
@@ -267,6 +268,13 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
     ops.sort_by_key(|t| t.at_ms);
 
     let faults = generate_faults(&mut rng, size, hosts, profile);
+    // Most seeds keep YIM's five-minute reconnect budget; some give up after a few seconds,
+    // so outages outlast it and the game's own re-login loop is exercised too.
+    let reconnect_budget_ms = if rng.chance(25) {
+        rng.range(1_000, 10_000)
+    } else {
+        yim_sdk::ClientConfig::DEFAULT_RECONNECT_BUDGET_MS
+    };
     Scenario {
         seed,
         client_hosts: hosts,
@@ -278,6 +286,7 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
         liveness_ms: size.liveness_ms,
         min_latency_ms: 1,
         max_latency_ms: rng.range(5, 60),
+        reconnect_budget_ms,
     }
 }
 
@@ -389,8 +398,8 @@ mod tests {
             let a = generate(seed, &Size::small(), Profile::Faulty);
             assert_eq!(a, generate(seed, &Size::small(), Profile::Faulty));
             a.validate().unwrap();
-            let clean = generate(seed, &Size::small(), Profile::Clean);
-            assert!(clean.faults.iter().all(|f| !f.fault.breaks_connections()));
+            let calm = generate(seed, &Size::small(), Profile::Calm);
+            assert!(calm.faults.iter().all(|f| !f.fault.breaks_connections()));
         }
         assert_ne!(
             generate(1, &Size::small(), Profile::Faulty),

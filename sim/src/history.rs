@@ -122,6 +122,28 @@ pub enum Entry {
         app: AppId,
         code: u32,
     },
+    /// The SDK started reconnecting by itself.
+    StartReconnect {
+        app: AppId,
+    },
+    /// YIM's ReconnectResult: 0 resumed, 1 failed and retrying, 2 gave up.
+    ReconnectResult {
+        app: AppId,
+        result: u32,
+    },
+    /// Room messages the server no longer kept for a resuming member.
+    RoomMessagesLost {
+        app: AppId,
+        room: String,
+        from_seq: u64,
+        to_seq: u64,
+    },
+    /// Re-joining a room after a reconnect failed: the member is out of it.
+    RejoinFailed {
+        app: AppId,
+        room: String,
+        code: u32,
+    },
     Admin {
         room: String,
         /// Empty: the whole room.
@@ -277,6 +299,26 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
             message: message_record(message),
         },
         Event::KickOff => Entry::KickOff { app },
+        Event::StartReconnect => Entry::StartReconnect { app },
+        Event::ReconnectResult(result) => Entry::ReconnectResult {
+            app,
+            result: result.as_u32(),
+        },
+        Event::RoomMessagesLost {
+            room_id,
+            from_seq,
+            to_seq,
+        } => Entry::RoomMessagesLost {
+            app,
+            room: room_id.clone(),
+            from_seq: *from_seq,
+            to_seq: *to_seq,
+        },
+        Event::RejoinChatRoomFailed { room_id, code } => Entry::RejoinFailed {
+            app,
+            room: room_id.clone(),
+            code: code.as_u32(),
+        },
         Event::Logout {
             request_id: None,
             code,

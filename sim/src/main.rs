@@ -1,9 +1,9 @@
 //! `yim-sim`: run one simulation, or sweep many seeds.
 //!
 //! ```text
-//! yim-sim run --seed 7 [--profile clean|faulty] [--size small|standard] [--trace] [--history h.jsonl]
+//! yim-sim run --seed 7 [--profile calm|faulty] [--size small|standard] [--trace] [--history h.jsonl]
 //! yim-sim run --scenario failure.json [--trace]
-//! yim-sim sweep --seeds 100 [--from 0] [--shard 0/4] [--jobs 2] [--profile clean] [--out sim-results]
+//! yim-sim sweep --seeds 100 [--from 0] [--shard 0/4] [--jobs 2] [--profile calm] [--out sim-results]
 //! ```
 
 use std::path::PathBuf;
@@ -47,7 +47,7 @@ enum Command {
         seed: Option<u64>,
         #[arg(long)]
         scenario: Option<PathBuf>,
-        #[arg(long, value_enum, default_value = "clean")]
+        #[arg(long, value_enum, default_value = "faulty")]
         profile: Profile,
         #[arg(long, value_enum, default_value = "small")]
         size: SizeName,
@@ -72,7 +72,7 @@ enum Command {
         shard: String,
         #[arg(long, default_value_t = 2)]
         jobs: usize,
-        #[arg(long, value_enum, default_value = "clean")]
+        #[arg(long, value_enum, default_value = "faulty")]
         profile: Profile,
         #[arg(long, value_enum, default_value = "small")]
         size: SizeName,

@@ -215,6 +215,13 @@ pub struct Scenario {
     pub liveness_ms: u64,
     pub min_latency_ms: u64,
     pub max_latency_ms: u64,
+    /// The SDK's reconnect budget in every client (`ClientConfig::reconnect_budget_ms`).
+    #[serde(default = "default_reconnect_budget_ms")]
+    pub reconnect_budget_ms: u64,
+}
+
+fn default_reconnect_budget_ms() -> u64 {
+    yim_sdk::ClientConfig::DEFAULT_RECONNECT_BUDGET_MS
 }
 
 /// A scenario file could not be used.

@@ -4,7 +4,7 @@ use yim_sim::generate::{generate, Profile, Size};
 
 #[test]
 fn same_seed_same_history_hash_and_different_seeds_differ() {
-    for (seed, profile) in [(5, Profile::Clean), (56, Profile::Faulty)] {
+    for (seed, profile) in [(5, Profile::Calm), (56, Profile::Faulty)] {
         let scenario = generate(seed, &Size::small(), profile);
         let first = yim_sim::run(&scenario);
         let second = yim_sim::run(&scenario);

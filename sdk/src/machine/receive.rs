@@ -85,6 +85,11 @@ impl ClientMachine {
             }
             FrameBody::KickOff(_) => match self.state {
                 State::LoggedIn if planted::active(Bug::ReconnectAfterKickOff) => {
+                    // The bug YIM users meet: the kicked device logs in again by itself and
+                    // takes the session back (a fresh login, not a resume).
+                    if let Some(session) = &mut self.session {
+                        session.session_id = 0;
+                    }
                     self.connection_lost(now_ms, Some("planted: kick-off taken for a loss".into()));
                 }
                 State::LoggedIn => {

@@ -1,8 +1,10 @@
 //! **completion**: every call that returned a request ID gets exactly one completion, within
-//! [`COMPLETION_BOUND_MS`](super::COMPLETION_BOUND_MS) of its invoke; a call refused at once
-//! gets none, and no completion names a request that was never made. Exceptions: a call whose
-//! app stopped (host crash, app restart) before the call completed may get none; a call made
-//! less than the bound before the end of the run is not yet due.
+//! [`COMPLETION_BOUND_MS`](super::COMPLETION_BOUND_MS) of its invoke, or of the end of a
+//! reconnect that began before it was due (calls wait during an outage and complete after the
+//! session resumes, or with NetError when the reconnect gives up); a call refused at once gets
+//! none, and no completion names a request that was never made. Exceptions: a call whose app
+//! stopped (host crash, app restart) before the call completed may get none; a call not due
+//! before the end of the run is not judged for lateness.
 
 use super::{Facts, Findings, COMPLETION_BOUND_MS};
 
@@ -23,10 +25,11 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             continue;
         }
         let stopped_ms = facts.app_stops.get(&invoke.app).copied();
+        let due_ms = facts.completion_due_ms(invoke.app, invoke.at_ms, COMPLETION_BOUND_MS);
         match completions.first() {
             Some(done) => {
-                let late = done.at_ms > invoke.at_ms + COMPLETION_BOUND_MS;
-                if late && stopped_ms.is_none_or(|stop| stop > invoke.at_ms + COMPLETION_BOUND_MS) {
+                let late = done.at_ms > due_ms;
+                if late && stopped_ms.is_none_or(|stop| stop > due_ms) {
                     findings.violation(
                         done.at_ms,
                         format!(
@@ -39,7 +42,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 }
             }
             None => {
-                let due = invoke.at_ms + COMPLETION_BOUND_MS <= facts.end_ms;
+                let due = due_ms <= facts.end_ms;
                 let died = stopped_ms.is_some_and(|stop| stop >= invoke.at_ms);
                 if due && !died {
                     findings.violation(

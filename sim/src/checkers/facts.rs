@@ -1,5 +1,6 @@
 //! An index of a history that the checkers share: calls by request, completions, sends by
-//! their (unique) content, deliveries, per-app timelines with sessions and room memberships.
+//! their (unique) content, deliveries, per-app timelines with sessions and room memberships,
+//! and each app's session marks (logins, reconnects, endings) in order.
 
 use std::collections::BTreeMap;
 
@@ -71,6 +72,43 @@ pub struct Membership {
     pub left_ms: Option<u64>,
 }
 
+/// What happened to an app's session, in history order (see `Facts::marks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// A login completed with Success.
+    LoginSuccess,
+    StartReconnect,
+    /// YIM's ReconnectResult: 0 resumed, 1 retrying, 2 gave up.
+    ReconnectResult(u32),
+    /// The unsolicited logout.
+    SessionLost,
+    KickOff,
+    /// A logout call completed.
+    LoggedOut,
+    /// The app stopped (crash or restart).
+    Stopped,
+    /// A message was delivered.
+    Delivered,
+}
+
+/// A reconnect of one app: from StartReconnect to its final result (0 or 2) or the session's
+/// end (logout, app stop); `None` if still reconnecting at the end of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconnectSpan {
+    pub start_ms: u64,
+    pub end_ms: Option<u64>,
+}
+
+/// Room messages a member was told it will not get: `from_seq..=to_seq` of `room`.
+#[derive(Debug, Clone, Copy)]
+pub struct LostRange<'a> {
+    pub at_ms: u64,
+    pub app: AppId,
+    pub room: &'a str,
+    pub from_seq: u64,
+    pub to_seq: u64,
+}
+
 /// See the module doc.
 #[derive(Debug)]
 pub struct Facts<'a> {
@@ -88,6 +126,11 @@ pub struct Facts<'a> {
     pub sessions: BTreeMap<AppId, Vec<Session>>,
     pub admin: Vec<(u64, &'a Entry)>,
     pub finals: Vec<(u64, &'a Entry)>,
+    /// Each app's session marks in order.
+    pub marks: BTreeMap<AppId, Vec<(u64, Mark)>>,
+    /// Each app's reconnects in order.
+    pub reconnects: BTreeMap<AppId, Vec<ReconnectSpan>>,
+    pub lost_ranges: Vec<LostRange<'a>>,
 }
 
 impl<'a> Facts<'a> {
@@ -106,13 +149,38 @@ impl<'a> Facts<'a> {
             sessions: BTreeMap::new(),
             admin: Vec::new(),
             finals: Vec::new(),
+            marks: BTreeMap::new(),
+            reconnects: BTreeMap::new(),
+            lost_ranges: Vec::new(),
         };
         let mut timelines = Timelines::default();
         for (at_ms, entry) in history.iter() {
             facts.index(at_ms, entry, &mut timelines);
         }
         facts.sessions = timelines.finish();
+        facts.reconnects = reconnect_spans(&facts.marks);
         facts
+    }
+
+    fn mark(&mut self, at_ms: u64, app: AppId, mark: Mark) {
+        self.marks.entry(app).or_default().push((at_ms, mark));
+    }
+
+    /// When a call of `app` invoked at `invoked_ms` must have completed: the bound after the
+    /// invoke, pushed past the end of every reconnect that began before it was due (calls
+    /// wait during an outage and get the bound again once the session resumes).
+    pub fn completion_due_ms(&self, app: AppId, invoked_ms: u64, bound_ms: u64) -> u64 {
+        let mut due_ms = invoked_ms.saturating_add(bound_ms);
+        for span in self.reconnects.get(&app).into_iter().flatten() {
+            let overlaps = span.start_ms <= due_ms && span.end_ms.is_none_or(|e| e >= invoked_ms);
+            if overlaps {
+                due_ms = match span.end_ms {
+                    Some(end_ms) => due_ms.max(end_ms.saturating_add(bound_ms)),
+                    None => u64::MAX,
+                };
+            }
+        }
+        due_ms
     }
 
     fn index(&mut self, at_ms: u64, entry: &'a Entry, timelines: &mut Timelines) {
@@ -180,18 +248,50 @@ impl<'a> Facts<'a> {
                         }
                     }
                     timelines.complete(at_ms, &invoke, *code);
+                    match invoke.call {
+                        CallRecord::Login { .. } if *code == code::SUCCESS => {
+                            self.mark(at_ms, *app, Mark::LoginSuccess);
+                        }
+                        CallRecord::Logout => self.mark(at_ms, *app, Mark::LoggedOut),
+                        _ => {}
+                    }
                 }
             }
-            Entry::Deliver { app, message } => self.deliveries.push((at_ms, *app, message)),
+            Entry::Deliver { app, message } => {
+                self.deliveries.push((at_ms, *app, message));
+                self.mark(at_ms, *app, Mark::Delivered);
+            }
             Entry::KickOff { app } => {
                 self.kick_offs.push((at_ms, *app));
                 timelines.end_session(at_ms, *app);
+                self.mark(at_ms, *app, Mark::KickOff);
             }
-            Entry::SessionLost { app, .. } => timelines.end_session(at_ms, *app),
+            Entry::SessionLost { app, .. } => {
+                timelines.end_session(at_ms, *app);
+                self.mark(at_ms, *app, Mark::SessionLost);
+            }
             Entry::AppStop { app } => {
                 self.app_stops.insert(*app, at_ms);
                 timelines.end_session(at_ms, *app);
+                self.mark(at_ms, *app, Mark::Stopped);
             }
+            Entry::StartReconnect { app } => self.mark(at_ms, *app, Mark::StartReconnect),
+            Entry::ReconnectResult { app, result } => {
+                self.mark(at_ms, *app, Mark::ReconnectResult(*result));
+            }
+            Entry::RoomMessagesLost {
+                app,
+                room,
+                from_seq,
+                to_seq,
+            } => self.lost_ranges.push(LostRange {
+                at_ms,
+                app: *app,
+                room,
+                from_seq: *from_seq,
+                to_seq: *to_seq,
+            }),
+            Entry::RejoinFailed { app, room, .. } => timelines.leave(at_ms, *app, Some(room)),
             Entry::Admin { .. } => self.admin.push((at_ms, entry)),
             Entry::Final { .. } => self.finals.push((at_ms, entry)),
             Entry::AppStart { .. } | Entry::Fault { .. } | Entry::Heal => {}
@@ -210,6 +310,43 @@ impl<'a> Facts<'a> {
             .iter()
             .find(|s| s.start_ms <= at_ms && s.end_ms.is_none_or(|end| at_ms <= end))
     }
+}
+
+/// Each app's reconnects, from its marks.
+fn reconnect_spans(marks: &BTreeMap<AppId, Vec<(u64, Mark)>>) -> BTreeMap<AppId, Vec<ReconnectSpan>> {
+    let mut spans: BTreeMap<AppId, Vec<ReconnectSpan>> = BTreeMap::new();
+    for (app, marks) in marks {
+        let list = spans.entry(*app).or_default();
+        let mut open: Option<u64> = None;
+        for &(at_ms, mark) in marks {
+            match mark {
+                Mark::StartReconnect => {
+                    if let Some(start_ms) = open.replace(at_ms) {
+                        list.push(ReconnectSpan {
+                            start_ms,
+                            end_ms: Some(at_ms),
+                        });
+                    }
+                }
+                Mark::ReconnectResult(1) | Mark::Delivered | Mark::LoginSuccess => {}
+                _ => {
+                    if let Some(start_ms) = open.take() {
+                        list.push(ReconnectSpan {
+                            start_ms,
+                            end_ms: Some(at_ms),
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(start_ms) = open {
+            list.push(ReconnectSpan {
+                start_ms,
+                end_ms: None,
+            });
+        }
+    }
+    spans
 }
 
 /// Builds each app's sessions and memberships while the history is read in order.

@@ -1,12 +1,13 @@
 //! **kick_off**: when a device logs in as a user, the user's session on any other device that
 //! was already open when the login was made ends (YIM's OnKickOff, or the session was lost)
-//! within
-//! [`COMPLETION_BOUND_MS`](super::COMPLETION_BOUND_MS); and a kick-off is only ever delivered
-//! after another device of the same user started logging in.
+//! within [`LIVENESS_BOUND_MS`]: a device cut off from the server learns it was kicked off
+//! only when it notices the cut (the heartbeat timeout) and tries to resume; and a kick-off is
+//! only ever delivered after another device of the same user started logging in.
 
+use crate::generate::LIVENESS_BOUND_MS;
 use crate::history::CallRecord;
 
-use super::{code, Facts, Findings, COMPLETION_BOUND_MS};
+use super::{code, Facts, Findings};
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     // Successful logins: (login invoke time, completion time, client, user).
@@ -31,7 +32,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         }
     }
     for &(invoked_ms, done_ms, client, user) in &logins {
-        if done_ms + COMPLETION_BOUND_MS > facts.end_ms {
+        if done_ms + LIVENESS_BOUND_MS > facts.end_ms {
             continue;
         }
         for (app, sessions) in &facts.sessions {
@@ -44,7 +45,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 findings.examined();
                 let ended_in_time = session
                     .end_ms
-                    .is_some_and(|end| end <= done_ms + COMPLETION_BOUND_MS);
+                    .is_some_and(|end| end <= done_ms + LIVENESS_BOUND_MS);
                 if !ended_in_time {
                     findings.violation(
                         done_ms,

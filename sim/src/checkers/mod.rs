@@ -13,6 +13,7 @@ mod mute;
 mod no_duplicates;
 mod no_phantom;
 mod private_delivery;
+mod reconnect;
 mod room_completeness;
 mod room_order;
 mod sender_fifo;
@@ -79,7 +80,7 @@ pub struct Report {
 pub type Checker = (&'static str, fn(&Facts<'_>, &mut Findings));
 
 /// Every checker, in report order.
-pub const CHECKERS: [Checker; 12] = [
+pub const CHECKERS: [Checker; 13] = [
     ("login", login::check),
     ("kick_off", kick_off::check),
     ("membership", membership::check),
@@ -91,6 +92,7 @@ pub const CHECKERS: [Checker; 12] = [
     ("room_completeness", room_completeness::check),
     ("completion", completion::check),
     ("mute", mute::check),
+    ("reconnect", reconnect::check),
     ("liveness", liveness::check),
 ];
 
