@@ -16,8 +16,6 @@ pub enum Bug {
     SkipMuteCheck,
     /// Also delivers room messages to one online user who is not in the room.
     DeliverToNonMember,
-    /// Holds a room message back and delivers it after the next one to the same member.
-    ReorderRoom,
     /// Changes the text of room messages on their way to members.
     AlterMessage,
     /// A login elsewhere does not kick the older session off.
@@ -34,6 +32,8 @@ pub enum Bug {
     NoResendDedupe,
     /// Ignores `JoinRoom.resume_after_seq`: replays nothing and reports no loss.
     NoGapFill,
+    /// SDK: holds a room message back and delivers it after the next room message.
+    ReorderRoom,
     /// SDK: delivers one received message in five twice.
     DuplicateDelivery,
     /// SDK: forgets the pending calls when a session ends, so they never complete.

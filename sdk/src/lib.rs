@@ -18,7 +18,8 @@ pub use client::{Client, ClientBuilder, NoRuntime};
 pub use clock::{BoxFuture, Clock, TokioClock};
 pub use config::{ClientConfig, ServerZone};
 pub use machine::{
-    Action, Call, ClientMachine, Event, MessageBody, ReceivedMessage, RequestId, SendStatus, State,
+    Action, Call, ClientMachine, Event, MessageBody, ReceivedMessage, ReconnectResult, RequestId,
+    SendStatus, State,
 };
 pub use net::{BoxStream, ByteStream, Network, TcpNetwork};
 pub use yim_proto::{ChatType, ErrorCode};

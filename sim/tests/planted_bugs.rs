@@ -5,7 +5,7 @@ use yim_proto::planted::{self, Bug};
 use yim_sim::generate::{generate, Profile, Size};
 
 /// (bug, the checker that must catch it, the profile to run, seeds allowed)
-const CASES: [(Bug, &str, Profile, u64); 13] = [
+const CASES: [(Bug, &str, Profile, u64); 17] = [
     (Bug::DropFanout, "room_completeness", Profile::Calm, 5),
     (Bug::SkipMuteCheck, "mute", Profile::Calm, 10),
     (Bug::DeliverToNonMember, "membership", Profile::Calm, 5),
@@ -24,6 +24,10 @@ const CASES: [(Bug, &str, Profile, u64); 13] = [
         10,
     ),
     (Bug::NoDedupe, "no_duplicates", Profile::Faulty, 40),
+    (Bug::NoResendDedupe, "no_duplicates", Profile::Faulty, 40),
+    (Bug::NoGapFill, "room_completeness", Profile::Faulty, 40),
+    (Bug::ForgetRejoin, "room_completeness", Profile::Faulty, 40),
+    (Bug::ReconnectAfterKickOff, "reconnect", Profile::Faulty, 40),
 ];
 
 /// The first seed in `0..max_seeds` whose run has a violation from `checker`.

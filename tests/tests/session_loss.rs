@@ -1,18 +1,59 @@
-//! When the server goes away, every pending call completes exactly once with NetError and the
-//! application gets the unsolicited Logout; the server closes connections that go silent.
+//! When the server goes away the SDK reconnects by itself: calls made meanwhile wait and
+//! complete after the resume, or with NetError when the reconnect budget runs out (then the
+//! unsolicited Logout); a restarted server resumes sessions, rooms and waiting sends.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
 use yim_proto::ErrorCode;
-use yim_sdk::{ChatType, Event};
-use yim_tests::TestServer;
+use yim_sdk::{ChatType, ClientConfig, Event, MessageBody, ReconnectResult};
+use yim_server::store::SqliteStore;
+use yim_tests::{server_config, TestClient, TestServer};
+
+/// A client of `addr` that reconnects quickly and gives up after `budget_ms`.
+fn quick_client(addr: &str, budget_ms: u64) -> TestClient {
+    let config = ClientConfig {
+        reconnect_budget_ms: budget_ms,
+        reconnect_initial_backoff_ms: 50,
+        reconnect_max_backoff_ms: 200,
+        ..ClientConfig::with_server(addr)
+    };
+    let client = yim_sdk::Client::builder().config(config).build();
+    client
+        .init(
+            yim_tests::APP_KEY,
+            yim_tests::APP_SECRET,
+            yim_sdk::ServerZone::China,
+        )
+        .unwrap();
+    TestClient::from_client(client)
+}
+
+async fn reconnect_result(client: &mut TestClient, wanted: ReconnectResult) {
+    client
+        .wait_for("a reconnect result", |e| match e {
+            Event::ReconnectResult(result) if *result == wanted => Some(()),
+            _ => None,
+        })
+        .await;
+}
 
 #[tokio::test]
-async fn a_lost_server_ends_the_session_with_an_unsolicited_logout() {
+async fn a_lost_server_starts_a_reconnect_that_gives_up_with_net_error_then_logout() {
     let server = TestServer::start().await;
-    let mut alice = server.client();
+    let mut alice = quick_client(&server.addr.to_string(), 1_000);
     alice.login_ok("alice").await;
     server.stop().await;
+    alice
+        .wait_for("start of the reconnect", |e| {
+            matches!(e, Event::StartReconnect).then_some(())
+        })
+        .await;
+    let waiting = alice
+        .client
+        .send_text_message("bob", ChatType::Private, "x", "")
+        .unwrap();
+    reconnect_result(&mut alice, ReconnectResult::Fail).await;
+    assert_eq!(alice.code(waiting).await, ErrorCode::NetError);
     alice
         .wait_for("unsolicited logout", |e| match e {
             Event::Logout {
@@ -30,6 +71,46 @@ async fn a_lost_server_ends_the_session_with_an_unsolicited_logout() {
     );
 }
 
+#[tokio::test]
+async fn a_restarted_server_resumes_sessions_rooms_and_waiting_sends() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let store = || Box::new(SqliteStore::open_in_dir(data_dir.path()).unwrap());
+    let server = TestServer::start_with(server_config(), store()).await;
+    let addr = server.addr.to_string();
+    let (mut alice, mut bob) = (quick_client(&addr, 60_000), quick_client(&addr, 60_000));
+    alice.login_ok("alice").await;
+    bob.login_ok("bob").await;
+    alice.join_ok("world").await;
+    bob.join_ok("world").await;
+    server.stop().await;
+    for client in [&mut alice, &mut bob] {
+        client
+            .wait_for("start of the reconnect", |e| {
+                matches!(e, Event::StartReconnect).then_some(())
+            })
+            .await;
+    }
+    let waiting = alice
+        .client
+        .send_text_message("world", ChatType::Room, "sent during the outage", "")
+        .unwrap();
+
+    let mut config = server_config();
+    config.listen = addr.clone();
+    let _server = TestServer::start_with(config, store()).await;
+    reconnect_result(&mut alice, ReconnectResult::Success).await;
+    reconnect_result(&mut bob, ReconnectResult::Success).await;
+    assert_eq!(alice.code(waiting).await, ErrorCode::Success);
+    let message = bob.next_message().await;
+    assert_eq!(
+        message.body,
+        MessageBody::Text {
+            content: "sent during the outage".into(),
+            attach: String::new()
+        }
+    );
+    assert!(bob.client.joined_rooms().contains("world"));
+}
 /// A fake server that logs anyone in and then never answers; it drops the connection when
 /// it receives a frame of the kind `drop_on` names.
 async fn silent_server(drop_on: &'static str) -> std::net::SocketAddr {
@@ -107,27 +188,4 @@ async fn a_call_the_server_never_answers_completes_once_with_time_out() {
     while let Some(event) = alice.client.try_next_event() {
         assert_ne!(event.request_id(), Some(id), "second completion: {event:?}");
     }
-}
-
-#[tokio::test]
-async fn a_call_pending_when_the_connection_drops_completes_once_with_net_error() {
-    let addr = silent_server("SendMessage").await;
-    let mut alice = client_with_timeout(addr, 5_000);
-    alice.login_ok("alice").await;
-    let status = alice
-        .send_text("bob", ChatType::Private, "into the void")
-        .await;
-    assert_eq!(status.code, ErrorCode::NetError);
-    alice
-        .wait_for("unsolicited logout", |e| {
-            matches!(
-                e,
-                Event::Logout {
-                    request_id: None,
-                    code: ErrorCode::NetError
-                }
-            )
-            .then_some(())
-        })
-        .await;
 }

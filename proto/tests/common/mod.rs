@@ -6,8 +6,8 @@
 use yim_proto::auth::{challenge_proof, make_login_token};
 use yim_proto::wire::{
     body, reply, AckMessages, AdminLogin, Body, Challenge, Custom, Forbid, GetRoomMemberCount,
-    Goodbye, JoinRoom, KickOff, LeaveAllRooms, LeaveRoom, Login, Logout, Message, Mute, Ping, Pong,
-    LoginReceipt, Reply, RoomJoined, SendMessage, SendReceipt, Text, Unmute,
+    Goodbye, JoinRoom, KickOff, LeaveAllRooms, LeaveRoom, Login, LoginReceipt, Logout, Message,
+    Mute, Ping, Pong, Reply, RoomJoined, SendMessage, SendReceipt, Text, Unmute,
 };
 use yim_proto::{ChatType, ErrorCode, Frame, FrameBody, PROTOCOL_VERSION};
 

@@ -110,7 +110,8 @@ impl ClientMachine {
             }
             self.state = State::LoggingOut;
         }
-        self.pending.insert(request_id, kind, deadline_ms, frame.clone());
+        self.pending
+            .insert(request_id, kind, deadline_ms, frame.clone());
         match frame {
             Some(frame) if !reconnecting => {
                 self.send(now_ms, frame);

@@ -37,6 +37,7 @@ use crate::config::{ClientConfig, ServerZone};
 
 pub use call::{Call, RequestId};
 pub use event::{Action, Event, MessageBody, ReceivedMessage, ReconnectResult, SendStatus};
+
 pub use state::State;
 pub use validate::{MAX_APP_KEY_BYTES, MAX_APP_SECRET_BYTES};
 
@@ -72,6 +73,8 @@ pub struct ClientMachine {
     /// complete no call.
     internal: BTreeMap<RequestId, Internal>,
     rng: rng::Rng,
+    /// A room message held back by the planted `ReorderRoom` bug.
+    planted_held: Option<ReceivedMessage>,
     last_request_id: u64,
     last_ping_nonce: u64,
     events: VecDeque<Event>,
@@ -98,6 +101,7 @@ impl ClientMachine {
             reconnect: None,
             internal: BTreeMap::new(),
             rng: rng::Rng::new(rng_seed),
+            planted_held: None,
             config,
             settings: None,
             state: State::Uninitialised,

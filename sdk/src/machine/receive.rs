@@ -230,7 +230,11 @@ impl ClientMachine {
         if message.chat_type == ChatType::Room && message.room_seq > 0 {
             if let Some(cursor) = self.room_cursors.get_mut(&message.receiver_id) {
                 if message.room_seq <= *cursor {
-                    debug!(message_id, seq = message.room_seq, "room message seen before");
+                    debug!(
+                        message_id,
+                        seq = message.room_seq,
+                        "room message seen before"
+                    );
                     return;
                 }
                 *cursor = message.room_seq;
@@ -239,6 +243,19 @@ impl ClientMachine {
         if self.delivered.first_delivery(message_id) || planted::active(Bug::NoDedupe) {
             if planted::active_every(Bug::DuplicateDelivery, 5) {
                 self.events.push_back(Event::RecvMessage(message.clone()));
+            }
+            if planted::active(Bug::ReorderRoom) && !private {
+                match self.planted_held.take() {
+                    Some(held) => {
+                        self.events.push_back(Event::RecvMessage(message));
+                        self.events.push_back(Event::RecvMessage(held));
+                    }
+                    None if planted::active_every(Bug::ReorderRoom, 3) => {
+                        self.planted_held = Some(message);
+                    }
+                    None => self.events.push_back(Event::RecvMessage(message)),
+                }
+                return;
             }
             self.events.push_back(Event::RecvMessage(message));
         } else {

@@ -201,12 +201,8 @@ impl ClientMachine {
         let Some(session) = &self.session else {
             return;
         };
-        let login = outbound::resume_login(
-            request_id,
-            &session.credentials,
-            nonce,
-            session.session_id,
-        );
+        let login =
+            outbound::resume_login(request_id, &session.credentials, nonce, session.session_id);
         if let Some(reconnect) = &mut self.reconnect {
             reconnect.step = Step::LoggingIn {
                 request_id,
@@ -225,10 +221,11 @@ impl ClientMachine {
         detail: Option<&reply::Detail>,
     ) -> bool {
         let Some(Reconnect {
-            step: Step::LoggingIn {
-                request_id: login_request,
-                ..
-            },
+            step:
+                Step::LoggingIn {
+                    request_id: login_request,
+                    ..
+                },
             ..
         }) = self.reconnect
         else {
@@ -277,12 +274,17 @@ impl ClientMachine {
                 (room.clone(), cursor)
             })
             .collect();
-        info!(rooms = rooms.len(), waiting = self.pending.len(), "session resumed");
+        info!(
+            rooms = rooms.len(),
+            waiting = self.pending.len(),
+            "session resumed"
+        );
         if !yim_proto::planted::active(yim_proto::planted::Bug::ForgetRejoin) {
             for (room_id, after_seq) in rooms {
                 let request_id = self.next_request_id();
                 self.send(now_ms, outbound::rejoin(request_id, &room_id, after_seq));
-                self.internal.insert(request_id, Internal::Rejoin { room_id });
+                self.internal
+                    .insert(request_id, Internal::Rejoin { room_id });
             }
         }
         let deadline_ms = now_ms.saturating_add(self.config.request_timeout_ms);
@@ -348,7 +350,10 @@ impl ClientMachine {
             self.give_up(None);
             return;
         }
-        debug!(attempts = reconnect.attempts, attempt_ms, "reconnect attempt failed");
+        debug!(
+            attempts = reconnect.attempts,
+            attempt_ms, "reconnect attempt failed"
+        );
         self.reconnect = Some(Reconnect {
             step: Step::Waiting { attempt_ms },
             ..reconnect

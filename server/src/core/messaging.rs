@@ -238,21 +238,6 @@ impl ServerCore {
                 text.content.push('!');
             }
         }
-        if planted::active(Bug::ReorderRoom) {
-            match self.planted_held.take() {
-                Some((held_conn, held)) if held_conn == receiver => {
-                    self.send(receiver, FrameBody::Message(message));
-                    self.send(receiver, FrameBody::Message(held));
-                    return;
-                }
-                Some(other) => self.planted_held = Some(other),
-                None if planted::active_every(Bug::ReorderRoom, 3) => {
-                    self.planted_held = Some((receiver, message));
-                    return;
-                }
-                None => {}
-            }
-        }
         self.send(receiver, FrameBody::Message(message));
     }
 

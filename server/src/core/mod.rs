@@ -139,8 +139,6 @@ pub struct ServerCore {
     message_ids: MessageIds,
     next_sweep_ms: u64,
     outputs: VecDeque<Output>,
-    /// A room message held back by the planted `ReorderRoom` bug.
-    planted_held: Option<(ConnId, yim_proto::wire::Message)>,
     /// Whether the store already held data when this core started (a restart).
     restarted: bool,
 }
@@ -182,7 +180,6 @@ impl ServerCore {
             },
             next_sweep_ms: 0,
             outputs: VecDeque::new(),
-            planted_held: None,
             restarted,
         })
     }

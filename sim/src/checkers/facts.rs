@@ -313,7 +313,9 @@ impl<'a> Facts<'a> {
 }
 
 /// Each app's reconnects, from its marks.
-fn reconnect_spans(marks: &BTreeMap<AppId, Vec<(u64, Mark)>>) -> BTreeMap<AppId, Vec<ReconnectSpan>> {
+fn reconnect_spans(
+    marks: &BTreeMap<AppId, Vec<(u64, Mark)>>,
+) -> BTreeMap<AppId, Vec<ReconnectSpan>> {
     let mut spans: BTreeMap<AppId, Vec<ReconnectSpan>> = BTreeMap::new();
     for (app, marks) in marks {
         let list = spans.entry(*app).or_default();

@@ -27,10 +27,18 @@ const MAX_BACKOFF_MS: u64 = yim_sdk::ClientConfig::DEFAULT_RECONNECT_MAX_BACKOFF
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Out,
-    Up { login_ms: u64 },
-    Reconnecting { login_ms: u64, start_ms: u64 },
+    Up {
+        login_ms: u64,
+    },
+    Reconnecting {
+        login_ms: u64,
+        start_ms: u64,
+    },
     /// Gave up (result 2): the closing event must come next.
-    GaveUp { start_ms: u64, at_ms: u64 },
+    GaveUp {
+        start_ms: u64,
+        at_ms: u64,
+    },
 }
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
@@ -51,7 +59,11 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         let user = facts.user(*app);
         let mut phase = Phase::Out;
         for &(at_ms, mark) in marks {
-            if let Phase::GaveUp { start_ms, at_ms: gave_up_ms } = phase {
+            if let Phase::GaveUp {
+                start_ms,
+                at_ms: gave_up_ms,
+            } = phase
+            {
                 match mark {
                     Mark::SessionLost => {
                         findings.examined();
@@ -81,7 +93,10 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 (Mark::Stopped, _) => break,
                 (Mark::LoginSuccess, Phase::Out) => phase = Phase::Up { login_ms: at_ms },
                 (Mark::LoginSuccess, _) => {
-                    findings.violation(at_ms, format!("{app:?} got a Login event while its session was up"));
+                    findings.violation(
+                        at_ms,
+                        format!("{app:?} got a Login event while its session was up"),
+                    );
                     phase = Phase::Up { login_ms: at_ms };
                 }
                 (Mark::StartReconnect, Phase::Up { login_ms }) => {
@@ -92,13 +107,18 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                     };
                 }
                 (Mark::StartReconnect, _) => {
-                    findings.violation(at_ms, format!("{app:?} started reconnecting with no session up ({phase:?})"));
+                    findings.violation(
+                        at_ms,
+                        format!("{app:?} started reconnecting with no session up ({phase:?})"),
+                    );
                 }
                 (Mark::ReconnectResult(1), Phase::Reconnecting { .. }) => {}
                 (Mark::ReconnectResult(0), Phase::Reconnecting { login_ms, start_ms }) => {
-                    let taken_over = logins.get(user).into_iter().flatten().find(|(t, c)| {
-                        *c != app.client && *t > login_ms && *t < start_ms
-                    });
+                    let taken_over = logins
+                        .get(user)
+                        .into_iter()
+                        .flatten()
+                        .find(|(t, c)| *c != app.client && *t > login_ms && *t < start_ms);
                     if let Some((t, c)) = taken_over {
                         findings.violation(
                             at_ms,
@@ -111,14 +131,23 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                     phase = Phase::GaveUp { start_ms, at_ms };
                 }
                 (Mark::ReconnectResult(result), _) => {
-                    findings.violation(at_ms, format!("{app:?} got ReconnectResult {result} while {phase:?}"));
+                    findings.violation(
+                        at_ms,
+                        format!("{app:?} got ReconnectResult {result} while {phase:?}"),
+                    );
                 }
                 (Mark::Delivered, Phase::Reconnecting { .. }) => {
-                    findings.violation(at_ms, format!("{app:?} delivered a message while reconnecting"));
+                    findings.violation(
+                        at_ms,
+                        format!("{app:?} delivered a message while reconnecting"),
+                    );
                 }
                 (Mark::Delivered, _) => {}
                 (Mark::SessionLost | Mark::KickOff, Phase::Reconnecting { .. }) => {
-                    findings.violation(at_ms, format!("{app:?} ended a reconnect with {mark:?} and no ReconnectResult"));
+                    findings.violation(
+                        at_ms,
+                        format!("{app:?} ended a reconnect with {mark:?} and no ReconnectResult"),
+                    );
                     phase = Phase::Out;
                 }
                 (Mark::SessionLost | Mark::KickOff | Mark::LoggedOut, _) => phase = Phase::Out,
@@ -131,7 +160,10 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             if span.end_ms.is_none() && due_ms <= facts.end_ms {
                 findings.violation(
                     span.start_ms,
-                    format!("{app:?} is still reconnecting {} ms after it began", facts.end_ms - span.start_ms),
+                    format!(
+                        "{app:?} is still reconnecting {} ms after it began",
+                        facts.end_ms - span.start_ms
+                    ),
                 );
             }
         }

@@ -117,7 +117,10 @@ fn a_lost_connection_starts_a_reconnect_and_the_session_resumes() {
     assert!(m.poll_timeout().unwrap() < 2 + 500);
 
     let at = next_attempt(&mut m);
-    assert!((2 + 250..=2 + 500).contains(&at), "first wait is jittered: {at}");
+    assert!(
+        (2 + 250..=2 + 500).contains(&at),
+        "first wait is jittered: {at}"
+    );
     let (login, resume) = answer_challenge(&mut m, at);
     assert_eq!(resume, SESSION_ID, "the login names the session to resume");
     m.handle_frame(at, login_receipt(login));
@@ -172,7 +175,11 @@ fn a_lost_connection_starts_a_reconnect_and_the_session_resumes() {
             _ => None,
         })
         .collect();
-    assert_eq!(delivered, vec![11, 12], "a replayed message is delivered once");
+    assert_eq!(
+        delivered,
+        vec![11, 12],
+        "a replayed message is delivered once"
+    );
     assert_eq!(completed(&evs)[2..], [Some(send), Some(queued)]);
 }
 
@@ -207,7 +214,10 @@ fn failed_attempts_back_off_then_the_budget_ends_it_with_net_error_and_logout() 
             full / 2
         );
     }
-    assert!(*starts.last().unwrap() < 20_000, "no attempt past the budget");
+    assert!(
+        *starts.last().unwrap() < 20_000,
+        "no attempt past the budget"
+    );
     let (last, retries) = results.split_last().unwrap();
     assert_eq!(*last, ReconnectResult::Fail);
     assert!(retries.iter().all(|r| *r == ReconnectResult::FailAgain));
@@ -298,7 +308,10 @@ fn a_refusal_that_will_not_change_gives_up_at_once() {
     m.handle_frame(at, reply(login, ErrorCode::UsernamePasswordError));
     assert_eq!(
         events(&mut m),
-        vec![Event::ReconnectResult(ReconnectResult::Fail), session_lost()]
+        vec![
+            Event::ReconnectResult(ReconnectResult::Fail),
+            session_lost()
+        ]
     );
     // A server error is worth another attempt.
     let mut m = in_world();
