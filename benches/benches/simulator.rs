@@ -10,7 +10,7 @@ use yim_sim::generate::{generate, Profile, Size};
 fn standard_scenario(c: &mut Criterion) {
     let mut group = c.benchmark_group("standard_scenario_105s_simulated");
     group.sample_size(10);
-    for profile in [Profile::Clean, Profile::Faulty] {
+    for profile in [Profile::Calm, Profile::Faulty] {
         let scenario = generate(0, &Size::standard(), profile);
         let simulated_s = scenario.duration_ms() as f64 / 1000.0;
         let outcome = yim_sim::run(&scenario);
