@@ -275,6 +275,9 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
     } else {
         yim_sdk::ClientConfig::DEFAULT_RECONNECT_BUDGET_MS
     };
+    // Some seeds keep only a few room messages for resuming members, so some gaps outlast the
+    // log and the SDK must report them.
+    let room_log_messages = rng.chance(30).then(|| rng.range(1, 12) as usize);
     Scenario {
         seed,
         client_hosts: hosts,
@@ -287,6 +290,7 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
         min_latency_ms: 1,
         max_latency_ms: rng.range(5, 60),
         reconnect_budget_ms,
+        room_log_messages,
     }
 }
 

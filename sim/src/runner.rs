@@ -40,6 +40,9 @@ pub struct RunStats {
     pub ops: usize,
     pub faults_by_kind: BTreeMap<String, usize>,
     pub messages_delivered: usize,
+    /// Session events by kind (reconnects started, resumed, retried, given up; kick-offs;
+    /// lost sessions; lost room ranges; failed re-joins).
+    pub session_events: BTreeMap<String, usize>,
     /// Checker name -> number of history entries it examined.
     pub examined_by_checker: BTreeMap<String, usize>,
 }
@@ -53,6 +56,26 @@ pub fn server_config() -> ServerConfig {
     let mut config = ServerConfig::new("0.0.0.0:5000", &[(APP_KEY, APP_SECRET)]);
     config.limits.password_hash_rounds = 1;
     config
+}
+
+/// Counts the session events of a history by kind, for the report.
+fn session_events(history: &History) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for (_, entry) in history.iter() {
+        let kind = match entry {
+            Entry::StartReconnect { .. } => "reconnect started",
+            Entry::ReconnectResult { result: 0, .. } => "reconnect resumed",
+            Entry::ReconnectResult { result: 1, .. } => "reconnect attempt failed",
+            Entry::ReconnectResult { .. } => "reconnect gave up",
+            Entry::KickOff { .. } => "kick-off",
+            Entry::SessionLost { .. } => "session lost",
+            Entry::RoomMessagesLost { .. } => "room messages lost",
+            Entry::RejoinFailed { .. } => "re-join failed",
+            _ => continue,
+        };
+        *counts.entry(kind.to_owned()).or_default() += 1;
+    }
+    counts
 }
 
 /// Runs `scenario` and checks its history.
@@ -79,6 +102,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
         // One clock for every incarnation of the server: the machine's clock survives a crash.
         let clock = Arc::new(SimClock::new(server_skew.clone()));
         let (shared, seed) = (shared.clone(), scenario.seed);
+        let room_log_messages = scenario.room_log_messages;
         sim.host(SERVER, move || {
             let (shared, store, clock) = (shared.clone(), store.clone(), clock.clone());
             async move {
@@ -91,7 +115,11 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
                 let rng_seed = seed
                     .wrapping_mul(0x9E37_79B9_7F4A_7C15)
                     .wrapping_add(incarnation);
-                let core = ServerCore::new(&server_config(), Box::new(store), rng_seed)?;
+                let mut config = server_config();
+                if let Some(kept) = room_log_messages {
+                    config.limits.room_log_messages = kept;
+                }
+                let core = ServerCore::new(&config, Box::new(store), rng_seed)?;
                 yim_server::serve(Box::new(SimListener { listener, links }), core, clock).await;
                 Ok(())
             }
@@ -198,6 +226,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
             .iter()
             .filter(|(_, e)| matches!(e, Entry::Deliver { .. }))
             .count(),
+        session_events: session_events(&history),
         examined_by_checker: report.examined,
     };
     RunOutcome {

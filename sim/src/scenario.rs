@@ -218,6 +218,10 @@ pub struct Scenario {
     /// The SDK's reconnect budget in every client (`ClientConfig::reconnect_budget_ms`).
     #[serde(default = "default_reconnect_budget_ms")]
     pub reconnect_budget_ms: u64,
+    /// Room messages the server keeps per room for resuming members; `None`: the server's
+    /// default. Small logs make reconnecting members miss messages they must be told about.
+    #[serde(default)]
+    pub room_log_messages: Option<usize>,
 }
 
 fn default_reconnect_budget_ms() -> u64 {

@@ -123,6 +123,7 @@ pub fn scenario(faulty: bool) -> impl Strategy<Value = Scenario> {
                 min_latency_ms: 1,
                 max_latency_ms: 20,
                 reconnect_budget_ms: yim_sdk::ClientConfig::DEFAULT_RECONNECT_BUDGET_MS,
+                room_log_messages: None,
             }
         })
 }

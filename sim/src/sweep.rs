@@ -42,6 +42,7 @@ pub struct SeedResult {
     pub ops: usize,
     pub faults_by_kind: BTreeMap<String, usize>,
     pub messages_delivered: usize,
+    pub session_events: BTreeMap<String, usize>,
     pub examined_by_checker: BTreeMap<String, usize>,
     pub violations: Vec<Violation>,
     pub history_hash: String,
@@ -79,6 +80,15 @@ impl SweepReport {
         counts
     }
 
+    /// Session events by kind, summed.
+    pub fn session_events(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for (kind, n) in self.results.iter().flat_map(|r| &r.session_events) {
+            *counts.entry(kind.clone()).or_default() += n;
+        }
+        counts
+    }
+
     /// Entries examined by each checker, summed.
     pub fn examined_by_checker(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
@@ -93,7 +103,7 @@ impl SweepReport {
         let simulated_ms: u64 = self.results.iter().map(|r| r.simulated_ms).sum();
         let busy_ms: u64 = self.results.iter().map(|r| r.wall_ms).sum();
         let mut out = String::new();
-        let mut line = |k: &str, v: String| out.push_str(&format!("{k:<28} {v}\n"));
+        let mut line = |k: &str, v: String| out.push_str(&format!("{k:<34} {v}\n"));
         line("seeds", self.results.len().to_string());
         line(
             "failing seeds",
@@ -138,6 +148,9 @@ impl SweepReport {
         for (kind, n) in self.faults_by_kind() {
             line(&format!("faults: {kind}"), n.to_string());
         }
+        for (kind, n) in self.session_events() {
+            line(&format!("events: {kind}"), n.to_string());
+        }
         let by_checker = self.violations_by_checker();
         for (name, examined) in self.examined_by_checker() {
             let violations = by_checker.get(&name).copied().unwrap_or(0);
@@ -167,6 +180,7 @@ pub fn run_seed(scenario: &Scenario) -> SeedResult {
         ops,
         faults_by_kind,
         messages_delivered,
+        session_events,
         examined_by_checker,
     } = outcome.stats;
     SeedResult {
@@ -176,6 +190,7 @@ pub fn run_seed(scenario: &Scenario) -> SeedResult {
         ops,
         faults_by_kind,
         messages_delivered,
+        session_events,
         examined_by_checker,
         violations: outcome.violations,
         history_hash: outcome.history.hash(),
