@@ -102,10 +102,14 @@ impl ClientMachine {
         let frame = outbound::for_call(request_id, &call, idempotency_key);
         if matches!(call, Call::Logout) {
             if reconnecting {
-                // No connection to say goodbye on: the logout is done, the reconnect stops.
+                // No session to say goodbye to: the logout is done, the reconnect stops (and
+                // an attempt's connection, if one is open, is closed).
                 self.pending.insert(request_id, kind, deadline_ms, None);
                 debug!(%request_id, "logout while reconnecting");
-                self.end_session(Ending::LoggedOut(ErrorCode::Success), None);
+                let close = self
+                    .reconnect_has_connection()
+                    .then(|| "logout while reconnecting".to_owned());
+                self.end_session(Ending::LoggedOut(ErrorCode::Success), close);
                 return Ok(request_id);
             }
             self.state = State::LoggingOut;

@@ -3,7 +3,9 @@
 //! What it is: pure formatting. What it is not: deciding what to do about an event (see
 //! `main`).
 
-use yim_sdk::{ChatType, ErrorCode, Event, MessageBody, ReceivedMessage, SendStatus};
+use yim_sdk::{
+    ChatType, ErrorCode, Event, MessageBody, ReceivedMessage, ReconnectResult, SendStatus,
+};
 
 fn outcome(code: ErrorCode) -> String {
     if code == ErrorCode::Success {
@@ -72,6 +74,20 @@ pub fn event_line(event: &Event) -> String {
         },
         Event::SendMessageStatus(status) => send_status(status),
         Event::RecvMessage(m) => message(m),
+        Event::StartReconnect => "connection lost; reconnecting".to_owned(),
+        Event::ReconnectResult(ReconnectResult::Success) => "reconnected".to_owned(),
+        Event::ReconnectResult(ReconnectResult::FailAgain) => {
+            "reconnect attempt failed; trying again".to_owned()
+        }
+        Event::ReconnectResult(ReconnectResult::Fail) => "gave up reconnecting".to_owned(),
+        Event::RoomMessagesLost {
+            room_id,
+            from_seq,
+            to_seq,
+        } => format!("room {room_id}: messages {from_seq}..={to_seq} were missed and are gone"),
+        Event::RejoinChatRoomFailed { room_id, code } => {
+            format!("could not re-join {room_id}: {code}")
+        }
         other => format!("{other:?}"),
     }
 }

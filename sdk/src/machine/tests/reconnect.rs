@@ -339,6 +339,15 @@ fn logout_while_reconnecting_completes_at_once_and_stops_everything() {
     assert_eq!(evs[1].code(), Some(ErrorCode::Success));
     assert_eq!(m.state(), State::LoggedOut);
     assert_eq!(m.poll_timeout(), None);
+    assert_eq!(actions(&mut m), vec![], "no connection to close");
+    // During an attempt, the attempt's connection is closed.
+    let mut m = in_world();
+    m.handle_disconnect(0);
+    events(&mut m);
+    let at = next_attempt(&mut m);
+    m.handle_connected(at);
+    m.handle_call(at, Call::Logout).unwrap();
+    assert_closed_because(&mut m, "logout while reconnecting");
 }
 
 #[test]
