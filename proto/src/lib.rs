@@ -53,6 +53,8 @@ impl Frame {
                 FrameBody::SendMessage(_) => "SendMessage",
                 FrameBody::Ping(_) => "Ping",
                 FrameBody::AckMessages(_) => "AckMessages",
+                FrameBody::UploadAudio(_) => "UploadAudio",
+                FrameBody::DownloadAudio(_) => "DownloadAudio",
                 FrameBody::AdminLogin(_) => "AdminLogin",
                 FrameBody::Mute(_) => "Mute",
                 FrameBody::Unmute(_) => "Unmute",

@@ -96,6 +96,27 @@ pub fn check_text(text: &str, attach: &str) -> Result<(), ErrorCode> {
     }
 }
 
+/// The most encoded audio one voice message may carry: 60 s at up to about 32 kbit/s.
+pub const MAX_AUDIO_BYTES: u64 = 256 * 1024;
+/// The most audio bytes in one `UploadAudio` or `AudioChunk`.
+pub const MAX_AUDIO_CHUNK_BYTES: usize = 16 * 1024;
+/// The longest voice message (YIM: 60 s; the recorder stops and sends by itself there).
+pub const MAX_VOICE_DURATION_MS: u32 = 60_000;
+
+/// A voice message's fields: size within `MAX_AUDIO_BYTES`, duration within
+/// `MAX_VOICE_DURATION_MS`, recognised text and extra parameter within the text limits.
+pub fn check_voice(
+    file_size: u64,
+    duration_ms: u32,
+    text: &str,
+    extra_param: &str,
+) -> Result<(), ErrorCode> {
+    if file_size == 0 || file_size > MAX_AUDIO_BYTES || duration_ms > MAX_VOICE_DURATION_MS {
+        return Err(ErrorCode::ParamInvalid);
+    }
+    check_text(text, extra_param)
+}
+
 /// A custom message body.
 pub fn check_custom(content: &[u8]) -> Result<(), ErrorCode> {
     if content.len() > MAX_CUSTOM_BYTES {

@@ -47,8 +47,18 @@ pub enum CallRecord {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BodyRecord {
-    Text { content: String, attach: String },
+    Text {
+        content: String,
+        attach: String,
+    },
     Custom(Vec<u8>),
+    /// A voice message: what the receiver sees of it (the audio is checked by download).
+    Voice {
+        file_size: u64,
+        duration_ms: u32,
+        text: String,
+        extra_param: String,
+    },
 }
 
 /// A delivered message as recorded.
@@ -225,6 +235,17 @@ pub fn body_record(body: &MessageBody) -> BodyRecord {
             attach: attach.clone(),
         },
         MessageBody::Custom(bytes) => BodyRecord::Custom(bytes.clone()),
+        MessageBody::Voice {
+            file_size,
+            duration_ms,
+            text,
+            extra_param,
+        } => BodyRecord::Voice {
+            file_size: *file_size,
+            duration_ms: *duration_ms,
+            text: text.clone(),
+            extra_param: extra_param.clone(),
+        },
     }
 }
 

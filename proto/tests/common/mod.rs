@@ -5,9 +5,10 @@
 
 use yim_proto::auth::{challenge_proof, make_login_token};
 use yim_proto::wire::{
-    body, reply, AckMessages, AdminLogin, Body, Challenge, Custom, Forbid, GetRoomMemberCount,
-    Goodbye, JoinRoom, KickOff, LeaveAllRooms, LeaveRoom, Login, LoginReceipt, Logout, Message,
-    Mute, Ping, Pong, Reply, RoomJoined, SendMessage, SendReceipt, Text, Unmute,
+    body, reply, AckMessages, AdminLogin, AudioChunk, Body, Challenge, Custom, DownloadAudio,
+    Forbid, GetRoomMemberCount, Goodbye, JoinRoom, KickOff, LeaveAllRooms, LeaveRoom, Login,
+    LoginReceipt, Logout, Message, Mute, Ping, Pong, Reply, RoomJoined, SendMessage, SendReceipt,
+    Text, Unmute, UploadAudio, UploadState, Voice,
 };
 use yim_proto::{ChatType, ErrorCode, Frame, FrameBody, PROTOCOL_VERSION};
 
@@ -157,6 +158,47 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                 })),
             })),
         ),
+        (
+            "reply_upload_state",
+            frame(FrameBody::Reply(Reply {
+                request_id: 14,
+                code: ErrorCode::Success.as_u32(),
+                detail: Some(reply::Detail::UploadState(UploadState { received: 16_384 })),
+            })),
+        ),
+        (
+            "reply_audio_chunk",
+            frame(FrameBody::Reply(Reply {
+                request_id: 15,
+                code: ErrorCode::Success.as_u32(),
+                detail: Some(reply::Detail::AudioChunk(AudioChunk {
+                    total_size: 12,
+                    offset: 4,
+                    data: vec![0x4f, 0x70, 0x75, 0x73, 0x01, 0x02, 0x03, 0x04],
+                })),
+            })),
+        ),
+        (
+            "message_room_voice",
+            frame(FrameBody::Message(Message {
+                message_id: MESSAGE_ID + 2,
+                sender_id: "alice".into(),
+                receiver_id: "world".into(),
+                chat_type: ChatType::Room as i32,
+                create_time: CREATE_TIME + 20,
+                room_seq: ROOM_SEQ + 1,
+                body: Some(Body {
+                    kind: Some(body::Kind::Voice(Voice {
+                        audio_id: MESSAGE_ID + 2,
+                        file_size: 7_500,
+                        duration_ms: 3_200,
+                        text: "meet at the bridge".into(),
+                        extra_param: "{\"team\":2}".into(),
+                        upload_key: 0,
+                    })),
+                }),
+            })),
+        ),
         ("message_room_text", room_text_message()),
         (
             "message_private_custom",
@@ -266,6 +308,44 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                 chat_type: ChatType::Private as i32,
                 body: Some(custom_body(GIFT_JSON)),
                 idempotency_key: IDEMPOTENCY_KEY + 1,
+            })),
+        ),
+        (
+            "send_message_room_voice",
+            frame(FrameBody::SendMessage(SendMessage {
+                request_id: 16,
+                receiver_id: "world".into(),
+                chat_type: ChatType::Room as i32,
+                body: Some(Body {
+                    kind: Some(body::Kind::Voice(Voice {
+                        audio_id: 0,
+                        file_size: 7_500,
+                        duration_ms: 3_200,
+                        text: "meet at the bridge".into(),
+                        extra_param: "{\"team\":2}".into(),
+                        upload_key: IDEMPOTENCY_KEY + 2,
+                    })),
+                }),
+                idempotency_key: IDEMPOTENCY_KEY + 3,
+            })),
+        ),
+        (
+            "upload_audio",
+            frame(FrameBody::UploadAudio(UploadAudio {
+                request_id: 14,
+                upload_key: IDEMPOTENCY_KEY + 2,
+                total_size: 7_500,
+                offset: 0,
+                data: vec![0x4f, 0x70, 0x75, 0x73, 0x01, 0x02, 0x03, 0x04],
+            })),
+        ),
+        (
+            "download_audio",
+            frame(FrameBody::DownloadAudio(DownloadAudio {
+                request_id: 15,
+                audio_id: MESSAGE_ID + 2,
+                offset: 4,
+                max_bytes: 16_384,
             })),
         ),
         ("ping", frame(FrameBody::Ping(Ping { nonce: 17 }))),

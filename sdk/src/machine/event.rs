@@ -26,6 +26,17 @@ pub enum MessageBody {
     Text { content: String, attach: String },
     /// YIM CustomMesssage: raw bytes.
     Custom(Vec<u8>),
+    /// YIM Voice: a voice message; its audio is fetched with `download_audio(message_id, ..)`.
+    Voice {
+        /// Bytes of encoded audio on the server.
+        file_size: u64,
+        /// Length of the recording in milliseconds (YIM's `GetAudioTime` is in seconds).
+        duration_ms: u32,
+        /// Speech-to-text result; empty when not recognised.
+        text: String,
+        /// YIM's extraParam.
+        extra_param: String,
+    },
 }
 
 /// A delivered message (YIM `IYIMMessage`).

@@ -102,6 +102,12 @@ pub(crate) fn received_message(message: wire::Message) -> Result<ReceivedMessage
             attach: text.attach,
         },
         body::Kind::Custom(custom) => MessageBody::Custom(custom.content),
+        body::Kind::Voice(voice) => MessageBody::Voice {
+            file_size: voice.file_size,
+            duration_ms: voice.duration_ms,
+            text: voice.text,
+            extra_param: voice.extra_param,
+        },
     };
     Ok(ReceivedMessage {
         message_id: message.message_id,

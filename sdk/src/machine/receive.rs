@@ -122,6 +122,8 @@ impl ClientMachine {
             | FrameBody::SendMessage(_)
             | FrameBody::Ping(_)
             | FrameBody::AckMessages(_)
+            | FrameBody::UploadAudio(_)
+            | FrameBody::DownloadAudio(_)
             | FrameBody::AdminLogin(_)
             | FrameBody::Mute(_)
             | FrameBody::Unmute(_) => {

@@ -239,6 +239,13 @@ impl ServerCore {
         match body {
             FrameBody::Ping(ping) => self.send(conn, FrameBody::Pong(Pong { nonce: ping.nonce })),
             FrameBody::AckMessages(ack) => self.handle_ack(conn, ack.up_to_message_id),
+            // Voice transfer is being built (issue 5); until then it is refused.
+            FrameBody::UploadAudio(upload) => {
+                self.reply(conn, upload.request_id, ErrorCode::PttUploadFail)
+            }
+            FrameBody::DownloadAudio(download) => {
+                self.reply(conn, download.request_id, ErrorCode::PttDownloadFail)
+            }
             FrameBody::Login(login) => self.handle_login(now, conn, login),
             FrameBody::AdminLogin(login) => self.handle_admin_login(conn, login),
             FrameBody::Logout(logout) => self.handle_logout(conn, logout.request_id),

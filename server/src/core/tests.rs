@@ -253,7 +253,7 @@ fn reply_of(out: &[Output], conn: ConnId, request_id: u64) -> yim_proto::wire::R
                     Frame {
                         body: Some(FrameBody::Reply(r)),
                     },
-            } if *c == conn && r.request_id == request_id => Some(*r),
+            } if *c == conn && r.request_id == request_id => Some(r.clone()),
             _ => None,
         })
         .collect();
@@ -262,7 +262,7 @@ fn reply_of(out: &[Output], conn: ConnId, request_id: u64) -> yim_proto::wire::R
         1,
         "exactly one reply to {request_id} in {out:?}"
     );
-    replies[0]
+    replies[0].clone()
 }
 
 fn code_of(out: &[Output], conn: ConnId, request_id: u64) -> ErrorCode {

@@ -13,6 +13,9 @@ fn show(to: &str, message: &ReceivedMessage) {
     let body = match &message.body {
         MessageBody::Text { content, .. } => content.clone(),
         MessageBody::Custom(bytes) => format!("<{} bytes>", bytes.len()),
+        MessageBody::Voice {
+            duration_ms, text, ..
+        } => format!("<voice, {} ms> {text}", duration_ms),
     };
     let place = match message.chat_type {
         ChatType::Room => format!("room {}", message.receiver_id),

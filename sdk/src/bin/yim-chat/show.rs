@@ -20,6 +20,15 @@ fn message(m: &ReceivedMessage) -> String {
         MessageBody::Text { content, attach } if attach.is_empty() => content.clone(),
         MessageBody::Text { content, attach } => format!("{content} (attach: {attach})"),
         MessageBody::Custom(bytes) => format!("<custom message, {} bytes>", bytes.len()),
+        MessageBody::Voice {
+            file_size,
+            duration_ms,
+            text,
+            ..
+        } => format!(
+            "<voice message, {:.1} s, {file_size} bytes; /download to fetch> {text}",
+            f64::from(*duration_ms) / 1000.0
+        ),
     };
     match m.chat_type {
         ChatType::Room => format!("[room {}] {}: {body}", m.receiver_id, m.sender_id),
