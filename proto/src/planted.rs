@@ -14,7 +14,8 @@ pub enum Bug {
     DropFanout,
     /// Lets muted users speak.
     SkipMuteCheck,
-    /// Also delivers room messages to one online user who is not in the room.
+    /// Also delivers room messages to one online user who is not in the room (and the SDK does
+    /// not filter them out).
     DeliverToNonMember,
     /// Changes the text of room messages on their way to members.
     AlterMessage,

@@ -179,22 +179,35 @@ impl ClientMachine {
             }
             _ => {
                 if let Some(kind) = self.pending.remove(request_id) {
-                    if code == ErrorCode::Success {
-                        self.track_rooms(&kind, detail);
-                    }
-                    let event = inbound::completion(request_id, kind, code, detail);
-                    self.events.push_back(event);
+                    self.complete(request_id, kind, code, detail);
                 }
             }
         }
     }
 
-    /// Keeps `joined_rooms` and the room cursors up to date after a successful room call. A
-    /// join starts the room's cursor at the room's last message: what came before the join is
-    /// not the member's.
-    fn track_rooms(&mut self, kind: &PendingKind, detail: Option<&reply::Detail>) {
+    /// Completes a call that is not a login or logout: keeps the rooms up to date, then queues
+    /// its completion event.
+    pub(super) fn complete(
+        &mut self,
+        request_id: RequestId,
+        kind: PendingKind,
+        code: ErrorCode,
+        detail: Option<&reply::Detail>,
+    ) {
+        self.track_rooms(&kind, code, detail);
+        let event = inbound::completion(request_id, kind, code, detail);
+        self.events.push_back(event);
+    }
+
+    /// Keeps `joined_rooms` and the room cursors up to date as room calls complete. A join
+    /// counts once it succeeded, and starts the room's cursor at the room's last message (what
+    /// came before the join is not the member's). A leave counts whatever its outcome: the
+    /// application asked to be out, so a leave that failed or timed out (the server may or may
+    /// not have done it) still takes the room off the list, its messages are no longer
+    /// delivered, and it is not re-joined after a reconnect.
+    fn track_rooms(&mut self, kind: &PendingKind, code: ErrorCode, detail: Option<&reply::Detail>) {
         match kind {
-            PendingKind::JoinChatRoom { room_id } => {
+            PendingKind::JoinChatRoom { room_id } if code == ErrorCode::Success => {
                 self.joined_rooms.insert(room_id.clone());
                 let last_seq = match detail {
                     Some(reply::Detail::RoomJoined(joined)) => joined.last_seq,
@@ -225,10 +238,18 @@ impl ClientMachine {
     /// only once the application has it).
     ///
     /// A room message at or below the room's cursor was delivered before (a replay after a
-    /// resume overlapping what arrived earlier) and is skipped.
+    /// resume overlapping what arrived earlier) and is skipped. A message of a room the client
+    /// does not count as joined (its join timed out, or its leave did) is not delivered.
     fn deliver(&mut self, now_ms: u64, message: ReceivedMessage) {
         let message_id = message.message_id;
         let private = message.chat_type == ChatType::Private;
+        if message.chat_type == ChatType::Room
+            && !self.joined_rooms.contains(&message.receiver_id)
+            && !planted::active(Bug::DeliverToNonMember)
+        {
+            debug!(message_id, room = %message.receiver_id, "message of a room not joined");
+            return;
+        }
         if message.chat_type == ChatType::Room && message.room_seq > 0 {
             if let Some(cursor) = self.room_cursors.get_mut(&message.receiver_id) {
                 if message.room_seq <= *cursor {

@@ -7,7 +7,6 @@
 use tracing::{debug, info};
 use yim_proto::ErrorCode;
 
-use super::inbound;
 use super::outbound;
 use super::pending::PendingKind;
 use super::session::Ending;
@@ -60,8 +59,7 @@ impl ClientMachine {
                 _ => {
                     if let Some(kind) = self.pending.remove(request_id) {
                         debug!(%request_id, "call timed out");
-                        let event = inbound::completion(request_id, kind, ErrorCode::TimeOut, None);
-                        self.events.push_back(event);
+                        self.complete(request_id, kind, ErrorCode::TimeOut, None);
                     }
                 }
             }

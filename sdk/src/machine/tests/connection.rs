@@ -14,6 +14,7 @@ fn pong(nonce: u64) -> Frame {
 #[test]
 fn received_messages_become_events() {
     let mut m = logged_in();
+    joined_to(&mut m, "world");
     m.handle_frame(1, text_message(5, "bob", "world", "hello"));
     m.handle_frame(
         2,
@@ -213,6 +214,7 @@ fn full_event_queue_asks_the_driver_to_stop_reading() {
         max_queued_events: 2,
         ..config()
     });
+    joined_to(&mut m, "world");
     assert!(m.wants_frames());
     for id in 1..=3 {
         m.handle_frame(1, text_message(id, "bob", "world", "x"));
@@ -262,6 +264,7 @@ fn acks(m: &mut ClientMachine) -> Vec<u64> {
 #[test]
 fn private_messages_are_acknowledged_and_delivered_once_across_sessions() {
     let mut m = logged_in_with(config_without_reconnect());
+    joined_to(&mut m, "world");
     transmits(&mut m);
     m.handle_frame(1, private_message(7));
     m.handle_frame(2, text_message(8, "bob", "world", "room"));

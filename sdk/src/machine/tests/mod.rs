@@ -173,6 +173,15 @@ pub(super) fn join(room: &str) -> Call {
     }
 }
 
+/// Joins `room` (the server says yes) and drains the output: room messages are delivered
+/// only for joined rooms.
+pub(super) fn joined_to(m: &mut ClientMachine, room: &str) {
+    let id = m.handle_call(0, join(room)).unwrap();
+    m.handle_frame(0, reply(id, ErrorCode::Success));
+    events(m);
+    transmits(m);
+}
+
 /// The request IDs the events complete, in order.
 pub(super) fn completed(events: &[Event]) -> Vec<Option<RequestId>> {
     events.iter().map(Event::request_id).collect()

@@ -428,3 +428,50 @@ fn replay_losses_and_failed_rejoins_are_reported() {
     assert!(matches!(events(&mut m).as_slice(), [Event::RecvMessage(r)] if r.room_seq == 144));
     let _ = ChatType::Room;
 }
+
+#[test]
+fn a_leave_that_timed_out_still_leaves_and_the_room_is_not_rejoined() {
+    let mut m = in_world();
+    let leave = m
+        .handle_call(
+            0,
+            Call::LeaveChatRoom {
+                room_id: "world".to_owned(),
+            },
+        )
+        .unwrap();
+    m.handle_timeout(10_000);
+    let evs = events(&mut m);
+    assert_eq!(
+        (evs[0].request_id(), evs[0].code()),
+        (Some(leave), Some(ErrorCode::TimeOut))
+    );
+    assert!(m.joined_rooms().is_empty());
+    // A late message of the room is not the application's any more.
+    m.handle_frame(10_001, room_message(600, 11));
+    assert_eq!(events(&mut m), vec![]);
+    // After a reconnect, the room is not re-joined.
+    m.handle_disconnect(10_002);
+    events(&mut m);
+    let at = next_attempt(&mut m);
+    let (login, _) = answer_challenge(&mut m, at);
+    m.handle_frame(at, login_receipt(login));
+    assert!(transmits(&mut m)
+        .iter()
+        .all(|f| !matches!(f.body, Some(FrameBody::JoinRoom(_)))));
+}
+
+#[test]
+fn messages_of_a_room_whose_join_timed_out_are_not_delivered() {
+    let mut m = logged_in();
+    let id = m.handle_call(0, join("guild")).unwrap();
+    m.handle_timeout(10_000);
+    assert_eq!(events(&mut m)[0].code(), Some(ErrorCode::TimeOut));
+    let mut late = text_message(5, "bob", "guild", "x");
+    if let Some(FrameBody::Message(msg)) = &mut late.body {
+        msg.room_seq = 1;
+    }
+    m.handle_frame(10_001, late);
+    assert_eq!(events(&mut m), vec![]);
+    let _ = id;
+}
