@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{Account, MuteRecord, RoomLogEntry, SendRecord, Store, StoreError, StoredMail};
+use super::{
+    Account, AudioRange, MuteRecord, RoomLogEntry, SendRecord, Store, StoreError, StoredMail,
+    UploadAppend, UploadInfo,
+};
 
 type AppUser = (String, String);
 
@@ -23,6 +26,26 @@ struct Data {
     room_seqs: BTreeMap<AppUser, u64>,
     /// Seq -> entry, per (app, room).
     room_logs: BTreeMap<AppUser, BTreeMap<u64, RoomLogEntry>>,
+    /// Upload key -> upload, per user.
+    uploads: BTreeMap<AppUser, BTreeMap<u64, Upload>>,
+    /// Orders uploads by creation.
+    next_upload_serial: u64,
+    /// Audio ID -> blob, per app.
+    audio: BTreeMap<String, BTreeMap<u64, Audio>>,
+}
+
+#[derive(Debug)]
+struct Upload {
+    info: UploadInfo,
+    /// When it was created, relative to the other uploads.
+    serial: u64,
+    data: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct Audio {
+    create_time: u64,
+    data: Vec<u8>,
 }
 
 /// See the module doc.
@@ -270,6 +293,175 @@ impl Store for MemoryStore {
         data.room_logs.retain(|_, log| !log.is_empty());
         Ok(())
     }
+
+    fn upload(
+        &self,
+        app_key: &str,
+        user_id: &str,
+        upload_key: u64,
+    ) -> Result<Option<UploadInfo>, StoreError> {
+        Ok(self
+            .data()
+            .uploads
+            .get(&key(app_key, user_id))
+            .and_then(|uploads| uploads.get(&upload_key))
+            .map(|upload| upload.info))
+    }
+
+    fn upload_data(
+        &self,
+        app_key: &str,
+        user_id: &str,
+        upload_key: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .data()
+            .uploads
+            .get(&key(app_key, user_id))
+            .and_then(|uploads| uploads.get(&upload_key))
+            .map(|upload| upload.data.clone()))
+    }
+
+    fn append_upload(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        upload_key: u64,
+        append: &UploadAppend<'_>,
+    ) -> Result<u64, StoreError> {
+        let mut data = self.data();
+        let id = key(app_key, user_id);
+        let current = data
+            .uploads
+            .get(&id)
+            .and_then(|uploads| uploads.get(&upload_key))
+            .map(|upload| upload.info);
+        let received = append.received_after(current)?;
+        let serial = data.next_upload_serial;
+        let uploads = data.uploads.entry(id).or_default();
+        let upload = uploads.entry(upload_key).or_insert_with(|| Upload {
+            info: UploadInfo {
+                total_size: append.total_size,
+                received: 0,
+                touched_secs: append.now_secs,
+            },
+            serial,
+            data: Vec::new(),
+        });
+        upload.data.extend_from_slice(append.data);
+        upload.info.received = received;
+        upload.info.touched_secs = append.now_secs;
+        if current.is_none() {
+            data.next_upload_serial += 1;
+        }
+        Ok(received)
+    }
+
+    fn delete_upload(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        upload_key: u64,
+    ) -> Result<(), StoreError> {
+        let mut data = self.data();
+        let id = key(app_key, user_id);
+        if let Some(uploads) = data.uploads.get_mut(&id) {
+            uploads.remove(&upload_key);
+            if uploads.is_empty() {
+                data.uploads.remove(&id);
+            }
+        }
+        Ok(())
+    }
+
+    fn upload_keys(&self, app_key: &str, user_id: &str) -> Result<Vec<u64>, StoreError> {
+        let data = self.data();
+        let Some(uploads) = data.uploads.get(&key(app_key, user_id)) else {
+            return Ok(Vec::new());
+        };
+        let mut keys: Vec<(u64, u64)> = uploads
+            .iter()
+            .map(|(&upload_key, upload)| (upload.serial, upload_key))
+            .collect();
+        keys.sort_unstable();
+        Ok(keys.into_iter().map(|(_, upload_key)| upload_key).collect())
+    }
+
+    fn purge_uploads(&mut self, before_secs: u64) -> Result<(), StoreError> {
+        let mut data = self.data();
+        for uploads in data.uploads.values_mut() {
+            uploads.retain(|_, upload| upload.info.touched_secs >= before_secs);
+        }
+        data.uploads.retain(|_, uploads| !uploads.is_empty());
+        Ok(())
+    }
+
+    fn put_audio(
+        &mut self,
+        app_key: &str,
+        audio_id: u64,
+        create_time: u64,
+        data: &[u8],
+        max_blobs: usize,
+    ) -> Result<(), StoreError> {
+        let mut all = self.data();
+        let blobs = all.audio.entry(app_key.to_owned()).or_default();
+        blobs.insert(
+            audio_id,
+            Audio {
+                create_time,
+                data: data.to_vec(),
+            },
+        );
+        while blobs.len() > max_blobs {
+            blobs.pop_first();
+        }
+        if blobs.is_empty() {
+            all.audio.remove(app_key);
+        }
+        Ok(())
+    }
+
+    fn audio_range(
+        &self,
+        app_key: &str,
+        audio_id: u64,
+        offset: u64,
+        max_len: usize,
+    ) -> Result<Option<AudioRange>, StoreError> {
+        let data = self.data();
+        let Some(audio) = data.audio.get(app_key).and_then(|b| b.get(&audio_id)) else {
+            return Ok(None);
+        };
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(audio.data.len());
+        let end = start.saturating_add(max_len).min(audio.data.len());
+        Ok(Some(AudioRange {
+            total_size: u64::try_from(audio.data.len()).unwrap_or(u64::MAX),
+            data: audio.data.get(start..end).unwrap_or_default().to_vec(),
+        }))
+    }
+
+    fn delete_audio(&mut self, app_key: &str, audio_id: u64) -> Result<(), StoreError> {
+        let mut data = self.data();
+        if let Some(blobs) = data.audio.get_mut(app_key) {
+            blobs.remove(&audio_id);
+            if blobs.is_empty() {
+                data.audio.remove(app_key);
+            }
+        }
+        Ok(())
+    }
+
+    fn purge_audio(&mut self, before_secs: u64) -> Result<(), StoreError> {
+        let mut data = self.data();
+        for blobs in data.audio.values_mut() {
+            blobs.retain(|_, audio| audio.create_time >= before_secs);
+        }
+        data.audio.retain(|_, blobs| !blobs.is_empty());
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -287,5 +479,18 @@ mod tests {
         let other = store.clone();
         store.push_mail("app", "bob", 1, b"hi").unwrap();
         assert_eq!(other.mail_count("app", "bob").unwrap(), 1);
+        let append = UploadAppend {
+            total_size: 3,
+            at: 0,
+            data: b"abc",
+            now_secs: 1,
+        };
+        store.append_upload("app", "bob", 9, &append).unwrap();
+        store.put_audio("app", 4, 1, b"voice", 10).unwrap();
+        assert_eq!(other.upload_data("app", "bob", 9).unwrap().unwrap(), b"abc");
+        assert_eq!(
+            other.audio_range("app", 4, 0, 9).unwrap().unwrap().data,
+            b"voice"
+        );
     }
 }

@@ -1,13 +1,18 @@
 //! A [`Store`] in one SQLite file (rusqlite, bundled SQLite): the real binary's default.
 //!
-//! Every write is its own transaction (SQLite's autocommit), so whatever the server has
-//! acknowledged is on disk before the acknowledgement leaves.
+//! Every write is its own transaction (SQLite's autocommit, or an explicit one where a write
+//! touches several rows), so whatever the server has acknowledged is on disk before the
+//! acknowledgement leaves. An upload's chunks are rows of their own (appending never rewrites
+//! what was received), tied to the upload by its never-reused serial number.
 
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{Account, MuteRecord, RoomLogEntry, SendRecord, Store, StoreError, StoredMail};
+use super::{
+    Account, AudioRange, MuteRecord, RoomLogEntry, SendRecord, Store, StoreError, StoredMail,
+    UploadAppend, UploadInfo,
+};
 
 /// See the module doc.
 #[derive(Debug)]
@@ -45,6 +50,20 @@ CREATE TABLE IF NOT EXISTS room_log (
     create_time INTEGER NOT NULL, message BLOB NOT NULL,
     PRIMARY KEY (app_key, room_id, seq));
 CREATE INDEX IF NOT EXISTS room_log_by_time ON room_log (create_time);
+CREATE TABLE IF NOT EXISTS uploads (
+    serial INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_key TEXT NOT NULL, user_id TEXT NOT NULL, upload_key INTEGER NOT NULL,
+    total_size INTEGER NOT NULL, received INTEGER NOT NULL, touched_secs INTEGER NOT NULL,
+    UNIQUE (app_key, user_id, upload_key));
+CREATE INDEX IF NOT EXISTS uploads_by_time ON uploads (touched_secs);
+CREATE TABLE IF NOT EXISTS upload_chunks (
+    serial INTEGER NOT NULL, at INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (serial, at));
+CREATE TABLE IF NOT EXISTS audio (
+    app_key TEXT NOT NULL, audio_id INTEGER NOT NULL, create_time INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (app_key, audio_id));
+CREATE INDEX IF NOT EXISTS audio_by_time ON audio (create_time);
 ";
 
 fn err(e: rusqlite::Error) -> StoreError {
@@ -63,6 +82,10 @@ fn from_sql(value: i64) -> u64 {
 /// Idempotency keys use all 64 bits: stored bit for bit as a signed integer.
 fn key_to_sql(key: u64) -> i64 {
     i64::from_ne_bytes(key.to_ne_bytes())
+}
+
+fn key_from_sql(key: i64) -> u64 {
+    u64::from_ne_bytes(key.to_ne_bytes())
 }
 
 fn count_to_sql(count: usize) -> i64 {
@@ -86,6 +109,34 @@ impl SqliteStore {
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(SqliteStore { conn })
+    }
+}
+
+impl SqliteStore {
+    /// The serial number and state of an upload.
+    fn upload_row(
+        conn: &Connection,
+        app_key: &str,
+        user_id: &str,
+        upload_key: u64,
+    ) -> Result<Option<(i64, UploadInfo)>, StoreError> {
+        conn.query_row(
+            "SELECT serial, total_size, received, touched_secs FROM uploads
+             WHERE app_key = ?1 AND user_id = ?2 AND upload_key = ?3",
+            params![app_key, user_id, key_to_sql(upload_key)],
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    UploadInfo {
+                        total_size: from_sql(row.get(1)?),
+                        received: from_sql(row.get(2)?),
+                        touched_secs: from_sql(row.get(3)?),
+                    },
+                ))
+            },
+        )
+        .optional()
+        .map_err(err)
     }
 }
 
@@ -427,6 +478,220 @@ impl Store for SqliteStore {
             .map_err(err)?;
         Ok(())
     }
+
+    fn upload(
+        &self,
+        app_key: &str,
+        user_id: &str,
+        upload_key: u64,
+    ) -> Result<Option<UploadInfo>, StoreError> {
+        Ok(
+            SqliteStore::upload_row(&self.conn, app_key, user_id, upload_key)?
+                .map(|(_, info)| info),
+        )
+    }
+
+    fn upload_data(
+        &self,
+        app_key: &str,
+        user_id: &str,
+        upload_key: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some((serial, info)) =
+            SqliteStore::upload_row(&self.conn, app_key, user_id, upload_key)?
+        else {
+            return Ok(None);
+        };
+        let mut statement = self
+            .conn
+            .prepare("SELECT data FROM upload_chunks WHERE serial = ?1 ORDER BY at")
+            .map_err(err)?;
+        let mut rows = statement.query(params![serial]).map_err(err)?;
+        let mut data = Vec::with_capacity(usize::try_from(info.received).unwrap_or(0));
+        while let Some(row) = rows.next().map_err(err)? {
+            data.extend_from_slice(
+                row.get_ref(0)
+                    .and_then(|v| Ok(v.as_bytes()?))
+                    .map_err(err)?,
+            );
+        }
+        Ok(Some(data))
+    }
+
+    fn append_upload(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        upload_key: u64,
+        append: &UploadAppend<'_>,
+    ) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        let current = SqliteStore::upload_row(&tx, app_key, user_id, upload_key)?;
+        let received = append.received_after(current.map(|(_, info)| info))?;
+        let serial = match current {
+            Some((serial, _)) => {
+                tx.execute(
+                    "UPDATE uploads SET received = ?2, touched_secs = ?3 WHERE serial = ?1",
+                    params![serial, to_sql(received), to_sql(append.now_secs)],
+                )
+                .map_err(err)?;
+                serial
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO uploads
+                     (app_key, user_id, upload_key, total_size, received, touched_secs)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        app_key,
+                        user_id,
+                        key_to_sql(upload_key),
+                        to_sql(append.total_size),
+                        to_sql(received),
+                        to_sql(append.now_secs)
+                    ],
+                )
+                .map_err(err)?;
+                tx.last_insert_rowid()
+            }
+        };
+        if !append.data.is_empty() {
+            tx.execute(
+                "INSERT INTO upload_chunks (serial, at, data) VALUES (?1, ?2, ?3)",
+                params![serial, to_sql(append.at), append.data],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(received)
+    }
+
+    fn delete_upload(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        upload_key: u64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        if let Some((serial, _)) = SqliteStore::upload_row(&tx, app_key, user_id, upload_key)? {
+            tx.execute(
+                "DELETE FROM upload_chunks WHERE serial = ?1",
+                params![serial],
+            )
+            .map_err(err)?;
+            tx.execute("DELETE FROM uploads WHERE serial = ?1", params![serial])
+                .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn upload_keys(&self, app_key: &str, user_id: &str) -> Result<Vec<u64>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT upload_key FROM uploads WHERE app_key = ?1 AND user_id = ?2
+                 ORDER BY serial",
+            )
+            .map_err(err)?;
+        let rows = statement
+            .query_map(params![app_key, user_id], |row| {
+                Ok(key_from_sql(row.get(0)?))
+            })
+            .map_err(err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    }
+
+    fn purge_uploads(&mut self, before_secs: u64) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "DELETE FROM upload_chunks WHERE serial IN (
+                 SELECT serial FROM uploads WHERE touched_secs < ?1)",
+            params![to_sql(before_secs)],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "DELETE FROM uploads WHERE touched_secs < ?1",
+            params![to_sql(before_secs)],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn put_audio(
+        &mut self,
+        app_key: &str,
+        audio_id: u64,
+        create_time: u64,
+        data: &[u8],
+        max_blobs: usize,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO audio (app_key, audio_id, create_time, data)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![app_key, to_sql(audio_id), to_sql(create_time), data],
+        )
+        .map_err(err)?;
+        // Everything at or below the (max_blobs + 1)-th newest goes.
+        tx.execute(
+            "DELETE FROM audio WHERE app_key = ?1 AND audio_id <= (
+                 SELECT audio_id FROM audio WHERE app_key = ?1
+                 ORDER BY audio_id DESC LIMIT 1 OFFSET ?2)",
+            params![app_key, count_to_sql(max_blobs)],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    fn audio_range(
+        &self,
+        app_key: &str,
+        audio_id: u64,
+        offset: u64,
+        max_len: usize,
+    ) -> Result<Option<AudioRange>, StoreError> {
+        // substr counts from 1; an offset past the end gives an empty blob.
+        let start = to_sql(offset).saturating_add(1);
+        self.conn
+            .query_row(
+                "SELECT length(data), substr(data, ?3, ?4) FROM audio
+                 WHERE app_key = ?1 AND audio_id = ?2",
+                params![app_key, to_sql(audio_id), start, count_to_sql(max_len)],
+                |row| {
+                    let data = row.get_ref(1)?;
+                    let data = match data {
+                        rusqlite::types::ValueRef::Null => &[][..],
+                        other => other.as_bytes()?,
+                    };
+                    Ok(AudioRange {
+                        total_size: from_sql(row.get(0)?),
+                        data: data.to_vec(),
+                    })
+                },
+            )
+            .optional()
+            .map_err(err)
+    }
+
+    fn delete_audio(&mut self, app_key: &str, audio_id: u64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM audio WHERE app_key = ?1 AND audio_id = ?2",
+                params![app_key, to_sql(audio_id)],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn purge_audio(&mut self, before_secs: u64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM audio WHERE create_time < ?1",
+                params![to_sql(before_secs)],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -488,5 +753,57 @@ mod tests {
             .unwrap();
         let kept = store.room_log_after("app", "world", 0).unwrap();
         assert_eq!(kept, [log_entry(4, 4), log_entry(5, 5)]);
+    }
+
+    #[test]
+    fn uploads_and_audio_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let append = |at, data, now_secs| UploadAppend {
+            total_size: 6,
+            at,
+            data,
+            now_secs,
+        };
+        {
+            let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
+            store
+                .append_upload("app", "alice", u64::MAX, &append(0, b"abc", 10))
+                .unwrap();
+            store
+                .append_upload("app", "alice", 2, &append(0, b"", 11))
+                .unwrap();
+            store.put_audio("app", 40, 10, b"voice", 2).unwrap();
+        }
+        let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
+        assert_eq!(
+            store.upload("app", "alice", u64::MAX).unwrap(),
+            Some(UploadInfo {
+                total_size: 6,
+                received: 3,
+                touched_secs: 10
+            })
+        );
+        assert_eq!(store.upload_keys("app", "alice").unwrap(), [u64::MAX, 2]);
+        // The upload resumes where it stopped.
+        assert_eq!(
+            store
+                .append_upload("app", "alice", u64::MAX, &append(3, b"def", 12))
+                .unwrap(),
+            6
+        );
+        assert_eq!(
+            store
+                .upload_data("app", "alice", u64::MAX)
+                .unwrap()
+                .unwrap(),
+            b"abcdef"
+        );
+        let range = store.audio_range("app", 40, 1, 3).unwrap().unwrap();
+        assert_eq!((range.total_size, range.data.as_slice()), (5, &b"oic"[..]));
+        // The cap still holds across the reopening.
+        store.put_audio("app", 41, 11, b"a", 2).unwrap();
+        store.put_audio("app", 42, 12, b"b", 2).unwrap();
+        assert_eq!(store.audio_range("app", 40, 0, 1).unwrap(), None);
+        assert!(store.audio_range("app", 41, 0, 1).unwrap().is_some());
     }
 }
