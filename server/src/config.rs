@@ -39,6 +39,15 @@ pub struct Limits {
     pub room_log_messages: usize,
     /// Room log entries older than this (by their create time) are purged.
     pub room_log_max_age_secs: u64,
+    /// Unfinished voice uploads one user may have; starting one more drops the oldest.
+    pub max_uploads_per_user: usize,
+    /// Voice uploads not touched for this long (wall seconds) are purged.
+    pub upload_max_age_secs: u64,
+    /// The audio of a voice message is kept this long after the message (then downloads of
+    /// it get ParamInvalid).
+    pub audio_retention_secs: u64,
+    /// Voice messages' audio kept per app (the oldest dropped first).
+    pub max_audio_blobs: usize,
 }
 
 impl Default for Limits {
@@ -56,6 +65,10 @@ impl Default for Limits {
             max_send_keys_per_user: 1024,
             room_log_messages: 256,
             room_log_max_age_secs: 600,
+            max_uploads_per_user: 4,
+            upload_max_age_secs: 600,
+            audio_retention_secs: 86_400,
+            max_audio_blobs: 100_000,
         }
     }
 }
@@ -163,6 +176,11 @@ impl ServerConfig {
                 limits.max_queued_frames
             )));
         }
+        if limits.max_uploads_per_user == 0 {
+            return Err(ConfigError::Invalid(
+                "max_uploads_per_user must be at least 1, or no voice message could be sent".into(),
+            ));
+        }
         let mut seen = BTreeMap::new();
         for app in &self.apps {
             if app.key.is_empty() || app.secret.is_empty() {
@@ -223,6 +241,8 @@ mod tests {
             config.app_secrets().get("demo_app").map(String::as_str),
             Some("demo_secret")
         );
+        assert_eq!(config.limits.max_uploads_per_user, 4);
+        assert_eq!(config.limits.audio_retention_secs, 86_400);
     }
 
     #[test]
@@ -246,6 +266,8 @@ mod tests {
         );
         config.limits.max_rooms_per_user = 1;
         config.validate().unwrap();
+        config.limits.max_uploads_per_user = 0;
+        assert!(config.validate().is_err(), "voice needs an upload");
         assert!(ServerConfig::new("x", &[]).validate().is_err());
     }
 }

@@ -1,4 +1,5 @@
-//! Sending: text and custom messages to a user or a room. Room messages get the room's next
+//! Sending: text, custom and voice messages to a user or a room, all on one path (a voice
+//! body's checks and audio are in `voice`). Room messages get the room's next
 //! sequence number, are appended to the room's (bounded) log in the store, and go to every
 //! member but the sender; a muted sender gets ForbiddenSpeak with the forbid fields. Private
 //! messages are kept in the receiver's mailbox until its SDK acknowledges them: sent at once
@@ -18,9 +19,9 @@ use super::{ConnId, Now, ServerCore};
 use crate::store::{RoomLogEntry, SendRecord};
 
 /// Why a send was refused: the code and, for mutes, the forbid fields.
-struct Refusal {
-    code: ErrorCode,
-    forbid: Option<Forbid>,
+pub(super) struct Refusal {
+    pub(super) code: ErrorCode,
+    pub(super) forbid: Option<Forbid>,
 }
 
 impl From<ErrorCode> for Refusal {
@@ -119,7 +120,10 @@ impl ServerCore {
         }
     }
 
-    /// Checks and delivers one message; returns its message ID.
+    /// Checks and delivers one message; returns its message ID. One path for every body:
+    /// check the body (a voice body also takes its audio from its upload), check the
+    /// receiver (room membership and mutes, or a registered user), give the message its ID
+    /// (and a voice message its stored audio), then deliver it.
     fn send_message(
         &mut self,
         now_secs: u64,
@@ -131,12 +135,17 @@ impl ServerCore {
         let chat_type = ChatType::try_from(send.chat_type).unwrap_or(ChatType::Unknown);
         limits::check_receiver(&send.receiver_id, chat_type)?;
         let body = send.body.ok_or(ErrorCode::ParamInvalid)?;
-        match body.kind.as_ref().ok_or(ErrorCode::ParamInvalid)? {
-            body::Kind::Text(text) => limits::check_text(&text.content, &text.attach)?,
-            body::Kind::Custom(custom) => limits::check_custom(&custom.content)?,
-            // Voice transfer is being built (issue 5); until then voice sends are refused.
-            body::Kind::Voice(_) => return Err(ErrorCode::PttUploadFail.into()),
-        }
+        let audio = match body.kind.as_ref().ok_or(ErrorCode::ParamInvalid)? {
+            body::Kind::Text(text) => {
+                limits::check_text(&text.content, &text.attach)?;
+                None
+            }
+            body::Kind::Custom(custom) => {
+                limits::check_custom(&custom.content)?;
+                None
+            }
+            body::Kind::Voice(voice) => Some(self.voice_audio(app_key, sender_id, voice)?),
+        };
         let mut message = Message {
             message_id: 0,
             sender_id: sender_id.to_owned(),
@@ -147,49 +156,61 @@ impl ServerCore {
             body: Some(body),
         };
         match chat_type {
-            ChatType::Room => self.send_to_room(now_secs, conn, app_key, message),
-            _ => {
-                self.check_private_receiver(app_key, &message.receiver_id)?;
-                message.message_id = self.allocate_message_id()?;
-                let id = message.message_id;
-                self.deliver_private(app_key, message)?;
-                Ok(id)
-            }
+            ChatType::Room => self.check_room_send(now_secs, conn, app_key, &message)?,
+            _ => self.check_private_receiver(app_key, &message.receiver_id)?,
         }
+        message.message_id = self.allocate_message_id()?;
+        let id = message.message_id;
+        if let Some(audio) = &audio {
+            self.store_audio(app_key, &mut message, audio)?;
+        }
+        let delivered = match chat_type {
+            ChatType::Room => self.deliver_to_room(app_key, message),
+            _ => self.deliver_private(app_key, message),
+        };
+        if let Some(audio) = &audio {
+            self.settle_audio(app_key, sender_id, id, audio, delivered.is_ok());
+        }
+        delivered.map(|()| id)
     }
 
-    fn send_to_room(
-        &mut self,
+    /// The sender must be in the room and not muted there.
+    fn check_room_send(
+        &self,
         now_secs: u64,
         conn: ConnId,
         app_key: &str,
-        mut message: Message,
-    ) -> Result<u64, Refusal> {
-        let room_id = message.receiver_id.clone();
+        message: &Message,
+    ) -> Result<(), Refusal> {
+        let room_id = &message.receiver_id;
         let joined = self
             .user_session(conn)
-            .is_some_and(|s| s.rooms.contains(&room_id));
+            .is_some_and(|s| s.rooms.contains(room_id));
         if !joined {
             return Err(ErrorCode::NotJoinRoom.into());
         }
         let forbid = self
             .mutes
-            .forbid(app_key, &room_id, &message.sender_id, now_secs);
+            .forbid(app_key, room_id, &message.sender_id, now_secs);
         if let Some(forbid) = forbid.filter(|_| !planted::active(Bug::SkipMuteCheck)) {
             return Err(Refusal {
                 code: ErrorCode::ForbiddenSpeak,
                 forbid: Some(forbid),
             });
         }
-        message.message_id = self.allocate_message_id()?;
-        let key = (app_key.to_owned(), room_id);
+        Ok(())
+    }
+
+    /// Gives the (checked) message the room's next seq, logs it, and fans it out.
+    fn deliver_to_room(&mut self, app_key: &str, mut message: Message) -> Result<(), Refusal> {
+        let key = (app_key.to_owned(), message.receiver_id.clone());
         let Some(room) = self.rooms.get(&key) else {
             return Err(ErrorCode::NotJoinRoom.into());
         };
         message.room_seq = room.last_seq + 1;
         let entry = RoomLogEntry {
             seq: message.room_seq,
-            create_time: now_secs,
+            create_time: message.create_time,
             message: message.encode_to_vec(),
         };
         let max_entries = self.limits.room_log_messages;
@@ -221,11 +242,10 @@ impl ServerCore {
             });
             receivers.extend(outsider.map(|(_, conn)| *conn));
         }
-        let id = message.message_id;
         for receiver in receivers {
             self.fan_out(receiver, message.clone());
         }
-        Ok(id)
+        Ok(())
     }
 
     /// Queues one room message for one member (where the planted room bugs live).

@@ -8,12 +8,14 @@
 //!
 //! Split by concern: `login` (apps, accounts, sessions and their IDs, kick-off), `rooms`
 //! (membership, resuming joins with replay), `messaging` (sends, resend dedupe, room seqs and
-//! log, fan-out, private mailboxes), `mutes` (operator mutes).
+//! log, fan-out, private mailboxes), `voice` (resumable audio uploads, the stored audio of
+//! voice messages and its chunked download), `mutes` (operator mutes).
 
 mod login;
 mod messaging;
 mod mutes;
 mod rooms;
+mod voice;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -239,13 +241,8 @@ impl ServerCore {
         match body {
             FrameBody::Ping(ping) => self.send(conn, FrameBody::Pong(Pong { nonce: ping.nonce })),
             FrameBody::AckMessages(ack) => self.handle_ack(conn, ack.up_to_message_id),
-            // Voice transfer is being built (issue 5); until then it is refused.
-            FrameBody::UploadAudio(upload) => {
-                self.reply(conn, upload.request_id, ErrorCode::PttUploadFail)
-            }
-            FrameBody::DownloadAudio(download) => {
-                self.reply(conn, download.request_id, ErrorCode::PttDownloadFail)
-            }
+            FrameBody::UploadAudio(upload) => self.handle_upload(now, conn, upload),
+            FrameBody::DownloadAudio(download) => self.handle_download(conn, download),
             FrameBody::Login(login) => self.handle_login(now, conn, login),
             FrameBody::AdminLogin(login) => self.handle_admin_login(conn, login),
             FrameBody::Logout(logout) => self.handle_logout(conn, logout.request_id),
@@ -280,8 +277,9 @@ impl ServerCore {
         self.forget(conn);
     }
 
-    /// Closes connections that were idle too long, drops expired mutes and purges room log
-    /// entries older than `room_log_max_age_secs`.
+    /// Closes connections that were idle too long, drops expired mutes, purges room log
+    /// entries older than `room_log_max_age_secs`, and purges stale uploads and old audio
+    /// (see `voice`).
     pub fn handle_timeout(&mut self, now: Now) {
         let now_ms = now.mono_ms;
         if now_ms < self.next_sweep_ms {
@@ -318,6 +316,7 @@ impl ServerCore {
         if let Err(e) = self.store.0.purge_room_logs(log_cutoff) {
             tracing::error!(error = %e, "purging old room log entries");
         }
+        self.purge_voice(now);
     }
 
     /// When (monotonic ms) `handle_timeout` next has work to do.

@@ -1,0 +1,301 @@
+//! Voice messages' audio: resumable chunked uploads, the blob a voice send turns its upload
+//! into, and chunked downloads of it. Sending the voice message itself (dedupe, membership,
+//! mutes, mailbox, room log, fan-out) is the common send path in `messaging`; this module
+//! only checks a voice body, takes its audio, and stores it under the message ID.
+//!
+//! Uploads, kept in the store per (app, user, upload key) so they survive restarts:
+//! - `UploadAudio` needs a logged-in user (else NotLogin). ParamInvalid when the key is 0,
+//!   the total size is 0 or above `MAX_AUDIO_BYTES`, the chunk is above
+//!   `MAX_AUDIO_CHUNK_BYTES`, it ends past the total size, or the total size differs from
+//!   the existing upload's.
+//! - A chunk starting at or before the received count is taken from that count on (the
+//!   overlap is ignored, so a resend stores nothing twice); one starting past it is refused
+//!   with ParamInvalid.
+//! - Every reply carries `UploadState{received}` when the upload exists, and a refused gap
+//!   carries it also when it does not (received 0), so the client knows where to resume.
+//!   Store failures reply ServerError without it.
+//! - Bounds: starting an upload when the user already has `max_uploads_per_user` drops the
+//!   oldest; uploads untouched for `upload_max_age_secs` are purged by the periodic sweep.
+//!
+//! A voice send (`Voice` body) passes `limits::check_voice` and names a complete upload of
+//! exactly `file_size` bytes, else it fails with PTT_UploadFail (2004) and nothing is
+//! delivered (the upload stays). Once the message has its ID the audio is stored as the blob
+//! (app, message ID) and the delivered body says `audio_id = message_id, upload_key = 0`; the
+//! upload is deleted when the message is out, the blob when the send fails after all.
+//!
+//! Downloads: `DownloadAudio` by any logged-in user of the app; audio ID 0, an unknown (or
+//! purged) ID, or an offset past the end get ParamInvalid (3). Otherwise Success with
+//! `AudioChunk` of at most min(max_bytes, `MAX_AUDIO_CHUNK_BYTES`) bytes (max_bytes 0: the
+//! maximum): one chunk per request, so a download never floods the connection's queue.
+//! Blobs are purged `audio_retention_secs` after their message and capped at
+//! `max_audio_blobs` per app (the oldest dropped).
+
+use yim_proto::limits::{self, MAX_AUDIO_BYTES, MAX_AUDIO_CHUNK_BYTES};
+use yim_proto::wire::{
+    body, reply, AudioChunk, DownloadAudio, Message, UploadAudio, UploadState, Voice,
+};
+use yim_proto::ErrorCode;
+
+use super::messaging::Refusal;
+use super::{ConnId, Now, ServerCore};
+use crate::store::{StoreError, UploadAppend};
+
+/// The audio of a voice send, taken from its complete upload.
+pub(super) struct VoiceAudio {
+    upload_key: u64,
+    data: Vec<u8>,
+}
+
+/// Why a chunk was refused, and the received count to report (None: report nothing).
+struct UploadRefusal {
+    code: ErrorCode,
+    received: Option<u64>,
+}
+
+impl ServerCore {
+    pub(super) fn handle_upload(&mut self, now: Now, conn: ConnId, upload: UploadAudio) {
+        let Some((app_key, user_id)) = self.require_user(conn, upload.request_id) else {
+            return;
+        };
+        let (code, received) = match self.upload_chunk(now, &app_key, &user_id, &upload) {
+            Ok(received) => (ErrorCode::Success, Some(received)),
+            Err(UploadRefusal { code, received }) => (code, received),
+        };
+        let detail = received.map(|received| reply::Detail::UploadState(UploadState { received }));
+        self.reply_with(conn, upload.request_id, code, detail);
+    }
+
+    /// Checks and stores one chunk; returns the upload's received count after it.
+    fn upload_chunk(
+        &mut self,
+        now: Now,
+        app_key: &str,
+        user_id: &str,
+        upload: &UploadAudio,
+    ) -> Result<u64, UploadRefusal> {
+        let key = upload.upload_key;
+        let current = if key == 0 {
+            None
+        } else {
+            self.store
+                .0
+                .upload(app_key, user_id, key)
+                .map_err(upload_store_failed)?
+        };
+        let known = current.map(|u| u.received);
+        let len = u64::try_from(upload.data.len()).unwrap_or(u64::MAX);
+        let total = upload.total_size;
+        let invalid = key == 0
+            || total == 0
+            || total > MAX_AUDIO_BYTES
+            || upload.data.len() > MAX_AUDIO_CHUNK_BYTES
+            || upload.offset.checked_add(len).is_none_or(|end| end > total)
+            || current.is_some_and(|u| u.total_size != total);
+        if invalid {
+            return Err(UploadRefusal {
+                code: ErrorCode::ParamInvalid,
+                received: known,
+            });
+        }
+        let received = known.unwrap_or(0);
+        if upload.offset > received {
+            return Err(UploadRefusal {
+                code: ErrorCode::ParamInvalid,
+                received: Some(received),
+            });
+        }
+        // The part already held is skipped: a resend stores nothing twice.
+        let skip = usize::try_from(received - upload.offset).unwrap_or(usize::MAX);
+        let fresh = upload.data.get(skip..).unwrap_or_default();
+        if current.is_none() {
+            self.make_room_for_upload(app_key, user_id)
+                .map_err(upload_store_failed)?;
+        }
+        let append = UploadAppend {
+            total_size: total,
+            at: received,
+            data: fresh,
+            now_secs: now.wall_secs(),
+        };
+        self.store
+            .0
+            .append_upload(app_key, user_id, key, &append)
+            .map_err(upload_store_failed)
+    }
+
+    /// Drops the user's oldest uploads until one more fits within `max_uploads_per_user`.
+    fn make_room_for_upload(&mut self, app_key: &str, user_id: &str) -> Result<(), StoreError> {
+        let keys = self.store.0.upload_keys(app_key, user_id)?;
+        let max = self.limits.max_uploads_per_user;
+        // The config keeps the bound at least 1.
+        let excess = (keys.len() + 1).saturating_sub(max);
+        for key in keys.into_iter().take(excess) {
+            tracing::info!(user = %user_id, upload_key = key, "dropping the oldest upload");
+            self.store.0.delete_upload(app_key, user_id, key)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn handle_download(&mut self, conn: ConnId, download: DownloadAudio) {
+        let Some((app_key, _)) = self.require_user(conn, download.request_id) else {
+            return;
+        };
+        match self.audio_chunk(&app_key, &download) {
+            Ok(chunk) => self.reply_with(
+                conn,
+                download.request_id,
+                ErrorCode::Success,
+                Some(reply::Detail::AudioChunk(chunk)),
+            ),
+            Err(code) => self.reply(conn, download.request_id, code),
+        }
+    }
+
+    fn audio_chunk(
+        &self,
+        app_key: &str,
+        download: &DownloadAudio,
+    ) -> Result<AudioChunk, ErrorCode> {
+        if download.audio_id == 0 {
+            return Err(ErrorCode::ParamInvalid);
+        }
+        let max_len = match usize::try_from(download.max_bytes) {
+            Ok(0) | Err(_) => MAX_AUDIO_CHUNK_BYTES,
+            Ok(n) => n.min(MAX_AUDIO_CHUNK_BYTES),
+        };
+        let range = self
+            .store
+            .0
+            .audio_range(app_key, download.audio_id, download.offset, max_len)
+            .map_err(|e| {
+                tracing::error!(error = %e, "store failure reading audio");
+                ErrorCode::ServerError
+            })?
+            .ok_or(ErrorCode::ParamInvalid)?;
+        if download.offset > range.total_size {
+            return Err(ErrorCode::ParamInvalid);
+        }
+        Ok(AudioChunk {
+            total_size: range.total_size,
+            offset: download.offset,
+            data: range.data,
+        })
+    }
+
+    /// Checks a voice send's fields and takes its audio from its complete upload.
+    pub(super) fn voice_audio(
+        &self,
+        app_key: &str,
+        user_id: &str,
+        voice: &Voice,
+    ) -> Result<VoiceAudio, Refusal> {
+        limits::check_voice(
+            voice.file_size,
+            voice.duration_ms,
+            &voice.text,
+            &voice.extra_param,
+        )?;
+        let key = voice.upload_key;
+        if key == 0 {
+            return Err(ErrorCode::PttUploadFail.into());
+        }
+        let upload = self
+            .store
+            .0
+            .upload(app_key, user_id, key)
+            .map_err(send_store_failed)?;
+        let complete = upload.is_some_and(|u| u.received == u.total_size);
+        if !complete || upload.is_some_and(|u| u.total_size != voice.file_size) {
+            return Err(ErrorCode::PttUploadFail.into());
+        }
+        let data = self
+            .store
+            .0
+            .upload_data(app_key, user_id, key)
+            .map_err(send_store_failed)?
+            .ok_or(ErrorCode::PttUploadFail)?;
+        if u64::try_from(data.len()).ok() != Some(voice.file_size) {
+            tracing::error!(user = %user_id, upload_key = key, "upload data and state disagree");
+            return Err(ErrorCode::PttUploadFail.into());
+        }
+        Ok(VoiceAudio {
+            upload_key: key,
+            data,
+        })
+    }
+
+    /// Stores the audio as the blob of the message (which has its ID) and points the
+    /// message's voice body at it.
+    pub(super) fn store_audio(
+        &mut self,
+        app_key: &str,
+        message: &mut Message,
+        audio: &VoiceAudio,
+    ) -> Result<(), Refusal> {
+        let id = message.message_id;
+        self.store
+            .0
+            .put_audio(
+                app_key,
+                id,
+                message.create_time,
+                &audio.data,
+                self.limits.max_audio_blobs,
+            )
+            .map_err(send_store_failed)?;
+        if let Some(body::Kind::Voice(voice)) = message.body.as_mut().and_then(|b| b.kind.as_mut())
+        {
+            voice.audio_id = id;
+            voice.upload_key = 0;
+        }
+        Ok(())
+    }
+
+    /// After a voice send with message `message_id`: the upload is done with if the message
+    /// went out; otherwise its blob is dropped (the upload stays for a retry).
+    pub(super) fn settle_audio(
+        &mut self,
+        app_key: &str,
+        user_id: &str,
+        message_id: u64,
+        audio: &VoiceAudio,
+        sent: bool,
+    ) {
+        let result = if sent {
+            self.store
+                .0
+                .delete_upload(app_key, user_id, audio.upload_key)
+        } else {
+            self.store.0.delete_audio(app_key, message_id)
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, sent, "store failure cleaning up after a voice send");
+        }
+    }
+
+    /// The sweep's part: uploads untouched too long and audio past its retention.
+    pub(super) fn purge_voice(&mut self, now: Now) {
+        let now_secs = now.wall_secs();
+        let uploads_before = now_secs.saturating_sub(self.limits.upload_max_age_secs);
+        if let Err(e) = self.store.0.purge_uploads(uploads_before) {
+            tracing::error!(error = %e, "purging old uploads");
+        }
+        let audio_before = now_secs.saturating_sub(self.limits.audio_retention_secs);
+        if let Err(e) = self.store.0.purge_audio(audio_before) {
+            tracing::error!(error = %e, "purging old audio");
+        }
+    }
+}
+
+fn upload_store_failed(e: StoreError) -> UploadRefusal {
+    tracing::error!(error = %e, "store failure during an upload");
+    UploadRefusal {
+        code: ErrorCode::ServerError,
+        received: None,
+    }
+}
+
+fn send_store_failed(e: StoreError) -> Refusal {
+    tracing::error!(error = %e, "store failure during a voice send");
+    ErrorCode::ServerError.into()
+}
