@@ -39,6 +39,8 @@ pub struct RecordConfig {
     pub bitrate_bps: i32,
     /// Keep the 16 kHz i16 samples in the clip (for speech to text without reading the file).
     pub keep_pcm: bool,
+    /// Produce the Opus wire encoding (off: `encoded` is empty; for benchmarks and tools).
+    pub encode: bool,
 }
 
 impl Default for RecordConfig {
@@ -51,6 +53,7 @@ impl Default for RecordConfig {
             level_interval_ms: 125,
             bitrate_bps: BITRATE_BPS,
             keep_pcm: false,
+            encode: true,
         }
     }
 }
@@ -225,7 +228,9 @@ impl RecorderCore {
                 self.vad_frame.clear();
             }
         }
-        self.encoder.push(&self.pcm)?;
+        if self.config.encode {
+            self.encoder.push(&self.pcm)?;
+        }
         if let Some(k) = self.kept.as_mut() {
             k.extend_from_slice(&self.pcm);
         }
@@ -279,7 +284,11 @@ impl RecorderCore {
         Ok(RecordedClip {
             wav_path: config.wav_path,
             duration_ms,
-            encoded: encoder.finish()?,
+            encoded: if config.encode {
+                encoder.finish()?
+            } else {
+                Vec::new()
+            },
             speech_ms,
             reached_max_duration: full,
             pcm: kept,

@@ -195,6 +195,18 @@ impl ToSpeechRate {
     }
 }
 
+/// Averages the channels of interleaved `input` into `out` (appended); the same downmix
+/// [`ToSpeechRate`] applies, exposed for benchmarks and tools.
+pub fn downmix_into(input: &[f32], channels: usize, out: &mut Vec<f32>) {
+    let channels = channels.max(1);
+    let scale = 1.0 / channels as f32;
+    out.extend(
+        input
+            .chunks_exact(channels)
+            .map(|f| f.iter().sum::<f32>() * scale),
+    );
+}
+
 /// f32 in `[-1, 1]` to i16, clamped and rounded.
 #[inline]
 pub fn to_i16(x: f32) -> i16 {

@@ -33,7 +33,10 @@ fn grammar_mode_recognises_the_fixture_words() {
     let pcm = read_wav_i16_speech(&fixtures().join("enemy_team_push_middle.wav")).unwrap();
     let text = engine.recognize(&pcm).unwrap();
     let expected = ["enemy", "team", "push", "middle"];
-    let hits = expected.iter().filter(|w| text.split(' ').any(|t| t == **w)).count();
+    let hits = expected
+        .iter()
+        .filter(|w| text.split(' ').any(|t| t == **w))
+        .count();
     assert!(hits >= 3, "recognised {text:?}");
 }
 
@@ -48,5 +51,8 @@ fn open_vocabulary_gives_some_text_and_silence_gives_recognize_failed() {
         Err(e @ RecognizeError::NoSpeech) => assert_eq!(e.code(), ErrorCode::PttRecognizeFailed),
         other => panic!("silence gave {other:?}"),
     }
-    assert_eq!(engine.recognize(&[]).unwrap_err().code(), ErrorCode::PttRecognizeFailed);
+    assert_eq!(
+        engine.recognize(&[]).unwrap_err().code(),
+        ErrorCode::PttRecognizeFailed
+    );
 }
