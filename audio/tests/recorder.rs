@@ -8,8 +8,9 @@ use yim_audio::{
 };
 use yim_proto::ErrorCode;
 
+/// Polls for up to ~20 s (a slow CI machine), without reading a clock.
 fn wait_until(mut f: impl FnMut() -> bool) {
-    for _ in 0..2_000 {
+    for _ in 0..10_000 {
         if f() {
             return;
         }
@@ -107,4 +108,28 @@ fn input_failures_surface_as_yim_codes_and_leave_no_file() {
     let err = rec.finish().unwrap_err();
     assert_eq!(err.code(), ErrorCode::PttStartRecordFailed);
     assert!(!path.exists());
+}
+
+#[test]
+fn the_worker_stops_at_60_s_reports_it_and_finish_returns_the_capped_clip() {
+    let input = SynthInput::new(
+        &Signal::Tone {
+            freq_hz: 250.0,
+            amplitude: 0.3,
+        },
+        AudioFormat::SPEECH,
+        61_000,
+    )
+    .unwrap();
+    let rec = Recorder::start(Box::new(input), RecordConfig::default()).unwrap();
+    let mut saw_max = false;
+    wait_until(|| {
+        while let Some(e) = rec.poll_event() {
+            saw_max |= e == yim_audio::RecordEvent::MaxDurationReached;
+        }
+        saw_max
+    });
+    let clip = rec.finish().unwrap();
+    assert!(clip.reached_max_duration);
+    assert_eq!(clip.duration_ms, 60_000);
 }
