@@ -2,11 +2,17 @@
 # Installs what a fresh machine needs to build and test the project. Idempotent.
 # The Rust toolchain (cargo, rustc, rustfmt, clippy) comes with the machine; SQLite is bundled
 # by rusqlite and protobuf is compiled by protox, so no system protoc or libsqlite is needed.
+# Audio needs libasound2-dev (cpal) and pocketsphinx + pocketsphinx-en-us (speech to text).
 set -euo pipefail
 
 need_apt=()
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
+# yim-audio: ALSA headers for cpal (feature `cpal`, built by --all-features), and the offline
+# speech recogniser with its English model (PocketSphinx CLI, tested on fixtures/audio).
+dpkg -s libasound2-dev >/dev/null 2>&1 || need_apt+=(libasound2-dev)
+command -v pocketsphinx_continuous >/dev/null 2>&1 || need_apt+=(pocketsphinx)
+[ -d /usr/share/pocketsphinx/model/en-us ] || need_apt+=(pocketsphinx-en-us)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
