@@ -1,6 +1,7 @@
 //! The YIM reference server.
 //!
-//! Hosts several apps; keeps accounts, sessions, rooms, operator mutes and private mailboxes.
+//! Hosts several apps; keeps accounts, sessions, rooms, operator mutes, private mailboxes and
+//! the audio of voice messages.
 //! The protocol logic is a sans-IO core ([`core::ServerCore`]); [`driver`] runs it over any
 //! [`net::Listener`] and [`clock::Clock`], so the real binary (TCP, system clock, SQLite) and
 //! the simulator (turmoil, simulated clock, in-memory store) run the same code.
