@@ -11,17 +11,20 @@ use std::sync::Arc;
 
 use yim_proto::{ChatType, ErrorCode};
 
+use crate::audio_setup::AudioSetup;
 use crate::clock::{Clock, TokioClock};
 use crate::config::{ClientConfig, ServerZone};
 use crate::driver::{self, Shared};
 use crate::machine::{Call, ClientMachine, Event, RequestId, State};
 use crate::net::{Network, TcpNetwork};
+use crate::voice_calls::VoiceLayer;
 
 /// A handle on one YIM client. Clones share the client; when the last one is dropped the
 /// driver stops and closes the connection.
 #[derive(Clone)]
 pub struct Client {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) voice: Arc<VoiceLayer>,
     _owner: Arc<Owner>,
 }
 
@@ -53,6 +56,7 @@ pub struct ClientBuilder {
     clock: Option<Arc<dyn Clock>>,
     network: Option<Arc<dyn Network>>,
     rng_seed: Option<u64>,
+    audio: Option<AudioSetup>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -78,6 +82,12 @@ impl ClientBuilder {
 
     pub fn network(mut self, network: Arc<dyn Network>) -> ClientBuilder {
         self.network = Some(network);
+        self
+    }
+
+    /// Where voice messages' audio comes from and goes; default: [`AudioSetup::unavailable`].
+    pub fn audio(mut self, setup: AudioSetup) -> ClientBuilder {
+        self.audio = Some(setup);
         self
     }
 
@@ -112,9 +122,11 @@ impl ClientBuilder {
         let machine = ClientMachine::with_seed(self.config, seed);
         let shared = Arc::new(Shared::new(machine, clock));
         runtime.spawn(driver::run(shared.clone(), network));
+        let voice = crate::voice_calls::layer(self.audio.unwrap_or_else(AudioSetup::unavailable));
         Ok(Client {
             _owner: Arc::new(Owner(shared.clone())),
             shared,
+            voice,
         })
     }
 }
@@ -135,6 +147,7 @@ impl Client {
             clock: None,
             network: None,
             rng_seed: None,
+            audio: None,
         }
     }
 

@@ -90,6 +90,21 @@ impl Drop for StopGuard {
     }
 }
 
+/// Decodes downloaded voice audio and writes it as a WAV at `path`, creating directories.
+fn save_audio(path: &str, encoded: &[u8]) -> Result<(), yim_proto::ErrorCode> {
+    let (pcm, rate) = yim_audio::decode_to_pcm(encoded)
+        .map_err(|_| yim_proto::ErrorCode::PttConvertFileFailed)?;
+    let path = std::path::Path::new(path);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|_| yim_proto::ErrorCode::CreateDirectoryFailed)?;
+    }
+    let format = yim_audio::AudioFormat {
+        sample_rate: rate,
+        channels: 1,
+    };
+    yim_audio::write_wav_i16(path, format, &pcm).map_err(|e| e.code())
+}
+
 /// The driver loop. Returns when shutdown is requested.
 pub(crate) async fn run(shared: Arc<Shared>, network: Arc<dyn Network>) {
     let _stop_guard = StopGuard(shared.clone());
@@ -165,7 +180,7 @@ impl Driver {
         }
         loop {
             while let Some(action) = core.machine.poll_action() {
-                self.execute(action);
+                self.execute(action, &mut core.machine);
             }
             if !self.flush_transmits(&mut core.machine) {
                 break;
@@ -184,7 +199,7 @@ impl Driver {
         Some(wants)
     }
 
-    fn execute(&mut self, action: Action) {
+    fn execute(&mut self, action: Action, machine: &mut ClientMachine) {
         match action {
             Action::Connect { addr } => {
                 self.last_generation += 1;
@@ -194,6 +209,17 @@ impl Driver {
             Action::Close { reason } => {
                 info!(generation = ?self.link.generation(), %reason, "closing");
                 self.link = Link::Idle;
+            }
+            Action::SaveAudio {
+                request_id,
+                save_path,
+                encoded,
+            } => {
+                let code = match save_audio(&save_path, &encoded) {
+                    Ok(()) => yim_proto::ErrorCode::Success,
+                    Err(code) => code,
+                };
+                machine.handle_saved(request_id, code);
             }
         }
     }
@@ -236,7 +262,7 @@ impl Driver {
             LinkEvent::Inbound { generation, .. } => Some(*generation),
         };
         while let Some(action) = core.machine.poll_action() {
-            self.execute(action);
+            self.execute(action, &mut core.machine);
         }
         let current = self.link.generation();
         if source.is_none() || source != current {

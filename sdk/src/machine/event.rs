@@ -17,6 +17,13 @@ pub enum Action {
     /// Close the current connection. The machine has already forgotten it: do not report its
     /// disconnect.
     Close { reason: String },
+    /// Decode the downloaded voice audio `encoded` and write it as a WAV file at `save_path`
+    /// (creating its directories), then call `handle_saved` with the outcome.
+    SaveAudio {
+        request_id: RequestId,
+        save_path: String,
+        encoded: Vec<u8>,
+    },
 }
 
 /// The body of a received message (YIM `IYIMMessageBody*`).
@@ -68,6 +75,28 @@ pub struct SendStatus {
     /// Only meaningful when `code` is `ForbiddenSpeak`: YIM's ForbidSpeakReason, 0-7.
     pub reason: u32,
     /// Only meaningful when `code` is `ForbiddenSpeak`: when the mute ends, unix seconds.
+    pub forbid_end_time: u64,
+    /// Server message ID; 0 when the send failed.
+    pub message_id: u64,
+}
+
+/// The completion of a voice message (YIM `OnSendAudioMessageStatus`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioStatus {
+    pub request_id: RequestId,
+    /// `Success`, or `PttReachMaxDuration` (2009, also a success: the recording hit 60 s and
+    /// was sent by itself), or why it failed.
+    pub code: ErrorCode,
+    /// Speech-to-text result; empty when not asked for or not recognised.
+    pub text: String,
+    /// The local WAV of the recording.
+    pub audio_path: String,
+    pub duration_ms: u32,
+    /// Server send time, unix seconds; 0 when the server did not say.
+    pub send_time: u64,
+    /// Only meaningful when `code` is `ForbiddenSpeak`.
+    pub is_forbid_room: bool,
+    pub reason: u32,
     pub forbid_end_time: u64,
     /// Server message ID; 0 when the send failed.
     pub message_id: u64,
@@ -156,6 +185,35 @@ pub enum Event {
     /// After a reconnect, re-joining a room failed with `code` (the room is full, say): the
     /// client is no longer in it. (Not in YIM.)
     RejoinChatRoomFailed { room_id: String, code: ErrorCode },
+    /// YIM `OnStartSendAudioMessage`: the recording succeeded, its WAV is playable, the upload
+    /// starts. Only on the success path, always before the `SendAudioStatus` of the request.
+    StartSendAudio {
+        request_id: RequestId,
+        code: ErrorCode,
+        text: String,
+        audio_path: String,
+        duration_ms: u32,
+    },
+    /// YIM `OnSendAudioMessageStatus`: exactly one per recording that was stopped (not
+    /// cancelled) in send mode, success or failure.
+    SendAudioStatus(AudioStatus),
+    /// YIM `OnGetRecognizeSpeechText`: the result of a recording in recognise-only mode
+    /// (nothing is sent).
+    RecognizeText {
+        request_id: RequestId,
+        code: ErrorCode,
+        text: String,
+    },
+    /// YIM `OnDownload`: the completion of `DownloadAudio`.
+    DownloadAudio {
+        request_id: RequestId,
+        code: ErrorCode,
+        message_id: u64,
+        save_path: String,
+    },
+    /// YIM `OnPlayCompletion`: `Success` when played to the end, `PttCancelPlay` (2015) when
+    /// stopped.
+    PlayCompletion { code: ErrorCode, path: String },
 }
 
 impl Event {
@@ -169,6 +227,11 @@ impl Event {
             | Event::RoomMemberCount { request_id, .. } => Some(*request_id),
             Event::Logout { request_id, .. } => *request_id,
             Event::SendMessageStatus(status) => Some(status.request_id),
+            Event::SendAudioStatus(status) => Some(status.request_id),
+            Event::RecognizeText { request_id, .. } | Event::DownloadAudio { request_id, .. } => {
+                Some(*request_id)
+            }
+            Event::StartSendAudio { .. } | Event::PlayCompletion { .. } => None,
             Event::KickOff
             | Event::RecvMessage(_)
             | Event::StartReconnect
@@ -188,7 +251,12 @@ impl Event {
             | Event::LeaveAllChatRooms { code, .. }
             | Event::RoomMemberCount { code, .. } => Some(*code),
             Event::SendMessageStatus(status) => Some(status.code),
-            Event::RejoinChatRoomFailed { code, .. } => Some(*code),
+            Event::SendAudioStatus(status) => Some(status.code),
+            Event::RejoinChatRoomFailed { code, .. }
+            | Event::StartSendAudio { code, .. }
+            | Event::RecognizeText { code, .. }
+            | Event::DownloadAudio { code, .. }
+            | Event::PlayCompletion { code, .. } => Some(*code),
             Event::KickOff
             | Event::RecvMessage(_)
             | Event::StartReconnect

@@ -58,6 +58,19 @@ pub(crate) fn completion(
             }
         }
         PendingKind::Send => Event::SendMessageStatus(send_status(request_id, code, detail)),
+        PendingKind::Voice(upload) => {
+            Event::SendAudioStatus(upload.status(request_id, code, detail))
+        }
+        PendingKind::Download(download) => Event::DownloadAudio {
+            request_id,
+            // YIM: an unknown message is ParamInvalid; anything else is a failed download.
+            code: match code {
+                ErrorCode::ParamInvalid => ErrorCode::ParamInvalid,
+                _ => ErrorCode::PttDownloadFail,
+            },
+            message_id: download.message_id,
+            save_path: download.save_path,
+        },
     }
 }
 

@@ -25,6 +25,7 @@ mod session;
 mod state;
 mod timers;
 mod validate;
+mod voice;
 
 #[cfg(test)]
 mod tests;
@@ -36,10 +37,13 @@ use yim_proto::{ErrorCode, Frame};
 use crate::config::{ClientConfig, ServerZone};
 
 pub use call::{Call, RequestId};
-pub use event::{Action, Event, MessageBody, ReceivedMessage, ReconnectResult, SendStatus};
+pub use event::{
+    Action, AudioStatus, Event, MessageBody, ReceivedMessage, ReconnectResult, SendStatus,
+};
 
 pub use state::State;
 pub use validate::{MAX_APP_KEY_BYTES, MAX_APP_SECRET_BYTES};
+pub use voice::Recorded;
 
 use pending::PendingCalls;
 use reconnect::{Internal, Reconnect};
@@ -73,6 +77,10 @@ pub struct ClientMachine {
     /// complete no call.
     internal: BTreeMap<RequestId, Internal>,
     rng: rng::Rng,
+    /// The voice recording under way (see `voice`).
+    recording: Option<voice::ActiveRecording>,
+    /// Downloads whose audio the driver is saving: request -> (message ID, path).
+    saving: BTreeMap<RequestId, (u64, String)>,
     /// A room message held back by the planted `ReorderRoom` bug.
     planted_held: Option<ReceivedMessage>,
     last_request_id: u64,
@@ -102,6 +110,8 @@ impl ClientMachine {
             internal: BTreeMap::new(),
             rng: rng::Rng::new(rng_seed),
             planted_held: None,
+            recording: None,
+            saving: BTreeMap::new(),
             config,
             settings: None,
             state: State::Uninitialised,

@@ -14,13 +14,25 @@ use super::call::RequestId;
 /// What a pending call needs to build its completion event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PendingKind {
-    Login { user_id: String },
+    Login {
+        user_id: String,
+    },
     Logout,
-    JoinChatRoom { room_id: String },
-    LeaveChatRoom { room_id: String },
+    JoinChatRoom {
+        room_id: String,
+    },
+    LeaveChatRoom {
+        room_id: String,
+    },
     LeaveAllChatRooms,
-    RoomMemberCount { room_id: String },
+    RoomMemberCount {
+        room_id: String,
+    },
     Send,
+    /// A voice message being uploaded, then sent.
+    Voice(Box<super::voice::VoiceUpload>),
+    /// A voice message's audio being downloaded.
+    Download(Box<super::voice::Download>),
 }
 
 #[derive(Debug)]
@@ -66,6 +78,21 @@ impl PendingCalls {
 
     pub fn get(&self, request_id: RequestId) -> Option<&PendingKind> {
         self.calls.get(&request_id).map(|p| &p.kind)
+    }
+
+    pub fn get_mut(&mut self, request_id: RequestId) -> Option<&mut PendingKind> {
+        self.calls.get_mut(&request_id).map(|p| &mut p.kind)
+    }
+
+    /// A call's next step: `frame` is what it now waits on (sent again after a reconnect), with
+    /// a new deadline.
+    pub fn set_frame(&mut self, request_id: RequestId, frame: Frame, deadline_ms: u64) {
+        if let Some(pending) = self.calls.get_mut(&request_id) {
+            self.deadlines.remove(&(pending.deadline_ms, request_id));
+            pending.deadline_ms = deadline_ms;
+            pending.frame = Some(frame);
+            self.deadlines.insert((deadline_ms, request_id));
+        }
     }
 
     pub fn remove(&mut self, request_id: RequestId) -> Option<PendingKind> {

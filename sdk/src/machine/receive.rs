@@ -177,6 +177,12 @@ impl ClientMachine {
                 info!(%request_id, %code, "logged out");
                 self.end_session(Ending::LoggedOut(code), Some("logged out".to_owned()));
             }
+            PendingKind::Voice(_) => {
+                self.voice_reply(now_ms, request_id, code, detail);
+            }
+            PendingKind::Download(_) => {
+                self.download_reply(now_ms, request_id, code, detail);
+            }
             _ => {
                 if let Some(kind) = self.pending.remove(request_id) {
                     self.complete(request_id, kind, code, detail);
