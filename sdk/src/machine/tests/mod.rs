@@ -6,6 +6,7 @@ mod connection;
 mod login;
 mod reconnect;
 mod validation;
+mod voice;
 
 use yim_proto::wire::{self, reply, Challenge, Reply};
 use yim_proto::{ChatType, ErrorCode, Frame, FrameBody};
