@@ -217,9 +217,10 @@ fn recognise_only_gives_one_recognize_text_and_sends_nothing() {
 fn downloads_go_chunk_by_chunk_and_end_with_a_save() {
     let mut m = logged_in();
     assert_eq!(
-        m.download_audio(0, 9, "/x.wav"),
+        m.download_audio(0, 0, "/x.wav"),
         Err(ErrorCode::ParamInvalid)
     );
+    assert_eq!(m.download_audio(0, 9, ""), Err(ErrorCode::ParamInvalid));
     let id = m.download_audio(0, 9, "/tmp/x.wav").unwrap();
     let chunk = |offset: u64, data: Vec<u8>| {
         reply_with(
