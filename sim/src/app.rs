@@ -35,6 +35,8 @@ pub struct Slot {
     pub login_requests: std::collections::BTreeSet<u64>,
     /// The rooms the player is in (joined and not left), re-joined after a new login.
     pub desired_rooms: std::collections::BTreeSet<String>,
+    /// What the client's microphone says next.
+    pub spoken: Spoken,
 }
 
 /// State shared by the hosts and the runner (one thread; the mutex is never held across an
@@ -50,9 +52,61 @@ pub struct World {
     pub server_incarnation: u64,
     /// The partition model of every client host.
     pub links: Links,
+    /// Where apps save downloaded voice audio during this run (never recorded in the history).
+    pub download_dir: std::path::PathBuf,
 }
 
 pub type Shared = Arc<Mutex<World>>;
+
+/// A fresh directory for one run's downloads (runs may go in parallel in one process).
+fn run_dir() -> std::path::PathBuf {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("yim-sim-{}-{run}", std::process::id()))
+}
+
+/// The text the client's synthetic microphone says next, set just before each recording.
+pub type Spoken = Arc<Mutex<String>>;
+
+/// The simulated audio of a client: a microphone saying `spoken` in tone code (16 kHz mono
+/// for even clients, 48 kHz stereo for odd ones, so both pipelines run), a memory speaker,
+/// the tone-code recognizer, no local WAV, and inline capture (no threads, deterministic).
+fn sim_audio(client: usize, spoken: Spoken) -> yim_sdk::AudioSetup {
+    use yim_sdk::yim_audio::{
+        AudioFormat, AudioInput, AudioOutput, InputError, MemoryOutput, Recognizer, Signal,
+        SynthInput, ToneRecognizer,
+    };
+    let format = if client % 2 == 0 {
+        AudioFormat::SPEECH
+    } else {
+        AudioFormat {
+            sample_rate: 48_000,
+            channels: 2,
+        }
+    };
+    yim_sdk::AudioSetup {
+        input: Arc::new(move || {
+            let text = spoken
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone();
+            SynthInput::natural(&Signal::speech(&text), format, 1_000)
+                .map(|input| Box::new(input) as Box<dyn AudioInput>)
+                .map_err(|e| InputError::StreamFailed(e.to_string()))
+        }),
+        output: Arc::new(|| Ok(Box::new(MemoryOutput::new(0)) as Box<dyn AudioOutput>)),
+        recognizer: Some(Arc::new(|| {
+            Box::new(ToneRecognizer::new()) as Box<dyn Recognizer>
+        })),
+        cache_dir: None,
+        capture: yim_sdk::Capture::Inline,
+    }
+}
+
+/// What a voice op says: its content in the tone code's alphabet.
+pub fn spoken_text(client: usize, index: usize) -> String {
+    format!("c{client} m{index}")
+}
 
 pub fn lock(shared: &Shared) -> MutexGuard<'_, World> {
     shared
@@ -71,6 +125,7 @@ impl World {
             active_device: Default::default(),
             server_incarnation: 0,
             links: Links::new(scenario_hosts),
+            download_dir: run_dir(),
         }
     }
 
@@ -128,9 +183,11 @@ fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
         .seed
         .wrapping_mul(0x9e37_79b9_7f4a_7c15)
         .wrapping_add(((client as u64) << 20) | u64::from(world.slots[client].incarnation));
+    let spoken = world.slots[client].spoken.clone();
     let sdk = Client::builder()
         .config(config)
         .rng_seed(rng_seed)
+        .audio(sim_audio(client, spoken))
         .clock(Arc::new(SimClock::new(skew.clone())))
         .network(Arc::new(SimNetwork {
             links: world.links.clone(),
@@ -152,10 +209,143 @@ fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
     (app, sdk)
 }
 
+/// A voice op of the scenario.
+#[derive(Debug, Clone, Copy)]
+struct VoiceOp {
+    index: usize,
+    room: usize,
+    to: Option<usize>,
+    cancel: bool,
+}
+
+/// Records a voice message for the natural length of its speech, then sends or cancels it.
+async fn send_voice(shared: Shared, app: AppId, sdk: Client, op: VoiceOp) {
+    let (receiver, room, text) = {
+        let world = lock(&shared);
+        let scenario = &world.scenario;
+        let text = spoken_text(app.client, op.index);
+        *world.slots[app.client]
+            .spoken
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = text.clone();
+        match op.to {
+            Some(to) => (scenario.clients[to].user.clone(), false, text),
+            None => (scenario.rooms[op.room].clone(), true, text),
+        }
+    };
+    let extra_param = format!("v{}_{}", app.client, op.index);
+    let chat_type = if room {
+        ChatType::Room
+    } else {
+        ChatType::Private
+    };
+    let result = sdk.start_record_audio_message(&receiver, chat_type, true, false);
+    let record = history::CallRecord::RecordVoice {
+        receiver,
+        room,
+        body: history::BodyRecord::Voice {
+            text: text.clone(),
+            extra_param: extra_param.clone(),
+        },
+    };
+    let request_id = {
+        let mut world = lock(&shared);
+        let (request_id, refused) = match result {
+            Ok(id) => (Some(id.get()), None),
+            Err(code) => (None, Some(code.as_u32())),
+        };
+        world.record(Entry::Invoke {
+            app,
+            call: record,
+            request_id,
+            refused,
+        });
+        request_id
+    };
+    let Some(request_id) = request_id else {
+        return;
+    };
+    let speech_ms = yim_sdk::yim_audio::Signal::speech(&text)
+        .natural_ms()
+        .unwrap_or(1_000);
+    tokio::time::sleep(Duration::from_millis(speech_ms + 100)).await;
+    if op.cancel {
+        if sdk.cancel_audio_message().is_ok() {
+            lock(&shared).record(Entry::VoiceCancelled { app, request_id });
+        }
+    } else if sdk.stop_and_send_audio_message(&extra_param).is_ok() {
+        lock(&shared).record(Entry::VoiceStopped { app, request_id });
+    }
+}
+
+/// Receivers fetch every voice message they get; this is where the audio is saved.
+fn download_path(world: &World, app: AppId, message_id: u64) -> String {
+    world
+        .download_dir
+        .join(format!(
+            "c{}_{}_{message_id}.wav",
+            app.client, app.incarnation
+        ))
+        .display()
+        .to_string()
+}
+
+/// What the saved audio of a download says (read, recognised, then deleted).
+fn hear(path: &str) -> Option<String> {
+    use yim_sdk::yim_audio::Recognizer;
+    let samples = yim_sdk::yim_audio::wav::read_wav_i16_speech(std::path::Path::new(path)).ok();
+    let _ = std::fs::remove_file(path);
+    yim_sdk::yim_audio::ToneRecognizer::new()
+        .recognize(&samples?)
+        .ok()
+}
+
 /// Records every event the app's SDK delivers.
 async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
     while let Some(event) = sdk.next_event().await {
         let mut world = lock(&shared);
+        match &event {
+            yim_sdk::Event::RecvMessage(message)
+                if matches!(message.body, yim_sdk::MessageBody::Voice { .. }) =>
+            {
+                let path = download_path(&world, app, message.message_id);
+                let result = sdk.download_audio(message.message_id, &path);
+                let (request_id, refused) = match result {
+                    Ok(id) => (Some(id.get()), None),
+                    Err(code) => (None, Some(code.as_u32())),
+                };
+                if let Some(entry) = history::event_entry(app, &event) {
+                    world.record(entry);
+                }
+                world.record(Entry::Invoke {
+                    app,
+                    call: history::CallRecord::DownloadAudio {
+                        message_id: message.message_id,
+                    },
+                    request_id,
+                    refused,
+                });
+                continue;
+            }
+            yim_sdk::Event::DownloadAudio {
+                request_id,
+                code,
+                message_id,
+                save_path,
+            } => {
+                let heard = (*code == ErrorCode::Success)
+                    .then(|| hear(save_path))
+                    .flatten();
+                world.record(Entry::Downloaded {
+                    app,
+                    request_id: request_id.get(),
+                    message_id: *message_id,
+                    code: code.as_u32(),
+                    heard,
+                });
+            }
+            _ => {}
+        }
         let slot = &mut world.slots[app.client];
         match &event {
             yim_sdk::Event::KickOff => slot.wants_online = false,
@@ -205,6 +395,19 @@ async fn run_app(shared: Shared, client: usize, skew: Skew) {
         sleep_until_sim_ms(timed.at_ms).await;
         if let Op::AppRestart { .. } = timed.op {
             (app, sdk) = start_app(&shared, client, &skew);
+            continue;
+        }
+        if let Op::SendVoice {
+            room, to, cancel, ..
+        } = timed.op
+        {
+            let voice = VoiceOp {
+                index,
+                room,
+                to,
+                cancel,
+            };
+            tokio::spawn(send_voice(shared.clone(), app, sdk.clone(), voice));
             continue;
         }
         if let Some(call) = call_for(&shared, &scenario, index, &timed.op) {
@@ -345,7 +548,9 @@ fn call_for(shared: &Shared, scenario: &Scenario, index: usize, op: &Op) -> Opti
             lock(shared).slots[client].wants_online = false;
             Call::Logout
         }
-        Op::Mute { .. } | Op::Unmute { .. } | Op::AppRestart { .. } => return None,
+        Op::Mute { .. } | Op::Unmute { .. } | Op::AppRestart { .. } | Op::SendVoice { .. } => {
+            return None
+        }
     })
 }
 

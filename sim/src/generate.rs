@@ -188,6 +188,7 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
         }, // app restart
         rng.below(4), // mute
         rng.below(3), // unmute
+        rng.below(4), // voice message
     ];
     let first_op_ms = 2_000;
     let span_ms = size.safety_ms.saturating_sub(first_op_ms + 1_000).max(1);
@@ -223,6 +224,12 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
             8 => Op::LoginWrongPassword { client },
             9 => Op::LoginInvalidName { client },
             10 => Op::AppRestart { client },
+            13 => Op::SendVoice {
+                client,
+                room,
+                to: rng.chance(30).then(|| rng.index(clients.len())),
+                cancel: rng.chance(15),
+            },
             11 => Op::Mute {
                 room,
                 user: rng.chance(70).then(|| rng.index(clients.len())),

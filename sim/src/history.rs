@@ -41,6 +41,16 @@ pub enum CallRecord {
         room: bool,
         body: BodyRecord,
     },
+    /// A voice recording to be sent (its body: the text spoken, and the extra parameter).
+    RecordVoice {
+        receiver: String,
+        room: bool,
+        body: BodyRecord,
+    },
+    /// A download of a voice message's audio.
+    DownloadAudio {
+        message_id: u64,
+    },
 }
 
 /// A message body as recorded.
@@ -52,10 +62,9 @@ pub enum BodyRecord {
         attach: String,
     },
     Custom(Vec<u8>),
-    /// A voice message: what the receiver sees of it (the audio is checked by download).
+    /// A voice message: its recognised text and extra parameter (its audio is checked by
+    /// download).
     Voice {
-        file_size: u64,
-        duration_ms: u32,
         text: String,
         extra_param: String,
     },
@@ -148,6 +157,32 @@ pub enum Entry {
         from_seq: u64,
         to_seq: u64,
     },
+    /// The app stopped recording `request_id` (to send it).
+    VoiceStopped {
+        app: AppId,
+        request_id: u64,
+    },
+    /// The app cancelled recording `request_id`: no event may follow for it.
+    VoiceCancelled {
+        app: AppId,
+        request_id: u64,
+    },
+    /// YIM's OnStartSendAudioMessage.
+    VoiceStarted {
+        app: AppId,
+        request_id: u64,
+        code: u32,
+        text: String,
+    },
+    /// A download completed; `heard` is what the deterministic recognizer reads in the saved
+    /// WAV (`None` when nothing was saved or it could not be read).
+    Downloaded {
+        app: AppId,
+        request_id: u64,
+        message_id: u64,
+        code: u32,
+        heard: Option<String>,
+    },
     /// Re-joining a room after a reconnect failed: the member is out of it.
     RejoinFailed {
         app: AppId,
@@ -236,13 +271,8 @@ pub fn body_record(body: &MessageBody) -> BodyRecord {
         },
         MessageBody::Custom(bytes) => BodyRecord::Custom(bytes.clone()),
         MessageBody::Voice {
-            file_size,
-            duration_ms,
-            text,
-            extra_param,
+            text, extra_param, ..
         } => BodyRecord::Voice {
-            file_size: *file_size,
-            duration_ms: *duration_ms,
             text: text.clone(),
             extra_param: extra_param.clone(),
         },
@@ -335,6 +365,31 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
             from_seq: *from_seq,
             to_seq: *to_seq,
         },
+        Event::StartSendAudio {
+            request_id,
+            code,
+            text,
+            ..
+        } => Entry::VoiceStarted {
+            app,
+            request_id: request_id.get(),
+            code: code.as_u32(),
+            text: text.clone(),
+        },
+        Event::SendAudioStatus(status) => Entry::Complete {
+            app,
+            request_id: status.request_id.get(),
+            code: status.code.as_u32(),
+            send: Some(SendInfo {
+                message_id: status.message_id,
+                send_time: status.send_time,
+                is_forbid_room: status.is_forbid_room,
+                reason: status.reason,
+                forbid_end_time: status.forbid_end_time,
+            }),
+            count: None,
+        },
+        Event::PlayCompletion { .. } => return None,
         Event::RejoinChatRoomFailed { room_id, code } => Entry::RejoinFailed {
             app,
             room: room_id.clone(),

@@ -206,6 +206,8 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
         }
     }
     let history = std::mem::take(&mut world.history);
+    // Downloads are deleted once heard; whatever an unfinished run left goes too.
+    let _ = std::fs::remove_dir_all(&world.download_dir);
     drop(world);
     drop(sim);
 

@@ -56,6 +56,15 @@ pub enum Op {
         to: usize,
         custom: bool,
     },
+    /// A voice message to the room, or to the user of client `to`: the app records
+    /// tone-coded speech of its content for the speech's natural length, then stops and sends
+    /// it (with speech to text), or cancels it.
+    SendVoice {
+        client: usize,
+        room: usize,
+        to: Option<usize>,
+        cancel: bool,
+    },
     /// Operator: mute the user of client `user` in the room, or the whole room if `None`.
     Mute {
         room: usize,
@@ -89,6 +98,7 @@ impl Op {
             | Op::CountMembers { client, .. }
             | Op::SendRoom { client, .. }
             | Op::SendPrivate { client, .. }
+            | Op::SendVoice { client, .. }
             | Op::Logout { client }
             | Op::AppRestart { client } => Some(client),
             Op::Mute { .. } | Op::Unmute { .. } => None,
@@ -298,6 +308,9 @@ impl Scenario {
                 | Op::CountMembers { client, room }
                 | Op::SendRoom { client, room, .. } => *client < clients && *room < rooms,
                 Op::SendPrivate { client, to, .. } => *client < clients && *to < clients,
+                Op::SendVoice {
+                    client, room, to, ..
+                } => *client < clients && *room < rooms && to.is_none_or(|t| t < clients),
                 Op::Mute {
                     room, user, reason, ..
                 } => *room < rooms && user.is_none_or(|u| u < clients) && *reason <= 7,

@@ -10,6 +10,9 @@ use super::{Facts, Findings, COMPLETION_BOUND_MS};
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     for (key, invoke) in &facts.invokes {
+        if facts.voice_cancelled.contains_key(key) {
+            continue; // a cancelled recording gets no event at all (see `voice`)
+        }
         findings.examined();
         let completions = facts.completions.get(key).map_or(&[][..], Vec::as_slice);
         if completions.len() > 1 {

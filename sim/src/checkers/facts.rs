@@ -131,6 +131,14 @@ pub struct Facts<'a> {
     /// Each app's reconnects in order.
     pub reconnects: BTreeMap<AppId, Vec<ReconnectSpan>>,
     pub lost_ranges: Vec<LostRange<'a>>,
+    /// Voice recordings the app cancelled.
+    pub voice_cancelled: BTreeMap<(AppId, u64), u64>,
+    /// Voice recordings the app stopped to send.
+    pub voice_stopped: BTreeMap<(AppId, u64), u64>,
+    /// StartSendAudio events: (time, app, request, code, recognised text).
+    pub voice_started: Vec<(u64, AppId, u64, u32, &'a str)>,
+    /// Completed downloads: (time, app, message ID, code, what the saved audio says).
+    pub downloads: Vec<(u64, AppId, u64, u32, Option<&'a str>)>,
 }
 
 impl<'a> Facts<'a> {
@@ -152,6 +160,10 @@ impl<'a> Facts<'a> {
             marks: BTreeMap::new(),
             reconnects: BTreeMap::new(),
             lost_ranges: Vec::new(),
+            voice_cancelled: BTreeMap::new(),
+            voice_stopped: BTreeMap::new(),
+            voice_started: Vec::new(),
+            downloads: Vec::new(),
         };
         let mut timelines = Timelines::default();
         for (at_ms, entry) in history.iter() {
@@ -208,6 +220,11 @@ impl<'a> Facts<'a> {
                     receiver,
                     room,
                     body,
+                }
+                | CallRecord::RecordVoice {
+                    receiver,
+                    room,
+                    body,
                 } = call
                 {
                     self.sends.entry(body).or_insert(Send {
@@ -238,7 +255,9 @@ impl<'a> Facts<'a> {
                 let list = self.completions.entry((*app, *request_id)).or_default();
                 list.push(completion);
                 if list.len() == 1 {
-                    if let CallRecord::Send { body, .. } = invoke.call {
+                    if let CallRecord::Send { body, .. } | CallRecord::RecordVoice { body, .. } =
+                        invoke.call
+                    {
                         if let Some(send) = self.sends.get_mut(body) {
                             if send.invoke.app == *app
                                 && send.invoke.request_id == Some(*request_id)
@@ -292,6 +311,29 @@ impl<'a> Facts<'a> {
                 to_seq: *to_seq,
             }),
             Entry::RejoinFailed { app, room, .. } => timelines.leave(at_ms, *app, Some(room)),
+            Entry::VoiceStopped { app, request_id } => {
+                self.voice_stopped.insert((*app, *request_id), at_ms);
+            }
+            Entry::VoiceCancelled { app, request_id } => {
+                self.voice_cancelled.insert((*app, *request_id), at_ms);
+            }
+            Entry::VoiceStarted {
+                app,
+                request_id,
+                code,
+                text,
+            } => self
+                .voice_started
+                .push((at_ms, *app, *request_id, *code, text.as_str())),
+            Entry::Downloaded {
+                app,
+                message_id,
+                code,
+                heard,
+                ..
+            } => self
+                .downloads
+                .push((at_ms, *app, *message_id, *code, heard.as_deref())),
             Entry::Admin { .. } => self.admin.push((at_ms, entry)),
             Entry::Final { .. } => self.finals.push((at_ms, entry)),
             Entry::AppStart { .. } | Entry::Fault { .. } | Entry::Heal => {}

@@ -17,6 +17,7 @@ mod reconnect;
 mod room_completeness;
 mod room_order;
 mod sender_fifo;
+mod voice;
 
 use std::collections::BTreeMap;
 
@@ -80,7 +81,7 @@ pub struct Report {
 pub type Checker = (&'static str, fn(&Facts<'_>, &mut Findings));
 
 /// Every checker, in report order.
-pub const CHECKERS: [Checker; 13] = [
+pub const CHECKERS: [Checker; 14] = [
     ("login", login::check),
     ("kick_off", kick_off::check),
     ("membership", membership::check),
@@ -93,6 +94,7 @@ pub const CHECKERS: [Checker; 13] = [
     ("completion", completion::check),
     ("mute", mute::check),
     ("reconnect", reconnect::check),
+    ("voice", voice::check),
     ("liveness", liveness::check),
 ];
 

@@ -1,5 +1,6 @@
 //! **sender_fifo**: per-sender FIFO for private chat: the private messages a client receives
-//! from one sending app arrive in the order that app sent them.
+//! from one sending app arrive in the order that app sent them. A text is sent when its call
+//! is made; a voice message when its recording is stopped (it is recorded first).
 
 use std::collections::BTreeMap;
 
@@ -21,7 +22,12 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             continue;
         };
         findings.examined();
-        let order = (send.invoke.at_ms, request_id);
+        let sent_ms = facts
+            .voice_stopped
+            .get(&(send.invoke.app, request_id))
+            .copied()
+            .unwrap_or(send.invoke.at_ms);
+        let order = (sent_ms, request_id);
         if let Some(previous) = last.insert((app.client, send.invoke.app), order) {
             if previous > order {
                 findings.violation(

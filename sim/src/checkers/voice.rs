@@ -1,0 +1,147 @@
+//! **voice**: YIM's voice-message rules, per recording and per download:
+//!
+//! - a cancelled recording gets no event at all (no `StartSendAudio`, no status);
+//! - `StartSendAudio` comes at most once, only for a recording that was stopped, before its
+//!   `SendAudioStatus`, and says what was spoken (speech to text of the synthetic voice);
+//! - a status that is a success (`Success` or `PttReachMaxDuration`) has its
+//!   `StartSendAudio` before it; a recording that failed (too short, say) has none;
+//! - every download of a delivered voice message that succeeds saves audio that still says
+//!   what the sender spoke (through the codec, upload, store and download), and the only ways
+//!   a download of a delivered message may fail are the network ones (`PttDownloadFail`).
+//!
+//! "Exactly one status per stopped recording" is the `completion` checker's (a recording is a
+//! call whose completion is its status).
+
+use std::collections::BTreeMap;
+
+use crate::history::{BodyRecord, CallRecord};
+
+use super::{code, Facts, Findings};
+
+const PTT_REACH_MAX_DURATION: u32 = 2009;
+const PTT_DOWNLOAD_FAIL: u32 = 2002;
+
+pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
+    let mut started: BTreeMap<_, Vec<(u64, u32, &str)>> = BTreeMap::new();
+    for &(at_ms, app, request_id, start_code, text) in &facts.voice_started {
+        started
+            .entry((app, request_id))
+            .or_default()
+            .push((at_ms, start_code, text));
+    }
+    for (key, invoke) in &facts.invokes {
+        let CallRecord::RecordVoice { body, .. } = invoke.call else {
+            continue;
+        };
+        findings.examined();
+        let spoken = match body {
+            BodyRecord::Voice { text, .. } => text.as_str(),
+            _ => "",
+        };
+        let starts = started.get(key).map_or(&[][..], Vec::as_slice);
+        let completion = facts.completions.get(key).and_then(|c| c.first());
+        if let Some(&cancel_ms) = facts.voice_cancelled.get(key) {
+            if let Some((at_ms, ..)) = starts.first() {
+                findings.violation(
+                    *at_ms,
+                    format!(
+                        "{:?} request {} got StartSendAudio after its cancel at {cancel_ms}",
+                        invoke.app, key.1
+                    ),
+                );
+            }
+            if let Some(done) = completion {
+                findings.violation(
+                    done.at_ms,
+                    format!(
+                        "{:?} request {} got a status after its cancel at {cancel_ms}",
+                        invoke.app, key.1
+                    ),
+                );
+            }
+            continue;
+        }
+        if starts.len() > 1 {
+            findings.violation(
+                starts[1].0,
+                format!(
+                    "{:?} request {} got StartSendAudio {} times",
+                    invoke.app,
+                    key.1,
+                    starts.len()
+                ),
+            );
+        }
+        if let Some(&(at_ms, _, text)) = starts.first() {
+            if !facts.voice_stopped.contains_key(key) {
+                findings.violation(
+                    at_ms,
+                    format!(
+                        "{:?} request {} got StartSendAudio but was never stopped",
+                        invoke.app, key.1
+                    ),
+                );
+            }
+            if text != spoken {
+                findings.violation(
+                    at_ms,
+                    format!(
+                        "{:?} request {} recognised {text:?}, but {spoken:?} was spoken",
+                        invoke.app, key.1
+                    ),
+                );
+            }
+            if completion.is_some_and(|done| done.at_ms < at_ms) {
+                findings.violation(
+                    at_ms,
+                    format!(
+                        "{:?} request {} got its status before StartSendAudio",
+                        invoke.app, key.1
+                    ),
+                );
+            }
+        }
+        if let Some(done) = completion {
+            let success = matches!(done.code, code::SUCCESS | PTT_REACH_MAX_DURATION);
+            if success && starts.is_empty() {
+                findings.violation(
+                    done.at_ms,
+                    format!(
+                        "{:?} request {} succeeded without StartSendAudio",
+                        invoke.app, key.1
+                    ),
+                );
+            }
+        }
+    }
+    // What each delivered voice message says, by message ID.
+    let spoken_by_id: BTreeMap<u64, &str> = facts
+        .deliveries
+        .iter()
+        .filter_map(|(_, _, m)| match &m.body {
+            BodyRecord::Voice { text, .. } => Some((m.message_id, text.as_str())),
+            _ => None,
+        })
+        .collect();
+    for &(at_ms, app, message_id, download_code, heard) in &facts.downloads {
+        findings.examined();
+        let Some(&spoken) = spoken_by_id.get(&message_id) else {
+            findings.violation(
+                at_ms,
+                format!("{app:?} downloaded message {message_id}, never delivered"),
+            );
+            continue;
+        };
+        match download_code {
+            code::SUCCESS if heard != Some(spoken) => findings.violation(
+                at_ms,
+                format!("{app:?} downloaded message {message_id}: it says {heard:?}, {spoken:?} was sent"),
+            ),
+            code::SUCCESS | PTT_DOWNLOAD_FAIL => {}
+            other => findings.violation(
+                at_ms,
+                format!("{app:?} download of delivered message {message_id} failed with {other}"),
+            ),
+        }
+    }
+}
