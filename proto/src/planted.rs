@@ -29,6 +29,8 @@ pub enum Bug {
     ReverseMailbox,
     /// After a restart, closes every new connection at once.
     RefuseAfterRestart,
+    /// Serves downloaded voice audio scrambled (each chunk's bytes reversed).
+    CorruptAudio,
     /// Ignores idempotency keys: a resend is delivered again with a new message ID.
     NoResendDedupe,
     /// Ignores `JoinRoom.resume_after_seq`: replays nothing and reports no loss.
@@ -43,6 +45,10 @@ pub enum Bug {
     NoDedupe,
     /// SDK: after a reconnect, does not re-join the rooms it was in.
     ForgetRejoin,
+    /// SDK: a cancelled recording still gets a status (PttFail).
+    EventAfterCancel,
+    /// SDK: emits StartSendAudio after the voice message's status instead of before.
+    StartAfterStatus,
     /// SDK: takes a kick-off for a lost connection and reconnects with a fresh login, taking
     /// the session back from the device that kicked it off.
     ReconnectAfterKickOff,

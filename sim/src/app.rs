@@ -76,7 +76,7 @@ fn sim_audio(client: usize, spoken: Spoken) -> yim_sdk::AudioSetup {
         AudioFormat, AudioInput, AudioOutput, InputError, MemoryOutput, Recognizer, Signal,
         SynthInput, ToneRecognizer,
     };
-    let format = if client % 2 == 0 {
+    let format = if client.is_multiple_of(2) {
         AudioFormat::SPEECH
     } else {
         AudioFormat {

@@ -5,7 +5,7 @@ use yim_proto::planted::{self, Bug};
 use yim_sim::generate::{generate, Profile, Size};
 
 /// (bug, the checker that must catch it, the profile to run, seeds allowed)
-const CASES: [(Bug, &str, Profile, u64); 17] = [
+const CASES: [(Bug, &str, Profile, u64); 20] = [
     (Bug::DropFanout, "room_completeness", Profile::Calm, 5),
     (Bug::SkipMuteCheck, "mute", Profile::Calm, 10),
     (Bug::DeliverToNonMember, "membership", Profile::Calm, 5),
@@ -28,6 +28,9 @@ const CASES: [(Bug, &str, Profile, u64); 17] = [
     (Bug::NoGapFill, "room_completeness", Profile::Faulty, 40),
     (Bug::ForgetRejoin, "room_completeness", Profile::Faulty, 40),
     (Bug::ReconnectAfterKickOff, "reconnect", Profile::Faulty, 40),
+    (Bug::CorruptAudio, "voice", Profile::Calm, 10),
+    (Bug::EventAfterCancel, "voice", Profile::Calm, 20),
+    (Bug::StartAfterStatus, "voice", Profile::Calm, 10),
 ];
 
 /// The first seed in `0..max_seeds` whose run has a violation from `checker`.

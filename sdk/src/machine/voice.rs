@@ -19,6 +19,7 @@
 
 use tracing::debug;
 use yim_proto::limits::{self, MAX_AUDIO_CHUNK_BYTES};
+use yim_proto::planted::{self, Bug};
 use yim_proto::wire::{body, reply, Body, DownloadAudio, SendMessage, UploadAudio, Voice};
 use yim_proto::{ChatType, ErrorCode, Frame, FrameBody};
 
@@ -68,6 +69,8 @@ pub(crate) struct VoiceUpload {
     received: u64,
     /// The `SendMessage` is out (the upload is complete).
     sending: bool,
+    /// The planted `StartAfterStatus` bug holds the StartSendAudio here.
+    late_start: Option<Box<Event>>,
 }
 
 /// A download on its way.
@@ -212,6 +215,10 @@ impl ClientMachine {
     pub fn cancel_record(&mut self) -> Result<RequestId, ErrorCode> {
         let recording = self.recording.take().ok_or(ErrorCode::PttNotStartRecord)?;
         debug!(request_id = %recording.request_id, "recording cancelled");
+        if planted::active(Bug::EventAfterCancel) {
+            let status = failed_status(recording.request_id, ErrorCode::PttFail);
+            self.events.push_back(Event::SendAudioStatus(status));
+        }
         Ok(recording.request_id)
     }
 
@@ -259,14 +266,21 @@ impl ClientMachine {
         } else {
             ErrorCode::Success
         };
-        self.events.push_back(Event::StartSendAudio {
+        let start = Event::StartSendAudio {
             request_id,
             code: start_code,
             text: recorded.text.clone(),
             audio_path: recorded.audio_path.clone(),
             duration_ms: recorded.duration_ms,
-        });
+        };
+        let late_start = if planted::active(Bug::StartAfterStatus) {
+            Some(Box::new(start))
+        } else {
+            self.events.push_back(start);
+            None
+        };
         let upload = VoiceUpload {
+            late_start,
             upload_key: self.rng.nonzero(),
             send_key: self.rng.nonzero(),
             receiver_id: recording.receiver_id,
@@ -325,6 +339,9 @@ impl ClientMachine {
                 };
                 let status = upload.status(request_id, code, detail);
                 self.events.push_back(Event::SendAudioStatus(status));
+                if let Some(start) = upload.late_start {
+                    self.events.push_back(*start);
+                }
             }
             return true;
         }

@@ -175,10 +175,14 @@ impl ServerCore {
         if download.offset > range.total_size {
             return Err(ErrorCode::ParamInvalid);
         }
+        let mut data = range.data;
+        if yim_proto::planted::active(yim_proto::planted::Bug::CorruptAudio) {
+            data.reverse();
+        }
         Ok(AudioChunk {
             total_size: range.total_size,
             offset: download.offset,
-            data: range.data,
+            data,
         })
     }
 

@@ -23,6 +23,8 @@ pub struct Invoke<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Completion {
     pub at_ms: u64,
+    /// Position in the history, to order entries of the same instant.
+    pub position: usize,
     pub code: u32,
     pub send: Option<SendInfo>,
 }
@@ -135,8 +137,10 @@ pub struct Facts<'a> {
     pub voice_cancelled: BTreeMap<(AppId, u64), u64>,
     /// Voice recordings the app stopped to send.
     pub voice_stopped: BTreeMap<(AppId, u64), u64>,
-    /// StartSendAudio events: (time, app, request, code, recognised text).
-    pub voice_started: Vec<(u64, AppId, u64, u32, &'a str)>,
+    /// StartSendAudio events: (time, history position, app, request, code, recognised text).
+    pub voice_started: Vec<(u64, usize, AppId, u64, u32, &'a str)>,
+    /// The position in the history of the entry being indexed.
+    position: usize,
     /// Completed downloads: (time, app, message ID, code, what the saved audio says).
     pub downloads: Vec<(u64, AppId, u64, u32, Option<&'a str>)>,
 }
@@ -163,10 +167,12 @@ impl<'a> Facts<'a> {
             voice_cancelled: BTreeMap::new(),
             voice_stopped: BTreeMap::new(),
             voice_started: Vec::new(),
+            position: 0,
             downloads: Vec::new(),
         };
         let mut timelines = Timelines::default();
-        for (at_ms, entry) in history.iter() {
+        for (position, (at_ms, entry)) in history.iter().enumerate() {
+            facts.position = position;
             facts.index(at_ms, entry, &mut timelines);
         }
         facts.sessions = timelines.finish();
@@ -245,6 +251,7 @@ impl<'a> Facts<'a> {
             } => {
                 let completion = Completion {
                     at_ms,
+                    position: self.position,
                     code: *code,
                     send: *send,
                 };
@@ -322,9 +329,14 @@ impl<'a> Facts<'a> {
                 request_id,
                 code,
                 text,
-            } => self
-                .voice_started
-                .push((at_ms, *app, *request_id, *code, text.as_str())),
+            } => self.voice_started.push((
+                at_ms,
+                self.position,
+                *app,
+                *request_id,
+                *code,
+                text.as_str(),
+            )),
             Entry::Downloaded {
                 app,
                 message_id,

@@ -22,12 +22,12 @@ const PTT_REACH_MAX_DURATION: u32 = 2009;
 const PTT_DOWNLOAD_FAIL: u32 = 2002;
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
-    let mut started: BTreeMap<_, Vec<(u64, u32, &str)>> = BTreeMap::new();
-    for &(at_ms, app, request_id, start_code, text) in &facts.voice_started {
+    let mut started: BTreeMap<_, Vec<(u64, usize, &str)>> = BTreeMap::new();
+    for &(at_ms, position, app, request_id, _, text) in &facts.voice_started {
         started
             .entry((app, request_id))
             .or_default()
-            .push((at_ms, start_code, text));
+            .push((at_ms, position, text));
     }
     for (key, invoke) in &facts.invokes {
         let CallRecord::RecordVoice { body, .. } = invoke.call else {
@@ -72,7 +72,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 ),
             );
         }
-        if let Some(&(at_ms, _, text)) = starts.first() {
+        if let Some(&(at_ms, position, text)) = starts.first() {
             if !facts.voice_stopped.contains_key(key) {
                 findings.violation(
                     at_ms,
@@ -91,7 +91,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                     ),
                 );
             }
-            if completion.is_some_and(|done| done.at_ms < at_ms) {
+            if completion.is_some_and(|done| done.position < position) {
                 findings.violation(
                     at_ms,
                     format!(
