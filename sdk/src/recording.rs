@@ -33,7 +33,9 @@ pub(crate) enum Capturing {
         request_id: RequestId,
         input: Box<dyn AudioInput>,
         core: Box<RecorderCore>,
-        started_ms: u64,
+        /// When recording started on the client's clock; `None`: take all the input has (a
+        /// file), up to the 60 s limit.
+        started_ms: Option<u64>,
         recognize: Recognize,
     },
 }
@@ -86,7 +88,27 @@ pub(crate) fn start(
     recognize: Recognize,
     now_ms: u64,
 ) -> Result<Capturing, ErrorCode> {
-    let mut input = (setup.input)().map_err(|e| e.code())?;
+    let input = (setup.input)().map_err(|e| e.code())?;
+    start_with(
+        setup,
+        input,
+        setup.capture,
+        request_id,
+        recognize,
+        Some(now_ms),
+    )
+}
+
+/// Starts recording `request_id` from `input`, captured as `capture` says; `started_ms`
+/// `None` takes all the input has (inline capture only).
+pub(crate) fn start_with(
+    setup: &AudioSetup,
+    mut input: Box<dyn AudioInput>,
+    capture: Capture,
+    request_id: RequestId,
+    recognize: Recognize,
+    started_ms: Option<u64>,
+) -> Result<Capturing, ErrorCode> {
     let wav_path = match &setup.cache_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|_| ErrorCode::PttReadWriteFileError)?;
@@ -99,7 +121,7 @@ pub(crate) fn start(
         keep_pcm: recognize != Recognize::No,
         ..RecordConfig::default()
     };
-    match setup.capture {
+    match capture {
         Capture::Threaded => {
             let recording = Recorder::start(input, config).map_err(|e| e.code())?;
             Ok(Capturing::Threaded {
@@ -118,7 +140,7 @@ pub(crate) fn start(
                 request_id,
                 input,
                 core: Box::new(core),
-                started_ms: now_ms,
+                started_ms,
                 recognize,
             })
         }
@@ -137,8 +159,8 @@ pub(crate) fn finish(shared: &Arc<Shared>, setup: &AudioSetup, capturing: Captur
             recognize,
         } => {
             let now_ms = shared.clock.now_ms();
-            let recorded_ms = now_ms
-                .saturating_sub(started_ms)
+            let recorded_ms = started_ms
+                .map_or(u64::MAX, |started| now_ms.saturating_sub(started))
                 .min(u64::from(MAX_CLIP_MS));
             let clip = pull(&mut *input, &mut core, recorded_ms).and_then(|()| (*core).finish());
             input.stop();

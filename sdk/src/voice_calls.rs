@@ -98,6 +98,55 @@ impl Client {
         }
     }
 
+    /// Sends the WAV file at `wav_path` as a voice message, as if it had just been recorded
+    /// (its first 60 s): the same events as a recording (`StartSendAudio`, then one
+    /// `SendAudioStatus`), the same pipeline (16 kHz, Opus, speech to text when
+    /// `recognize_text`). Missing file: `PttFileNotExist` (2008); not a WAV:
+    /// `PttUnsupprtFormat` (2022). Not in YIM, whose voice comes only from the microphone.
+    pub fn send_audio_file(
+        &self,
+        receiver_id: &str,
+        chat_type: ChatType,
+        wav_path: &str,
+        recognize_text: bool,
+        extra_param: &str,
+    ) -> Result<RequestId, ErrorCode> {
+        let input = yim_audio::WavFileInput::open(Path::new(wav_path)).map_err(|e| e.code())?;
+        let request_id = {
+            let mut core = self.shared.lock();
+            if core.stopped || core.shutdown_requested {
+                return Err(ErrorCode::NotStartUp);
+            }
+            yim_proto::limits::check_text("", extra_param)?;
+            core.machine.start_record(receiver_id, chat_type, false)?
+        };
+        let recognize = if recognize_text {
+            Recognize::AlongWithSend
+        } else {
+            Recognize::No
+        };
+        // Inline capture with no start time pulls the whole file, up to the 60 s limit.
+        let started_ms = None;
+        let capture = crate::audio_setup::Capture::Inline;
+        match recording::start_with(
+            &self.voice.setup,
+            Box::new(input),
+            capture,
+            request_id,
+            recognize,
+            started_ms,
+        ) {
+            Ok(capturing) => {
+                self.voice.lock().capturing = Some(capturing);
+                self.stop_and_send_audio_message(extra_param)
+            }
+            Err(code) => {
+                let _ = self.shared.lock().machine.cancel_record();
+                Err(code)
+            }
+        }
+    }
+
     /// Stops the recording `request_id` at the 60 s limit if it still runs then.
     fn stop_at_max_duration(&self, request_id: RequestId, started_ms: u64) {
         let client = self.clone();

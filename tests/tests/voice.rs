@@ -280,3 +280,40 @@ async fn without_a_microphone_recording_fails_with_no_audio_device() {
         Err(ErrorCode::PttNoAudioDevice)
     );
 }
+
+#[tokio::test]
+async fn a_wav_file_is_sent_as_a_voice_message() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = voice_client(&server, dir.path());
+    let mut bob = voice_client(&server, dir.path());
+    alice.login_ok("alice").await;
+    bob.login_ok("bob").await;
+    assert_eq!(
+        alice
+            .client
+            .send_audio_file("bob", ChatType::Private, "/no/such.wav", false, ""),
+        Err(ErrorCode::PttFileNotExist)
+    );
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/audio/enemy_team_push_middle.wav"
+    );
+    let id = alice
+        .client
+        .send_audio_file("bob", ChatType::Private, fixture, false, "from a file")
+        .unwrap();
+    let status = alice
+        .wait_for("SendAudioStatus", |e| match e {
+            Event::SendAudioStatus(status) if status.request_id == id => Some(status.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(status.code, ErrorCode::Success);
+    let message = bob.next_message().await;
+    assert!(matches!(
+        &message.body,
+        MessageBody::Voice { extra_param, duration_ms, .. }
+            if extra_param == "from a file" && *duration_ms > 1_000
+    ));
+}

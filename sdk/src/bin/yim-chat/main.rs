@@ -15,7 +15,7 @@ use clap::Parser;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use yim_sdk::{ChatType, Client, ClientConfig, ErrorCode, Event, RequestId, ServerZone};
 
-use command::{Command, HELP};
+use command::{Command, Target, HELP};
 
 #[derive(Debug, Parser)]
 #[command(name = "yim-chat", about = "Chat through a YIM reference server")]
@@ -64,6 +64,7 @@ fn main() -> ExitCode {
 async fn run(args: Args) -> ExitCode {
     let client = Client::builder()
         .config(ClientConfig::with_server(args.server.as_str()))
+        .audio(audio_setup())
         .build();
     if let Err(code) = client.init(&args.app_key, &args.app_secret, ServerZone::China) {
         eprintln!("init failed: {code}");
@@ -81,6 +82,25 @@ async fn run(args: Args) -> ExitCode {
     }
     println!("{HELP}");
     chat(&client).await
+}
+
+/// The microphone and speaker (feature `cpal`), recordings in the temp dir, and PocketSphinx
+/// for speech to text when it is installed.
+fn audio_setup() -> yim_sdk::AudioSetup {
+    let cache_dir = std::env::temp_dir().join("yim-chat");
+    #[cfg(feature = "cpal")]
+    let setup = yim_sdk::AudioSetup::devices(cache_dir);
+    #[cfg(not(feature = "cpal"))]
+    let setup = yim_sdk::AudioSetup {
+        cache_dir: Some(cache_dir),
+        ..yim_sdk::AudioSetup::unavailable()
+    };
+    match yim_sdk::yim_audio::PocketSphinx::detect() {
+        Ok(engine) => setup.with_recognizer(std::sync::Arc::new(move || {
+            Box::new(engine.clone()) as Box<dyn yim_sdk::yim_audio::Recognizer>
+        })),
+        Err(_) => setup,
+    }
 }
 
 /// Prints events until the login completes; true if it succeeded.
@@ -150,6 +170,19 @@ fn execute(client: &Client, rooms: &[String], command: Command) {
                 return;
             }
         },
+        Command::Record(target) => {
+            let (to, chat_type) = target_parts(&target);
+            client.start_record_audio_message(to, chat_type, true, false)
+        }
+        Command::Stop(extra) => client.stop_and_send_audio_message(&extra),
+        Command::Cancel => client.cancel_audio_message().map(|()| RequestId(0)),
+        Command::SendWav { target, path } => {
+            let (to, chat_type) = target_parts(&target);
+            client.send_audio_file(to, chat_type, &path, true, "")
+        }
+        Command::Download { message_id, path } => client.download_audio(message_id, &path),
+        Command::Play(path) => client.start_play_audio(&path).map(|()| RequestId(0)),
+        Command::StopPlay => client.stop_play_audio().map(|()| RequestId(0)),
         Command::Help => {
             println!("{HELP}");
             return;
@@ -158,6 +191,13 @@ fn execute(client: &Client, rooms: &[String], command: Command) {
     };
     if let Err(code) = result {
         println!("refused: {code}");
+    }
+}
+
+fn target_parts(target: &Target) -> (&str, ChatType) {
+    match target {
+        Target::Room(room) => (room, ChatType::Room),
+        Target::User(user) => (user, ChatType::Private),
     }
 }
 

@@ -26,8 +26,9 @@ fn message(m: &ReceivedMessage) -> String {
             text,
             ..
         } => format!(
-            "<voice message, {:.1} s, {file_size} bytes; /download to fetch> {text}",
-            f64::from(*duration_ms) / 1000.0
+            "<voice message, {:.1} s, {file_size} bytes; /download {} FILE.wav> {text}",
+            f64::from(*duration_ms) / 1000.0,
+            m.message_id
         ),
     };
     match m.chat_type {
@@ -97,6 +98,38 @@ pub fn event_line(event: &Event) -> String {
         Event::RejoinChatRoomFailed { room_id, code } => {
             format!("could not re-join {room_id}: {code}")
         }
+        Event::StartSendAudio {
+            text,
+            audio_path,
+            duration_ms,
+            ..
+        } => format!(
+            "recorded {:.1} s ({audio_path}), sending... {text}",
+            f64::from(*duration_ms) / 1000.0
+        ),
+        Event::SendAudioStatus(status) => match status.code {
+            ErrorCode::Success | ErrorCode::PttReachMaxDuration => {
+                format!("voice message sent (id {})", status.message_id)
+            }
+            code => format!("voice message failed: {code}"),
+        },
+        Event::RecognizeText { code, text, .. } => match code {
+            ErrorCode::Success => format!("recognised: {text}"),
+            code => format!("recognition failed: {code}"),
+        },
+        Event::DownloadAudio {
+            code,
+            message_id,
+            save_path,
+            ..
+        } => match code {
+            ErrorCode::Success => format!("voice message {message_id} saved to {save_path}"),
+            code => format!("download of {message_id} failed: {code}"),
+        },
+        Event::PlayCompletion { code, path } => match code {
+            ErrorCode::Success => format!("played {path}"),
+            code => format!("playing {path} ended: {code}"),
+        },
         other => format!("{other:?}"),
     }
 }
