@@ -114,8 +114,16 @@ impl ClientMachine {
             }
             self.state = State::LoggingOut;
         }
+        let is_send = matches!(kind, PendingKind::Send);
         self.pending
             .insert(request_id, kind, deadline_ms, frame.clone());
+        if is_send && self.pending.is_blocked(request_id) {
+            // Messages leave in the order they are sent: this one waits for an earlier voice
+            // message to finish uploading.
+            self.pending.hold(request_id);
+            debug!(%request_id, "send waits behind a voice message");
+            return Ok(request_id);
+        }
         match frame {
             Some(frame) if !reconnecting => {
                 self.send(now_ms, frame);

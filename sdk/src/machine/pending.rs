@@ -43,6 +43,9 @@ struct Pending {
     /// its idempotency key, so the server never delivers it twice). `None` for calls that
     /// have no frame of their own (login).
     frame: Option<Frame>,
+    /// Not sent yet: a send waiting behind an earlier voice message still uploading, so that
+    /// messages leave in the order they were sent.
+    held: bool,
 }
 
 /// Pending calls, ordered by request ID, with a deadline index.
@@ -68,6 +71,7 @@ impl PendingCalls {
             kind,
             deadline_ms,
             frame,
+            held: false,
         };
         if let Some(old) = self.calls.insert(request_id, pending) {
             // Request IDs are never reused; keep the index consistent all the same.
@@ -78,6 +82,37 @@ impl PendingCalls {
 
     pub fn get(&self, request_id: RequestId) -> Option<&PendingKind> {
         self.calls.get(&request_id).map(|p| &p.kind)
+    }
+
+    /// True if an earlier voice message has not been sent yet (its upload goes on): a later
+    /// send must wait for it.
+    pub fn is_blocked(&self, request_id: RequestId) -> bool {
+        self.calls
+            .range(..request_id)
+            .any(|(_, p)| matches!(&p.kind, PendingKind::Voice(upload) if !upload.is_sending()))
+    }
+
+    /// Marks a just-inserted send as waiting (its frame is not sent yet).
+    pub fn hold(&mut self, request_id: RequestId) {
+        if let Some(pending) = self.calls.get_mut(&request_id) {
+            pending.held = true;
+        }
+    }
+
+    /// The frames of waiting sends that nothing blocks any more, in order (they are no longer
+    /// waiting): up to and including the first voice message still uploading.
+    pub fn release(&mut self) -> Vec<Frame> {
+        let mut frames = Vec::new();
+        for pending in self.calls.values_mut() {
+            if pending.held {
+                pending.held = false;
+                frames.extend(pending.frame.clone());
+            }
+            if matches!(&pending.kind, PendingKind::Voice(upload) if !upload.is_sending()) {
+                break;
+            }
+        }
+        frames
     }
 
     pub fn get_mut(&mut self, request_id: RequestId) -> Option<&mut PendingKind> {
@@ -115,7 +150,8 @@ impl PendingCalls {
     }
 
     /// The frames of the pending calls, in request ID order, to send again on a new
-    /// connection; every deadline restarts at `deadline_ms`.
+    /// connection (but those still waiting behind a voice message); every deadline restarts
+    /// at `deadline_ms`.
     pub fn frames_for_resume(&mut self, deadline_ms: u64) -> Vec<Frame> {
         self.deadlines = self
             .calls
@@ -126,7 +162,7 @@ impl PendingCalls {
             .values_mut()
             .filter_map(|pending| {
                 pending.deadline_ms = deadline_ms;
-                pending.frame.clone()
+                pending.frame.clone().filter(|_| !pending.held)
             })
             .collect()
     }

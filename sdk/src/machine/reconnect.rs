@@ -291,6 +291,8 @@ impl ClientMachine {
         for frame in self.pending.frames_for_resume(deadline_ms) {
             self.send(now_ms, frame);
         }
+        // A voice message that ended while away may have unblocked waiting sends.
+        self.release_held_sends(now_ms);
         self.events
             .push_back(Event::ReconnectResult(ReconnectResult::Success));
     }

@@ -60,6 +60,7 @@ impl ClientMachine {
                     if let Some(kind) = self.pending.remove(request_id) {
                         debug!(%request_id, "call timed out");
                         self.complete(request_id, kind, ErrorCode::TimeOut, None);
+                        self.release_held_sends(now_ms);
                     }
                 }
             }

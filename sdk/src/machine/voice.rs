@@ -82,6 +82,11 @@ pub(crate) struct Download {
 }
 
 impl VoiceUpload {
+    /// True once the upload is complete and the message's send is out.
+    pub(crate) fn is_sending(&self) -> bool {
+        self.sending
+    }
+
     /// The `SendAudioStatus` for `code`; `receipt` gives the send's fields when there is one.
     pub(crate) fn status(
         &self,
@@ -313,7 +318,19 @@ impl ClientMachine {
             deadline_ms,
             Some(frame.clone()),
         );
-        if self.state == State::LoggedIn {
+        if self.pending.is_blocked(request_id) {
+            self.pending.hold(request_id);
+        } else if self.state == State::LoggedIn {
+            self.send(now_ms, frame);
+        }
+    }
+
+    /// Sends what no longer waits behind a voice message (after one was sent or ended).
+    pub(super) fn release_held_sends(&mut self, now_ms: u64) {
+        if self.state != State::LoggedIn {
+            return;
+        }
+        for frame in self.pending.release() {
             self.send(now_ms, frame);
         }
     }
@@ -343,6 +360,7 @@ impl ClientMachine {
                     self.events.push_back(*start);
                 }
             }
+            self.release_held_sends(now_ms);
             return true;
         }
         let total = upload.recorded.encoded.len() as u64;
@@ -357,6 +375,7 @@ impl ClientMachine {
         self.pending
             .set_frame(request_id, frame.clone(), deadline_ms);
         self.send(now_ms, frame);
+        self.release_held_sends(now_ms);
         true
     }
 

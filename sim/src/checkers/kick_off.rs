@@ -24,9 +24,13 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     for &(at_ms, app) in &facts.kick_offs {
         findings.examined();
         let user = facts.user(app);
-        let cause = logins
-            .iter()
-            .any(|&(invoked, _, client, u)| u == user && client != app.client && invoked <= at_ms);
+        // Any login made elsewhere counts, whatever its outcome: the server may have done it
+        // even if its device never heard back (the app stopped, the reply was lost).
+        let cause = facts.invokes.values().any(|invoke| {
+            matches!(invoke.call, CallRecord::Login { user: u, .. } if u == user)
+                && invoke.app.client != app.client
+                && invoke.at_ms <= at_ms
+        });
         if !cause {
             findings.violation(at_ms, format!("{app:?} kicked off with no login elsewhere"));
         }

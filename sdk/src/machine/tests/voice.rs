@@ -283,3 +283,41 @@ fn downloads_go_chunk_by_chunk_and_end_with_a_save() {
         ]
     ));
 }
+
+#[test]
+fn a_text_sent_while_a_voice_message_uploads_waits_and_leaves_after_it() {
+    let mut m = logged_in();
+    let voice = m.start_record("bob", ChatType::Private, false).unwrap();
+    m.stop_record("").unwrap();
+    m.handle_recorded(1, voice, Ok(recorded(10)));
+    events(&mut m);
+    transmits(&mut m);
+    let text = m
+        .handle_call(2, send_text("bob", "after the voice"))
+        .unwrap();
+    assert_eq!(transmits(&mut m), vec![], "the text waits");
+    // Still waiting across a reconnect: the resume sends the voice chunk again, not the text.
+    m.handle_disconnect(3);
+    let at = m.poll_timeout().unwrap();
+    m.handle_timeout(at);
+    actions(&mut m);
+    m.handle_connected(at);
+    m.handle_frame(at, challenge());
+    let login = match transmits(&mut m).pop().and_then(|f| f.body) {
+        Some(FrameBody::Login(login)) => RequestId(login.request_id),
+        other => panic!("{other:?}"),
+    };
+    m.handle_frame(at, reply(login, ErrorCode::Success));
+    events(&mut m);
+    assert_eq!(uploads(&mut m), (vec![(0, 10)], None));
+    // The upload completes: the voice message's send goes out, then the text's.
+    m.handle_frame(at, upload_state(voice, 10));
+    let order: Vec<u64> = transmits(&mut m)
+        .into_iter()
+        .filter_map(|f| match f.body {
+            Some(FrameBody::SendMessage(s)) => Some(s.request_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, vec![voice.get(), text.get()]);
+}
