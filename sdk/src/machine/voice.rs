@@ -335,17 +335,16 @@ impl ClientMachine {
         }
     }
 
-    /// A reply to a voice message's upload or send. Returns the kind back when the call is
-    /// complete (the caller completes it), `None` when it goes on.
+    /// A reply to a voice message's upload or send: the next chunk, the send, or the status.
     pub(super) fn voice_reply(
         &mut self,
         now_ms: u64,
         request_id: RequestId,
         code: ErrorCode,
         detail: Option<&reply::Detail>,
-    ) -> bool {
+    ) {
         let Some(PendingKind::Voice(upload)) = self.pending.get_mut(request_id) else {
-            return false;
+            return;
         };
         if upload.sending || code != ErrorCode::Success {
             if let Some(PendingKind::Voice(upload)) = self.pending.remove(request_id) {
@@ -361,7 +360,7 @@ impl ClientMachine {
                 }
             }
             self.release_held_sends(now_ms);
-            return true;
+            return;
         }
         let total = upload.recorded.encoded.len() as u64;
         if let Some(reply::Detail::UploadState(state)) = detail {
@@ -376,19 +375,18 @@ impl ClientMachine {
             .set_frame(request_id, frame.clone(), deadline_ms);
         self.send(now_ms, frame);
         self.release_held_sends(now_ms);
-        true
     }
 
-    /// A reply to a download; true if `request_id` is one.
+    /// A reply to a download: the next chunk, the save, or the failure.
     pub(super) fn download_reply(
         &mut self,
         now_ms: u64,
         request_id: RequestId,
         code: ErrorCode,
         detail: Option<&reply::Detail>,
-    ) -> bool {
+    ) {
         let Some(PendingKind::Download(download)) = self.pending.get_mut(request_id) else {
-            return false;
+            return;
         };
         let chunk = match detail {
             Some(reply::Detail::AudioChunk(chunk)) if code == ErrorCode::Success => chunk,
@@ -399,20 +397,20 @@ impl ClientMachine {
                     _ => ErrorCode::PttDownloadFail,
                 };
                 self.finish_download(request_id, code);
-                return true;
+                return;
             }
         };
         let too_big = chunk.total_size > limits::MAX_AUDIO_BYTES;
         if too_big || chunk.offset != download.data.len() as u64 {
             self.finish_download(request_id, ErrorCode::PttDownloadFail);
-            return true;
+            return;
         }
         download.data.extend_from_slice(&chunk.data);
         let have = download.data.len() as u64;
         if have >= chunk.total_size || chunk.data.is_empty() {
             if have != chunk.total_size {
                 self.finish_download(request_id, ErrorCode::PttDownloadFail);
-                return true;
+                return;
             }
             if let Some(PendingKind::Download(download)) = self.pending.remove(request_id) {
                 self.actions.push_back(Action::SaveAudio {
@@ -423,14 +421,13 @@ impl ClientMachine {
                 self.saving
                     .insert(request_id, (download.message_id, download.save_path));
             }
-            return true;
+            return;
         }
         let frame = download_frame(request_id, download.message_id, have);
         let deadline_ms = now_ms.saturating_add(self.config.request_timeout_ms);
         self.pending
             .set_frame(request_id, frame.clone(), deadline_ms);
         self.send(now_ms, frame);
-        true
     }
 
     fn finish_download(&mut self, request_id: RequestId, code: ErrorCode) {
