@@ -1,5 +1,6 @@
 //! **sender_fifo**: per-sender FIFO for private chat: the private messages a client receives
-//! from one sending app arrive in the order that app sent them. A text is sent when its call
+//! from one sending app arrive in the order that app sent them (judged per receiving app run,
+//! as an app that restarts gets its unacknowledged mail again). A text is sent when its call
 //! is made; a voice message when its recording is stopped (it is recorded first).
 
 use std::collections::BTreeMap;
@@ -9,8 +10,10 @@ use crate::history::AppId;
 use super::{Facts, Findings};
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
-    // (receiving client, sending app) -> (invoke time, request ID) of the last delivered send
-    let mut last: BTreeMap<(usize, AppId), (u64, u64)> = BTreeMap::new();
+    // (receiving app run, sending app) -> (send time, request ID) of the last delivered send.
+    // Per receiving app run: after an app restart, unacknowledged mail comes again from the
+    // start of the mailbox.
+    let mut last: BTreeMap<(AppId, AppId), (u64, u64)> = BTreeMap::new();
     for &(at_ms, app, message) in &facts.deliveries {
         if message.room {
             continue;
@@ -28,7 +31,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             .copied()
             .unwrap_or(send.invoke.at_ms);
         let order = (sent_ms, request_id);
-        if let Some(previous) = last.insert((app.client, send.invoke.app), order) {
+        if let Some(previous) = last.insert((app, send.invoke.app), order) {
             if previous > order {
                 findings.violation(
                     at_ms,
