@@ -17,6 +17,10 @@ const SPOKEN: &str = "go left now";
 /// A client whose microphone says `SPOKEN` (48 kHz stereo), whose speaker is memory, and
 /// whose recognizer reads the tone code.
 fn voice_client(server: &TestServer, cache: &std::path::Path) -> TestClient {
+    voice_client_with(server, cache, Capture::Inline)
+}
+
+fn voice_client_with(server: &TestServer, cache: &std::path::Path, capture: Capture) -> TestClient {
     let format = AudioFormat {
         sample_rate: 48_000,
         channels: 2,
@@ -34,7 +38,7 @@ fn voice_client(server: &TestServer, cache: &std::path::Path) -> TestClient {
             Box::new(ToneRecognizer::new()) as Box<dyn Recognizer>
         })),
         cache_dir: Some(cache.to_path_buf()),
-        capture: Capture::Inline,
+        capture,
     };
     let client = Client::builder()
         .config(ClientConfig::with_server(server.addr.to_string()))
@@ -315,5 +319,41 @@ async fn a_wav_file_is_sent_as_a_voice_message() {
         &message.body,
         MessageBody::Voice { extra_param, duration_ms, .. }
             if extra_param == "from a file" && *duration_ms > 1_000
+    ));
+}
+
+/// The capture path for real microphones: a worker thread pulls the input while recording and
+/// the clip is finished on a thread of its own; here the "microphone" is a synthetic source.
+#[tokio::test]
+async fn threaded_capture_records_and_sends_like_a_microphone() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = voice_client_with(&server, dir.path(), Capture::Threaded);
+    let mut bob = voice_client(&server, dir.path());
+    alice.login_ok("alice").await;
+    bob.login_ok("bob").await;
+    let id = alice
+        .client
+        .start_record_audio_message("bob", ChatType::Private, true, false)
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(spoken_ms() + 200)).await;
+    alice
+        .client
+        .stop_and_send_audio_message("threaded")
+        .unwrap();
+    let status = alice
+        .wait_for("SendAudioStatus", |e| match e {
+            Event::SendAudioStatus(status) if status.request_id == id => Some(status.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        (status.code, status.text.as_str()),
+        (ErrorCode::Success, SPOKEN)
+    );
+    let message = bob.next_message().await;
+    assert!(matches!(
+        &message.body,
+        MessageBody::Voice { text, extra_param, .. } if text == SPOKEN && extra_param == "threaded"
     ));
 }
