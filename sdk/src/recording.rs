@@ -67,6 +67,20 @@ impl Capturing {
         }
     }
 
+    /// Level updates the capture produced since the last call (threaded capture only: inline
+    /// capture runs nothing while recording).
+    pub fn levels(&self) -> Vec<f32> {
+        match self {
+            Capturing::Threaded { recording, .. } => std::iter::from_fn(|| recording.poll_event())
+                .filter_map(|event| match event {
+                    yim_audio::RecordEvent::Level(level) => Some(level),
+                    yim_audio::RecordEvent::MaxDurationReached => None,
+                })
+                .collect(),
+            Capturing::Inline { .. } => Vec::new(),
+        }
+    }
+
     /// Abandons the recording and deletes its file.
     pub fn cancel(self) {
         match self {

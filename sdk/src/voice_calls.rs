@@ -20,6 +20,8 @@ use crate::recording::{self, Capturing, Recognize};
 const PLAY_STEP_SAMPLES: usize = 16_384;
 /// Time between playback steps.
 const PLAY_STEP_MS: u64 = 20;
+/// How often a recording's level updates are collected.
+const LEVEL_POLL_MS: u64 = 125;
 
 /// The client's voice state; see the module doc.
 #[derive(Debug)]
@@ -87,8 +89,12 @@ impl Client {
         };
         match recording::start(&self.voice.setup, request_id, recognize, now_ms) {
             Ok(capturing) => {
+                let threaded = matches!(capturing, Capturing::Threaded { .. });
                 self.voice.lock().capturing = Some(capturing);
                 self.stop_at_max_duration(request_id, now_ms);
+                if threaded {
+                    self.report_levels(request_id);
+                }
                 Ok(request_id)
             }
             Err(code) => {
@@ -156,6 +162,34 @@ impl Client {
             let still = client.shared.lock().machine.recording() == Some(request_id);
             if still {
                 let _ = client.stop_and_send_audio_message("");
+            }
+        });
+    }
+
+    /// Hands the recording's level updates to the event stream while it records.
+    fn report_levels(&self, request_id: RequestId) {
+        let client = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let next_ms = client.shared.clock.now_ms() + LEVEL_POLL_MS;
+                client.shared.clock.sleep_until(next_ms).await;
+                let levels = {
+                    let state = client.voice.lock();
+                    match &state.capturing {
+                        Some(capturing) if capturing.request_id() == request_id => {
+                            capturing.levels()
+                        }
+                        _ => return,
+                    }
+                };
+                if !levels.is_empty() {
+                    let mut core = client.shared.lock();
+                    for level in levels {
+                        core.machine.handle_record_level(level);
+                    }
+                    drop(core);
+                    client.shared.wake_driver.notify_one();
+                }
             }
         });
     }

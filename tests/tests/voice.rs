@@ -336,6 +336,13 @@ async fn threaded_capture_records_and_sends_like_a_microphone() {
         .client
         .start_record_audio_message("bob", ChatType::Private, true, false)
         .unwrap();
+    let level = alice
+        .wait_for("a record level", |e| match e {
+            Event::RecordVolume { level_permille } if *level_permille > 0 => Some(*level_permille),
+            _ => None,
+        })
+        .await;
+    assert!(level <= 1000);
     tokio::time::sleep(Duration::from_millis(spoken_ms() + 200)).await;
     alice
         .client

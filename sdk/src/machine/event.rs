@@ -214,6 +214,9 @@ pub enum Event {
     /// YIM `OnPlayCompletion`: `Success` when played to the end, `PttCancelPlay` (2015) when
     /// stopped.
     PlayCompletion { code: ErrorCode, path: String },
+    /// YIM `OnRecordVolumeChange`: the recording's level, 0..=1000 (YIM's float 0..1, in
+    /// thousandths), about 8 times a second while a microphone records.
+    RecordVolume { level_permille: u16 },
 }
 
 impl Event {
@@ -231,7 +234,9 @@ impl Event {
             Event::RecognizeText { request_id, .. } | Event::DownloadAudio { request_id, .. } => {
                 Some(*request_id)
             }
-            Event::StartSendAudio { .. } | Event::PlayCompletion { .. } => None,
+            Event::StartSendAudio { .. }
+            | Event::PlayCompletion { .. }
+            | Event::RecordVolume { .. } => None,
             Event::KickOff
             | Event::RecvMessage(_)
             | Event::StartReconnect
@@ -261,7 +266,8 @@ impl Event {
             | Event::RecvMessage(_)
             | Event::StartReconnect
             | Event::ReconnectResult(_)
-            | Event::RoomMessagesLost { .. } => None,
+            | Event::RoomMessagesLost { .. }
+            | Event::RecordVolume { .. } => None,
         }
     }
 }

@@ -437,6 +437,19 @@ impl ClientMachine {
         }
     }
 
+    /// The recording's level (0..=1), while it records: YIM `OnRecordVolumeChange`.
+    pub fn handle_record_level(&mut self, level: f32) {
+        if self
+            .recording
+            .as_ref()
+            .is_some_and(|r| r.stopping.is_none())
+        {
+            let level_permille = (level.clamp(0.0, 1.0) * 1000.0).round() as u16;
+            self.events
+                .push_back(Event::RecordVolume { level_permille });
+        }
+    }
+
     /// A playback ended (`Success`, or `PttCancelPlay` when stopped): YIM `OnPlayCompletion`.
     pub fn handle_played(&mut self, code: ErrorCode, path: &str) {
         self.events.push_back(Event::PlayCompletion {

@@ -126,6 +126,10 @@ pub fn event_line(event: &Event) -> String {
             ErrorCode::Success => format!("voice message {message_id} saved to {save_path}"),
             code => format!("download of {message_id} failed: {code}"),
         },
+        Event::RecordVolume { level_permille } => {
+            let bars = usize::from(*level_permille / 100);
+            format!("level {}", "#".repeat(bars.max(1)))
+        }
         Event::PlayCompletion { code, path } => match code {
             ErrorCode::Success => format!("played {path}"),
             code => format!("playing {path} ended: {code}"),
