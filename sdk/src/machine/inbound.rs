@@ -74,7 +74,9 @@ pub(crate) fn completion(
     }
 }
 
-fn send_status(
+/// The `SendMessageStatus` of a send: the receipt's fields when the reply carries one, the
+/// forbid fields only with ForbiddenSpeak.
+pub(crate) fn send_status(
     request_id: RequestId,
     code: ErrorCode,
     detail: Option<&reply::Detail>,

@@ -87,36 +87,15 @@ impl VoiceUpload {
         self.sending
     }
 
-    /// The `SendAudioStatus` for `code`; `receipt` gives the send's fields when there is one.
+    /// The `SendAudioStatus` for `code`: the send's fields as for a text message, plus the
+    /// recording's; a success at the 60 s limit says `PttReachMaxDuration`.
     pub(crate) fn status(
         &self,
         request_id: RequestId,
         code: ErrorCode,
         detail: Option<&reply::Detail>,
     ) -> AudioStatus {
-        let mut status = AudioStatus {
-            request_id,
-            code,
-            text: self.recorded.text.clone(),
-            audio_path: self.recorded.audio_path.clone(),
-            duration_ms: self.recorded.duration_ms,
-            send_time: 0,
-            is_forbid_room: false,
-            reason: 0,
-            forbid_end_time: 0,
-            message_id: 0,
-        };
-        if let Some(reply::Detail::SendReceipt(receipt)) = detail {
-            status.send_time = receipt.send_time;
-            status.message_id = receipt.message_id;
-            if code == ErrorCode::ForbiddenSpeak {
-                if let Some(forbid) = &receipt.forbid {
-                    status.is_forbid_room = forbid.is_forbid_room;
-                    status.reason = forbid.reason;
-                    status.forbid_end_time = forbid.end_time;
-                }
-            }
-        }
+        let mut status = audio_status(request_id, code, detail, Some(&self.recorded));
         if code == ErrorCode::Success && self.recorded.reached_max_duration {
             status.code = ErrorCode::PttReachMaxDuration;
         }
@@ -522,16 +501,28 @@ fn download_frame(request_id: RequestId, audio_id: u64, offset: u64) -> Frame {
 
 /// The status of a recording that failed before anything was sent.
 fn failed_status(request_id: RequestId, code: ErrorCode) -> AudioStatus {
+    audio_status(request_id, code, None, None)
+}
+
+/// A voice message's status: the send's fields (see `inbound::send_status`) and the
+/// recording's, when there is one.
+fn audio_status(
+    request_id: RequestId,
+    code: ErrorCode,
+    detail: Option<&reply::Detail>,
+    recorded: Option<&Recorded>,
+) -> AudioStatus {
+    let send = super::inbound::send_status(request_id, code, detail);
     AudioStatus {
         request_id,
         code,
-        text: String::new(),
-        audio_path: String::new(),
-        duration_ms: 0,
-        send_time: 0,
-        is_forbid_room: false,
-        reason: 0,
-        forbid_end_time: 0,
-        message_id: 0,
+        text: recorded.map(|r| r.text.clone()).unwrap_or_default(),
+        audio_path: recorded.map(|r| r.audio_path.clone()).unwrap_or_default(),
+        duration_ms: recorded.map_or(0, |r| r.duration_ms),
+        send_time: send.send_time,
+        is_forbid_room: send.is_forbid_room,
+        reason: send.reason,
+        forbid_end_time: send.forbid_end_time,
+        message_id: send.message_id,
     }
 }
