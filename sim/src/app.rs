@@ -248,21 +248,8 @@ async fn send_voice(shared: Shared, app: AppId, sdk: Client, op: VoiceOp) {
             extra_param: extra_param.clone(),
         },
     };
-    let request_id = {
-        let mut world = lock(&shared);
-        let (request_id, refused) = match result {
-            Ok(id) => (Some(id.get()), None),
-            Err(code) => (None, Some(code.as_u32())),
-        };
-        world.record(Entry::Invoke {
-            app,
-            call: record,
-            request_id,
-            refused,
-        });
-        request_id
-    };
-    let Some(request_id) = request_id else {
+    lock(&shared).record(history::invoke_entry(app, record, result));
+    let Ok(request_id) = result.map(|id| id.get()) else {
         return;
     };
     let speech_ms = yim_sdk::yim_audio::Signal::speech(&text)
@@ -310,21 +297,13 @@ async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
             {
                 let path = download_path(&world, app, message.message_id);
                 let result = sdk.download_audio(message.message_id, &path);
-                let (request_id, refused) = match result {
-                    Ok(id) => (Some(id.get()), None),
-                    Err(code) => (None, Some(code.as_u32())),
-                };
                 if let Some(entry) = history::event_entry(app, &event) {
                     world.record(entry);
                 }
-                world.record(Entry::Invoke {
-                    app,
-                    call: history::CallRecord::DownloadAudio {
-                        message_id: message.message_id,
-                    },
-                    request_id,
-                    refused,
-                });
+                let call = history::CallRecord::DownloadAudio {
+                    message_id: message.message_id,
+                };
+                world.record(history::invoke_entry(app, call, result));
                 continue;
             }
             yim_sdk::Event::DownloadAudio {
@@ -483,24 +462,13 @@ fn invoke(shared: &Shared, app: AppId, sdk: &Client, call: Call) {
     };
     let result = sdk.call(call);
     let mut world = lock(shared);
-    let (request_id, refused) = match result {
-        Ok(id) => {
-            if let Some(user) = login_user {
-                let slot = &mut world.slots[app.client];
-                slot.wants_online = true;
-                slot.login_requests.insert(id.get());
-                world.active_device.insert(user, app.client);
-            }
-            (Some(id.get()), None)
-        }
-        Err(code) => (None, Some(code.as_u32())),
-    };
-    world.record(Entry::Invoke {
-        app,
-        call: record,
-        request_id,
-        refused,
-    });
+    if let (Ok(id), Some(user)) = (result, login_user) {
+        let slot = &mut world.slots[app.client];
+        slot.wants_online = true;
+        slot.login_requests.insert(id.get());
+        world.active_device.insert(user, app.client);
+    }
+    world.record(history::invoke_entry(app, record, result));
 }
 
 /// The SDK call an op makes, updating what the player wants.

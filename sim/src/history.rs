@@ -335,6 +335,24 @@ pub fn call_record(call: &Call) -> CallRecord {
     }
 }
 
+/// The entry of a call and its immediate result: the request ID, or the refusing code.
+pub fn invoke_entry(
+    app: AppId,
+    call: CallRecord,
+    result: Result<yim_sdk::RequestId, yim_sdk::ErrorCode>,
+) -> Entry {
+    let (request_id, refused) = match result {
+        Ok(id) => (Some(id.get()), None),
+        Err(code) => (None, Some(code.as_u32())),
+    };
+    Entry::Invoke {
+        app,
+        call,
+        request_id,
+        refused,
+    }
+}
+
 /// The history entry for an SDK event.
 pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
     let complete = |request_id: u64, code: yim_sdk::ErrorCode| Entry::Complete {
