@@ -90,8 +90,16 @@ impl Drop for StopGuard {
     }
 }
 
-/// Decodes downloaded voice audio and writes it as a WAV at `path`, creating directories.
-fn save_audio(path: &str, encoded: &[u8]) -> Result<(), yim_proto::ErrorCode> {
+/// Decodes downloaded voice audio and writes it as a WAV at `path`, creating directories;
+/// the outcome's code.
+fn save_audio(path: &str, encoded: &[u8]) -> yim_proto::ErrorCode {
+    match write_audio(path, encoded) {
+        Ok(()) => yim_proto::ErrorCode::Success,
+        Err(code) => code,
+    }
+}
+
+fn write_audio(path: &str, encoded: &[u8]) -> Result<(), yim_proto::ErrorCode> {
     let (pcm, rate) = yim_audio::decode_to_pcm(encoded)
         .map_err(|_| yim_proto::ErrorCode::PttConvertFileFailed)?;
     let path = std::path::Path::new(path);
@@ -215,11 +223,20 @@ impl Driver {
                 save_path,
                 encoded,
             } => {
-                let code = match save_audio(&save_path, &encoded) {
-                    Ok(()) => yim_proto::ErrorCode::Success,
-                    Err(code) => code,
-                };
-                machine.handle_saved(request_id, code);
+                // Decoding and writing a file block: on a multi-threaded runtime they go to
+                // the blocking pool and report back; on a current-thread runtime (the
+                // simulator's, where results must come at a deterministic point) inline.
+                let flavor = tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor());
+                if let Ok(tokio::runtime::RuntimeFlavor::MultiThread) = flavor {
+                    let shared = self.shared.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let code = save_audio(&save_path, &encoded);
+                        shared.lock().machine.handle_saved(request_id, code);
+                        shared.wake_driver.notify_one();
+                    });
+                } else {
+                    machine.handle_saved(request_id, save_audio(&save_path, &encoded));
+                }
             }
         }
     }

@@ -58,7 +58,9 @@ fn spoken_ms() -> u64 {
     Signal::speech(SPOKEN).natural_ms().unwrap()
 }
 
-#[tokio::test]
+/// Multi-threaded, so the download is saved on the blocking pool as in an application (the
+/// simulator covers the inline save of current-thread runtimes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_voice_message_is_recorded_recognised_sent_downloaded_and_played() {
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
