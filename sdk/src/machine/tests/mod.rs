@@ -183,6 +183,39 @@ pub(super) fn joined_to(m: &mut ClientMachine, room: &str) {
     transmits(m);
 }
 
+/// Drives the machine to its next attempt: returns the time the connect was asked for.
+pub(super) fn next_attempt(m: &mut ClientMachine) -> u64 {
+    let at = m.poll_timeout().expect("a reconnect deadline");
+    m.handle_timeout(at);
+    assert!(
+        matches!(actions(m).as_slice(), [Action::Connect { addr }] if addr == ADDR),
+        "an attempt connects"
+    );
+    at
+}
+
+/// Connects, takes the challenge, returns the resume login's request ID and session ID.
+pub(super) fn answer_challenge(m: &mut ClientMachine, now: u64) -> (RequestId, u64) {
+    m.handle_connected(now);
+    m.handle_frame(now, challenge());
+    match transmits(m).as_slice() {
+        [Frame {
+            body: Some(FrameBody::Login(login)),
+        }] => (RequestId(login.request_id), login.resume_session_id),
+        other => panic!("expected the resume login: {other:?}"),
+    }
+}
+
+/// The next attempt resumes the session (the server says yes); returns its time. The
+/// events of the resume are drained.
+pub(super) fn resume(m: &mut ClientMachine) -> u64 {
+    let at = next_attempt(m);
+    let (login, _) = answer_challenge(m, at);
+    m.handle_frame(at, reply(login, ErrorCode::Success));
+    events(m);
+    at
+}
+
 /// The request IDs the events complete, in order.
 pub(super) fn completed(events: &[Event]) -> Vec<Option<RequestId>> {
     events.iter().map(Event::request_id).collect()

@@ -3,7 +3,7 @@
 //! the outage queue bound, and room replays delivered once.
 
 use yim_proto::wire::{self, reply, Goodbye, KickOff, LoginReceipt, RoomJoined, SendReceipt};
-use yim_proto::{ChatType, ErrorCode, FrameBody};
+use yim_proto::{ErrorCode, FrameBody};
 
 use super::*;
 use crate::machine::ReconnectResult;
@@ -60,29 +60,6 @@ fn in_world() -> ClientMachine {
     transmits(&mut m);
     actions(&mut m);
     m
-}
-
-/// Drives the machine to its next attempt: returns the time the connect was asked for.
-fn next_attempt(m: &mut ClientMachine) -> u64 {
-    let at = m.poll_timeout().expect("a reconnect deadline");
-    m.handle_timeout(at);
-    assert!(
-        matches!(actions(m).as_slice(), [Action::Connect { addr }] if addr == ADDR),
-        "an attempt connects"
-    );
-    at
-}
-
-/// Connects, takes the challenge, returns the resume login's request ID and session ID.
-fn answer_challenge(m: &mut ClientMachine, now: u64) -> (RequestId, u64) {
-    m.handle_connected(now);
-    m.handle_frame(now, challenge());
-    match transmits(m).as_slice() {
-        [Frame {
-            body: Some(FrameBody::Login(login)),
-        }] => (RequestId(login.request_id), login.resume_session_id),
-        other => panic!("expected the resume login: {other:?}"),
-    }
 }
 
 fn reconnect_results(evs: &[Event]) -> Vec<ReconnectResult> {
@@ -189,7 +166,7 @@ fn failed_attempts_back_off_then_the_budget_ends_it_with_net_error_and_logout() 
         reconnect_budget_ms: 20_000,
         ..config()
     });
-    let waiting = m.handle_call(0, send_text("world", "x")).unwrap();
+    m.handle_call(0, send_text("world", "x")).unwrap();
     transmits(&mut m);
     m.handle_disconnect(0);
     assert_eq!(events(&mut m), vec![Event::StartReconnect]);
@@ -240,7 +217,6 @@ fn failed_attempts_back_off_then_the_budget_ends_it_with_net_error_and_logout() 
         (Some(w2), Some(ErrorCode::NetError))
     );
     assert_eq!(evs[3], session_lost());
-    let _ = waiting;
 }
 
 #[test]
@@ -426,7 +402,6 @@ fn replay_losses_and_failed_rejoins_are_reported() {
     // The replay goes on after the lost range.
     m.handle_frame(at, room_message(900, 144));
     assert!(matches!(events(&mut m).as_slice(), [Event::RecvMessage(r)] if r.room_seq == 144));
-    let _ = ChatType::Room;
 }
 
 #[test]
@@ -464,7 +439,7 @@ fn a_leave_that_timed_out_still_leaves_and_the_room_is_not_rejoined() {
 #[test]
 fn messages_of_a_room_whose_join_timed_out_are_not_delivered() {
     let mut m = logged_in();
-    let id = m.handle_call(0, join("guild")).unwrap();
+    m.handle_call(0, join("guild")).unwrap();
     m.handle_timeout(10_000);
     assert_eq!(events(&mut m)[0].code(), Some(ErrorCode::TimeOut));
     let mut late = text_message(5, "bob", "guild", "x");
@@ -473,5 +448,4 @@ fn messages_of_a_room_whose_join_timed_out_are_not_delivered() {
     }
     m.handle_frame(10_001, late);
     assert_eq!(events(&mut m), vec![]);
-    let _ = id;
 }

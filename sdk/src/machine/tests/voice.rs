@@ -104,17 +104,7 @@ fn a_voice_message_uploads_in_chunks_resumes_after_a_reconnect_and_completes_onc
     // The connection drops with the second chunk unanswered; after the resume it goes again.
     m.handle_disconnect(3);
     assert_eq!(events(&mut m), vec![Event::StartReconnect]);
-    let at = m.poll_timeout().unwrap();
-    m.handle_timeout(at);
-    actions(&mut m);
-    m.handle_connected(at);
-    m.handle_frame(at, challenge());
-    let login = match transmits(&mut m).pop().and_then(|f| f.body) {
-        Some(FrameBody::Login(login)) => RequestId(login.request_id),
-        other => panic!("{other:?}"),
-    };
-    m.handle_frame(at, reply(login, ErrorCode::Success));
-    events(&mut m);
+    let at = resume(&mut m);
     assert_eq!(
         uploads(&mut m).0,
         vec![(MAX_AUDIO_CHUNK_BYTES as u64, MAX_AUDIO_CHUNK_BYTES)],
@@ -298,17 +288,8 @@ fn a_text_sent_while_a_voice_message_uploads_waits_and_leaves_after_it() {
     assert_eq!(transmits(&mut m), vec![], "the text waits");
     // Still waiting across a reconnect: the resume sends the voice chunk again, not the text.
     m.handle_disconnect(3);
-    let at = m.poll_timeout().unwrap();
-    m.handle_timeout(at);
-    actions(&mut m);
-    m.handle_connected(at);
-    m.handle_frame(at, challenge());
-    let login = match transmits(&mut m).pop().and_then(|f| f.body) {
-        Some(FrameBody::Login(login)) => RequestId(login.request_id),
-        other => panic!("{other:?}"),
-    };
-    m.handle_frame(at, reply(login, ErrorCode::Success));
     events(&mut m);
+    let at = resume(&mut m);
     assert_eq!(uploads(&mut m), (vec![(0, 10)], None));
     // The upload completes: the voice message's send goes out, then the text's.
     m.handle_frame(at, upload_state(voice, 10));
