@@ -28,6 +28,14 @@ fn quick_client(addr: &str, budget_ms: u64) -> TestClient {
     TestClient::from_client(client)
 }
 
+async fn reconnect_started(client: &mut TestClient) {
+    client
+        .wait_for("start of the reconnect", |e| {
+            matches!(e, Event::StartReconnect).then_some(())
+        })
+        .await;
+}
+
 async fn reconnect_result(client: &mut TestClient, wanted: ReconnectResult) {
     client
         .wait_for("a reconnect result", |e| match e {
@@ -43,11 +51,7 @@ async fn a_lost_server_starts_a_reconnect_that_gives_up_with_net_error_then_logo
     let mut alice = quick_client(&server.addr.to_string(), 1_000);
     alice.login_ok("alice").await;
     server.stop().await;
-    alice
-        .wait_for("start of the reconnect", |e| {
-            matches!(e, Event::StartReconnect).then_some(())
-        })
-        .await;
+    reconnect_started(&mut alice).await;
     let waiting = alice
         .client
         .send_text_message("bob", ChatType::Private, "x", "")
@@ -84,11 +88,7 @@ async fn a_restarted_server_resumes_sessions_rooms_and_waiting_sends() {
     bob.join_ok("world").await;
     server.stop().await;
     for client in [&mut alice, &mut bob] {
-        client
-            .wait_for("start of the reconnect", |e| {
-                matches!(e, Event::StartReconnect).then_some(())
-            })
-            .await;
+        reconnect_started(client).await;
     }
     let waiting = alice
         .client

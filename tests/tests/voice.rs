@@ -54,6 +54,14 @@ fn voice_client_with(server: &TestServer, cache: &std::path::Path, capture: Capt
     TestClient::from_client(client)
 }
 
+/// The one `SendAudioStatus` of recording `id`.
+async fn audio_status(client: &mut TestClient, id: yim_sdk::RequestId) -> yim_sdk::AudioStatus {
+    match client.completion(id).await {
+        Event::SendAudioStatus(status) => status,
+        other => panic!("not a voice status: {other:?}"),
+    }
+}
+
 fn spoken_ms() -> u64 {
     Signal::speech(SPOKEN).natural_ms().unwrap()
 }
@@ -105,12 +113,7 @@ async fn a_voice_message_is_recorded_recognised_sent_downloaded_and_played() {
         std::path::Path::new(&started.2).exists(),
         "the local WAV exists"
     );
-    let status = alice
-        .wait_for("SendAudioStatus", |e| match e {
-            Event::SendAudioStatus(status) if status.request_id == id => Some(status.clone()),
-            _ => None,
-        })
-        .await;
+    let status = audio_status(&mut alice, id).await;
     assert_eq!(status.code, ErrorCode::Success);
     assert!(status.message_id > 0);
 
@@ -136,14 +139,7 @@ async fn a_voice_message_is_recorded_recognised_sent_downloaded_and_played() {
         .client
         .download_audio(message.message_id, save.to_str().unwrap())
         .unwrap();
-    let done = bob
-        .wait_for("DownloadAudio", |e| match e {
-            Event::DownloadAudio {
-                request_id, code, ..
-            } if *request_id == download => Some(*code),
-            _ => None,
-        })
-        .await;
+    let done = bob.code(download).await;
     assert_eq!(done, ErrorCode::Success);
     let samples = yim_audio::wav::read_wav_i16_speech(&save).unwrap();
     assert_eq!(
@@ -165,14 +161,7 @@ async fn a_voice_message_is_recorded_recognised_sent_downloaded_and_played() {
         .client
         .download_audio(999_999, save.to_str().unwrap())
         .unwrap();
-    let code = bob
-        .wait_for("DownloadAudio of an unknown message", |e| match e {
-            Event::DownloadAudio {
-                request_id, code, ..
-            } if *request_id == unknown => Some(*code),
-            _ => None,
-        })
-        .await;
+    let code = bob.code(unknown).await;
     assert_eq!(code, ErrorCode::ParamInvalid);
 }
 
@@ -309,12 +298,7 @@ async fn a_wav_file_is_sent_as_a_voice_message() {
         .client
         .send_audio_file("bob", ChatType::Private, fixture, false, "from a file")
         .unwrap();
-    let status = alice
-        .wait_for("SendAudioStatus", |e| match e {
-            Event::SendAudioStatus(status) if status.request_id == id => Some(status.clone()),
-            _ => None,
-        })
-        .await;
+    let status = audio_status(&mut alice, id).await;
     assert_eq!(status.code, ErrorCode::Success);
     let message = bob.next_message().await;
     assert!(matches!(
@@ -350,12 +334,7 @@ async fn threaded_capture_records_and_sends_like_a_microphone() {
         .client
         .stop_and_send_audio_message("threaded")
         .unwrap();
-    let status = alice
-        .wait_for("SendAudioStatus", |e| match e {
-            Event::SendAudioStatus(status) if status.request_id == id => Some(status.clone()),
-            _ => None,
-        })
-        .await;
+    let status = audio_status(&mut alice, id).await;
     assert_eq!(
         (status.code, status.text.as_str()),
         (ErrorCode::Success, SPOKEN)
