@@ -5,7 +5,10 @@
 //! What it is: test scaffolding only. What it is not: assertions about behaviour; those live
 //! in the test files.
 
-#![allow(dead_code)] // each test file uses its own part
+#![allow(dead_code)]
+// each test file uses its own part
+// Calling a C interface from Rust is unsafe by nature; each block says why it is sound.
+#![allow(unsafe_code)]
 
 use std::ffi::{c_char, CString};
 use std::path::Path;

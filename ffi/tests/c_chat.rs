@@ -1,0 +1,170 @@
+//! `examples/chat.c`, compiled by gcc against `include/yim.h` and the library this build made,
+//! run against a real server on loopback: linked statically and run as is, and linked
+//! dynamically and run under valgrind's memcheck (no invalid reads or writes, no memory
+//! definitely lost). The program exits non-zero on any mismatch. `tests/c/planted.c` shows
+//! that this valgrind run catches a use after `yim_free_event` and a leak.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::TestServer;
+
+/// How long one run may take (under valgrind the program runs some 20-50 times slower).
+const RUN_LIMIT: Duration = Duration::from_secs(240);
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where cargo put `libyim_ffi.so` and `libyim_ffi.a`: beside this test's executable.
+fn library_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe.parent().expect("deps directory").to_path_buf();
+    assert!(
+        dir.join("libyim_ffi.so").exists() && dir.join("libyim_ffi.a").exists(),
+        "libyim_ffi.so / .a not found in {}",
+        dir.display()
+    );
+    dir
+}
+
+/// Compiles `source` (relative to the crate) into `out`.
+fn gcc(source: &str, out: &Path, flags: &[&str]) {
+    let mut command = Command::new("gcc");
+    command
+        .args([
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-g",
+            "-I",
+        ])
+        .arg(crate_dir().join("include"))
+        .arg(crate_dir().join(source))
+        .arg("-o")
+        .arg(out)
+        .args(flags);
+    let output = command
+        .output()
+        .expect("gcc runs (install build-essential)");
+    assert!(
+        output.status.success(),
+        "gcc failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Runs `program args` with a time limit; its exit code and output.
+fn run(mut command: Command) -> (Option<i32>, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let deadline = Instant::now() + RUN_LIMIT;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let output = child.wait_with_output().expect("output");
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            return (status.code(), text);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("output");
+            panic!(
+                "still running after {RUN_LIMIT:?}:\n{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn chat_c_linked_statically_passes() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().expect("work dir");
+    let exe = work.path().join("chat-static");
+    let lib = library_dir().join("libyim_ffi.a");
+    let lib = lib.to_str().expect("UTF-8 path");
+    gcc("examples/chat.c", &exe, &[lib, "-lpthread", "-ldl", "-lm"]);
+    let mut command = Command::new(&exe);
+    command.arg(&server.addr).arg(work.path());
+    let (code, output) = run(command);
+    assert_eq!(code, Some(0), "chat.c failed:\n{output}");
+    assert!(output.contains("chat: all checks passed"), "{output}");
+}
+
+/// Flags linking against the shared library, found at run time by its path.
+fn dynamic_link() -> Vec<String> {
+    let dir = library_dir();
+    let dir = dir.to_str().expect("UTF-8 path");
+    vec![
+        "-L".into(),
+        dir.into(),
+        "-lyim_ffi".into(),
+        format!("-Wl,-rpath,{dir}"),
+    ]
+}
+
+/// `exe` under memcheck: exit code 99 if it found an invalid access or a definite leak.
+fn valgrind(exe: &Path) -> Command {
+    let mut command = Command::new("valgrind");
+    command
+        .args([
+            "--quiet",
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite",
+        ])
+        .arg(exe);
+    command
+}
+
+#[test]
+fn chat_c_linked_dynamically_passes_under_valgrind() {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().expect("work dir");
+    let exe = work.path().join("chat");
+    let link = dynamic_link();
+    let link: Vec<&str> = link.iter().map(String::as_str).collect();
+    gcc("examples/chat.c", &exe, &link);
+    let mut command = valgrind(&exe);
+    command.arg(&server.addr).arg(work.path());
+    let (code, output) = run(command);
+    assert_eq!(
+        code,
+        Some(0),
+        "chat.c under valgrind failed (99: memcheck found errors; is valgrind installed?):\n{output}"
+    );
+    assert!(output.contains("chat: all checks passed"), "{output}");
+}
+
+#[test]
+fn valgrind_catches_the_planted_bugs() {
+    let work = tempfile::tempdir().expect("work dir");
+    for (plant, expected) in [(None, 0), (Some("USE_AFTER_FREE"), 99), (Some("LEAK"), 99)] {
+        let exe = work
+            .path()
+            .join(format!("planted-{}", plant.unwrap_or("none")));
+        let mut flags = dynamic_link();
+        if let Some(plant) = plant {
+            flags.push(format!("-DPLANT_{plant}"));
+        }
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        gcc("tests/c/planted.c", &exe, &flags);
+        let (code, output) = run(valgrind(&exe));
+        assert_eq!(code, Some(expected), "planted {plant:?}:\n{output}");
+    }
+}
