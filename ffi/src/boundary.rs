@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn c_strings_are_checked() {
-        // SAFETY (all calls below): every pointer is NULL or a NUL-terminated buffer.
+        // SAFETY: (all calls below) every pointer is NULL or a NUL-terminated buffer.
         unsafe {
             assert_eq!(required_str(c"world".as_ptr()), Ok("world"));
             assert_eq!(
@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn payload_lengths_are_checked_before_reading() {
         let too_long = YimErrorCode::MessageTooLong;
-        // SAFETY (all calls below): the pointers are NULL, dangling with an over-long length
+        // SAFETY: (all calls below) the pointers are NULL, dangling with an over-long length
         // that must be refused before any read, or a real buffer with its length.
         unsafe {
             let dangling = 8 as *const u8;

@@ -125,7 +125,7 @@ pub unsafe extern "C" fn yim_login(
     out_request_id: *mut u64,
 ) -> YimErrorCode {
     guard(|| {
-        // SAFETY (strings and out-parameter): the caller's contract.
+        // SAFETY: (strings and out-parameter) the caller's contract.
         unsafe {
             let (user_id, password) = (required_str(user_id)?, required_str(password)?);
             let token = optional_str(token)?;

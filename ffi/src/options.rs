@@ -106,7 +106,7 @@ pub unsafe fn read_init(options: *const YimInitOptions) -> Result<InitSettings, 
     // SAFETY: version 1 is the whole struct, which the caller provides; its fields are
     // integers and raw pointers, valid for any bits.
     let o = unsafe { options.read() };
-    // SAFETY (the string reads below): the caller's contract for the struct's strings.
+    // SAFETY: (the string reads below) the caller's contract for the struct's strings.
     let (app_key, app_secret, server_address) = unsafe {
         (
             required_str(o.app_key)?,

@@ -179,7 +179,7 @@ fn null_pointers_are_param_invalid() {
 fn invalid_utf8_and_unknown_numbers_are_refused() {
     let client = TestClient::new(&Options::new("127.0.0.1:9"));
     let h = client.handle;
-    let bad: *const c_char = b"al\xffce\0".as_ptr().cast();
+    let bad: *const c_char = c"al\xffce".as_ptr();
     let room_chat = YimChatType::Room as u32;
     // SAFETY: NUL-terminated buffers.
     unsafe {
@@ -335,7 +335,7 @@ fn freeing_an_event_twice_or_a_copy_or_an_empty_struct_is_a_harmless_param_inval
     assert_ne!(event.code, YimErrorCode::Success);
     let copy = event;
     assert_eq!(unfreed_events(client.handle.id), 1);
-    // SAFETY (all frees below): whole event structs.
+    // SAFETY: (all frees below) whole event structs.
     unsafe {
         assert_eq!(yim_free_event(&mut event), YimErrorCode::Success);
         assert_eq!(event.kind, YimEventKind::None, "zeroed");

@@ -7,28 +7,12 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use support::TestServer;
-
-/// How long one run may take (under valgrind the program runs some 20-50 times slower).
-const RUN_LIMIT: Duration = Duration::from_secs(240);
+use support::{library_dir, run, TestServer};
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Where cargo put `libyim_ffi.so` and `libyim_ffi.a`: beside this test's executable.
-fn library_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let dir = exe.parent().expect("deps directory").to_path_buf();
-    assert!(
-        dir.join("libyim_ffi.so").exists() && dir.join("libyim_ffi.a").exists(),
-        "libyim_ffi.so / .a not found in {}",
-        dir.display()
-    );
-    dir
 }
 
 /// Compiles `source` (relative to the crate) into `out`.
@@ -59,37 +43,6 @@ fn gcc(source: &str, out: &Path, flags: &[&str]) {
     );
 }
 
-/// Runs `program args` with a time limit; its exit code and output.
-fn run(mut command: Command) -> (Option<i32>, String) {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the program starts");
-    let deadline = Instant::now() + RUN_LIMIT;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            let output = child.wait_with_output().expect("output");
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-            return (status.code(), text);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let output = child.wait_with_output().expect("output");
-            panic!(
-                "still running after {RUN_LIMIT:?}:\n{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn chat_c_linked_statically_passes() {
     let server = TestServer::start();
@@ -97,7 +50,12 @@ fn chat_c_linked_statically_passes() {
     let exe = work.path().join("chat-static");
     let lib = library_dir().join("libyim_ffi.a");
     let lib = lib.to_str().expect("UTF-8 path");
-    gcc("examples/chat.c", &exe, &[lib, "-lpthread", "-ldl", "-lm"]);
+    let mut flags = vec![lib, "-lpthread", "-ldl", "-lm"];
+    if cfg!(feature = "cpal") {
+        // Real audio devices: cpal talks to ALSA.
+        flags.push("-lasound");
+    }
+    gcc("examples/chat.c", &exe, &flags);
     let mut command = Command::new(&exe);
     command.arg(&server.addr).arg(work.path());
     let (code, output) = run(command);

@@ -5,6 +5,7 @@
 
 // Calling a C interface from Rust is unsafe by nature; each block says why it is sound.
 #![allow(unsafe_code)]
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
 mod support;
 

@@ -11,7 +11,8 @@
 #![allow(unsafe_code)]
 
 use std::ffi::{c_char, CString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use yim_ffi::*;
@@ -299,5 +300,51 @@ pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     while !check() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// How long one run may take (under valgrind the program runs some 20-50 times slower).
+pub const RUN_LIMIT: Duration = Duration::from_secs(240);
+
+/// Where cargo put `libyim_ffi.so` and `libyim_ffi.a`: beside this test's executable.
+pub fn library_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe.parent().expect("deps directory").to_path_buf();
+    assert!(
+        dir.join("libyim_ffi.so").exists() && dir.join("libyim_ffi.a").exists(),
+        "libyim_ffi.so / .a not found in {}",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs `program args` with a time limit; its exit code and output.
+pub fn run(mut command: Command) -> (Option<i32>, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let deadline = Instant::now() + RUN_LIMIT;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let output = child.wait_with_output().expect("output");
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            return (status.code(), text);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("output");
+            panic!(
+                "still running after {RUN_LIMIT:?}:\n{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
