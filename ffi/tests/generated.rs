@@ -44,45 +44,73 @@ fn the_header_is_current() {
     check_current(&crate_dir().join("include/yim.h"), &header());
 }
 
-/// Every function, struct, enum and constant in the header is preceded by a doc comment.
-#[test]
-fn every_item_in_the_header_is_documented() {
-    let header = header();
-    let lines: Vec<&str> = header.lines().collect();
-    let mut undocumented = Vec::new();
-    for (index, line) in lines.iter().enumerate() {
-        let item = line.starts_with("YimErrorCode yim_")
-            || (line.starts_with("const char *yim_") || line.starts_with("uint32_t yim_"))
-            || line.starts_with("typedef struct ")
-            || line.starts_with("enum ")
-            || line.starts_with("#define YIM_");
-        // Enum variants and struct fields: indented names.
-        let member = line.starts_with("  ")
-            && !line.trim_start().starts_with('*')
-            && !line.trim_start().starts_with("/**")
-            && (line.trim_end().ends_with(',') || line.trim_end().ends_with(';'));
-        if !(item || member) {
+/// The declarations of `header` (constants, enums and their variants, structs and their
+/// fields, functions) that no doc comment precedes.
+fn undocumented(header: &str) -> Vec<String> {
+    let mut missing = Vec::new();
+    // The last line that counts closed a doc comment.
+    let mut documented = false;
+    // Inside a function prototype spread over several lines.
+    let mut in_prototype = false;
+    for line in header.lines() {
+        let t = line.trim();
+        let preprocessor = t.starts_with('#') && !t.starts_with("#define YIM_");
+        if t.is_empty() || preprocessor {
             continue;
         }
-        let previous = lines[..index]
-            .iter()
-            .rev()
-            .find(|l| {
-                !l.trim().is_empty()
-                    && !l.trim().starts_with("#if")
-                    && !l.trim().starts_with("#endif")
-            })
-            .copied()
-            .unwrap_or("");
-        let continued = previous.trim_end().ends_with(',') && line.starts_with("    ");
-        if !previous.trim_end().ends_with("*/") && !continued {
-            undocumented.push(line.to_string());
+        if t.starts_with("/**") || t.starts_with('*') {
+            documented = t.ends_with("*/");
+            continue;
         }
+        if in_prototype {
+            in_prototype = !t.ends_with(';');
+            continue;
+        }
+        let top_level = t.starts_with("#define YIM_")
+            || t.starts_with("enum Yim")
+            || t.starts_with("typedef struct Yim")
+            || (!line.starts_with(' ') && t.contains("yim_") && t.contains('('));
+        let member = line.starts_with("  ") && (t.ends_with(',') || t.ends_with(';'));
+        if top_level || member {
+            if !documented {
+                missing.push(t.to_string());
+            }
+            in_prototype = t.contains('(') && !t.ends_with(';');
+        }
+        documented = false;
     }
-    assert!(
-        undocumented.is_empty(),
-        "undocumented in yim.h: {undocumented:#?}"
-    );
+    missing
+}
+
+#[test]
+fn every_item_in_the_header_is_documented() {
+    let missing = undocumented(&header());
+    assert!(missing.is_empty(), "undocumented in yim.h: {missing:#?}");
+}
+
+/// The check above finds a function, a field and a variant whose doc comment is gone.
+#[test]
+fn the_documentation_check_catches_planted_gaps() {
+    let header = header();
+    let without_doc = |header: &str, declaration: &str| {
+        let at = header.find(declaration).expect("declaration in the header");
+        let doc = header[..at].rfind("/**").expect("its doc comment");
+        format!("{}{}", &header[..doc], &header[at..])
+    };
+    for declaration in [
+        "YimErrorCode yim_login(",
+        "uint64_t request_id;",
+        "YIM_EVENT_KIND_KICK_OFF = 3,",
+        "#define YIM_MAX_CLIENTS",
+    ] {
+        let planted = without_doc(&header, declaration);
+        let missing = undocumented(&planted);
+        assert!(
+            missing.iter().any(|m| m.starts_with(declaration)),
+            "{declaration} not reported: {missing:?}"
+        );
+        assert_eq!(missing.len(), 1, "only the planted gap: {missing:?}");
+    }
 }
 
 fn csharp_binding() -> String {
@@ -121,4 +149,20 @@ fn the_csharp_binding_is_current() {
         &crate_dir().join("csharp/NativeMethods.g.cs"),
         &csharp_binding(),
     );
+}
+
+/// The staleness check fails on a committed file that differs from the generated one.
+#[test]
+fn the_staleness_check_catches_a_stale_file() {
+    if std::env::var_os("YIM_BLESS").is_some() {
+        return; // blessing rewrites instead of checking
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stale = dir.path().join("yim.h");
+    let generated = header();
+    std::fs::write(&stale, generated.replace("yim_login", "yim_log_in")).expect("write");
+    let caught = std::panic::catch_unwind(|| check_current(&stale, &generated));
+    assert!(caught.is_err(), "a stale header passed");
+    std::fs::write(&stale, &generated).expect("write");
+    check_current(&stale, &generated);
 }
