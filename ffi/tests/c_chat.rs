@@ -126,3 +126,46 @@ fn valgrind_catches_the_planted_bugs() {
         assert_eq!(code, Some(expected), "planted {plant:?}:\n{output}");
     }
 }
+
+/// The C snippets of the READMEs compile against the header, as the body of a `main`.
+#[test]
+fn readme_snippets_compile() {
+    let work = tempfile::tempdir().expect("work dir");
+    let readmes = [
+        crate_dir().join("../README.md"),
+        crate_dir().join("README.md"),
+    ];
+    let mut compiled = 0;
+    for readme in readmes {
+        let text = std::fs::read_to_string(&readme).expect("README");
+        for (index, block) in text.split("```c\n").skip(1).enumerate() {
+            let code = block.split("```").next().expect("a closed block");
+            let source = work.path().join(format!("snippet-{compiled}.c"));
+            let program = format!(
+                "#include <stdio.h>\n#include \"yim.h\"\nint main(void) {{\n{code}\nreturn 0;\n}}\n"
+            );
+            std::fs::write(&source, program).expect("write the snippet");
+            let output = Command::new("gcc")
+                .args([
+                    "-std=c11",
+                    "-Wall",
+                    "-Wextra",
+                    "-Werror",
+                    "-fsyntax-only",
+                    "-I",
+                ])
+                .arg(crate_dir().join("include"))
+                .arg(&source)
+                .output()
+                .expect("gcc runs");
+            assert!(
+                output.status.success(),
+                "C block {index} of {} does not compile:\n{}",
+                readme.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            compiled += 1;
+        }
+    }
+    assert!(compiled >= 2, "the READMEs' C flows were found");
+}
