@@ -1188,8 +1188,8 @@ namespace Yim
     public enum YimAudioDevices : uint
     {
         /// <summary>
-        ///  No microphone or speaker: recording fails with `PTT_NO_AUDIO_DEVICE` (2026) and playback
-        ///  with `PTT_START_PLAY_FAILED` (2028); sending WAV files and downloading still work.
+        ///  No microphone or speaker: recording and playback fail with `PTT_NO_AUDIO_DEVICE`
+        ///  (2026); sending WAV files and downloading still work.
         /// </summary>
         None = 0,
         /// <summary>

@@ -736,8 +736,8 @@ enum YimAudioDevices
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * No microphone or speaker: recording fails with `PTT_NO_AUDIO_DEVICE` (2026) and playback
-   * with `PTT_START_PLAY_FAILED` (2028); sending WAV files and downloading still work.
+   * No microphone or speaker: recording and playback fail with `PTT_NO_AUDIO_DEVICE`
+   * (2026); sending WAV files and downloading still work.
    */
   YIM_AUDIO_DEVICES_NONE = 0,
   /**

@@ -22,8 +22,8 @@ pub const YIM_INIT_OPTIONS_API_LATEST: u32 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum YimAudioDevices {
-    /// No microphone or speaker: recording fails with `PTT_NO_AUDIO_DEVICE` (2026) and playback
-    /// with `PTT_START_PLAY_FAILED` (2028); sending WAV files and downloading still work.
+    /// No microphone or speaker: recording and playback fail with `PTT_NO_AUDIO_DEVICE`
+    /// (2026); sending WAV files and downloading still work.
     None = 0,
     /// The system's default microphone and speaker. Only in a library built with the `cpal`
     /// feature; otherwise `yim_init` fails with `UNSUPPORT` (31).
