@@ -203,7 +203,7 @@ mod tests {
         // SAFETY: (all calls below) the pointers are NULL, dangling with an over-long length
         // that must be refused before any read, or a real buffer with its length.
         unsafe {
-            let dangling = 8 as *const u8;
+            let dangling = std::ptr::dangling::<u8>();
             assert_eq!(bytes(dangling, usize::MAX, 2048, too_long), Err(too_long));
             assert_eq!(
                 bytes(std::ptr::null(), 3, 2048, too_long),
