@@ -3,6 +3,7 @@
 # The Rust toolchain (cargo, rustc, rustfmt, clippy) comes with the machine; SQLite is bundled
 # by rusqlite and protobuf is compiled by protox, so no system protoc or libsqlite is needed.
 # Audio needs libasound2-dev (cpal) and pocketsphinx + pocketsphinx-en-us (speech to text).
+# The C interface's tests need valgrind and Mono (mono-mcs, mono-runtime).
 set -euo pipefail
 
 need_apt=()
@@ -13,6 +14,11 @@ command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
 dpkg -s libasound2-dev >/dev/null 2>&1 || need_apt+=(libasound2-dev)
 command -v pocketsphinx_continuous >/dev/null 2>&1 || need_apt+=(pocketsphinx)
 [ -d /usr/share/pocketsphinx/model/en-us ] || need_apt+=(pocketsphinx-en-us)
+# yim-ffi's tests: chat.c is compiled by gcc (build-essential, above) and run once under
+# valgrind's memcheck; Chat.cs is compiled by Mono's mcs and run by mono.
+command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
+command -v mcs >/dev/null 2>&1 || need_apt+=(mono-mcs)
+command -v mono >/dev/null 2>&1 || need_apt+=(mono-runtime)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
