@@ -1,0 +1,146 @@
+//! The saturation ramp: one session, the rate raised step by step (by a factor) until the
+//! server gives out, for one server or for ours and the baseline in turn.
+//!
+//! A step is saturated when its sends are not all taken (a backlog, unanswered sends), when
+//! deliveries fall behind (under 99% of those expected arrive, or the delivery rate during
+//! the window is under 90% of what the offered rate calls for), or when the delivery or
+//! acknowledgement p99 passes the bound. The saturation rate is the last step that was not.
+
+use serde::Serialize;
+
+use crate::report::Report;
+use crate::scenario::LoadParams;
+use crate::target::{TargetKind, TargetOptions};
+use crate::LoadError;
+
+/// How to ramp.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ramp {
+    pub from_per_sec: f64,
+    pub factor: f64,
+    pub max_steps: usize,
+    pub step_secs: f64,
+    pub max_p99_ms: f64,
+}
+
+/// One step's verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub report: Report,
+    /// Why the step counts as saturated; empty if it does not.
+    pub saturated_because: Vec<String>,
+}
+
+/// A ramp's result for one server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Saturation {
+    pub target: String,
+    pub ramp: Ramp,
+    pub steps: Vec<Step>,
+    /// The highest rate that did not saturate (msg/s), and the first that did.
+    pub sustained_per_sec: Option<f64>,
+    pub saturated_at_per_sec: Option<f64>,
+}
+
+/// The reasons a step counts as saturated.
+pub fn judge(report: &Report, ramp: &Ramp) -> Vec<String> {
+    let mut why = Vec::new();
+    if report.backlogged > 0 {
+        why.push(format!("{} sends backlogged", report.backlogged));
+    }
+    if report.unanswered > 0 {
+        why.push(format!("{} sends unanswered", report.unanswered));
+    }
+    if report.completeness < 0.99 {
+        why.push(format!("{:.1}% delivered", report.completeness * 100.0));
+    }
+    let expected_rate = report.expected_deliveries as f64 / report.window_secs.max(1e-9);
+    if report.deliveries_per_sec < 0.9 * expected_rate {
+        why.push(format!(
+            "{:.0} deliveries/s of {:.0}",
+            report.deliveries_per_sec, expected_rate
+        ));
+    }
+    if report.latency.p99_ms > ramp.max_p99_ms {
+        why.push(format!("delivery p99 {:.0} ms", report.latency.p99_ms));
+    }
+    if report.ack_latency.p99_ms > ramp.max_p99_ms {
+        why.push(format!("ack p99 {:.0} ms", report.ack_latency.p99_ms));
+    }
+    if !report.server_running {
+        why.push("the server died".into());
+    }
+    why
+}
+
+/// Ramps `params` against the server of `kind`; `on_step` sees each step as it ends.
+pub async fn saturate(
+    kind: TargetKind,
+    params: &LoadParams,
+    options: &TargetOptions,
+    ramp: &Ramp,
+    progress: bool,
+    mut on_step: impl FnMut(&Step),
+) -> Result<Saturation, LoadError> {
+    let (mut target, mut session) = crate::start(kind, params, options, progress).await?;
+    let mut steps = Vec::new();
+    let mut rate = ramp.from_per_sec;
+    let (mut sustained, mut saturated_at) = (None, None);
+    for _ in 0..ramp.max_steps {
+        let report = session
+            .measure(&mut target, rate, 1.0, ramp.step_secs, params.drain_secs)
+            .await;
+        let step = Step {
+            saturated_because: judge(&report, ramp),
+            report,
+        };
+        on_step(&step);
+        let saturated = !step.saturated_because.is_empty();
+        steps.push(step);
+        if saturated {
+            saturated_at = Some(rate);
+            break;
+        }
+        sustained = Some(rate);
+        rate *= ramp.factor;
+    }
+    session.stop();
+    target.stop();
+    Ok(Saturation {
+        target: kind.name().to_owned(),
+        ramp: ramp.clone(),
+        steps,
+        sustained_per_sec: sustained,
+        saturated_at_per_sec: saturated_at,
+    })
+}
+
+/// One line per step.
+pub fn step_line(step: &Step) -> String {
+    let r = &step.report;
+    let verdict = if step.saturated_because.is_empty() {
+        "ok".to_owned()
+    } else {
+        format!("SATURATED: {}", step.saturated_because.join(", "))
+    };
+    let cpu = r
+        .server
+        .map(|s| {
+            format!(
+                "{:.2} cores {:.2} us/dlv {:.0} MiB",
+                s.cpu_cores, s.cpu_us_per_delivery, s.peak_rss_mib
+            )
+        })
+        .unwrap_or_else(|| "cpu not measured".into());
+    format!(
+        "{:<10} {:>8.0} msg/s  {:>10.0} dlv/s  {:>6.2}%  p50 {:>8.2} ms  p99 {:>8.2} ms  ack p99 {:>8.2} ms  {cpu}  load {:.2} cores  {verdict}",
+        r.target,
+        r.offered_per_sec,
+        r.deliveries_per_sec,
+        r.completeness * 100.0,
+        r.latency.p50_ms,
+        r.latency.p99_ms,
+        r.ack_latency.p99_ms,
+        r.load_cpu_cores,
+    )
+}
