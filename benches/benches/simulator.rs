@@ -5,7 +5,7 @@
 //!   calm and faulty profiles, beside `bare_turmoil`: the calm scenario's traffic on a plain
 //!   turmoil program with the same hosts and settings (see `yim_benches::bare_turmoil`). Our
 //!   ratio to plain turmoil is calm / bare_turmoil.
-//! - `large_scenario_1000_clients`: 1,000 clients in 20 hosts, 10 rooms, 30 s of safety phase
+//! - `large_scenario_1000_clients`: 1,000 clients in 10 hosts, 10 rooms, 30 s of safety phase
 //!   plus 45 s of liveness (75 s simulated), calm, on one core.
 //!
 //! Times real time = simulated seconds / the time reported; each bench also prints what its

@@ -62,6 +62,16 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     status_kib(&status, "VmRSS")
 }
 
+/// The 1-minute load average of the machine.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +95,6 @@ mod tests {
         assert!(cpu_ns(me).is_some_and(|ns| ns > 0));
         assert!(peak_rss_kib(me).is_some_and(|kib| kib > 0));
         assert!(rss_kib(me).is_some_and(|kib| kib > 0));
+        assert!(load_average().is_some_and(|l| l >= 0.0));
     }
 }

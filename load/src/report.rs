@@ -71,6 +71,9 @@ pub struct Report {
     pub load_cpu_cores: f64,
     /// Whether a started server was still running at the end.
     pub server_running: bool,
+    /// The machine's 1-minute load average at the end (from /proc/loadavg): above the core
+    /// count, other work competed for the CPU and latencies mean little.
+    pub load_average: Option<f64>,
 }
 
 /// The parts of a report that come from the session rather than the stats.
@@ -144,6 +147,7 @@ impl Report {
             server: context.server,
             load_cpu_cores: context.load_cpu_cores,
             server_running: context.server_running,
+            load_average: crate::procstat::load_average(),
         }
     }
 
@@ -267,6 +271,13 @@ fn rows(report: &Report) -> Vec<(&'static str, String, Option<f64>)> {
     let errors: u64 = report.errors.values().sum();
     rows.push(("refused / errors", format!("{refused} / {errors}"), None));
     rows.push(("backlogged", report.backlogged.to_string(), None));
+    rows.push((
+        "machine load average",
+        report
+            .load_average
+            .map_or("unknown".to_owned(), |l| format!("{l:.1}")),
+        None,
+    ));
     rows
 }
 

@@ -186,12 +186,15 @@ impl Target {
             None => Err("no stdout".to_owned()),
         };
         match addr {
-            Ok(addr) => Ok(Target {
-                kind,
-                addr,
-                child: Some(child),
-                _dir: Some(dir),
-            }),
+            Ok(addr) => {
+                eprintln!("started {} (pid {}) on {addr}", kind.name(), child.id());
+                Ok(Target {
+                    kind,
+                    addr,
+                    child: Some(child),
+                    _dir: Some(dir),
+                })
+            }
             Err(detail) => {
                 let _ = child.kill();
                 let _ = child.wait();
