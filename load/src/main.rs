@@ -147,9 +147,12 @@ enum Command {
         /// Seconds measured per step.
         #[arg(long, default_value_t = 5.0)]
         step_seconds: f64,
-        /// A step whose delivery or ack p99 passes this is saturated.
+        /// A step whose delivery or ack p99 passes this and --p99-growth times the first
+        /// step's is saturated.
         #[arg(long, default_value_t = 100.0)]
         max_p99_ms: f64,
+        #[arg(long, default_value_t = 4.0)]
+        p99_growth: f64,
     },
     /// Run the bare fan-out baseline server (the load tool starts it by itself).
     BaselineServer {
@@ -223,6 +226,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
             max_steps,
             step_seconds,
             max_p99_ms,
+            p99_growth,
         } => {
             let params = load.params();
             let ramp = Ramp {
@@ -231,6 +235,7 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 max_steps,
                 step_secs: step_seconds,
                 max_p99_ms,
+                p99_growth,
             };
             let kinds: &[TargetKind] = match target {
                 Which::Ours => &[TargetKind::Ours],

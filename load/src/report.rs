@@ -380,3 +380,76 @@ impl Comparison {
         out
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::scenario::ScenarioName;
+
+    /// A report of `sent` room sends, `expected` deliveries called for and `delivered`
+    /// made, each taking `latency_ms`.
+    pub(crate) fn report(sent: u64, expected: u64, delivered: u64, latency_ms: u64) -> Report {
+        let params = LoadParams::of(ScenarioName::Smoke);
+        let mut stats = WindowStats::default();
+        stats.sent[0] = sent;
+        stats.acked_ok[0] = sent;
+        stats.expected = expected;
+        for _ in 0..delivered {
+            stats.latency[0].record(latency_ms * 1_000_000);
+        }
+        for _ in 0..sent {
+            stats.ack_latency.record(latency_ms * 1_000_000);
+        }
+        let failures = BTreeMap::new();
+        let context = ReportContext {
+            target: "test",
+            params: &params,
+            offered_per_sec: sent as f64,
+            window_secs: 1.0,
+            elapsed_secs: 1.0,
+            clients_connected: 20,
+            clients_sdk: 5,
+            setup_failures: &failures,
+            delivered_in_window: delivered,
+            backlogged: 0,
+            disconnected: 0,
+            server: None,
+            load_cpu_cores: 0.1,
+            server_running: true,
+        };
+        Report::build(context, &stats)
+    }
+
+    #[test]
+    fn a_clean_run_has_no_problems_and_a_lossy_one_does() {
+        let clean = report(10, 190, 190, 2);
+        assert_eq!(clean.problems(), Vec::<String>::new());
+        assert_eq!(clean.completeness, 1.0);
+        assert!(
+            (clean.latency.p99_ms - 2.0).abs() < 0.05,
+            "{:?}",
+            clean.latency
+        );
+        let lossy = report(10, 190, 189, 2);
+        assert_eq!(
+            lossy.problems(),
+            vec!["1 of 190 deliveries missing".to_owned()]
+        );
+        let silent = report(10, 0, 0, 2);
+        assert!(silent
+            .problems()
+            .contains(&"nothing was delivered".to_owned()));
+    }
+
+    #[test]
+    fn comparisons_are_ours_over_the_baseline() {
+        let baseline = report(100, 1000, 1000, 2);
+        let ours = report(100, 1000, 500, 6);
+        let comparison = Comparison::new(baseline, ours);
+        assert!((comparison.deliveries_per_sec_ratio - 0.5).abs() < 1e-9);
+        assert!((comparison.latency_p99_ratio - 3.0).abs() < 0.1);
+        assert_eq!(comparison.server_cpu_per_delivery_ratio, None);
+        let table = comparison.table();
+        assert!(table.contains("0.50x"), "{table}");
+    }
+}

@@ -4,7 +4,9 @@
 //! A step is saturated when its sends are not all taken (a backlog, unanswered sends), when
 //! deliveries fall behind (under 99% of those expected arrive, or the delivery rate during
 //! the window is under 90% of what the offered rate calls for), or when the delivery or
-//! acknowledgement p99 passes the bound. The saturation rate is the last step that was not.
+//! acknowledgement p99 blows up: passes both the bound and `p99_growth` times the first
+//! step's (on a busy machine the first step's p99 is already high; growth is what queueing
+//! looks like). The saturation rate is the last step that was not.
 
 use serde::Serialize;
 
@@ -21,6 +23,7 @@ pub struct Ramp {
     pub max_steps: usize,
     pub step_secs: f64,
     pub max_p99_ms: f64,
+    pub p99_growth: f64,
 }
 
 /// One step's verdict.
@@ -42,8 +45,14 @@ pub struct Saturation {
     pub saturated_at_per_sec: Option<f64>,
 }
 
-/// The reasons a step counts as saturated.
-pub fn judge(report: &Report, ramp: &Ramp) -> Vec<String> {
+/// The reasons a step counts as saturated; `first` is the ramp's first step, if this is not it.
+pub fn judge(report: &Report, ramp: &Ramp, first: Option<&Report>) -> Vec<String> {
+    let bound = |first_p99: Option<f64>| {
+        ramp.max_p99_ms
+            .max(first_p99.unwrap_or(0.0) * ramp.p99_growth)
+    };
+    let delivery_bound = bound(first.map(|f| f.latency.p99_ms));
+    let ack_bound = bound(first.map(|f| f.ack_latency.p99_ms));
     let mut why = Vec::new();
     if report.backlogged > 0 {
         why.push(format!("{} sends backlogged", report.backlogged));
@@ -61,10 +70,10 @@ pub fn judge(report: &Report, ramp: &Ramp) -> Vec<String> {
             report.deliveries_per_sec, expected_rate
         ));
     }
-    if report.latency.p99_ms > ramp.max_p99_ms {
+    if report.latency.p99_ms > delivery_bound {
         why.push(format!("delivery p99 {:.0} ms", report.latency.p99_ms));
     }
-    if report.ack_latency.p99_ms > ramp.max_p99_ms {
+    if report.ack_latency.p99_ms > ack_bound {
         why.push(format!("ack p99 {:.0} ms", report.ack_latency.p99_ms));
     }
     if !report.server_running {
@@ -91,7 +100,7 @@ pub async fn saturate(
             .measure(&mut target, rate, 1.0, ramp.step_secs, params.drain_secs)
             .await;
         let step = Step {
-            saturated_because: judge(&report, ramp),
+            saturated_because: judge(&report, ramp, steps.first().map(|s: &Step| &s.report)),
             report,
         };
         on_step(&step);
@@ -143,4 +152,41 @@ pub fn step_line(step: &Step) -> String {
         r.ack_latency.p99_ms,
         r.load_cpu_cores,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::report;
+
+    #[test]
+    fn slow_or_lossy_steps_are_saturated() {
+        let ramp = Ramp {
+            from_per_sec: 10.0,
+            factor: 1.5,
+            max_steps: 3,
+            step_secs: 1.0,
+            max_p99_ms: 100.0,
+            p99_growth: 4.0,
+        };
+        assert_eq!(
+            judge(&report(10, 190, 190, 5), &ramp, None),
+            Vec::<String>::new()
+        );
+        let slow = judge(&report(10, 190, 190, 500), &ramp, None);
+        assert_eq!(slow.len(), 2, "{slow:?}");
+        assert!(slow[0].starts_with("delivery p99"), "{slow:?}");
+        let first = report(10, 190, 190, 150);
+        assert_eq!(
+            judge(&report(10, 190, 190, 500), &ramp, Some(&first)),
+            Vec::<String>::new(),
+            "within 4x of a slow first step"
+        );
+        assert_eq!(
+            judge(&report(10, 190, 190, 700), &ramp, Some(&first)).len(),
+            2
+        );
+        let lossy = judge(&report(10, 190, 100, 5), &ramp, None);
+        assert!(lossy.iter().any(|w| w.contains("% delivered")), "{lossy:?}");
+    }
 }

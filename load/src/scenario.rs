@@ -172,12 +172,11 @@ impl LoadParams {
         }
     }
 
-    /// Whether client `client` is an SDK client: SDK clients are spread evenly.
+    /// Whether client `client` is an SDK client: a scrambled pick of about `sdk_share` of the
+    /// clients, so they fall in every room (an even stride would put them all in one).
     pub fn is_sdk(&self, client: usize) -> bool {
-        let share = self.sdk_share.clamp(0.0, 1.0);
-        let before = (client as f64 * share).floor();
-        let after = ((client + 1) as f64 * share).floor();
-        after > before
+        let scrambled = (client as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        (scrambled as f64) < self.sdk_share.clamp(0.0, 1.0) * (1u64 << 24) as f64
     }
 
     /// Room names, index by index.
@@ -259,8 +258,14 @@ mod tests {
             LoadParams::of(name).validate().unwrap();
         }
         let world = LoadParams::of(ScenarioName::World);
-        let sdk = (0..world.clients).filter(|&c| world.is_sdk(c)).count();
-        assert_eq!(sdk, 50);
+        let sdk: Vec<usize> = (0..world.clients).filter(|&c| world.is_sdk(c)).collect();
+        assert!((35..=65).contains(&sdk.len()), "{}", sdk.len());
+        for room in 0..world.rooms {
+            assert!(
+                sdk.iter().any(|&c| world.rooms_of(c) == [room]),
+                "room {room}"
+            );
+        }
         assert_eq!(world.largest_room(), 100);
         assert_eq!(LoadParams::of(ScenarioName::Live).largest_room(), 2000);
     }

@@ -1,7 +1,8 @@
 //! The SDK client: the SDK's own `Client` over real TCP, for the realistic share of a run's
 //! clients (its heartbeats, acknowledgements, delivered-ID window and send bookkeeping all
-//! cost what they cost in a game). It sends text messages; voice messages go through raw
-//! clients only, because the SDK records or encodes real audio for them.
+//! cost what they cost in a game). It sends text messages and receives everything; voice
+//! messages are sent by raw clients only, because the SDK records or encodes real audio for
+//! them.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -120,11 +121,18 @@ async fn run(client: Client, mut commands: mpsc::Receiver<SendCommand>, plan: Cl
                 }
                 Some(Event::RecvMessage(message)) => {
                     let arrived_ns = now_ns();
-                    if let MessageBody::Text { content, .. } = &message.body {
-                        if let Some(stamp) = read_stamp(content) {
-                            let kind = if message.chat_type == ChatType::Private { Kind::Private } else { Kind::Room };
-                            shared.delivered(index, arrived_ns, &[(kind, stamp)]);
+                    let stamped = match &message.body {
+                        MessageBody::Text { content, .. } => read_stamp(content).map(|stamp| {
+                            let private = message.chat_type == ChatType::Private;
+                            (if private { Kind::Private } else { Kind::Room }, stamp)
+                        }),
+                        MessageBody::Voice { extra_param, .. } => {
+                            read_stamp(extra_param).map(|stamp| (Kind::Voice, stamp))
                         }
+                        MessageBody::Custom(_) => None,
+                    };
+                    if let Some(stamped) = stamped {
+                        shared.delivered(index, arrived_ns, &[stamped]);
                     }
                 }
                 Some(Event::SendMessageStatus(status)) => {
