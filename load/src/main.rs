@@ -149,7 +149,7 @@ enum Command {
         step_seconds: f64,
         /// A step whose delivery or ack p99 passes this and --p99-growth times the first
         /// step's is saturated.
-        #[arg(long, default_value_t = 100.0)]
+        #[arg(long, default_value_t = 1000.0)]
         max_p99_ms: f64,
         #[arg(long, default_value_t = 4.0)]
         p99_growth: f64,

@@ -55,6 +55,10 @@ pub struct Report {
     pub latency_by_kind: BTreeMap<String, Percentiles>,
     /// Send to the server's answer.
     pub ack_latency: Percentiles,
+    /// Delivery latency of the sends of the window's first third and of its last: growing
+    /// latency means the server's queues grow (it is past saturation).
+    pub latency_first_third: Percentiles,
+    pub latency_last_third: Percentiles,
     /// "what: Code (n)" -> count: sends refused in the window, and logins and joins refused
     /// at setup.
     pub refusals: BTreeMap<String, u64>,
@@ -140,6 +144,8 @@ impl Report {
             latency: stats.all_latency().percentiles(),
             latency_by_kind,
             ack_latency: stats.ack_latency.percentiles(),
+            latency_first_third: stats.first_third.percentiles(),
+            latency_last_third: stats.last_third.percentiles(),
             refusals: stats.refusals.clone(),
             errors: stats.errors.clone(),
             backlogged: context.backlogged,
@@ -235,6 +241,14 @@ fn rows(report: &Report) -> Vec<(&'static str, String, Option<f64>)> {
             "latency max",
             ms(report.latency.max_ms),
             Some(report.latency.max_ms),
+        ),
+        (
+            "p50 first/last third",
+            format!(
+                "{:.1}/{:.1} ms",
+                report.latency_first_third.p50_ms, report.latency_last_third.p50_ms
+            ),
+            None,
         ),
         (
             "ack p99",

@@ -3,10 +3,11 @@
 //!
 //! A step is saturated when its sends are not all taken (a backlog, unanswered sends), when
 //! deliveries fall behind (under 99% of those expected arrive, or the delivery rate during
-//! the window is under 90% of what the offered rate calls for), or when the delivery or
-//! acknowledgement p99 blows up: passes both the bound and `p99_growth` times the first
-//! step's (on a busy machine the first step's p99 is already high; growth is what queueing
-//! looks like). The saturation rate is the last step that was not.
+//! the window is under 90% of what the offered rate calls for), when latency grows during
+//! the window (the median of the last third's sends is more than twice the first third's
+//! plus 20 ms: queues are growing), or when the delivery or acknowledgement p99 blows up:
+//! passes both the bound and `p99_growth` times the first step's (on a busy machine the
+//! first step's p99 is already high). The saturation rate is the last step that was not.
 
 use serde::Serialize;
 
@@ -14,6 +15,9 @@ use crate::report::Report;
 use crate::scenario::LoadParams;
 use crate::target::{TargetKind, TargetOptions};
 use crate::LoadError;
+
+/// Latency growth within a window below this is noise.
+const GROWTH_SLACK_MS: f64 = 20.0;
 
 /// How to ramp.
 #[derive(Debug, Clone, Serialize)]
@@ -68,6 +72,15 @@ pub fn judge(report: &Report, ramp: &Ramp, first: Option<&Report>) -> Vec<String
         why.push(format!(
             "{:.0} deliveries/s of {:.0}",
             report.deliveries_per_sec, expected_rate
+        ));
+    }
+    let (early, late) = (
+        report.latency_first_third.p50_ms,
+        report.latency_last_third.p50_ms,
+    );
+    if late > 2.0 * early + GROWTH_SLACK_MS {
+        why.push(format!(
+            "latency growing: p50 {early:.0} ms then {late:.0} ms"
         ));
     }
     if report.latency.p99_ms > delivery_bound {

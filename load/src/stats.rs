@@ -62,6 +62,21 @@ impl Window {
         stamp_ns >= self.start_ns.load(Ordering::Relaxed)
             && stamp_ns < self.end_ns.load(Ordering::Relaxed)
     }
+
+    /// Whether a stamp in the window is in its first third (`Some(true)`) or its last
+    /// (`Some(false)`).
+    fn first_or_last_third(&self, stamp_ns: u64) -> Option<bool> {
+        let start = self.start_ns.load(Ordering::Relaxed);
+        let end = self.end_ns.load(Ordering::Relaxed);
+        let third = end.saturating_sub(start) / 3;
+        if stamp_ns >= start && stamp_ns < start + third {
+            Some(true)
+        } else if stamp_ns >= end - third && stamp_ns < end {
+            Some(false)
+        } else {
+            None
+        }
+    }
 }
 
 /// Running totals over the whole run, for the progress bar and for rates.
@@ -111,6 +126,10 @@ pub struct WindowStats {
     pub expected: u64,
     pub latency: [Histogram; 3],
     pub ack_latency: Histogram,
+    /// Delivery latency of the sends of the window's first and last thirds: a server that
+    /// keeps up has the same; one whose queues grow is slower in the last.
+    pub first_third: Histogram,
+    pub last_third: Histogram,
     /// "what: Code (n)" -> count.
     pub refusals: BTreeMap<String, u64>,
     /// Connection-level trouble: disconnects, goodbyes, kick-offs, I/O errors.
@@ -126,6 +145,8 @@ impl WindowStats {
         }
         self.expected += other.expected;
         self.ack_latency.merge(&other.ack_latency);
+        self.first_third.merge(&other.first_third);
+        self.last_third.merge(&other.last_third);
         for (k, v) in &other.refusals {
             *self.refusals.entry(k.clone()).or_default() += v;
         }
@@ -253,7 +274,13 @@ impl Shared {
         for &(kind, stamp_ns) in deliveries {
             if self.window.contains(stamp_ns) {
                 let shard = shard.get_or_insert_with(|| self.shard(client));
-                shard.latency[kind.index()].record(now_ns.saturating_sub(stamp_ns));
+                let latency = now_ns.saturating_sub(stamp_ns);
+                shard.latency[kind.index()].record(latency);
+                match self.window.first_or_last_third(stamp_ns) {
+                    Some(true) => shard.first_third.record(latency),
+                    Some(false) => shard.last_third.record(latency),
+                    None => {}
+                }
             }
         }
     }

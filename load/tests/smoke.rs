@@ -45,18 +45,36 @@ fn smoke_against_the_baseline_it_starts() {
     }
 }
 
-#[test]
-fn smoke_against_a_yim_server_given_by_address() {
+/// Runs the smoke scenario against an in-process `yim-server` with `max_room_members`.
+fn against_yim_server(max_room_members: usize) -> (bool, String) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = ServerConfig::new("127.0.0.1:0", &[("load_app", "load_secret")]);
     config.limits.password_hash_rounds = 16;
+    config.limits.max_room_members = max_room_members;
     let store = SqliteStore::open_in_dir(dir.path()).unwrap();
     let server = runtime
         .block_on(yim_server::spawn_tcp(&config, Box::new(store), 7))
         .unwrap();
-    let (ok, text) = yim_load(&["--server", &server.addr.to_string()]);
+    let result = yim_load(&["--server", &server.addr.to_string()]);
     runtime.block_on(server.stop());
+    result
+}
+
+#[test]
+fn refusals_are_reported_by_code_and_fail_the_check() {
+    // 20 clients in 2 rooms of 10, rooms of at most 4: 12 joins refused.
+    let (ok, text) = against_yim_server(4);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("join: ChannelMemberOverflow (66): 12"),
+        "{text}"
+    );
+}
+
+#[test]
+fn smoke_against_a_yim_server_given_by_address() {
+    let (ok, text) = against_yim_server(2000);
     assert!(ok, "{text}");
     assert!(text.contains("server cpu"), "{text}");
     assert!(
