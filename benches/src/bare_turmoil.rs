@@ -39,7 +39,7 @@ struct Hub {
     next_id: u64,
 }
 
-fn frame(body: FrameBody) -> Vec<u8> {
+fn frame_bytes(body: FrameBody) -> Vec<u8> {
     encode_frame(&Frame::new(body)).unwrap_or_default()
 }
 
@@ -73,7 +73,7 @@ async fn serve_connection(stream: turmoil::net::TcpStream, conn: u64, hub: Arc<M
                 }
                 Some(FrameBody::SendMessage(send)) => {
                     hub.next_id += 1;
-                    let bytes = frame(FrameBody::Message(Message {
+                    let bytes = frame_bytes(FrameBody::Message(Message {
                         message_id: hub.next_id,
                         sender_id: user.clone(),
                         receiver_id: send.receiver_id.clone(),
@@ -178,12 +178,12 @@ async fn run_client(scenario: Arc<Scenario>, client: usize, delivered: Arc<Atomi
         user_id: scenario.clients[client].user.clone(),
         ..Login::default()
     });
-    if writer.write_all(&frame(login)).await.is_err() {
+    if writer.write_all(&frame_bytes(login)).await.is_err() {
         return;
     }
     for (at_ms, body) in client_plan(&scenario, client) {
         sleep_until_ms(at_ms).await;
-        if writer.write_all(&frame(body)).await.is_err() {
+        if writer.write_all(&frame_bytes(body)).await.is_err() {
             return;
         }
     }
