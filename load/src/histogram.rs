@@ -127,8 +127,13 @@ mod tests {
     #[test]
     fn buckets_cover_every_value_in_order_within_two_percent() {
         let mut last = 0;
+        for value in 0..5_000u64 {
+            let bucket = bucket_of(value);
+            assert!(bucket >= last, "{value}: buckets go up with values");
+            last = bucket;
+        }
         for value in (0..5_000u64)
-            .chain((0..60).map(|s| 1u64 << s))
+            .chain((0..64).map(|s| 1u64 << s))
             .chain([u64::MAX])
         {
             let bucket = bucket_of(value);

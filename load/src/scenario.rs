@@ -208,7 +208,7 @@ impl LoadParams {
         if self.clients < 2 {
             return Err("at least 2 clients".into());
         }
-        if !(self.rate_per_sec > 0.0) || !self.rate_per_sec.is_finite() {
+        if !self.rate_per_sec.is_finite() || self.rate_per_sec <= 0.0 {
             return Err("the rate must be a positive number".into());
         }
         if self.seconds <= 0.0 || self.warmup_secs < 0.0 || self.drain_secs < 0.0 {

@@ -47,15 +47,15 @@ fn smoke_against_the_baseline_it_starts() {
 
 /// Runs the smoke scenario against an in-process `yim-server` with `max_room_members`.
 fn against_yim_server(max_room_members: usize) -> (bool, String) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let dir = tempfile::tempdir().expect("a temporary directory");
     let mut config = ServerConfig::new("127.0.0.1:0", &[("load_app", "load_secret")]);
     config.limits.password_hash_rounds = 16;
     config.limits.max_room_members = max_room_members;
-    let store = SqliteStore::open_in_dir(dir.path()).unwrap();
+    let store = SqliteStore::open_in_dir(dir.path()).expect("the store opens");
     let server = runtime
         .block_on(yim_server::spawn_tcp(&config, Box::new(store), 7))
-        .unwrap();
+        .expect("the server starts");
     let result = yim_load(&["--server", &server.addr.to_string()]);
     runtime.block_on(server.stop());
     result
