@@ -157,7 +157,8 @@ impl LoadParams {
                 sdk_share: 0.25,
                 warmup_secs: 0.5,
                 seconds: 2.0,
-                drain_secs: 1.0,
+                // Ends as soon as everything is in; generous for a busy CI machine.
+                drain_secs: 10.0,
                 ..base
             },
         }
