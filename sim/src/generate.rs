@@ -19,6 +19,9 @@ pub enum Profile {
     /// app restarts, latency and clock skew. Connections break; the SDK reconnects by itself
     /// (or gives up, and the game logs back in). The profile of the main sweep.
     Faulty,
+    /// A live-stream room: every client in one room, a barrage of room messages, viewers
+    /// leaving and coming back; calm faults only. See `crate::live`.
+    Live,
 }
 
 /// The liveness bound: after the faults heal, every client must be logged in and idle within
@@ -65,11 +68,11 @@ impl Size {
     }
 }
 
-struct Rng(ChaCha8Rng);
+pub(crate) struct Rng(pub(crate) ChaCha8Rng);
 
 impl Rng {
     /// A number in `0..n` (0 when n is 0).
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         if n == 0 {
             0
         } else {
@@ -77,15 +80,15 @@ impl Rng {
         }
     }
 
-    fn range(&mut self, low: u64, high: u64) -> u64 {
+    pub(crate) fn range(&mut self, low: u64, high: u64) -> u64 {
         low + self.below(high.saturating_sub(low))
     }
 
-    fn index(&mut self, len: usize) -> usize {
+    pub(crate) fn index(&mut self, len: usize) -> usize {
         self.below(len as u64) as usize
     }
 
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 
@@ -105,6 +108,9 @@ impl Rng {
 
 /// The scenario of `seed`.
 pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
+    if profile == Profile::Live {
+        return crate::live::generate(seed, size);
+    }
     let mut rng = Rng(ChaCha8Rng::seed_from_u64(seed));
     let hosts = size.client_hosts.max(1);
     let rooms: Vec<String> = [
@@ -301,7 +307,12 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
     }
 }
 
-fn generate_faults(rng: &mut Rng, size: &Size, hosts: usize, profile: Profile) -> Vec<TimedFault> {
+pub(crate) fn generate_faults(
+    rng: &mut Rng,
+    size: &Size,
+    hosts: usize,
+    profile: Profile,
+) -> Vec<TimedFault> {
     // Swarm: this seed's fault mix; a few seeds get none at all.
     let connection_breaking = profile == Profile::Faulty;
     let weights = [

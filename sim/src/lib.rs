@@ -14,9 +14,11 @@ pub mod env;
 pub mod generate;
 pub mod history;
 pub mod link;
+pub mod live;
 pub mod runner;
 pub mod scenario;
 pub mod shrink;
+pub mod size;
 pub mod strategy;
 pub mod sweep;
 

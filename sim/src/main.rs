@@ -1,17 +1,18 @@
 //! `yim-sim`: run one simulation, or sweep many seeds.
 //!
 //! ```text
-//! yim-sim run --seed 7 [--profile calm|faulty] [--size small|standard] [--trace] [--history h.jsonl]
+//! yim-sim run --seed 7 [--profile calm|faulty|live] [--size small|standard|large] [--clients N] [--rooms R] [--hosts H] [--seconds S] [--trace] [--history h.jsonl]
 //! yim-sim run --scenario failure.json [--trace]
-//! yim-sim sweep --seeds 100 [--from 0] [--shard 0/4] [--jobs 2] [--profile calm] [--out sim-results]
+//! yim-sim sweep --seeds 100 [--from 0] [--shard 0/4] [--jobs 2] [--profile calm] [--size ...] [--out sim-results]
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use yim_sim::generate::{generate, Profile, Size};
+use clap::{Parser, Subcommand};
+use yim_sim::generate::{generate, Profile};
 use yim_sim::scenario::Scenario;
+use yim_sim::size::SizeArgs;
 use yim_sim::sweep::{sweep, SweepConfig};
 
 #[derive(Parser, Debug)]
@@ -24,21 +25,6 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum SizeName {
-    Small,
-    Standard,
-}
-
-impl SizeName {
-    fn size(self) -> Size {
-        match self {
-            SizeName::Small => Size::small(),
-            SizeName::Standard => Size::standard(),
-        }
-    }
-}
-
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run one seed or one scenario file and check it.
@@ -49,8 +35,8 @@ enum Command {
         scenario: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "faulty")]
         profile: Profile,
-        #[arg(long, value_enum, default_value = "small")]
-        size: SizeName,
+        #[command(flatten)]
+        size: SizeArgs,
         /// Print every history entry with its simulated time.
         #[arg(long)]
         trace: bool,
@@ -74,8 +60,8 @@ enum Command {
         jobs: usize,
         #[arg(long, value_enum, default_value = "faulty")]
         profile: Profile,
-        #[arg(long, value_enum, default_value = "small")]
-        size: SizeName,
+        #[command(flatten)]
+        size: SizeArgs,
         #[arg(long, default_value = "sim-results")]
         out: PathBuf,
         /// Runs allowed to shrink each failing scenario.

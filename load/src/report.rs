@@ -1,0 +1,469 @@
+//! What a run reports: a table for people and a JSON document for tools, one column (or
+//! object) per run, and for a comparison the ratio of ours to the baseline. Field names say
+//! their units.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::histogram::Percentiles;
+use crate::scenario::LoadParams;
+use crate::stats::{Kind, WindowStats};
+
+/// CPU and memory of the server process.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ProcessUsage {
+    /// CPU time over the window per second of it (2.0: both cores of this machine).
+    pub cpu_cores: f64,
+    /// CPU time over the window per delivery made in it.
+    pub cpu_us_per_delivery: f64,
+    /// Peak resident memory over the server's life (VmHWM).
+    pub peak_rss_mib: f64,
+    /// Resident memory at the end of the window.
+    pub rss_mib: f64,
+}
+
+/// One measured phase against one server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub target: String,
+    pub params: LoadParams,
+    pub offered_per_sec: f64,
+    pub window_secs: f64,
+    pub clients_connected: usize,
+    pub clients_sdk: usize,
+    /// Clients that could not connect, log in or join, by reason.
+    pub setup_failures: BTreeMap<String, u64>,
+    /// Sends made during the window (their send time in it).
+    pub sent: u64,
+    pub sent_by_kind: BTreeMap<String, u64>,
+    pub sends_per_sec: f64,
+    pub acked_ok: u64,
+    /// Sends of the window not answered by the end of the drain.
+    pub unanswered: u64,
+    /// Deliveries the window's successful sends call for.
+    pub expected_deliveries: u64,
+    /// Deliveries of the window's sends that arrived by the end of the drain.
+    pub delivered: u64,
+    /// delivered / expected_deliveries.
+    pub completeness: f64,
+    /// Deliveries that arrived during the window (of any send), per second: the throughput
+    /// sustained.
+    pub deliveries_per_sec: f64,
+    /// Send to delivery, of the window's sends.
+    pub latency: Percentiles,
+    pub latency_by_kind: BTreeMap<String, Percentiles>,
+    /// Send to the server's answer.
+    pub ack_latency: Percentiles,
+    /// Delivery latency of the sends of the window's first third and of its last: growing
+    /// latency means the server's queues grow (it is past saturation).
+    pub latency_first_third: Percentiles,
+    pub latency_last_third: Percentiles,
+    /// "what: Code (n)" -> count: sends refused in the window, and logins and joins refused
+    /// at setup.
+    pub refusals: BTreeMap<String, u64>,
+    /// Connection trouble during the window.
+    pub errors: BTreeMap<String, u64>,
+    /// Sends the generator could not hand to their client in the window because its queue
+    /// was full (the server was not taking its bytes).
+    pub backlogged: u64,
+    /// Clients disconnected since setup.
+    pub disconnected: u64,
+    /// `None` for a server given by address.
+    pub server: Option<ProcessUsage>,
+    /// CPU of the load generator itself over the window, in cores.
+    pub load_cpu_cores: f64,
+    /// Whether a started server was still running at the end.
+    pub server_running: bool,
+    /// The machine's 1-minute load average at the end (from /proc/loadavg): above the core
+    /// count, other work competed for the CPU and latencies mean little.
+    pub load_average: Option<f64>,
+}
+
+/// The parts of a report that come from the session rather than the stats.
+#[derive(Debug, Clone)]
+pub struct ReportContext<'a> {
+    pub target: &'a str,
+    pub params: &'a LoadParams,
+    pub offered_per_sec: f64,
+    pub window_secs: f64,
+    pub elapsed_secs: f64,
+    pub clients_connected: usize,
+    pub clients_sdk: usize,
+    pub setup_failures: &'a BTreeMap<String, u64>,
+    pub delivered_in_window: u64,
+    pub backlogged: u64,
+    pub disconnected: u64,
+    pub server: Option<ProcessUsage>,
+    pub load_cpu_cores: f64,
+    pub server_running: bool,
+}
+
+impl Report {
+    pub fn build(context: ReportContext<'_>, stats: &WindowStats) -> Report {
+        let sent: u64 = stats.sent.iter().sum();
+        let acked_ok: u64 = stats.acked_ok.iter().sum();
+        let refused_in_window: u64 = stats
+            .refusals
+            .iter()
+            .filter(|(k, _)| k.starts_with("send "))
+            .map(|(_, v)| v)
+            .sum();
+        let delivered = stats.delivered();
+        let mut latency_by_kind = BTreeMap::new();
+        let mut sent_by_kind = BTreeMap::new();
+        for kind in Kind::ALL {
+            let i = kind as usize;
+            if stats.sent[i] > 0 || stats.latency[i].count() > 0 {
+                latency_by_kind.insert(kind.name().to_owned(), stats.latency[i].percentiles());
+                sent_by_kind.insert(kind.name().to_owned(), stats.sent[i]);
+            }
+        }
+        let secs = context.elapsed_secs.max(1e-9);
+        Report {
+            target: context.target.to_owned(),
+            params: context.params.clone(),
+            offered_per_sec: context.offered_per_sec,
+            window_secs: context.window_secs,
+            clients_connected: context.clients_connected,
+            clients_sdk: context.clients_sdk,
+            setup_failures: context.setup_failures.clone(),
+            sent,
+            sent_by_kind,
+            sends_per_sec: sent as f64 / context.window_secs.max(1e-9),
+            acked_ok,
+            unanswered: sent.saturating_sub(acked_ok + refused_in_window),
+            expected_deliveries: stats.expected,
+            delivered,
+            completeness: if stats.expected == 0 {
+                1.0
+            } else {
+                delivered as f64 / stats.expected as f64
+            },
+            deliveries_per_sec: context.delivered_in_window as f64 / secs,
+            latency: stats.all_latency().percentiles(),
+            latency_by_kind,
+            ack_latency: stats.ack_latency.percentiles(),
+            latency_first_third: stats.first_third.percentiles(),
+            latency_last_third: stats.last_third.percentiles(),
+            refusals: stats.refusals.clone(),
+            errors: stats.errors.clone(),
+            backlogged: context.backlogged,
+            disconnected: context.disconnected,
+            server: context.server,
+            load_cpu_cores: context.load_cpu_cores,
+            server_running: context.server_running,
+            load_average: crate::procstat::load_average(),
+        }
+    }
+
+    /// Problems a clean run must not have: nothing delivered, refusals, errors, missing
+    /// deliveries, unanswered sends, a backlog, a server that died.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.delivered == 0 {
+            problems.push("nothing was delivered".to_owned());
+        }
+        if !self.setup_failures.is_empty() {
+            problems.push(format!("setup failures: {:?}", self.setup_failures));
+        }
+        if !self.refusals.is_empty() {
+            problems.push(format!("refusals: {:?}", self.refusals));
+        }
+        if !self.errors.is_empty() {
+            problems.push(format!("errors: {:?}", self.errors));
+        }
+        if self.completeness < 1.0 {
+            problems.push(format!(
+                "{} of {} deliveries missing",
+                self.expected_deliveries - self.delivered.min(self.expected_deliveries),
+                self.expected_deliveries
+            ));
+        }
+        if self.unanswered > 0 {
+            problems.push(format!("{} sends unanswered", self.unanswered));
+        }
+        if self.backlogged > 0 {
+            problems.push(format!("{} sends backlogged", self.backlogged));
+        }
+        if !self.server_running {
+            problems.push("the server died".to_owned());
+        }
+        problems
+    }
+}
+
+/// One row of the table: a name and the value of each report.
+fn rows(report: &Report) -> Vec<(&'static str, String, Option<f64>)> {
+    let ms = |v: f64| format!("{v:.2} ms");
+    let mut rows = vec![
+        (
+            "clients (sdk)",
+            format!("{} ({})", report.clients_connected, report.clients_sdk),
+            None,
+        ),
+        (
+            "offered msg/s",
+            format!("{:.0}", report.offered_per_sec),
+            None,
+        ),
+        (
+            "sent msg/s",
+            format!("{:.0}", report.sends_per_sec),
+            Some(report.sends_per_sec),
+        ),
+        (
+            "deliveries/s",
+            format!("{:.0}", report.deliveries_per_sec),
+            Some(report.deliveries_per_sec),
+        ),
+        (
+            "delivered/expected",
+            format!(
+                "{}/{} ({:.2}%)",
+                report.delivered,
+                report.expected_deliveries,
+                report.completeness * 100.0
+            ),
+            Some(report.completeness),
+        ),
+        (
+            "latency p50",
+            ms(report.latency.p50_ms),
+            Some(report.latency.p50_ms),
+        ),
+        (
+            "latency p99",
+            ms(report.latency.p99_ms),
+            Some(report.latency.p99_ms),
+        ),
+        (
+            "latency max",
+            ms(report.latency.max_ms),
+            Some(report.latency.max_ms),
+        ),
+        (
+            "p50 first/last third",
+            format!(
+                "{:.1}/{:.1} ms",
+                report.latency_first_third.p50_ms, report.latency_last_third.p50_ms
+            ),
+            None,
+        ),
+        (
+            "ack p99",
+            ms(report.ack_latency.p99_ms),
+            Some(report.ack_latency.p99_ms),
+        ),
+    ];
+    match &report.server {
+        Some(server) => rows.extend([
+            (
+                "server cpu (cores)",
+                format!("{:.2}", server.cpu_cores),
+                Some(server.cpu_cores),
+            ),
+            (
+                "server cpu us/delivery",
+                format!("{:.2}", server.cpu_us_per_delivery),
+                Some(server.cpu_us_per_delivery),
+            ),
+            (
+                "server peak rss",
+                format!("{:.1} MiB", server.peak_rss_mib),
+                Some(server.peak_rss_mib),
+            ),
+        ]),
+        None => rows.push(("server cpu", "not measured".to_owned(), None)),
+    }
+    rows.push((
+        "load cpu (cores)",
+        format!("{:.2}", report.load_cpu_cores),
+        None,
+    ));
+    let refused: u64 = report.refusals.values().sum();
+    let errors: u64 = report.errors.values().sum();
+    rows.push(("refused / errors", format!("{refused} / {errors}"), None));
+    rows.push(("backlogged", report.backlogged.to_string(), None));
+    rows.push((
+        "machine load average",
+        report
+            .load_average
+            .map_or("unknown".to_owned(), |l| format!("{l:.1}")),
+        None,
+    ));
+    rows
+}
+
+/// A table with one column per report.
+pub fn table(reports: &[&Report]) -> String {
+    let mut out = String::new();
+    let columns: Vec<Vec<(&str, String, Option<f64>)>> = reports.iter().map(|r| rows(r)).collect();
+    out.push_str(&format!("{:<24}", ""));
+    for report in reports {
+        out.push_str(&format!(" {:>26}", report.target));
+    }
+    out.push('\n');
+    for (i, (name, _, _)) in columns[0].iter().enumerate() {
+        out.push_str(&format!("{name:<24}"));
+        for column in &columns {
+            out.push_str(&format!(" {:>26}", column[i].1));
+        }
+        out.push('\n');
+    }
+    out.push_str(&details(reports));
+    out
+}
+
+fn details(reports: &[&Report]) -> String {
+    let mut out = String::new();
+    for report in reports {
+        for (what, n) in report
+            .setup_failures
+            .iter()
+            .chain(&report.refusals)
+            .chain(&report.errors)
+        {
+            out.push_str(&format!("  {}: {what}: {n}\n", report.target));
+        }
+    }
+    out
+}
+
+/// Ours against the baseline, as ratios (ours / baseline).
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub scenario: String,
+    pub baseline: Report,
+    pub ours: Report,
+    /// ours / baseline.
+    pub deliveries_per_sec_ratio: f64,
+    pub latency_p50_ratio: f64,
+    pub latency_p99_ratio: f64,
+    pub ack_p99_ratio: f64,
+    pub server_cpu_per_delivery_ratio: Option<f64>,
+    pub server_peak_rss_ratio: Option<f64>,
+}
+
+fn ratio(ours: f64, baseline: f64) -> f64 {
+    if baseline == 0.0 {
+        f64::NAN
+    } else {
+        ours / baseline
+    }
+}
+
+impl Comparison {
+    pub fn new(baseline: Report, ours: Report) -> Comparison {
+        let both = |f: fn(&ProcessUsage) -> f64| match (&ours.server, &baseline.server) {
+            (Some(o), Some(b)) => Some(ratio(f(o), f(b))),
+            _ => None,
+        };
+        Comparison {
+            scenario: format!("{:?}", ours.params.scenario).to_lowercase(),
+            deliveries_per_sec_ratio: ratio(ours.deliveries_per_sec, baseline.deliveries_per_sec),
+            latency_p50_ratio: ratio(ours.latency.p50_ms, baseline.latency.p50_ms),
+            latency_p99_ratio: ratio(ours.latency.p99_ms, baseline.latency.p99_ms),
+            ack_p99_ratio: ratio(ours.ack_latency.p99_ms, baseline.ack_latency.p99_ms),
+            server_cpu_per_delivery_ratio: both(|u| u.cpu_us_per_delivery),
+            server_peak_rss_ratio: both(|u| u.peak_rss_mib),
+            baseline,
+            ours,
+        }
+    }
+
+    /// The two columns and a ratio column.
+    pub fn table(&self) -> String {
+        let baseline = rows(&self.baseline);
+        let ours = rows(&self.ours);
+        let mut out = format!(
+            "{:<24} {:>26} {:>26} {:>12}\n",
+            format!("scenario {}", self.scenario),
+            self.baseline.target,
+            self.ours.target,
+            "ours/base"
+        );
+        for ((name, b, bv), (_, o, ov)) in baseline.iter().zip(&ours) {
+            let ratio = match (bv, ov) {
+                (Some(b), Some(o)) => format!("{:.2}x", ratio(*o, *b)),
+                _ => String::new(),
+            };
+            out.push_str(&format!("{name:<24} {b:>26} {o:>26} {ratio:>12}\n"));
+        }
+        out.push_str(&details(&[&self.baseline, &self.ours]));
+        out
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::scenario::ScenarioName;
+
+    /// A report of `sent` room sends, `expected` deliveries called for and `delivered`
+    /// made, each taking `latency_ms`.
+    pub(crate) fn report(sent: u64, expected: u64, delivered: u64, latency_ms: u64) -> Report {
+        let params = LoadParams::of(ScenarioName::Smoke);
+        let mut stats = WindowStats::default();
+        stats.sent[0] = sent;
+        stats.acked_ok[0] = sent;
+        stats.expected = expected;
+        for _ in 0..delivered {
+            stats.latency[0].record(latency_ms * 1_000_000);
+        }
+        for _ in 0..sent {
+            stats.ack_latency.record(latency_ms * 1_000_000);
+        }
+        let failures = BTreeMap::new();
+        let context = ReportContext {
+            target: "test",
+            params: &params,
+            offered_per_sec: sent as f64,
+            window_secs: 1.0,
+            elapsed_secs: 1.0,
+            clients_connected: 20,
+            clients_sdk: 5,
+            setup_failures: &failures,
+            delivered_in_window: delivered,
+            backlogged: 0,
+            disconnected: 0,
+            server: None,
+            load_cpu_cores: 0.1,
+            server_running: true,
+        };
+        Report::build(context, &stats)
+    }
+
+    #[test]
+    fn a_clean_run_has_no_problems_and_a_lossy_one_does() {
+        let clean = report(10, 190, 190, 2);
+        assert_eq!(clean.problems(), Vec::<String>::new());
+        assert_eq!(clean.completeness, 1.0);
+        assert!(
+            (clean.latency.p99_ms - 2.0).abs() < 0.05,
+            "{:?}",
+            clean.latency
+        );
+        let lossy = report(10, 190, 189, 2);
+        assert_eq!(
+            lossy.problems(),
+            vec!["1 of 190 deliveries missing".to_owned()]
+        );
+        let silent = report(10, 0, 0, 2);
+        assert!(silent
+            .problems()
+            .contains(&"nothing was delivered".to_owned()));
+    }
+
+    #[test]
+    fn comparisons_are_ours_over_the_baseline() {
+        let baseline = report(100, 1000, 1000, 2);
+        let ours = report(100, 1000, 500, 6);
+        let comparison = Comparison::new(baseline, ours);
+        assert!((comparison.deliveries_per_sec_ratio - 0.5).abs() < 1e-9);
+        assert!((comparison.latency_p99_ratio - 3.0).abs() < 0.1);
+        assert_eq!(comparison.server_cpu_per_delivery_ratio, None);
+        let table = comparison.table();
+        assert!(table.contains("0.50x"), "{table}");
+    }
+}
