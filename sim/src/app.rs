@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tracing::Instrument;
 use yim_sdk::{Call, ChatType, Client, ClientConfig, ErrorCode, ServerZone, State};
 use yim_server::admin::{AdminClient, AdminError};
 
@@ -162,8 +163,12 @@ pub async fn client_host(shared: Shared, host: usize, skew: Skew) -> turmoil::Re
             .collect()
     };
     for client in clients {
-        tokio::spawn(run_app(shared.clone(), client, skew.clone()));
-        tokio::spawn(keep_online(shared.clone(), client));
+        let span = {
+            let world = lock(&shared);
+            crate::logging::client_span(client, &world.scenario.clients[client].user)
+        };
+        tokio::spawn(run_app(shared.clone(), client, skew.clone()).instrument(span.clone()));
+        tokio::spawn(keep_online(shared.clone(), client).instrument(span));
     }
     std::future::pending::<()>().await;
     Ok(())
@@ -205,7 +210,7 @@ fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
         incarnation: slot.incarnation,
     };
     world.record(Entry::AppStart { app });
-    tokio::spawn(pump_events(shared.clone(), app, sdk.clone()));
+    tokio::spawn(pump_events(shared.clone(), app, sdk.clone()).in_current_span());
     (app, sdk)
 }
 
@@ -386,7 +391,7 @@ async fn run_app(shared: Shared, client: usize, skew: Skew) {
                 to,
                 cancel,
             };
-            tokio::spawn(send_voice(shared.clone(), app, sdk.clone(), voice));
+            tokio::spawn(send_voice(shared.clone(), app, sdk.clone(), voice).in_current_span());
             continue;
         }
         if let Some(call) = call_for(&shared, &scenario, index, &timed.op) {

@@ -64,3 +64,15 @@ fn without_a_planted_bug_the_same_seeds_are_clean() {
     let outcome = yim_sim::run(&generate(0, &Size::small(), Profile::Calm));
     assert!(outcome.violations.is_empty(), "{:#?}", outcome.violations);
 }
+
+/// `--plant` knows every bug that has a canary here, and no other.
+#[test]
+fn every_planted_bug_has_a_name_for_the_cli() {
+    let named: std::collections::BTreeSet<Bug> =
+        yim_sim::plant::BUGS.iter().map(|(_, bug)| *bug).collect();
+    let canaries: std::collections::BTreeSet<Bug> = CASES.iter().map(|case| case.0).collect();
+    assert_eq!(
+        named, canaries,
+        "add each new bug to yim_sim::plant::BUGS (sim/src/plant.rs) too"
+    );
+}
