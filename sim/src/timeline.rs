@@ -48,6 +48,7 @@ pub fn timeline_html(
     let scale = (FIT_PX / (end_ms as f64 / 1000.0)).max(4.0);
     let mut svg = Svg {
         out: String::new(),
+        labels: String::new(),
         scale,
         cited: &cited,
     };
@@ -61,6 +62,7 @@ pub fn timeline_html(
     svg.marks(history, &lanes);
     svg.verticals(history, violations, height);
     svg.citations(history, violations, &lanes);
+    let _ = write!(svg.out, "<g id=\"labels\">{}</g>", svg.labels);
     let width = LABEL_PX + end_ms as f64 / 1000.0 * scale + 40.0;
 
     let entry_lines: Vec<String> = (0..history.records.len()).map(|p| lines.line(p)).collect();
@@ -151,6 +153,8 @@ impl Lanes {
 
 struct Svg<'a> {
     out: String,
+    /// The lane labels, drawn last and kept in view when the timeline scrolls sideways.
+    labels: String,
     /// px per simulated second.
     scale: f64,
     cited: &'a BTreeSet<usize>,
@@ -210,9 +214,14 @@ impl Svg<'_> {
 
     fn lanes(&mut self, scenario: &Scenario, history: &History, lanes: &Lanes) {
         let y = lanes.server_y();
+        let label_w = LABEL_PX - 8.0;
         let _ = write!(
             self.out,
-            "<rect class=\"lane server\" x=\"0\" y=\"{y}\" width=\"100%\" height=\"{SERVER_LANE_PX}\"/>\
+            "<rect class=\"lane server\" x=\"0\" y=\"{y}\" width=\"100%\" height=\"{SERVER_LANE_PX}\"/>"
+        );
+        let _ = write!(
+            self.labels,
+            "<rect class=\"lane server\" x=\"0\" y=\"{y}\" width=\"{label_w}\" height=\"{SERVER_LANE_PX}\"/>\
              <text class=\"label\" x=\"6\" y=\"{:.1}\">server &amp; operator</text>",
             y + 16.0
         );
@@ -229,9 +238,15 @@ impl Svg<'_> {
             let _ = write!(
                 self.out,
                 "<rect class=\"lane client\" x=\"0\" y=\"{y}\" width=\"100%\" height=\"{CLIENT_LANE_PX}\"/>\
-                 <line class=\"sep\" x1=\"0\" x2=\"100%\" y1=\"{y}\" y2=\"{y}\"/>\
+                 <line class=\"sep\" x1=\"0\" x2=\"100%\" y1=\"{y}\" y2=\"{y}\"/>"
+            );
+            let _ = write!(
+                self.labels,
+                "<rect class=\"lane client\" x=\"0\" y=\"{:.1}\" width=\"{label_w}\" height=\"{:.1}\"/>\
                  <text class=\"label lane-label{}\" x=\"6\" y=\"{:.1}\"{}>c{client} {} \
                  <tspan class=\"host\">host {}</tspan></text>",
+                y + 1.0,
+                CLIENT_LANE_PX - 1.0,
                 self.cited_class(p),
                 y + 15.0,
                 positions_attr(p),
@@ -801,6 +816,10 @@ const SCRIPT: &str = r#"
       place();
     });
   }
+  const labels = document.getElementById('labels');
+  svg.parentElement.addEventListener('scroll', function () {
+    labels.setAttribute('transform', 'translate(' + svg.parentElement.scrollLeft + ',0)');
+  });
   function show(el) {
     const ps = el.dataset.p.split(' ').map(Number);
     const head = el.dataset.v === undefined ? [] : [VIOLATIONS[+el.dataset.v]];

@@ -38,6 +38,15 @@ fn first_catch(bug: Bug, checker: &str, profile: Profile, max_seeds: u64) -> Opt
     planted::set(Some(bug));
     let found = (0..max_seeds).find(|&seed| {
         let outcome = yim_sim::run(&generate(seed, &Size::small(), profile));
+        // Every checker's violation cites the history entries it is about.
+        let uncited = outcome
+            .violations
+            .iter()
+            .find(|v| v.positions.is_empty() && v.checker != "simulation");
+        assert!(
+            uncited.is_none(),
+            "{bug:?} seed {seed}: {uncited:?} cites nothing"
+        );
         outcome.violations.iter().any(|v| v.checker == checker)
     });
     planted::set(None);
