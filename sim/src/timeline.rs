@@ -221,7 +221,7 @@ impl Svg<'_> {
         );
         let _ = write!(
             self.labels,
-            "<rect class=\"lane server\" x=\"0\" y=\"{y}\" width=\"{label_w}\" height=\"{SERVER_LANE_PX}\"/>\
+            "<rect class=\"label-bg server\" x=\"0\" y=\"{y}\" width=\"{label_w}\" height=\"{SERVER_LANE_PX}\"/>\
              <text class=\"label\" x=\"6\" y=\"{:.1}\">server &amp; operator</text>",
             y + 16.0
         );
@@ -242,7 +242,7 @@ impl Svg<'_> {
             );
             let _ = write!(
                 self.labels,
-                "<rect class=\"lane client\" x=\"0\" y=\"{:.1}\" width=\"{label_w}\" height=\"{:.1}\"/>\
+                "<rect class=\"label-bg client\" x=\"0\" y=\"{:.1}\" width=\"{label_w}\" height=\"{:.1}\"/>\
                  <text class=\"label lane-label{}\" x=\"6\" y=\"{:.1}\"{}>c{client} {} \
                  <tspan class=\"host\">host {}</tspan></text>",
                 y + 1.0,
@@ -738,7 +738,7 @@ pre.cite:hover { background: #ffe0e0; }
 .tools { padding: 4px 12px; } .tools button { width: 34px; } .hint { color: #777; }
 .scroll { overflow: auto; border-top: 1px solid #ddd; border-bottom: 1px solid #ddd; }
 svg text { font: 11px system-ui, sans-serif; }
-.lane.server { fill: #eef1f6; } .lane.client { fill: #fff; }
+.lane.server, .label-bg.server { fill: #eef1f6; } .lane.client, .label-bg.client { fill: #fff; }
 .sep { stroke: #e4e4e4; }
 .label { fill: #333; font-weight: 600; } .host { fill: #999; font-weight: 400; }
 .lane-label.cited { fill: #d0021b; text-decoration: underline; }
