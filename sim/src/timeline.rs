@@ -21,7 +21,13 @@ const LABEL_PX: f64 = 160.0;
 /// Width the whole run gets at the first zoom level, px.
 const FIT_PX: f64 = 1380.0;
 const AXIS_PX: f64 = 28.0;
-const SERVER_LANE_PX: f64 = 44.0;
+const SERVER_LANE_PX: f64 = 56.0;
+/// Where marks sit in a lane, below its top: a client's events; its calls' middle row; the
+/// operator's actions and the other faults on the server's lane.
+const EVENT_ROW_PX: f64 = 6.0;
+const CALL_ROW_PX: f64 = 19.0;
+const ADMIN_ROW_PX: f64 = 14.0;
+const FAULT_ROWS_PX: [f64; 3] = [28.0, 38.0, 48.0];
 const CLIENT_LANE_PX: f64 = 36.0;
 /// Rows for overlapping calls in a client's lane.
 const CALL_ROWS: usize = 3;
@@ -279,6 +285,7 @@ impl Svg<'_> {
         // What is open: key -> (class, label, start, position).
         let mut open: BTreeMap<(u8, usize), (&'static str, String, u64, usize)> = BTreeMap::new();
         let mut bands = Vec::new();
+        let mut marks = 0;
         for (position, record) in history.records.iter().enumerate() {
             let at_ms = record.at_ms;
             let Entry::Fault { fault } = &record.entry else {
@@ -321,8 +328,10 @@ impl Svg<'_> {
                 }
                 Fault::ServerRestart => close((3, 0), &mut open),
                 other => {
-                    let label = escape(&lines::fault_text(other));
-                    let y = lanes.server_y() + 30.0;
+                    // The kind only (the fields are in the hover), on alternating rows.
+                    let label = escape(&other.kind().replace('_', " "));
+                    let y = lanes.server_y() + FAULT_ROWS_PX[marks % FAULT_ROWS_PX.len()];
+                    marks += 1;
                     self.mark(
                         "fault-mark",
                         at_ms,
@@ -512,7 +521,7 @@ impl Svg<'_> {
                 | Entry::VoiceStarted { .. }
                 | Entry::Downloaded { .. } => ("voice", "<polygon points=\"0,4 4,-3 -4,-3\"/>"),
                 Entry::Admin { mute, .. } => {
-                    let y = lanes.server_y() + 18.0;
+                    let y = lanes.server_y() + ADMIN_ROW_PX;
                     let letter = if mute.is_some() { "M" } else { "U" };
                     let shape = format!(
                         "<circle r=\"6\"/><text class=\"admin-letter\" x=\"0\" y=\"3\">{letter}</text>"
@@ -525,7 +534,7 @@ impl Svg<'_> {
             let Some(app) = lines::app_of(&record.entry) else {
                 continue;
             };
-            let y = lanes.client_y(app.client) + 6.0;
+            let y = lanes.client_y(app.client) + EVENT_ROW_PX;
             self.mark(class, t, y, shape, &p);
         }
     }
@@ -565,9 +574,14 @@ impl Svg<'_> {
     fn citations(&mut self, history: &History, violations: &[Violation], lanes: &Lanes) {
         let place = |position: usize| -> Option<(u64, f64)> {
             let record = history.records.get(position)?;
-            let y = match lines::app_of(&record.entry) {
-                Some(app) => lanes.client_y(app.client) + CLIENT_LANE_PX / 2.0,
-                None => lanes.server_y() + SERVER_LANE_PX / 2.0,
+            let y = match (&record.entry, lines::app_of(&record.entry)) {
+                (
+                    Entry::Invoke { .. } | Entry::Complete { .. } | Entry::Final { .. },
+                    Some(app),
+                ) => lanes.client_y(app.client) + CALL_ROW_PX,
+                (_, Some(app)) => lanes.client_y(app.client) + EVENT_ROW_PX,
+                (Entry::Admin { .. }, None) => lanes.server_y() + ADMIN_ROW_PX,
+                (_, None) => lanes.server_y() + FAULT_ROWS_PX[1],
             };
             Some((record.at_ms, y))
         };
@@ -600,7 +614,7 @@ impl Svg<'_> {
                 } else {
                     String::new()
                 };
-                let shape = format!("<circle class=\"halo\" r=\"8\"/>{label}");
+                let shape = format!("<circle class=\"halo\" r=\"7\"/>{label}");
                 self.mark("cite-ring", t, y, &shape, &[p]);
             }
         }
