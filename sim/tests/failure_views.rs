@@ -1,7 +1,8 @@
 //! A failing seed seen three ways (feature `planted-bugs`, to have a failure): the sweep's
 //! HTML timeline is one self-contained file that shows the violation, the entries it cites
 //! and one lane per client; violations cite history positions; `explain` replays the saved
-//! scenario and prints the violation with the cited entries marked.
+//! scenario (exactly, the planted bug included) and prints the violation with the cited
+//! entries marked.
 
 use yim_proto::planted::{self, Bug};
 use yim_sim::generate::{Profile, Size};
@@ -76,6 +77,9 @@ fn a_failing_seed_gets_a_self_contained_timeline_and_an_explanation() {
     let loaded = yim_sim::explain::load(&dir.join("failure-seed-0.json"), None).unwrap();
     planted::set(None);
     assert_eq!(loaded.violations[0].checker, violation.checker);
+    // Not shrunk, the saved scenario is the seed's: with the bug on, it replays exactly.
+    assert_eq!(loaded.history.hash(), result.history_hash);
+    assert_eq!(loaded.violations, result.violations);
     let text = yim_sim::explain::explain(&loaded.scenario, &loaded.history, &loaded.violations, 10);
     assert!(text.contains(&format!(
         "VIOLATION 1/{} {}",
@@ -84,5 +88,23 @@ fn a_failing_seed_gets_a_self_contained_timeline_and_an_explanation() {
     )));
     let marked = text.lines().filter(|l| l.starts_with('>')).count();
     assert!(marked >= loaded.violations[0].positions.len(), "{text}");
+
+    // An exported history is checked against its scenario, without running: the same verdict.
+    let exported = dir.join("history.jsonl");
+    std::fs::write(&exported, loaded.history.to_jsonl()).unwrap();
+    let read = yim_sim::explain::load(&exported, Some(&dir.join("failure-seed-0.json"))).unwrap();
+    assert_eq!(read.how, "read");
+    assert_eq!(read.history.hash(), result.history_hash);
+    assert_eq!(read.violations, result.violations);
+    assert!(matches!(
+        yim_sim::explain::load(&exported, None),
+        Err(yim_sim::explain::ExplainError::NeedsScenario(_))
+    ));
+    let garbage = dir.join("garbage.json");
+    std::fs::write(&garbage, "{\"not\": \"a run\"}\n").unwrap();
+    assert!(matches!(
+        yim_sim::explain::load(&garbage, None),
+        Err(yim_sim::explain::ExplainError::Unreadable { .. })
+    ));
     std::fs::remove_dir_all(&dir).ok();
 }
