@@ -32,8 +32,8 @@ const CLIENT_LANE_PX: f64 = 36.0;
 /// Rows for overlapping calls in a client's lane.
 const CALL_ROWS: usize = 3;
 
-/// What the timeline is of, shown in the status line besides the run's own numbers (e.g.
-/// `sweep --profile faulty, planted drop-fanout, shrunk`).
+/// The HTML page of a run. `note` says how the run came about, for the status line (e.g.
+/// `sweep --profile faulty, planted drop-fanout, after shrinking`; may be empty).
 pub fn timeline_html(
     scenario: &Scenario,
     history: &History,
