@@ -74,6 +74,10 @@ mod switch {
         ACTIVE.with(|active| active.get() == Some(bug))
     }
 
+    pub fn current() -> Option<Bug> {
+        ACTIVE.with(|active| active.get())
+    }
+
     pub fn every(n: u64) -> bool {
         COUNTER.with(|counter| {
             counter.set(counter.get() + 1);
@@ -113,5 +117,18 @@ pub fn active_every(bug: Bug, n: u64) -> bool {
     {
         let _ = (bug, n);
         false
+    }
+}
+
+/// The bug switched on for this thread, if any (always `None` without the feature).
+#[inline]
+pub fn current() -> Option<Bug> {
+    #[cfg(feature = "planted-bugs")]
+    {
+        switch::current()
+    }
+    #[cfg(not(feature = "planted-bugs"))]
+    {
+        None
     }
 }

@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tracing::Instrument;
 use yim_sdk::{Call, ChatType, Client, ClientConfig, ErrorCode, ServerZone, State};
 use yim_server::admin::{AdminClient, AdminError};
 
@@ -116,6 +117,7 @@ pub fn lock(shared: &Shared) -> MutexGuard<'_, World> {
 
 impl World {
     pub fn new(scenario: Arc<Scenario>) -> World {
+        crate::logging::forget_tasks();
         let scenario_hosts = scenario.client_hosts;
         let slots = scenario.clients.iter().map(|_| Slot::default()).collect();
         World {
@@ -162,11 +164,36 @@ pub async fn client_host(shared: Shared, host: usize, skew: Skew) -> turmoil::Re
             .collect()
     };
     for client in clients {
-        tokio::spawn(run_app(shared.clone(), client, skew.clone()));
-        tokio::spawn(keep_online(shared.clone(), client));
+        let span = {
+            let world = lock(&shared);
+            crate::logging::client_span(client, &world.scenario.clients[client].user)
+        };
+        tokio::spawn(run_app(shared.clone(), client, skew.clone()).instrument(span.clone()));
+        tokio::spawn(keep_online(shared.clone(), client).instrument(span));
     }
     std::future::pending::<()>().await;
     Ok(())
+}
+
+/// The SDK's clock in one app: its host's clock, noting which tasks read it so that the log
+/// lines of the SDK's own tasks name the client (see [`crate::logging`]).
+#[derive(Debug)]
+struct AppClock {
+    clock: SimClock,
+    /// `c3 u3`
+    name: Arc<str>,
+}
+
+impl yim_sdk::Clock for AppClock {
+    fn now_ms(&self) -> u64 {
+        crate::logging::note_task(&self.name);
+        yim_sdk::Clock::now_ms(&self.clock)
+    }
+
+    fn sleep_until(&self, deadline_ms: u64) -> yim_sdk::BoxFuture<'_, ()> {
+        crate::logging::note_task(&self.name);
+        yim_sdk::Clock::sleep_until(&self.clock, deadline_ms)
+    }
 }
 
 /// Starts a new app for `client`, recording the start; returns its ID and SDK client.
@@ -184,11 +211,23 @@ fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
         .wrapping_mul(0x9e37_79b9_7f4a_7c15)
         .wrapping_add(((client as u64) << 20) | u64::from(world.slots[client].incarnation));
     let spoken = world.slots[client].spoken.clone();
+    let next = AppId {
+        client,
+        incarnation: world.slots[client].incarnation + 1,
+    };
+    let name = format!(
+        "{} {}",
+        crate::lines::app_name(next),
+        world.scenario.clients[client].user
+    );
     let sdk = Client::builder()
         .config(config)
         .rng_seed(rng_seed)
         .audio(sim_audio(client, spoken))
-        .clock(Arc::new(SimClock::new(skew.clone())))
+        .clock(Arc::new(AppClock {
+            clock: SimClock::new(skew.clone()),
+            name: name.into(),
+        }))
         .network(Arc::new(SimNetwork {
             links: world.links.clone(),
             host: world.scenario.clients[client].host,
@@ -205,7 +244,7 @@ fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
         incarnation: slot.incarnation,
     };
     world.record(Entry::AppStart { app });
-    tokio::spawn(pump_events(shared.clone(), app, sdk.clone()));
+    tokio::spawn(pump_events(shared.clone(), app, sdk.clone()).in_current_span());
     (app, sdk)
 }
 
@@ -386,7 +425,7 @@ async fn run_app(shared: Shared, client: usize, skew: Skew) {
                 to,
                 cancel,
             };
-            tokio::spawn(send_voice(shared.clone(), app, sdk.clone(), voice));
+            tokio::spawn(send_voice(shared.clone(), app, sdk.clone(), voice).in_current_span());
             continue;
         }
         if let Some(call) = call_for(&shared, &scenario, index, &timed.op) {

@@ -4,23 +4,32 @@
 //! rates ([`generate`]) or by proptest strategies ([`strategy`]); a runner that plays one on
 //! turmoil with the same SDK and server code as production ([`runner`], [`app`], [`env`]);
 //! a history of every call and event ([`history`]) judged by named checkers ([`checkers`]);
-//! shrinking of failing scenarios ([`shrink`]); and sweeps over many seeds ([`sweep`]).
+//! shrinking of failing scenarios ([`shrink`]); sweeps over many seeds ([`sweep`]), possibly
+//! in shards on many machines, merged again ([`merge`]); and a failure told as text
+//! ([`explain`], in the line format of [`lines`]) or drawn as an HTML timeline
+//! ([`timeline`]), with logs in simulated time ([`logging`]).
 //! What it is not: a model of the system: the real code runs, only the network, the clocks
 //! and the disk are simulated.
 
 pub mod app;
 pub mod checkers;
 pub mod env;
+pub mod explain;
 pub mod generate;
 pub mod history;
+pub mod lines;
 pub mod link;
 pub mod live;
+pub mod logging;
+pub mod merge;
+pub mod plant;
 pub mod runner;
 pub mod scenario;
 pub mod shrink;
 pub mod size;
 pub mod strategy;
 pub mod sweep;
+pub mod timeline;
 
 pub use runner::{run, RunOutcome, RunStats};
 pub use scenario::Scenario;

@@ -2,15 +2,20 @@
 //!
 //! ```text
 //! yim-sim run --seed 7 [--profile calm|faulty|live] [--size small|standard|large] [--clients N] [--rooms R] [--hosts H] [--seconds S] [--trace] [--history h.jsonl]
-//! yim-sim run --scenario failure.json [--trace]
-//! yim-sim sweep --seeds 100 [--from 0] [--shard 0/4] [--jobs 2] [--profile calm] [--size ...] [--out sim-results]
+//! yim-sim run --scenario failure.json [--trace] [--timeline t.html]
+//! yim-sim sweep --seeds 100 [--from 0] [--shard 0/4 | env:JOB_COMPLETION_INDEX/4] [--jobs 2] [--profile calm] [--size ...] [--out sim-results]
+//! yim-sim explain sim-results/failure-seed-7.json [--before 25]
+//! yim-sim merge shard-0 shard-1 ... [--out merged]
 //! ```
+//!
+//! With the feature `planted-bugs`, `run`, `sweep` and `explain` take `--plant BUG`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use yim_sim::generate::{generate, Profile};
+use yim_sim::lines::Lines;
 use yim_sim::scenario::Scenario;
 use yim_sim::size::SizeArgs;
 use yim_sim::sweep::{sweep, SweepConfig};
@@ -25,6 +30,23 @@ struct Cli {
     command: Command,
 }
 
+/// `--plant BUG`, only with the feature `planted-bugs`.
+#[derive(Args, Debug, Clone)]
+struct Plant {
+    /// Switch a planted bug on (to see a checker catch it).
+    #[cfg(feature = "planted-bugs")]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(yim_sim::plant::names()))]
+    plant: Option<String>,
+}
+
+impl Plant {
+    /// Switches the bug on (or every bug off) for this thread.
+    fn switch_on(&self) {
+        #[cfg(feature = "planted-bugs")]
+        yim_proto::planted::set(self.plant.as_deref().and_then(yim_sim::plant::by_name));
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run one seed or one scenario file and check it.
@@ -37,15 +59,24 @@ enum Command {
         profile: Profile,
         #[command(flatten)]
         size: SizeArgs,
-        /// Print every history entry with its simulated time.
+        /// Print every history entry, one line each (the format of `explain`, see
+        /// sim/README.md).
         #[arg(long)]
         trace: bool,
+        /// With --trace: print the entries as raw JSON instead.
+        #[arg(long, requires = "trace")]
+        trace_json: bool,
         /// Write the history as JSON lines.
         #[arg(long)]
         history: Option<PathBuf>,
         /// Write the generated scenario.
         #[arg(long)]
         save_scenario: Option<PathBuf>,
+        /// Write the run's HTML timeline.
+        #[arg(long)]
+        timeline: Option<PathBuf>,
+        #[command(flatten)]
+        plant: Plant,
     },
     /// Run many seeds and report.
     Sweep {
@@ -53,7 +84,8 @@ enum Command {
         seeds: u64,
         #[arg(long, default_value_t = 0)]
         from: u64,
-        /// I/N: run only the seeds with seed % N == I.
+        /// I/N: run only the seeds with seed % N == I. I or N may be `env:NAME`, read from the
+        /// environment (e.g. env:JOB_COMPLETION_INDEX/8 in a Kubernetes Indexed Job).
         #[arg(long, default_value = "0/1")]
         shard: String,
         #[arg(long, default_value_t = 2)]
@@ -67,17 +99,38 @@ enum Command {
         /// Runs allowed to shrink each failing scenario.
         #[arg(long, default_value_t = 200)]
         shrink_runs: usize,
+        #[command(flatten)]
+        plant: Plant,
+    },
+    /// Print a failing run's violations with the history entries before them, one line each.
+    Explain {
+        /// A scenario (replayed), e.g. a sweep's failure-seed-N.json, or a history exported
+        /// with `run --history` (then give --scenario).
+        file: PathBuf,
+        /// The scenario of a history file.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Entries to show before each violation's last cited entry.
+        #[arg(long, default_value_t = yim_sim::explain::DEFAULT_BEFORE)]
+        before: usize,
+        /// Also write the run's HTML timeline.
+        #[arg(long)]
+        timeline: Option<PathBuf>,
+        #[command(flatten)]
+        plant: Plant,
+    },
+    /// Combine the output directories of a sweep's shards into one report.
+    Merge {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Write the merged results.jsonl and sweep.json here.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    yim_sim::logging::init();
     match Cli::parse().command {
         Command::Run {
             seed,
@@ -85,9 +138,13 @@ fn main() -> ExitCode {
             profile,
             size,
             trace,
+            trace_json,
             history,
             save_scenario,
+            timeline,
+            plant,
         } => {
+            plant.switch_on();
             let scenario = match (seed, scenario) {
                 (_, Some(path)) => match Scenario::load(&path) {
                     Ok(s) => s,
@@ -105,13 +162,17 @@ fn main() -> ExitCode {
             }
             let outcome = yim_sim::run(&scenario);
             if trace {
-                for record in &outcome.history.records {
-                    println!(
-                        "[{:>9.3}s] {}",
-                        record.at_ms as f64 / 1000.0,
-                        serde_json::to_string(&record.entry).unwrap_or_default()
-                    );
+                let lines = Lines::new(&scenario, &outcome.history);
+                for (position, record) in outcome.history.records.iter().enumerate() {
+                    if trace_json {
+                        println!("{}", serde_json::to_string(record).unwrap_or_default());
+                    } else {
+                        println!("{}", lines.line(position));
+                    }
                 }
+            }
+            if let Some(path) = timeline {
+                write_timeline(&path, &scenario, &outcome.history, &outcome.violations);
             }
             if let Some(path) = history {
                 if let Err(e) = std::fs::write(&path, outcome.history.to_jsonl()) {
@@ -127,13 +188,19 @@ fn main() -> ExitCode {
                 outcome.stats.simulated_ms as f64 / 1000.0,
                 &outcome.history.hash()[..16]
             );
+            let lines = Lines::new(&scenario, &outcome.history);
             for v in &outcome.violations {
+                let cited: Vec<String> = v.positions.iter().map(|p| format!("#{p}")).collect();
                 println!(
-                    "VIOLATION {} at {:.3}s: {}",
+                    "VIOLATION {} at {:.3}s: {} (cites {})",
                     v.checker,
                     v.at_ms as f64 / 1000.0,
-                    v.detail
+                    lines.readable(&v.detail),
+                    cited.join(" ")
                 );
+            }
+            if !outcome.violations.is_empty() {
+                println!("(yim-sim explain shows each with the entries before it)");
             }
             if outcome.violations.is_empty() {
                 ExitCode::SUCCESS
@@ -150,11 +217,17 @@ fn main() -> ExitCode {
             size,
             out,
             shrink_runs,
+            plant,
         } => {
-            let Some(shard) = parse_shard(&shard) else {
-                eprintln!("yim-sim: --shard must be I/N with I < N");
-                return ExitCode::from(2);
+            let shard = match yim_sim::merge::parse_shard(&shard, |name| std::env::var(name).ok()) {
+                Ok(shard) => shard,
+                Err(e) => {
+                    eprintln!("yim-sim: {e}");
+                    return ExitCode::from(2);
+                }
             };
+            // On this thread for sweep.json, on each worker for the runs.
+            plant.switch_on();
             let config = SweepConfig {
                 from_seed: from,
                 seeds,
@@ -166,7 +239,7 @@ fn main() -> ExitCode {
                 shrink_runs,
                 progress: true,
             };
-            let report = sweep(&config, || {});
+            let report = sweep(&config, || plant.switch_on());
             println!("{}", report.table());
             println!("results: {}", out.join("results.jsonl").display());
             for replay in &report.replays {
@@ -178,11 +251,83 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Command::Explain {
+            file,
+            scenario,
+            before,
+            timeline,
+            plant,
+        } => {
+            plant.switch_on();
+            let loaded = match yim_sim::explain::load(&file, scenario.as_deref()) {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    eprintln!("yim-sim: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            println!("{} {}", loaded.how, file.display());
+            print!(
+                "{}",
+                yim_sim::explain::explain(
+                    &loaded.scenario,
+                    &loaded.history,
+                    &loaded.violations,
+                    before
+                )
+            );
+            if let Some(path) = timeline {
+                write_timeline(&path, &loaded.scenario, &loaded.history, &loaded.violations);
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Merge { dirs, out } => {
+            let merged = match yim_sim::merge::merge(&dirs) {
+                Ok(merged) => merged,
+                Err(e) => {
+                    eprintln!("yim-sim: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            println!("{}", merged.report.table());
+            if !merged.missing_seeds.is_empty() {
+                println!(
+                    "warning: {} seeds of the sweep are in no directory (first {}): a shard is missing",
+                    merged.missing_seeds.len(),
+                    merged.missing_seeds[0]
+                );
+            }
+            if let (Some(dir), Some(info)) = (&out, &merged.info) {
+                if let Err(e) = yim_sim::sweep::write_results(dir, &merged.report, info) {
+                    eprintln!("yim-sim: writing {}: {e}", dir.display());
+                    return ExitCode::from(2);
+                }
+                println!("results: {}", dir.join("results.jsonl").display());
+            } else if out.is_some() {
+                eprintln!("yim-sim: --out needs every shard's sweep.json");
+                return ExitCode::from(2);
+            }
+            for replay in &merged.report.replays {
+                println!("replay: {replay}");
+            }
+            if merged.report.violations() == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
     }
 }
 
-fn parse_shard(text: &str) -> Option<(u64, u64)> {
-    let (index, count) = text.split_once('/')?;
-    let (index, count) = (index.parse().ok()?, count.parse().ok()?);
-    (index < count).then_some((index, count))
+fn write_timeline(
+    path: &std::path::Path,
+    scenario: &Scenario,
+    history: &yim_sim::history::History,
+    violations: &[yim_sim::checkers::Violation],
+) {
+    let html = yim_sim::timeline::timeline_html(scenario, history, violations, "");
+    match std::fs::write(path, html) {
+        Ok(()) => println!("timeline: {}", path.display()),
+        Err(e) => eprintln!("yim-sim: writing {}: {e}", path.display()),
+    }
 }

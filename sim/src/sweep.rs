@@ -1,6 +1,7 @@
 //! Sweeps: run many seeds (optionally one shard of them, on several threads), report a summary
-//! table, write one JSON line per seed, and for each failing seed shrink its scenario, save it,
-//! and print the one command that replays it.
+//! table, write one JSON line per seed (`results.jsonl`, with `sweep.json` saying what was
+//! swept, for [`crate::merge`]), and for each failing seed shrink its scenario, save it with
+//! its HTML timeline ([`crate::timeline`]), and print the one command that replays it.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::checkers::Violation;
 use crate::generate::{generate, Profile, Size};
@@ -34,7 +35,7 @@ pub struct SweepConfig {
 }
 
 /// One seed's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeedResult {
     pub seed: u64,
     pub simulated_ms: u64,
@@ -251,7 +252,8 @@ pub fn sweep(config: &SweepConfig, prepare: impl Fn() + Sync) -> SweepReport {
         replays,
     };
     if let Some(dir) = &config.out_dir {
-        if let Err(e) = write_results(dir, &report) {
+        let info = crate::merge::ShardInfo::of(config, report.wall_ms);
+        if let Err(e) = write_results(dir, &report, &info) {
             eprintln!("yim-sim: writing results: {e}");
         }
     }
@@ -268,8 +270,15 @@ fn progress(done: usize, total: usize) {
     );
 }
 
-fn write_results(dir: &Path, report: &SweepReport) -> std::io::Result<()> {
+/// Writes `results.jsonl` (one line per seed) and `sweep.json` (what was swept) into `dir`.
+pub fn write_results(
+    dir: &Path,
+    report: &SweepReport,
+    info: &crate::merge::ShardInfo,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    let info = serde_json::to_string_pretty(info).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("sweep.json"), info + "\n")?;
     let mut file = std::fs::File::create(dir.join("results.jsonl"))?;
     for result in &report.results {
         writeln!(
@@ -281,8 +290,8 @@ fn write_results(dir: &Path, report: &SweepReport) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Shrinks a failing scenario (keeping the first violated checker failing), saves it, and
-/// returns the command that replays it.
+/// Shrinks a failing scenario (keeping the first violated checker failing), saves it and the
+/// HTML timeline of its run, and returns the command that replays it.
 fn save_failure(config: &SweepConfig, scenario: &Scenario, result: &SeedResult) -> Option<String> {
     let dir = config.out_dir.as_ref()?;
     let checker = result.violations.first()?.checker.clone();
@@ -304,10 +313,39 @@ fn save_failure(config: &SweepConfig, scenario: &Scenario, result: &SeedResult) 
     } else {
         "not shrunk"
     };
+    let planted = yim_proto::planted::current().map(crate::plant::name);
+    let mut note = format!("sweep --profile {:?}", config.profile).to_lowercase();
+    if let Some(bug) = &planted {
+        note.push_str(&format!(", planted {bug}"));
+    }
+    note.push_str(&format!(", {shrunk_note}"));
+    // The run of what was saved (the shrunk scenario), drawn.
+    let outcome = run(&shrunk);
+    let html =
+        crate::timeline::timeline_html(&shrunk, &outcome.history, &outcome.violations, &note);
+    let html_path = path.with_extension("html");
+    if let Err(e) = std::fs::write(&html_path, html) {
+        eprintln!("yim-sim: writing {}: {e}", html_path.display());
+    }
     Some(format!(
-        "cargo run --release -p yim-sim -- run --scenario {}   # {checker}, {} ops / {} faults {shrunk_note}",
-        path.display(),
+        "{}   # {checker}, {} ops / {} faults {shrunk_note}; timeline {}",
+        replay_command("run --scenario", &path, planted.as_deref()),
         shrunk.ops.len(),
-        shrunk.faults.len()
+        shrunk.faults.len(),
+        html_path.display()
     ))
+}
+
+/// The command that runs `yim-sim <command> <path>`, with the planted bug if there is one.
+pub fn replay_command(command: &str, path: &Path, planted: Option<&str>) -> String {
+    match planted {
+        Some(bug) => format!(
+            "cargo run --release -p yim-sim --features planted-bugs -- {command} {} --plant {bug}",
+            path.display()
+        ),
+        None => format!(
+            "cargo run --release -p yim-sim -- {command} {}",
+            path.display()
+        ),
+    }
 }

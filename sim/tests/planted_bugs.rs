@@ -38,6 +38,15 @@ fn first_catch(bug: Bug, checker: &str, profile: Profile, max_seeds: u64) -> Opt
     planted::set(Some(bug));
     let found = (0..max_seeds).find(|&seed| {
         let outcome = yim_sim::run(&generate(seed, &Size::small(), profile));
+        // Every checker's violation cites the history entries it is about.
+        let uncited = outcome
+            .violations
+            .iter()
+            .find(|v| v.positions.is_empty() && v.checker != "simulation");
+        assert!(
+            uncited.is_none(),
+            "{bug:?} seed {seed}: {uncited:?} cites nothing"
+        );
         outcome.violations.iter().any(|v| v.checker == checker)
     });
     planted::set(None);
@@ -63,4 +72,16 @@ fn without_a_planted_bug_the_same_seeds_are_clean() {
     planted::set(None);
     let outcome = yim_sim::run(&generate(0, &Size::small(), Profile::Calm));
     assert!(outcome.violations.is_empty(), "{:#?}", outcome.violations);
+}
+
+/// `--plant` knows every bug that has a canary here, and no other.
+#[test]
+fn every_planted_bug_has_a_name_for_the_cli() {
+    let named: std::collections::BTreeSet<Bug> =
+        yim_sim::plant::BUGS.iter().map(|(_, bug)| *bug).collect();
+    let canaries: std::collections::BTreeSet<Bug> = CASES.iter().map(|case| case.0).collect();
+    assert_eq!(
+        named, canaries,
+        "add each new bug to yim_sim::plant::BUGS (sim/src/plant.rs) too"
+    );
 }

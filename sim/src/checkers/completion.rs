@@ -16,8 +16,12 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         findings.examined();
         let completions = facts.completions.get(key).map_or(&[][..], Vec::as_slice);
         if completions.len() > 1 {
+            let cited: Vec<usize> = std::iter::once(invoke.position)
+                .chain(completions.iter().map(|c| c.position))
+                .collect();
             findings.violation(
                 completions[1].at_ms,
+                &cited,
                 format!(
                     "{:?} request {} completed {} times",
                     invoke.app,
@@ -35,6 +39,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 if late && stopped_ms.is_none_or(|stop| stop > due_ms) {
                     findings.violation(
                         done.at_ms,
+                        &[invoke.position, done.position],
                         format!(
                             "{:?} request {} completed {} ms after its call",
                             invoke.app,
@@ -50,6 +55,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 if due && !died {
                     findings.violation(
                         invoke.at_ms,
+                        &[invoke.position],
                         format!(
                             "{:?} request {} ({:?}) never completed",
                             invoke.app, key.1, invoke.call
@@ -59,10 +65,11 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             }
         }
     }
-    for &(at_ms, app, request_id) in &facts.orphan_completions {
+    for &(at_ms, position, app, request_id) in &facts.orphan_completions {
         findings.examined();
         findings.violation(
             at_ms,
+            &[position],
             format!("{app:?} completion of request {request_id}, never made"),
         );
     }

@@ -1,6 +1,8 @@
 //! An index of a history that the checkers share: calls by request, completions, sends by
 //! their (unique) content, deliveries, per-app timelines with sessions and room memberships,
-//! and each app's session marks (logins, reconnects, endings) in order.
+//! and each app's session marks (logins, reconnects, endings) in order. Everything indexed
+//! keeps its position in the history (the index of its record), so a violation can cite the
+//! entries it is about.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +15,8 @@ use super::code;
 #[derive(Debug, Clone, Copy)]
 pub struct Invoke<'a> {
     pub at_ms: u64,
+    /// Position in the history.
+    pub position: usize,
     pub app: AppId,
     pub call: &'a CallRecord,
     pub request_id: Option<u64>,
@@ -57,8 +61,12 @@ impl Send<'_> {
 #[derive(Debug, Clone)]
 pub struct Session {
     pub start_ms: u64,
+    /// The login completion's position in the history.
+    pub start_position: usize,
     /// `None`: still logged in at the end of the run.
     pub end_ms: Option<u64>,
+    /// The position of the entry that ended it.
+    pub end_position: Option<usize>,
     pub memberships: Vec<Membership>,
 }
 
@@ -68,10 +76,12 @@ pub struct Membership {
     pub room: String,
     /// The join's Success completion.
     pub joined_ms: u64,
+    pub joined_position: usize,
     /// The first leave or leave-all invoke after joining, or the session's end.
     pub leaving_ms: Option<u64>,
     /// The leave's completion, or the session's end: no message may arrive after this.
     pub left_ms: Option<u64>,
+    pub left_position: Option<usize>,
 }
 
 /// What happened to an app's session, in history order (see `Facts::marks`).
@@ -98,17 +108,32 @@ pub enum Mark {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReconnectSpan {
     pub start_ms: u64,
+    pub start_position: usize,
     pub end_ms: Option<u64>,
+    pub end_position: Option<usize>,
 }
 
 /// Room messages a member was told it will not get: `from_seq..=to_seq` of `room`.
 #[derive(Debug, Clone, Copy)]
 pub struct LostRange<'a> {
     pub at_ms: u64,
+    pub position: usize,
     pub app: AppId,
     pub room: &'a str,
     pub from_seq: u64,
     pub to_seq: u64,
+}
+
+/// A completed download.
+#[derive(Debug, Clone, Copy)]
+pub struct Download<'a> {
+    pub at_ms: u64,
+    pub position: usize,
+    pub app: AppId,
+    pub message_id: u64,
+    pub code: u32,
+    /// What the saved audio says.
+    pub heard: Option<&'a str>,
 }
 
 /// See the module doc.
@@ -119,30 +144,30 @@ pub struct Facts<'a> {
     pub invokes: BTreeMap<(AppId, u64), Invoke<'a>>,
     pub refused: Vec<Invoke<'a>>,
     pub completions: BTreeMap<(AppId, u64), Vec<Completion>>,
-    /// Completions whose request was never invoked.
-    pub orphan_completions: Vec<(u64, AppId, u64)>,
+    /// Completions whose request was never invoked: (time, position, app, request).
+    pub orphan_completions: Vec<(u64, usize, AppId, u64)>,
     pub sends: BTreeMap<&'a BodyRecord, Send<'a>>,
-    pub deliveries: Vec<(u64, AppId, &'a MessageRecord)>,
-    pub kick_offs: Vec<(u64, AppId)>,
+    /// (time, position, receiving app, message)
+    pub deliveries: Vec<(u64, usize, AppId, &'a MessageRecord)>,
+    pub kick_offs: Vec<(u64, usize, AppId)>,
     pub app_stops: BTreeMap<AppId, u64>,
     pub sessions: BTreeMap<AppId, Vec<Session>>,
-    pub admin: Vec<(u64, &'a Entry)>,
-    pub finals: Vec<(u64, &'a Entry)>,
-    /// Each app's session marks in order.
-    pub marks: BTreeMap<AppId, Vec<(u64, Mark)>>,
+    pub admin: Vec<(u64, usize, &'a Entry)>,
+    pub finals: Vec<(u64, usize, &'a Entry)>,
+    /// Each app's session marks in order: (time, position, mark).
+    pub marks: BTreeMap<AppId, Vec<(u64, usize, Mark)>>,
     /// Each app's reconnects in order.
     pub reconnects: BTreeMap<AppId, Vec<ReconnectSpan>>,
     pub lost_ranges: Vec<LostRange<'a>>,
-    /// Voice recordings the app cancelled.
-    pub voice_cancelled: BTreeMap<(AppId, u64), u64>,
-    /// Voice recordings the app stopped to send.
-    pub voice_stopped: BTreeMap<(AppId, u64), u64>,
+    /// Voice recordings the app cancelled: (time, position).
+    pub voice_cancelled: BTreeMap<(AppId, u64), (u64, usize)>,
+    /// Voice recordings the app stopped to send: (time, position).
+    pub voice_stopped: BTreeMap<(AppId, u64), (u64, usize)>,
     /// StartSendAudio events: (time, history position, app, request, code, recognised text).
     pub voice_started: Vec<(u64, usize, AppId, u64, u32, &'a str)>,
     /// The position in the history of the entry being indexed.
     position: usize,
-    /// Completed downloads: (time, app, message ID, code, what the saved audio says).
-    pub downloads: Vec<(u64, AppId, u64, u32, Option<&'a str>)>,
+    pub downloads: Vec<Download<'a>>,
 }
 
 impl<'a> Facts<'a> {
@@ -181,7 +206,11 @@ impl<'a> Facts<'a> {
     }
 
     fn mark(&mut self, at_ms: u64, app: AppId, mark: Mark) {
-        self.marks.entry(app).or_default().push((at_ms, mark));
+        let position = self.position;
+        self.marks
+            .entry(app)
+            .or_default()
+            .push((at_ms, position, mark));
     }
 
     /// When a call of `app` invoked at `invoked_ms` must have completed: the bound after the
@@ -202,6 +231,7 @@ impl<'a> Facts<'a> {
     }
 
     fn index(&mut self, at_ms: u64, entry: &'a Entry, timelines: &mut Timelines) {
+        let position = self.position;
         match entry {
             Entry::Invoke {
                 app,
@@ -211,6 +241,7 @@ impl<'a> Facts<'a> {
             } => {
                 let invoke = Invoke {
                     at_ms,
+                    position,
                     app: *app,
                     call,
                     request_id: *request_id,
@@ -251,12 +282,13 @@ impl<'a> Facts<'a> {
             } => {
                 let completion = Completion {
                     at_ms,
-                    position: self.position,
+                    position,
                     code: *code,
                     send: *send,
                 };
                 let Some(invoke) = self.invokes.get(&(*app, *request_id)).copied() else {
-                    self.orphan_completions.push((at_ms, *app, *request_id));
+                    self.orphan_completions
+                        .push((at_ms, position, *app, *request_id));
                     return;
                 };
                 let list = self.completions.entry((*app, *request_id)).or_default();
@@ -273,7 +305,7 @@ impl<'a> Facts<'a> {
                             }
                         }
                     }
-                    timelines.complete(at_ms, &invoke, *code);
+                    timelines.complete(at_ms, position, &invoke, *code);
                     match invoke.call {
                         CallRecord::Login { .. } if *code == code::SUCCESS => {
                             self.mark(at_ms, *app, Mark::LoginSuccess);
@@ -284,21 +316,21 @@ impl<'a> Facts<'a> {
                 }
             }
             Entry::Deliver { app, message } => {
-                self.deliveries.push((at_ms, *app, message));
+                self.deliveries.push((at_ms, position, *app, message));
                 self.mark(at_ms, *app, Mark::Delivered);
             }
             Entry::KickOff { app } => {
-                self.kick_offs.push((at_ms, *app));
-                timelines.end_session(at_ms, *app);
+                self.kick_offs.push((at_ms, position, *app));
+                timelines.end_session(at_ms, position, *app);
                 self.mark(at_ms, *app, Mark::KickOff);
             }
             Entry::SessionLost { app, .. } => {
-                timelines.end_session(at_ms, *app);
+                timelines.end_session(at_ms, position, *app);
                 self.mark(at_ms, *app, Mark::SessionLost);
             }
             Entry::AppStop { app } => {
                 self.app_stops.insert(*app, at_ms);
-                timelines.end_session(at_ms, *app);
+                timelines.end_session(at_ms, position, *app);
                 self.mark(at_ms, *app, Mark::Stopped);
             }
             Entry::StartReconnect { app } => self.mark(at_ms, *app, Mark::StartReconnect),
@@ -312,42 +344,48 @@ impl<'a> Facts<'a> {
                 to_seq,
             } => self.lost_ranges.push(LostRange {
                 at_ms,
+                position,
                 app: *app,
                 room,
                 from_seq: *from_seq,
                 to_seq: *to_seq,
             }),
-            Entry::RejoinFailed { app, room, .. } => timelines.leave(at_ms, *app, Some(room)),
+            Entry::RejoinFailed { app, room, .. } => {
+                timelines.leave(at_ms, position, *app, Some(room));
+            }
             Entry::VoiceStopped { app, request_id } => {
-                self.voice_stopped.insert((*app, *request_id), at_ms);
+                self.voice_stopped
+                    .insert((*app, *request_id), (at_ms, position));
             }
             Entry::VoiceCancelled { app, request_id } => {
-                self.voice_cancelled.insert((*app, *request_id), at_ms);
+                self.voice_cancelled
+                    .insert((*app, *request_id), (at_ms, position));
             }
             Entry::VoiceStarted {
                 app,
                 request_id,
                 code,
                 text,
-            } => self.voice_started.push((
-                at_ms,
-                self.position,
-                *app,
-                *request_id,
-                *code,
-                text.as_str(),
-            )),
+            } => {
+                self.voice_started
+                    .push((at_ms, position, *app, *request_id, *code, text.as_str()))
+            }
             Entry::Downloaded {
                 app,
                 message_id,
                 code,
                 heard,
                 ..
-            } => self
-                .downloads
-                .push((at_ms, *app, *message_id, *code, heard.as_deref())),
-            Entry::Admin { .. } => self.admin.push((at_ms, entry)),
-            Entry::Final { .. } => self.finals.push((at_ms, entry)),
+            } => self.downloads.push(Download {
+                at_ms,
+                position,
+                app: *app,
+                message_id: *message_id,
+                code: *code,
+                heard: heard.as_deref(),
+            }),
+            Entry::Admin { .. } => self.admin.push((at_ms, position, entry)),
+            Entry::Final { .. } => self.finals.push((at_ms, position, entry)),
             Entry::AppStart { .. } | Entry::Fault { .. } | Entry::Heal => {}
         }
     }
@@ -368,37 +406,39 @@ impl<'a> Facts<'a> {
 
 /// Each app's reconnects, from its marks.
 fn reconnect_spans(
-    marks: &BTreeMap<AppId, Vec<(u64, Mark)>>,
+    marks: &BTreeMap<AppId, Vec<(u64, usize, Mark)>>,
 ) -> BTreeMap<AppId, Vec<ReconnectSpan>> {
     let mut spans: BTreeMap<AppId, Vec<ReconnectSpan>> = BTreeMap::new();
     for (app, marks) in marks {
         let list = spans.entry(*app).or_default();
-        let mut open: Option<u64> = None;
-        for &(at_ms, mark) in marks {
+        let mut open: Option<(u64, usize)> = None;
+        let closed = |(start_ms, start_position): (u64, usize), at_ms, position| ReconnectSpan {
+            start_ms,
+            start_position,
+            end_ms: Some(at_ms),
+            end_position: Some(position),
+        };
+        for &(at_ms, position, mark) in marks {
             match mark {
                 Mark::StartReconnect => {
-                    if let Some(start_ms) = open.replace(at_ms) {
-                        list.push(ReconnectSpan {
-                            start_ms,
-                            end_ms: Some(at_ms),
-                        });
+                    if let Some(start) = open.replace((at_ms, position)) {
+                        list.push(closed(start, at_ms, position));
                     }
                 }
                 Mark::ReconnectResult(1) | Mark::Delivered | Mark::LoginSuccess => {}
                 _ => {
-                    if let Some(start_ms) = open.take() {
-                        list.push(ReconnectSpan {
-                            start_ms,
-                            end_ms: Some(at_ms),
-                        });
+                    if let Some(start) = open.take() {
+                        list.push(closed(start, at_ms, position));
                     }
                 }
             }
         }
-        if let Some(start_ms) = open {
+        if let Some((start_ms, start_position)) = open {
             list.push(ReconnectSpan {
                 start_ms,
+                start_position,
                 end_ms: None,
+                end_position: None,
             });
         }
     }
@@ -435,18 +475,20 @@ impl Timelines {
         }
     }
 
-    fn complete(&mut self, at_ms: u64, invoke: &Invoke<'_>, code: u32) {
+    fn complete(&mut self, at_ms: u64, position: usize, invoke: &Invoke<'_>, code: u32) {
         let app = invoke.app;
         match invoke.call {
             CallRecord::Login { .. } if code == code::SUCCESS => {
-                self.end_session(at_ms, app);
+                self.end_session(at_ms, position, app);
                 self.sessions.entry(app).or_default().push(Session {
                     start_ms: at_ms,
+                    start_position: position,
                     end_ms: None,
+                    end_position: None,
                     memberships: Vec::new(),
                 });
             }
-            CallRecord::Logout => self.end_session(at_ms, app),
+            CallRecord::Logout => self.end_session(at_ms, position, app),
             CallRecord::Join { room } if code == code::SUCCESS => {
                 if let Some(session) = self.current(app) {
                     let open = session
@@ -457,20 +499,22 @@ impl Timelines {
                         session.memberships.push(Membership {
                             room: room.clone(),
                             joined_ms: at_ms,
+                            joined_position: position,
                             leaving_ms: None,
                             left_ms: None,
+                            left_position: None,
                         });
                     }
                 }
             }
-            CallRecord::Leave { room } => self.leave(at_ms, app, Some(room)),
-            CallRecord::LeaveAll => self.leave(at_ms, app, None),
+            CallRecord::Leave { room } => self.leave(at_ms, position, app, Some(room)),
+            CallRecord::LeaveAll => self.leave(at_ms, position, app, None),
             _ => {}
         }
     }
 
     /// Ends the current session's open memberships of `room` (of every room if `None`).
-    fn leave(&mut self, at_ms: u64, app: AppId, room: Option<&str>) {
+    fn leave(&mut self, at_ms: u64, position: usize, app: AppId, room: Option<&str>) {
         if let Some(session) = self.current(app) {
             let open = session
                 .memberships
@@ -479,14 +523,16 @@ impl Timelines {
             for m in open.filter(|m| room.is_none_or(|r| r == m.room)) {
                 m.leaving_ms.get_or_insert(at_ms);
                 m.left_ms = Some(at_ms);
+                m.left_position = Some(position);
             }
         }
     }
 
-    fn end_session(&mut self, at_ms: u64, app: AppId) {
-        self.leave(at_ms, app, None);
+    fn end_session(&mut self, at_ms: u64, position: usize, app: AppId) {
+        self.leave(at_ms, position, app, None);
         if let Some(session) = self.current(app) {
             session.end_ms = Some(at_ms);
+            session.end_position = Some(position);
         }
     }
 

@@ -10,18 +10,25 @@ use crate::history::CallRecord;
 use super::{code, Facts, Findings};
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
-    // Successful logins: (login invoke time, completion time, client, user).
+    // Successful logins: (login invoke time, completion time, client, user, positions of the
+    // invoke and the completion).
     let mut logins = Vec::new();
     for (key, invoke) in &facts.invokes {
         if let CallRecord::Login { user, .. } = invoke.call {
             if let Some(done) = facts.completions.get(key).and_then(|c| c.first()) {
                 if done.code == code::SUCCESS {
-                    logins.push((invoke.at_ms, done.at_ms, invoke.app.client, user.as_str()));
+                    logins.push((
+                        invoke.at_ms,
+                        done.at_ms,
+                        invoke.app.client,
+                        user.as_str(),
+                        [invoke.position, done.position],
+                    ));
                 }
             }
         }
     }
-    for &(at_ms, app) in &facts.kick_offs {
+    for &(at_ms, position, app) in &facts.kick_offs {
         findings.examined();
         let user = facts.user(app);
         // Any login made elsewhere counts, whatever its outcome: the server may have done it
@@ -32,10 +39,14 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 && invoke.at_ms <= at_ms
         });
         if !cause {
-            findings.violation(at_ms, format!("{app:?} kicked off with no login elsewhere"));
+            findings.violation(
+                at_ms,
+                &[position],
+                format!("{app:?} kicked off with no login elsewhere"),
+            );
         }
     }
-    for &(invoked_ms, done_ms, client, user) in &logins {
+    for &(invoked_ms, done_ms, client, user, login_positions) in &logins {
         if done_ms + LIVENESS_BOUND_MS > facts.end_ms {
             continue;
         }
@@ -53,6 +64,11 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 if !ended_in_time {
                     findings.violation(
                         done_ms,
+                        &[
+                            session.start_position,
+                            login_positions[0],
+                            login_positions[1],
+                        ],
                         format!("{app:?} ({user}) still logged in after client {client} logged in as the same user"),
                     );
                 }

@@ -8,7 +8,7 @@ use crate::history::Entry;
 use super::{Facts, Findings};
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
-    for &(at_ms, entry) in &facts.finals {
+    for &(at_ms, position, entry) in &facts.finals {
         let Entry::Final {
             app,
             user,
@@ -26,6 +26,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         if state != "LoggedIn" || *pending_calls > 0 {
             findings.violation(
                 at_ms,
+                &[position],
                 format!("{app:?} ({user}) should be online and idle, but is {state} with {pending_calls} pending calls"),
             );
         }

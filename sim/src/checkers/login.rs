@@ -19,8 +19,8 @@ fn busy(code: u32) -> bool {
 }
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
-    // user -> (password, completion time) of the first successful login
-    let mut successes: Vec<(u64, &str, &str)> = facts
+    // (completion time, user, password, completion position) of each successful login
+    let mut successes: Vec<(u64, &str, &str, usize)> = facts
         .invokes
         .iter()
         .filter_map(|(key, invoke)| match invoke.call {
@@ -30,24 +30,29 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                     done.at_ms,
                     user.as_str(),
                     password.as_str(),
+                    done.position,
                 ))
             }
             _ => None,
         })
         .collect();
     successes.sort();
-    let mut registered: BTreeMap<&str, (&str, u64)> = BTreeMap::new();
-    for (at_ms, user, password) in successes {
-        registered.entry(user).or_insert((password, at_ms));
+    // user -> (password, completion time, completion position) of the first successful login
+    let mut registered: BTreeMap<&str, (&str, u64, usize)> = BTreeMap::new();
+    for (at_ms, user, password, position) in successes {
+        registered
+            .entry(user)
+            .or_insert((password, at_ms, position));
     }
     for invoke in facts.invokes.values().chain(facts.refused.iter()) {
         let CallRecord::Login { user, password } = invoke.call else {
             continue;
         };
         findings.examined();
-        let logged_in = facts
+        let session = facts
             .session_at(invoke.app, invoke.at_ms)
-            .is_some_and(|s| s.start_ms < invoke.at_ms);
+            .filter(|s| s.start_ms < invoke.at_ms);
+        let logged_in = session.is_some();
         if !yim_proto::limits::is_valid_id(user) {
             // ParamInvalid, or AlreadyLogin while a session is open or opening.
             if invoke
@@ -56,14 +61,17 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             {
                 findings.violation(
                     invoke.at_ms,
+                    &[invoke.position],
                     format!("{:?} login as {user:?} was not refused", invoke.app),
                 );
             }
             continue;
         }
         if logged_in && invoke.refused.is_none() {
+            let session_start = session.map_or(invoke.position, |s| s.start_position);
             findings.violation(
                 invoke.at_ms,
+                &[session_start, invoke.position],
                 format!("{:?} login while logged in was not refused", invoke.app),
             );
         }
@@ -71,6 +79,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             if !busy(refused) {
                 findings.violation(
                     invoke.at_ms,
+                    &[invoke.position],
                     format!("{:?} login refused with {refused}", invoke.app),
                 );
             }
@@ -86,16 +95,20 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         else {
             continue;
         };
-        let Some(&(password_registered, registered_ms)) = registered.get(user.as_str()) else {
+        let Some(&(password_registered, registered_ms, registered_position)) =
+            registered.get(user.as_str())
+        else {
             continue; // never registered: nothing to compare with
         };
         if invoke.at_ms <= registered_ms && registered_ms <= done.at_ms {
             continue;
         }
         let right = password_registered == password.as_str();
+        let cited = [registered_position, invoke.position, done.position];
         if right && done.code == code::USERNAME_PASSWORD_ERROR {
             findings.violation(
                 done.at_ms,
+                &cited,
                 format!(
                     "{:?} the registered password for {user} was refused",
                     invoke.app
@@ -105,6 +118,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         if !right && done.code == code::SUCCESS {
             findings.violation(
                 done.at_ms,
+                &cited,
                 format!("{:?} a wrong password for {user} was accepted", invoke.app),
             );
         }

@@ -5,12 +5,13 @@
 use super::{Facts, Findings};
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
-    for &(at_ms, app, message) in &facts.deliveries {
+    for &(at_ms, position, app, message) in &facts.deliveries {
         if !message.room {
             continue;
         }
         findings.examined();
-        let member = facts.session_at(app, at_ms).is_some_and(|session| {
+        let session = facts.session_at(app, at_ms);
+        let member = session.is_some_and(|session| {
             session.memberships.iter().any(|m| {
                 m.room == message.receiver
                     && m.joined_ms <= at_ms
@@ -18,8 +19,20 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             })
         });
         if !member {
+            // Cited with the delivery: where the app's last membership of the room ended.
+            let left = session
+                .into_iter()
+                .flat_map(|s| &s.memberships)
+                .filter(|m| m.room == message.receiver)
+                .filter_map(|m| m.left_position)
+                .filter(|&p| p < position)
+                .max();
             findings.violation(
                 at_ms,
+                &[Some(position), left]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>(),
                 format!(
                     "{app:?} received message {} of room {} while not a member",
                     message.message_id, message.receiver

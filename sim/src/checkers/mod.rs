@@ -34,6 +34,10 @@ pub struct Violation {
     pub checker: String,
     pub at_ms: u64,
     pub detail: String,
+    /// The history entries it is about (indices into `History::records`, ascending): the one
+    /// that shows the violation and the earlier ones it contradicts.
+    #[serde(default)]
+    pub positions: Vec<usize>,
 }
 
 /// Collects violations for one checker.
@@ -58,13 +62,18 @@ impl Findings {
         self.examined += 1;
     }
 
-    pub fn violation(&mut self, at_ms: u64, detail: String) {
+    /// Records a violation at `at_ms` citing the history entries at `positions`.
+    pub fn violation(&mut self, at_ms: u64, positions: &[usize], detail: String) {
         // Bounded: past 20 the rest add nothing to a report.
         if self.violations.len() < 20 {
+            let mut positions = positions.to_vec();
+            positions.sort_unstable();
+            positions.dedup();
             self.violations.push(Violation {
                 checker: self.checker.to_owned(),
                 at_ms,
                 detail,
+                positions,
             });
         }
     }

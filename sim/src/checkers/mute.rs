@@ -17,6 +17,7 @@ use super::{code, Facts, Findings};
 /// One operator action, flattened.
 struct Action<'a> {
     acked_ms: u64,
+    position: usize,
     invoked_ms: u64,
     room: &'a str,
     user: &'a str,
@@ -28,7 +29,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     let actions: Vec<Action<'_>> = facts
         .admin
         .iter()
-        .filter_map(|&(acked_ms, entry)| match entry {
+        .filter_map(|&(acked_ms, position, entry)| match entry {
             Entry::Admin {
                 room,
                 user,
@@ -37,6 +38,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 invoked_ms,
             } => Some(Action {
                 acked_ms,
+                position,
                 invoked_ms: *invoked_ms,
                 room,
                 user,
@@ -55,10 +57,12 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         };
         findings.examined();
         let sender = facts.user(send.invoke.app);
+        let cited = [send.invoke.position, done.position];
         if !send.room {
             if done.code == code::FORBIDDEN_SPEAK {
                 findings.violation(
                     done.at_ms,
+                    &cited,
                     format!("{:?} private send got ForbiddenSpeak", send.invoke.app),
                 );
             }
@@ -79,6 +83,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             if !explained || info.send_time >= info.forbid_end_time {
                 findings.violation(
                     done.at_ms,
+                    &cited,
                     format!(
                         "{:?} ForbiddenSpeak not explained by any mute in force: {info:?}",
                         send.invoke.app
@@ -100,6 +105,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 if in_force {
                     findings.violation(
                         done.at_ms,
+                        &[action.position, cited[0], cited[1]],
                         format!(
                             "{:?} ({sender}) sent to muted room {} at {} (mute of {target:?} until {:?})",
                             send.invoke.app,

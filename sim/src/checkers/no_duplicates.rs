@@ -5,26 +5,30 @@
 //! restarts has lost what it delivered (the SDK keeps nothing on disk), so a message it never
 //! acknowledged may come again after the restart.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::{Facts, Findings};
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
-    let mut seen = BTreeSet::new();
+    // (app, message ID) -> position of its first delivery
+    let mut seen = BTreeMap::new();
     let mut bodies = BTreeMap::new();
-    for &(at_ms, app, message) in &facts.deliveries {
+    for &(at_ms, position, app, message) in &facts.deliveries {
         findings.examined();
-        if !seen.insert((app, message.message_id)) {
+        if let Some(&first) = seen.get(&(app, message.message_id)) {
             findings.violation(
                 at_ms,
+                &[first, position],
                 format!("{app:?} got message {} twice", message.message_id),
             );
             continue;
         }
+        seen.insert((app, message.message_id), position);
         let key = (app, message.sender.as_str(), &message.body);
-        if let Some(first_id) = bodies.insert(key, message.message_id) {
+        if let Some((first_id, first)) = bodies.insert(key, (message.message_id, position)) {
             findings.violation(
                 at_ms,
+                &[first, position],
                 format!(
                     "{app:?} got one send of {} twice, as messages {first_id} and {}",
                     message.sender, message.message_id

@@ -11,13 +11,14 @@ use super::{Facts, Findings};
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     let mut first_copy = BTreeMap::new();
-    for &(at_ms, app, message) in &facts.deliveries {
+    for &(at_ms, position, app, message) in &facts.deliveries {
         findings.examined();
         let id = message.message_id;
-        if let Some(previous) = first_copy.insert(id, message) {
+        if let Some((previous, first_position)) = first_copy.insert(id, (message, position)) {
             if previous != message {
                 findings.violation(
                     at_ms,
+                    &[first_position, position],
                     format!("{app:?} got message {id} altered: {message:?} vs {previous:?}"),
                 );
             }
@@ -25,23 +26,31 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         let Some(send) = facts.sends.get(&message.body) else {
             findings.violation(
                 at_ms,
+                &[position],
                 format!("{app:?} got message {id} that nobody sent: {message:?}"),
             );
             continue;
         };
         let sender = facts.user(send.invoke.app);
+        let completion = send.completion.map(|c| c.position);
+        let cited: Vec<usize> = [Some(send.invoke.position), completion, Some(position)]
+            .into_iter()
+            .flatten()
+            .collect();
         if sender != message.sender
             || send.receiver != message.receiver
             || send.room != message.room
         {
             findings.violation(
                 at_ms,
+                &[send.invoke.position, position],
                 format!("{app:?} got message {id} with altered addressing: {message:?}, sent by {sender} to {}", send.receiver),
             );
         }
         if send.certainly_failed() {
             findings.violation(
                 at_ms,
+                &cited,
                 format!(
                     "{app:?} got message {id} whose send failed: {:?}",
                     send.completion
@@ -56,6 +65,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             if info.message_id != id {
                 findings.violation(
                     at_ms,
+                    &cited,
                     format!(
                         "{app:?} got message {id}, but its sender was told {}",
                         info.message_id

@@ -15,13 +15,13 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     let online_at_end: BTreeSet<&str> = facts
         .finals
         .iter()
-        .filter_map(|(_, entry)| match entry {
+        .filter_map(|(_, _, entry)| match entry {
             Entry::Final { user, state, .. } if state == "LoggedIn" => Some(user.as_str()),
             _ => None,
         })
         .collect();
     let mut delivered: BTreeMap<(&str, u64), usize> = BTreeMap::new();
-    for &(_, app, message) in &facts.deliveries {
+    for &(_, _, app, message) in &facts.deliveries {
         if !message.room {
             *delivered
                 .entry((facts.user(app), message.message_id))
@@ -32,7 +32,10 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         if send.room || !send.succeeded() || !online_at_end.contains(send.receiver) {
             continue;
         }
-        let Some(info) = send.completion.and_then(|c| c.send) else {
+        let Some(done) = send.completion else {
+            continue;
+        };
+        let Some(info) = done.send else {
             continue;
         };
         findings.examined();
@@ -43,6 +46,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         if count == 0 {
             findings.violation(
                 send.invoke.at_ms,
+                &[send.invoke.position, done.position],
                 format!(
                     "private message {} from {:?} to {} never delivered",
                     info.message_id, send.invoke.app, send.receiver

@@ -27,41 +27,49 @@ const MAX_BACKOFF_MS: u64 = yim_sdk::ClientConfig::DEFAULT_RECONNECT_MAX_BACKOFF
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Out,
+    /// Logged in: the login's time and history position.
     Up {
         login_ms: u64,
+        login_position: usize,
     },
     Reconnecting {
         login_ms: u64,
+        login_position: usize,
         start_ms: u64,
+        start_position: usize,
     },
     /// Gave up (result 2): the closing event must come next.
     GaveUp {
         start_ms: u64,
+        start_position: usize,
         at_ms: u64,
+        position: usize,
     },
 }
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     let budget_ms = facts.scenario.reconnect_budget_ms;
-    // Every successful login per user: (time, client).
-    let mut logins: BTreeMap<&str, Vec<(u64, usize)>> = BTreeMap::new();
+    // Every successful login per user: (time, client, history position).
+    let mut logins: BTreeMap<&str, Vec<(u64, usize, usize)>> = BTreeMap::new();
     for (app, marks) in &facts.marks {
-        for &(at_ms, mark) in marks {
+        for &(at_ms, position, mark) in marks {
             if mark == Mark::LoginSuccess {
                 logins
                     .entry(facts.user(*app))
                     .or_default()
-                    .push((at_ms, app.client));
+                    .push((at_ms, app.client, position));
             }
         }
     }
     for (app, marks) in &facts.marks {
         let user = facts.user(*app);
         let mut phase = Phase::Out;
-        for &(at_ms, mark) in marks {
+        for &(at_ms, position, mark) in marks {
             if let Phase::GaveUp {
                 start_ms,
+                start_position,
                 at_ms: gave_up_ms,
+                position: gave_up_position,
             } = phase
             {
                 match mark {
@@ -70,6 +78,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                         if gave_up_ms + MAX_BACKOFF_MS < start_ms + budget_ms {
                             findings.violation(
                                 gave_up_ms,
+                                &[start_position, gave_up_position, position],
                                 format!("{app:?} gave up reconnecting {} ms after it began, before its budget of {budget_ms} ms", gave_up_ms - start_ms),
                             );
                         }
@@ -83,6 +92,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                     other => {
                         findings.violation(
                             at_ms,
+                            &[gave_up_position, position],
                             format!("{app:?} gave up reconnecting, then {other:?} instead of a Logout or KickOff"),
                         );
                         phase = Phase::Out;
@@ -91,61 +101,111 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             }
             match (mark, phase) {
                 (Mark::Stopped, _) => break,
-                (Mark::LoginSuccess, Phase::Out) => phase = Phase::Up { login_ms: at_ms },
+                (Mark::LoginSuccess, Phase::Out) => {
+                    phase = Phase::Up {
+                        login_ms: at_ms,
+                        login_position: position,
+                    }
+                }
                 (Mark::LoginSuccess, _) => {
+                    let earlier = match phase {
+                        Phase::Up { login_position, .. }
+                        | Phase::Reconnecting { login_position, .. } => login_position,
+                        _ => position,
+                    };
                     findings.violation(
                         at_ms,
+                        &[earlier, position],
                         format!("{app:?} got a Login event while its session was up"),
                     );
-                    phase = Phase::Up { login_ms: at_ms };
+                    phase = Phase::Up {
+                        login_ms: at_ms,
+                        login_position: position,
+                    };
                 }
-                (Mark::StartReconnect, Phase::Up { login_ms }) => {
+                (
+                    Mark::StartReconnect,
+                    Phase::Up {
+                        login_ms,
+                        login_position,
+                    },
+                ) => {
                     findings.examined();
                     phase = Phase::Reconnecting {
                         login_ms,
+                        login_position,
                         start_ms: at_ms,
+                        start_position: position,
                     };
                 }
                 (Mark::StartReconnect, _) => {
                     findings.violation(
                         at_ms,
+                        &[position],
                         format!("{app:?} started reconnecting with no session up ({phase:?})"),
                     );
                 }
                 (Mark::ReconnectResult(1), Phase::Reconnecting { .. }) => {}
-                (Mark::ReconnectResult(0), Phase::Reconnecting { login_ms, start_ms }) => {
+                (
+                    Mark::ReconnectResult(0),
+                    Phase::Reconnecting {
+                        login_ms,
+                        login_position,
+                        start_ms,
+                        start_position,
+                    },
+                ) => {
                     let taken_over = logins
                         .get(user)
                         .into_iter()
                         .flatten()
-                        .find(|(t, c)| *c != app.client && *t > login_ms && *t < start_ms);
-                    if let Some((t, c)) = taken_over {
+                        .find(|(t, c, _)| *c != app.client && *t > login_ms && *t < start_ms);
+                    if let Some(&(t, c, other_login)) = taken_over {
                         findings.violation(
                             at_ms,
+                            &[login_position, other_login, start_position, position],
                             format!("{app:?} ({user}) resumed its session although client {c} logged in as {user} at {t} ms"),
                         );
                     }
-                    phase = Phase::Up { login_ms };
+                    phase = Phase::Up {
+                        login_ms,
+                        login_position,
+                    };
                 }
-                (Mark::ReconnectResult(2), Phase::Reconnecting { start_ms, .. }) => {
-                    phase = Phase::GaveUp { start_ms, at_ms };
+                (
+                    Mark::ReconnectResult(2),
+                    Phase::Reconnecting {
+                        start_ms,
+                        start_position,
+                        ..
+                    },
+                ) => {
+                    phase = Phase::GaveUp {
+                        start_ms,
+                        start_position,
+                        at_ms,
+                        position,
+                    };
                 }
                 (Mark::ReconnectResult(result), _) => {
                     findings.violation(
                         at_ms,
+                        &[position],
                         format!("{app:?} got ReconnectResult {result} while {phase:?}"),
                     );
                 }
-                (Mark::Delivered, Phase::Reconnecting { .. }) => {
+                (Mark::Delivered, Phase::Reconnecting { start_position, .. }) => {
                     findings.violation(
                         at_ms,
+                        &[start_position, position],
                         format!("{app:?} delivered a message while reconnecting"),
                     );
                 }
                 (Mark::Delivered, _) => {}
-                (Mark::SessionLost | Mark::KickOff, Phase::Reconnecting { .. }) => {
+                (Mark::SessionLost | Mark::KickOff, Phase::Reconnecting { start_position, .. }) => {
                     findings.violation(
                         at_ms,
+                        &[start_position, position],
                         format!("{app:?} ended a reconnect with {mark:?} and no ReconnectResult"),
                     );
                     phase = Phase::Out;
@@ -160,6 +220,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             if span.end_ms.is_none() && due_ms <= facts.end_ms {
                 findings.violation(
                     span.start_ms,
+                    &[span.start_position],
                     format!(
                         "{app:?} is still reconnecting {} ms after it began",
                         facts.end_ms - span.start_ms

@@ -17,13 +17,13 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     let received: BTreeSet<(usize, u64)> = facts
         .deliveries
         .iter()
-        .map(|(_, app, m)| (app.client, m.message_id))
+        .map(|(_, _, app, m)| (app.client, m.message_id))
         .collect();
     // The room sequence number of each delivered message (any receiver will do).
     let seqs: BTreeMap<u64, u64> = facts
         .deliveries
         .iter()
-        .map(|(_, _, m)| (m.message_id, m.room_seq))
+        .map(|(_, _, _, m)| (m.message_id, m.room_seq))
         .collect();
     for send in facts.sends.values() {
         if !send.room || !send.succeeded() {
@@ -44,12 +44,12 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             let Some(session) = sessions.last().filter(|s| s.end_ms.is_none()) else {
                 continue;
             };
-            let stayed = session.memberships.iter().any(|m| {
+            let stayed = session.memberships.iter().find(|m| {
                 m.room == send.receiver && m.joined_ms < send.invoke.at_ms && m.leaving_ms.is_none()
             });
-            if !stayed {
+            let Some(stayed) = stayed else {
                 continue;
-            }
+            };
             findings.examined();
             let told_lost = facts.lost_ranges.iter().any(|lost| {
                 lost.app == *app
@@ -61,6 +61,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             if !received.contains(&(app.client, info.message_id)) && !told_lost {
                 findings.violation(
                     done.at_ms,
+                    &[stayed.joined_position, send.invoke.position, done.position],
                     format!(
                         "{app:?} stayed in {} but never got message {}",
                         send.receiver, info.message_id

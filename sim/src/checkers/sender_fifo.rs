@@ -9,12 +9,16 @@ use crate::history::AppId;
 
 use super::{Facts, Findings};
 
+/// The order of a delivered send, (send time, request ID), and the positions of its send and
+/// its delivery.
+type LastSend = ((u64, u64), [usize; 2]);
+
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
-    // (receiving app run, sending app) -> (send time, request ID) of the last delivered send.
-    // Per receiving app run: after an app restart, unacknowledged mail comes again from the
-    // start of the mailbox.
-    let mut last: BTreeMap<(AppId, AppId), (u64, u64)> = BTreeMap::new();
-    for &(at_ms, app, message) in &facts.deliveries {
+    // (receiving app run, sending app) -> (send time, request ID) of the last delivered send,
+    // and the positions of its send and its delivery. Per receiving app run: after an app
+    // restart, unacknowledged mail comes again from the start of the mailbox.
+    let mut last: BTreeMap<(AppId, AppId), LastSend> = BTreeMap::new();
+    for &(at_ms, position, app, message) in &facts.deliveries {
         if message.room {
             continue;
         }
@@ -25,16 +29,18 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             continue;
         };
         findings.examined();
-        let sent_ms = facts
+        let (sent_ms, sent_position) = facts
             .voice_stopped
             .get(&(send.invoke.app, request_id))
             .copied()
-            .unwrap_or(send.invoke.at_ms);
+            .unwrap_or((send.invoke.at_ms, send.invoke.position));
         let order = (sent_ms, request_id);
-        if let Some(previous) = last.insert((app, send.invoke.app), order) {
+        let positions = [sent_position, position];
+        if let Some((previous, earlier)) = last.insert((app, send.invoke.app), (order, positions)) {
             if previous > order {
                 findings.violation(
                     at_ms,
+                    &[earlier[0], earlier[1], positions[0], positions[1]],
                     format!(
                         "client {} got {:?}'s message {} after a later one (request {} after {})",
                         app.client, send.invoke.app, message.message_id, previous.1, request_id

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use crate::history::{BodyRecord, CallRecord};
 
+use super::facts::Download;
 use super::{code, Facts, Findings};
 
 const PTT_REACH_MAX_DURATION: u32 = 2009;
@@ -40,10 +41,11 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         };
         let starts = started.get(key).map_or(&[][..], Vec::as_slice);
         let completion = facts.completions.get(key).and_then(|c| c.first());
-        if let Some(&cancel_ms) = facts.voice_cancelled.get(key) {
-            if let Some((at_ms, ..)) = starts.first() {
+        if let Some(&(cancel_ms, cancel_position)) = facts.voice_cancelled.get(key) {
+            if let Some(&(at_ms, position, _)) = starts.first() {
                 findings.violation(
-                    *at_ms,
+                    at_ms,
+                    &[invoke.position, cancel_position, position],
                     format!(
                         "{:?} request {} got StartSendAudio after its cancel at {cancel_ms}",
                         invoke.app, key.1
@@ -53,6 +55,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             if let Some(done) = completion {
                 findings.violation(
                     done.at_ms,
+                    &[invoke.position, cancel_position, done.position],
                     format!(
                         "{:?} request {} got a status after its cancel at {cancel_ms}",
                         invoke.app, key.1
@@ -62,8 +65,10 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             continue;
         }
         if starts.len() > 1 {
+            let cited: Vec<usize> = starts.iter().map(|&(_, position, _)| position).collect();
             findings.violation(
                 starts[1].0,
+                &cited,
                 format!(
                     "{:?} request {} got StartSendAudio {} times",
                     invoke.app,
@@ -76,6 +81,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             if !facts.voice_stopped.contains_key(key) {
                 findings.violation(
                     at_ms,
+                    &[invoke.position, position],
                     format!(
                         "{:?} request {} got StartSendAudio but was never stopped",
                         invoke.app, key.1
@@ -85,15 +91,17 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             if text != spoken {
                 findings.violation(
                     at_ms,
+                    &[invoke.position, position],
                     format!(
                         "{:?} request {} recognised {text:?}, but {spoken:?} was spoken",
                         invoke.app, key.1
                     ),
                 );
             }
-            if completion.is_some_and(|done| done.position < position) {
+            if let Some(done) = completion.filter(|done| done.position < position) {
                 findings.violation(
                     at_ms,
+                    &[done.position, position],
                     format!(
                         "{:?} request {} got its status before StartSendAudio",
                         invoke.app, key.1
@@ -106,6 +114,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             if success && starts.is_empty() {
                 findings.violation(
                     done.at_ms,
+                    &[invoke.position, done.position],
                     format!(
                         "{:?} request {} succeeded without StartSendAudio",
                         invoke.app, key.1
@@ -114,20 +123,29 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             }
         }
     }
-    // What each delivered voice message says, by message ID.
-    let spoken_by_id: BTreeMap<u64, &str> = facts
+    // What each delivered voice message says, by message ID (and a delivery's position).
+    let spoken_by_id: BTreeMap<u64, (&str, usize)> = facts
         .deliveries
         .iter()
-        .filter_map(|(_, _, m)| match &m.body {
-            BodyRecord::Voice { text, .. } => Some((m.message_id, text.as_str())),
+        .filter_map(|&(_, position, _, m)| match &m.body {
+            BodyRecord::Voice { text, .. } => Some((m.message_id, (text.as_str(), position))),
             _ => None,
         })
         .collect();
-    for &(at_ms, app, message_id, download_code, heard) in &facts.downloads {
+    for download in &facts.downloads {
+        let Download {
+            at_ms,
+            position,
+            app,
+            message_id,
+            code: download_code,
+            heard,
+        } = *download;
         findings.examined();
-        let Some(&spoken) = spoken_by_id.get(&message_id) else {
+        let Some(&(spoken, delivered_position)) = spoken_by_id.get(&message_id) else {
             findings.violation(
                 at_ms,
+                &[position],
                 format!("{app:?} downloaded message {message_id}, never delivered"),
             );
             continue;
@@ -135,11 +153,13 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         match download_code {
             code::SUCCESS if heard != Some(spoken) => findings.violation(
                 at_ms,
+                &[delivered_position, position],
                 format!("{app:?} downloaded message {message_id}: it says {heard:?}, {spoken:?} was sent"),
             ),
             code::SUCCESS | PTT_DOWNLOAD_FAIL => {}
             other => findings.violation(
                 at_ms,
+                &[delivered_position, position],
                 format!("{app:?} download of delivered message {message_id} failed with {other}"),
             ),
         }
