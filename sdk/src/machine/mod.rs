@@ -20,7 +20,6 @@ mod outbound;
 mod pending;
 mod receive;
 mod reconnect;
-mod rng;
 mod session;
 mod state;
 mod timers;
@@ -32,6 +31,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use yim_proto::rng::SplitMix64;
 use yim_proto::{ErrorCode, Frame};
 
 use crate::config::{ClientConfig, ServerZone};
@@ -76,7 +76,7 @@ pub struct ClientMachine {
     /// Requests the machine made on its own (the resume login, room re-joins): their replies
     /// complete no call.
     internal: BTreeMap<RequestId, Internal>,
-    rng: rng::Rng,
+    rng: SplitMix64,
     /// The voice recording under way (see `voice`).
     recording: Option<voice::ActiveRecording>,
     /// Downloads whose audio the driver is saving: request -> (message ID, path).
@@ -108,7 +108,7 @@ impl ClientMachine {
             room_cursors: BTreeMap::new(),
             reconnect: None,
             internal: BTreeMap::new(),
-            rng: rng::Rng::new(rng_seed),
+            rng: SplitMix64::new(rng_seed),
             planted_held: None,
             recording: None,
             saving: BTreeMap::new(),
