@@ -169,7 +169,7 @@ impl Client {
             if core.stopped || core.shutdown_requested {
                 return Err(ErrorCode::NotStartUp);
             }
-            let now_ms = self.shared.clock.now_ms();
+            let now_ms = self.shared.clock.monotonic_ms();
             core.machine.handle_call(now_ms, call)
         };
         if result.is_ok() {

@@ -81,7 +81,7 @@ impl Drop for StopGuard {
     fn drop(&mut self) {
         let mut core = self.0.lock();
         if !core.stopped {
-            let now_ms = self.0.clock.now_ms();
+            let now_ms = self.0.clock.monotonic_ms();
             core.machine.shutdown(now_ms);
             core.stopped = true;
         }
@@ -156,7 +156,7 @@ impl Driver {
             tokio::select! {
                 biased;
                 _ = sleep => {
-                    let now_ms = shared.clock.now_ms();
+                    let now_ms = shared.clock.monotonic_ms();
                     shared.lock().machine.handle_timeout(now_ms);
                 }
                 event = self.link.next_event(wants.frames, wants.transmits) => {
@@ -179,7 +179,7 @@ impl Driver {
             // Close the connection and complete whatever is pending, so every accepted call
             // still gets its one completion.
             self.link = Link::Idle;
-            let now_ms = shared.clock.now_ms();
+            let now_ms = shared.clock.monotonic_ms();
             core.machine.shutdown(now_ms);
             core.stopped = true;
             drop(core);
@@ -260,7 +260,7 @@ impl Driver {
             };
             warn!(generation = open.generation, %problem, "closing the connection");
             self.link = Link::Idle;
-            machine.handle_disconnect(self.shared.clock.now_ms());
+            machine.handle_disconnect(self.shared.clock.monotonic_ms());
             return true;
         }
         false
@@ -273,7 +273,7 @@ impl Driver {
     fn on_link_event(&mut self, event: LinkEvent) {
         let shared = self.shared.clone();
         let mut core = shared.lock();
-        let now_ms = shared.clock.now_ms();
+        let now_ms = shared.clock.monotonic_ms();
         let source = match &event {
             LinkEvent::Connected(_) | LinkEvent::ConnectFailed(_) => self.link.generation(),
             LinkEvent::Inbound { generation, .. } => Some(*generation),

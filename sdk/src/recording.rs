@@ -172,7 +172,7 @@ pub(crate) fn finish(shared: &Arc<Shared>, setup: &AudioSetup, capturing: Captur
             started_ms,
             recognize,
         } => {
-            let now_ms = shared.clock.now_ms();
+            let now_ms = shared.clock.monotonic_ms();
             let recorded_ms = started_ms
                 .map_or(u64::MAX, |started| now_ms.saturating_sub(started))
                 .min(u64::from(MAX_CLIP_MS));
@@ -259,7 +259,7 @@ fn outcome(
 }
 
 fn report(shared: &Arc<Shared>, request_id: RequestId, outcome: Result<Recorded, ErrorCode>) {
-    let now_ms = shared.clock.now_ms();
+    let now_ms = shared.clock.monotonic_ms();
     shared
         .lock()
         .machine

@@ -73,7 +73,7 @@ impl Client {
         recognize_text: bool,
         only_recognize_text: bool,
     ) -> Result<RequestId, ErrorCode> {
-        let now_ms = self.shared.clock.now_ms();
+        let now_ms = self.shared.clock.monotonic_ms();
         let request_id = {
             let mut core = self.shared.lock();
             if core.stopped || core.shutdown_requested {
@@ -171,7 +171,7 @@ impl Client {
         let client = self.clone();
         tokio::spawn(async move {
             loop {
-                let next_ms = client.shared.clock.now_ms() + LEVEL_POLL_MS;
+                let next_ms = client.shared.clock.monotonic_ms() + LEVEL_POLL_MS;
                 client.shared.clock.sleep_until(next_ms).await;
                 let levels = {
                     let state = client.voice.lock();
@@ -209,7 +209,7 @@ impl Client {
                 // Cannot happen (the machine and the capture start and end together); keep
                 // the promise of one status all the same.
                 self.voice.lock().capturing = other;
-                let now_ms = self.shared.clock.now_ms();
+                let now_ms = self.shared.clock.monotonic_ms();
                 self.shared.lock().machine.handle_recorded(
                     now_ms,
                     request_id,
@@ -241,7 +241,7 @@ impl Client {
             if core.stopped || core.shutdown_requested {
                 return Err(ErrorCode::NotStartUp);
             }
-            let now_ms = self.shared.clock.now_ms();
+            let now_ms = self.shared.clock.monotonic_ms();
             core.machine.download_audio(now_ms, message_id, save_path)
         };
         if result.is_ok() {
@@ -275,7 +275,7 @@ impl Client {
 
     async fn pump_playback(self, generation: u64) {
         loop {
-            let next_ms = self.shared.clock.now_ms() + PLAY_STEP_MS;
+            let next_ms = self.shared.clock.monotonic_ms() + PLAY_STEP_MS;
             self.shared.clock.sleep_until(next_ms).await;
             let mut state = self.voice.lock();
             if state.play_generation != generation {
