@@ -45,6 +45,7 @@ impl Default for TokioClock {
 }
 
 impl TokioClock {
+    /// A clock whose zero is now.
     pub fn new() -> TokioClock {
         TokioClock::default()
     }
