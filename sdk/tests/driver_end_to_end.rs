@@ -3,6 +3,8 @@
 
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used)]
+// The fake servers are test scaffolding on the test's own runtime, not SDK tasks.
+#![allow(clippy::disallowed_methods)]
 
 use std::time::Duration;
 
