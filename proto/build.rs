@@ -9,6 +9,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ".",
             "#[cfg_attr(feature = \"arbitrary\", derive(arbitrary::Arbitrary))]",
         )
+        // The SDK's events carry the chat type; its `serde` feature serialises them.
+        .enum_attribute(
+            ".yim.v1.ChatType",
+            "#[cfg_attr(feature = \"serde\", derive(serde::Serialize, serde::Deserialize))]",
+        )
         .compile_fds(descriptors)?;
     Ok(())
 }

@@ -227,7 +227,7 @@ mod tests {
     fn corrupt_packets_give_errors_not_panics() {
         let pcm = render(&Signal::speech("ab"), 800);
         let bytes = encode(&pcm, 640);
-        let mut rng = crate::prng::SplitMix64::new(7);
+        let mut rng = yim_proto::rng::SplitMix64::new(7);
         for _ in 0..300 {
             let mut b = bytes.clone();
             let i = wire::HEADER_LEN + (rng.next_u64() as usize) % (b.len() - wire::HEADER_LEN);

@@ -25,7 +25,6 @@ pub mod memory_output;
 pub mod pipeline;
 pub mod player;
 pub mod pocketsphinx;
-pub mod prng;
 pub mod recorder;
 pub mod resample;
 pub mod synth;

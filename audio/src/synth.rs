@@ -9,9 +9,9 @@ use std::f32::consts::PI;
 
 use crate::error::{InputError, SynthError};
 use crate::limits::MAX_CLIP_MS;
-use crate::prng::SplitMix64;
 use crate::tone_code;
 use crate::traits::{AudioFormat, AudioInput, ReadResult};
+use yim_proto::rng::SplitMix64;
 
 /// What a synthetic source plays.
 #[derive(Debug, Clone, PartialEq)]

@@ -70,7 +70,7 @@ impl EnergyVad {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prng::SplitMix64;
+    use yim_proto::rng::SplitMix64;
 
     fn tone(freq: f32, amp: f32) -> Vec<i16> {
         (0..VAD_FRAME)

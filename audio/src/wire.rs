@@ -268,7 +268,7 @@ mod tests {
     fn arbitrary_bytes_never_panic() {
         // A cheap deterministic sweep over mutated headers and bodies.
         let base = message(&[b"abc", b"defg"], 700);
-        let mut rng = crate::prng::SplitMix64::new(42);
+        let mut rng = yim_proto::rng::SplitMix64::new(42);
         for _ in 0..20_000 {
             let mut b = base.clone();
             let flips = 1 + (rng.next_u64() % 4) as usize;

@@ -8,6 +8,9 @@
 //!
 //! Run: `cargo bench -p yim-benches --bench audio`
 
+// `criterion_group!` generates a public function that cannot carry a doc comment.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::time::Duration;
 

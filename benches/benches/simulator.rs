@@ -13,6 +13,9 @@
 //!
 //! Run: `cargo bench -p yim-benches --bench simulator`
 
+// `criterion_group!` generates a public function that cannot carry a doc comment.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use yim_benches::bare_turmoil;
 use yim_sim::generate::{generate, Profile, Size};

@@ -25,8 +25,11 @@ const PORT: u16 = 5000;
 /// What a bare run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BareOutcome {
+    /// Simulated time the run covered.
     pub simulated_ms: u64,
+    /// Messages the clients sent.
     pub sends: usize,
+    /// Messages delivered to clients.
     pub deliveries: usize,
 }
 

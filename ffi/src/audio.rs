@@ -9,7 +9,7 @@ use yim_sdk::yim_audio::{
     self, AudioFormat, AudioInput, AudioOutput, InputError, MemoryOutput, Recognizer, Signal,
     SynthInput, ToneRecognizer,
 };
-use yim_sdk::{AudioSetup, Capture};
+use yim_sdk::{AudioSetup, AudioWork};
 
 use crate::codes::YimErrorCode;
 use crate::options::AudioSettings;
@@ -41,7 +41,7 @@ pub fn setup(settings: &AudioSettings) -> Result<AudioSetup, YimErrorCode> {
                     Box::new(ToneRecognizer::new()) as Box<dyn Recognizer>
                 })),
                 cache_dir: cache_dir.clone(),
-                capture: Capture::Inline,
+                work: AudioWork::Inline,
             })
         }
     }

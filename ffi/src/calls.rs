@@ -16,8 +16,10 @@
 use std::ffi::c_char;
 use std::sync::atomic::Ordering;
 
+use std::path::Path;
 use yim_proto::limits::MAX_CUSTOM_BYTES;
-use yim_sdk::{Client, ErrorCode, RequestId};
+
+use yim_sdk::{Client, Error, Recognize, Request, RequestId};
 
 use crate::boundary::{
     bytes, check_out, check_required, guard, guard_value, optional_str, required_str, write_out,
@@ -26,21 +28,40 @@ use crate::codes::{chat_type_from_u32, description, YimErrorCode};
 use crate::instance::{self, YimClient};
 use crate::options::{read_init, YimInitOptions};
 
-/// Makes one SDK call for `client`: inside its runtime (SDK code may spawn), the request ID
-/// written to `out_request_id`, which is checked before the call is made.
+/// What an SDK call that starts a request returns: its request ID. The game takes the
+/// completion from the pump, so an awaitable `Request` is dropped (its completion still goes to
+/// the event stream).
+trait Started {
+    fn request_id(&self) -> RequestId;
+}
+
+impl<T> Started for Request<T> {
+    fn request_id(&self) -> RequestId {
+        Request::request_id(self)
+    }
+}
+
+impl Started for RequestId {
+    fn request_id(&self) -> RequestId {
+        *self
+    }
+}
+
+/// Makes one SDK call for `client`: inside its runtime, the request ID written to
+/// `out_request_id`, which is checked before the call is made.
 ///
 /// # Safety
 ///
 /// `out_request_id` is NULL or points to a writable `uint64_t`.
-unsafe fn request(
+unsafe fn request<S: Started>(
     client: YimClient,
     out_request_id: *mut u64,
-    call: impl FnOnce(&Client) -> Result<RequestId, ErrorCode>,
+    call: impl FnOnce(&Client) -> Result<S, Error>,
 ) -> Result<(), YimErrorCode> {
     check_out(out_request_id)?;
     let instance = instance::get(client)?;
     let _in_runtime = instance.enter();
-    let request_id = call(&instance.client)?;
+    let request_id = call(&instance.client)?.request_id();
     // SAFETY: checked above; writable by the caller's contract.
     unsafe { write_out(out_request_id, request_id.get()) };
     Ok(())
@@ -49,7 +70,7 @@ unsafe fn request(
 /// Makes one SDK call for `client` that returns no request ID, inside its runtime.
 fn act(
     client: YimClient,
-    call: impl FnOnce(&Client) -> Result<(), ErrorCode>,
+    call: impl FnOnce(&Client) -> Result<(), Error>,
 ) -> Result<(), YimErrorCode> {
     let instance = instance::get(client)?;
     let _in_runtime = instance.enter();
@@ -303,7 +324,12 @@ unsafe fn start_record(
             .only_recognize_text
             .load(Ordering::Relaxed);
         request(client, out_request_id, |c| {
-            c.start_record_audio_message(receiver_id, chat_type, recognize_text, only)
+            let recognize = match (only, recognize_text) {
+                (true, _) => Recognize::Only,
+                (false, true) => Recognize::AlongWithSend,
+                (false, false) => Recognize::No,
+            };
+            c.start_record_audio_message(receiver_id, chat_type, recognize)
         })
     }
 }
@@ -417,8 +443,12 @@ pub unsafe extern "C" fn yim_send_audio_file(
                 c.send_audio_file(
                     receiver_id,
                     chat_type,
-                    wav_path,
-                    recognize_text != 0,
+                    Path::new(wav_path),
+                    if recognize_text != 0 {
+                        Recognize::AlongWithSend
+                    } else {
+                        Recognize::No
+                    },
                     extra_param,
                 )
             })
@@ -444,7 +474,7 @@ pub unsafe extern "C" fn yim_download_audio(
         unsafe {
             let save_path = required_str(save_path)?;
             request(client, out_request_id, |c| {
-                c.download_audio(message_id, save_path)
+                c.download_audio(message_id, Path::new(save_path))
             })
         }
     })
@@ -464,7 +494,7 @@ pub unsafe extern "C" fn yim_start_play_audio(
     guard(|| {
         // SAFETY: the caller's contract.
         let path = unsafe { required_str(path) }?;
-        act(client, |c| c.start_play_audio(path))
+        act(client, |c| c.start_play_audio(Path::new(path)))
     })
 }
 

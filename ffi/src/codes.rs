@@ -227,6 +227,13 @@ pub enum YimErrorCode {
     Fail = 10000,
 }
 
+impl From<yim_sdk::Error> for YimErrorCode {
+    /// The error's YIM code (the C interface has no room for the source; the SDK logs it).
+    fn from(error: yim_sdk::Error) -> YimErrorCode {
+        error.code().into()
+    }
+}
+
 impl From<ErrorCode> for YimErrorCode {
     fn from(code: ErrorCode) -> YimErrorCode {
         match code {

@@ -15,8 +15,9 @@
 //! fields of the version the game asked for.
 
 use std::ffi::c_char;
+use std::path::Path;
 
-use yim_sdk::{AudioStatus, Event, MessageBody, ReceivedMessage, SendStatus};
+use yim_sdk::{AudioStatus, Event, Forbid, MessageBody, ReceivedMessage, SendStatus};
 
 use crate::codes::{YimChatType, YimErrorCode, YimMessageBodyType};
 
@@ -183,6 +184,12 @@ pub struct EventBytes {
 static EMPTY: [u8; 1] = [0];
 
 impl EventBytes {
+    /// Keeps a copy of a path as UTF-8 (a path the SDK made from the game's UTF-8 string, so
+    /// lossless); see `string`.
+    fn path(&mut self, path: &Path) -> (*const c_char, usize) {
+        self.string(&path.to_string_lossy())
+    }
+
     /// Keeps a copy of `text` with a NUL after it; its pointer and length.
     fn string(&mut self, text: &str) -> (*const c_char, usize) {
         if text.is_empty() {
@@ -339,7 +346,7 @@ pub fn translate(event: &Event, api_version: u32) -> (YimEvent, EventBytes) {
             e.kind = YimEventKind::StartSendAudio;
             completion(&mut e, request_id.get(), *code);
             (e.text, e.text_len) = b.string(text);
-            (e.path, e.path_len) = b.string(audio_path);
+            (e.path, e.path_len) = b.path(audio_path);
             e.duration_ms = *duration_ms;
         }
         Event::SendAudioStatus(status) => audio_status(&mut e, b, status),
@@ -361,12 +368,12 @@ pub fn translate(event: &Event, api_version: u32) -> (YimEvent, EventBytes) {
             e.kind = YimEventKind::DownloadAudio;
             completion(&mut e, request_id.get(), *code);
             e.message_id = *message_id;
-            (e.path, e.path_len) = b.string(save_path);
+            (e.path, e.path_len) = b.path(save_path);
         }
         Event::PlayCompletion { code, path } => {
             e.kind = YimEventKind::PlayCompletion;
             e.code = (*code).into();
-            (e.path, e.path_len) = b.string(path);
+            (e.path, e.path_len) = b.path(path);
         }
         Event::RecordVolume { level_permille } => {
             e.kind = YimEventKind::RecordVolume;
@@ -385,27 +392,32 @@ fn completion(e: &mut YimEvent, request_id: u64, code: yim_sdk::ErrorCode) {
     e.code = code.into();
 }
 
+/// The forbid fields, meaningful only with `FORBIDDEN_SPEAK` (23); zero otherwise.
+fn forbid(e: &mut YimEvent, forbid: Option<&Forbid>) {
+    if let Some(forbid) = forbid {
+        e.is_forbid_room = u8::from(forbid.whole_room);
+        e.forbid_reason = forbid.reason.as_u32();
+        e.forbid_end_time = forbid.end_time;
+    }
+}
+
 fn send_status(e: &mut YimEvent, status: &SendStatus) {
     e.kind = YimEventKind::SendMessageStatus;
     completion(e, status.request_id.get(), status.code);
     e.send_time = status.send_time;
     e.message_id = status.message_id;
-    e.is_forbid_room = u8::from(status.is_forbid_room);
-    e.forbid_reason = status.reason;
-    e.forbid_end_time = status.forbid_end_time;
+    forbid(e, status.forbid.as_ref());
 }
 
 fn audio_status(e: &mut YimEvent, b: &mut EventBytes, status: &AudioStatus) {
     e.kind = YimEventKind::SendAudioStatus;
     completion(e, status.request_id.get(), status.code);
     (e.text, e.text_len) = b.string(&status.text);
-    (e.path, e.path_len) = b.string(&status.audio_path);
+    (e.path, e.path_len) = b.path(&status.audio_path);
     e.duration_ms = status.duration_ms;
     e.send_time = status.send_time;
     e.message_id = status.message_id;
-    e.is_forbid_room = u8::from(status.is_forbid_room);
-    e.forbid_reason = status.reason;
-    e.forbid_end_time = status.forbid_end_time;
+    forbid(e, status.forbid.as_ref());
 }
 
 fn received(e: &mut YimEvent, b: &mut EventBytes, message: &ReceivedMessage) {
@@ -514,15 +526,20 @@ mod tests {
             request_id: RequestId(9),
             code: ErrorCode::ForbiddenSpeak,
             send_time: 0,
-            is_forbid_room: true,
-            reason: 2,
-            forbid_end_time: 1_800_000_000,
+            forbid: Some(yim_sdk::Forbid {
+                whole_room: true,
+                reason: yim_sdk::ForbidReason::Insult,
+                end_time: 1_800_000_000,
+            }),
             message_id: 0,
         });
         let (e, _) = translate(&event, YIM_EVENT_API_LATEST);
         assert_eq!(e.kind, YimEventKind::SendMessageStatus);
         assert_eq!((e.request_id, e.code), (9, YimErrorCode::ForbiddenSpeak));
-        assert_eq!((e.is_forbid_room, e.forbid_reason), (1, 2));
+        assert_eq!(
+            (e.is_forbid_room, e.forbid_reason, e.forbid_end_time),
+            (1, 2, 1_800_000_000)
+        );
         let unsolicited = Event::Logout {
             request_id: None,
             code: ErrorCode::NetError,

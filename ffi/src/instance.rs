@@ -91,6 +91,7 @@ pub fn create(settings: &InitSettings) -> Result<YimClient, YimErrorCode> {
     let client = {
         let _in_runtime = runtime.enter();
         Client::builder()
+            .runtime(runtime.handle().clone())
             .config(config)
             .audio(audio)
             .try_build()

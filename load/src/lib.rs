@@ -12,6 +12,9 @@
 //!
 //! What it is not: a correctness checker (the simulator is), or a test of anything but one
 //! machine over loopback: client and server share its cores.
+// missing_docs is lifted with the server hot-path work (issue 14), which documents this crate
+// as it changes it.
+#![allow(missing_docs)]
 
 pub mod baseline;
 pub mod client;

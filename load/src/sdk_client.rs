@@ -43,13 +43,14 @@ pub async fn start(addr: &str, plan: ClientPlan, seed: u64) -> Result<ClientHand
 
 async fn setup(client: &Client, plan: &ClientPlan) -> Result<Vec<usize>, SetupError> {
     let refused = |code: yim_sdk::ErrorCode| SetupError::LoginRefused(code.as_u32());
+    let call_refused = |e: yim_sdk::Error| refused(e.code());
     client
         .init(APP_KEY, APP_SECRET, ServerZone::China)
-        .map_err(refused)?;
+        .map_err(call_refused)?;
     let login = client
         .login(&plan.names.users[plan.index], PASSWORD, "")
-        .map_err(refused)?;
-    let code = completion_code(client, login).await?;
+        .map_err(call_refused)?;
+    let code = completion_code(client, login.request_id()).await?;
     if !code.is_success() {
         plan.shared.refused(plan.index, "login", code.as_u32());
         return Err(refused(code));
@@ -58,8 +59,8 @@ async fn setup(client: &Client, plan: &ClientPlan) -> Result<Vec<usize>, SetupEr
     for &room in &plan.rooms {
         let request = client
             .join_chat_room(&plan.names.rooms[room])
-            .map_err(refused)?;
-        let code = completion_code(client, request).await?;
+            .map_err(call_refused)?;
+        let code = completion_code(client, request.request_id()).await?;
         if code.is_success() {
             joined.push(room);
         } else {
@@ -109,9 +110,9 @@ async fn run(client: Client, mut commands: mpsc::Receiver<SendCommand>, plan: Cl
                 match client.send_text_message(receiver, chat_type, &text, "") {
                     Ok(request) => {
                         shared.sent(index, command.kind, command.stamp_ns);
-                        pending.insert(request.get(), Pending { kind: command.kind, stamp_ns: command.stamp_ns, room });
+                        pending.insert(request.request_id().get(), Pending { kind: command.kind, stamp_ns: command.stamp_ns, room });
                     }
-                    Err(code) => shared.refused(index, "sdk send call", code.as_u32()),
+                    Err(e) => shared.refused(index, "sdk send call", e.code().as_u32()),
                 }
             }
             event = client.next_event() => match event {

@@ -7,6 +7,7 @@ use std::fmt;
 
 /// A YIM error code. `Success` (0) is a code too: YIM reports it through the same callbacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[repr(u32)]
 pub enum ErrorCode {
     /// Success.

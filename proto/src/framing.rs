@@ -20,10 +20,16 @@ pub const LENGTH_PREFIX_BYTES: usize = 4;
 /// hostile: the connection should be closed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// The length prefix announces more than `MAX_FRAME_BYTES` (checked before allocating).
     #[error("frame of {declared_bytes} bytes exceeds the limit of {MAX_FRAME_BYTES} bytes")]
-    TooLong { declared_bytes: usize },
+    TooLong {
+        /// What the prefix said.
+        declared_bytes: usize,
+    },
+    /// The bytes are not a protobuf `Frame`.
     #[error("frame is not valid protobuf: {0}")]
     Malformed(String),
+    /// A `Frame` without its `oneof` body.
     #[error("frame has no body")]
     EmptyBody,
     /// The frame fits the limit as sent, but its canonical encoding does not, so it could not
@@ -33,14 +39,21 @@ pub enum DecodeError {
     #[error(
         "frame re-encodes to {encoded_bytes} bytes, over the limit of {MAX_FRAME_BYTES} bytes"
     )]
-    ReencodesTooLong { encoded_bytes: usize },
+    ReencodesTooLong {
+        /// The canonical encoding's length.
+        encoded_bytes: usize,
+    },
 }
 
 /// Why a frame could not be encoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
+    /// The encoded frame would exceed `MAX_FRAME_BYTES`.
     #[error("frame of {bytes} bytes exceeds the limit of {MAX_FRAME_BYTES} bytes")]
-    TooLong { bytes: usize },
+    TooLong {
+        /// Its encoded length.
+        bytes: usize,
+    },
 }
 
 /// Encodes one frame with its length prefix.
@@ -92,6 +105,7 @@ pub struct FrameDecoder {
 }
 
 impl FrameDecoder {
+    /// A decoder with an empty buffer.
     pub fn new() -> FrameDecoder {
         FrameDecoder::default()
     }

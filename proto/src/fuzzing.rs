@@ -144,15 +144,15 @@ fn decode_stream(data: &[u8], chunking: Chunking) -> (Vec<Frame>, StreamEnd) {
     let mut decoder = FrameDecoder::new();
     let mut frames = Vec::new();
     let mut rest = data;
-    let mut state = match chunking {
+    let mut rng = crate::rng::SplitMix64::new(match chunking {
         Chunking::Seeded(seed) => seed,
         Chunking::Whole | Chunking::Bytewise => 0,
-    };
+    });
     loop {
         let read = match chunking {
             Chunking::Whole => rest.len(),
             Chunking::Bytewise => 1,
-            Chunking::Seeded(_) => (next_random(&mut state) % 64) as usize,
+            Chunking::Seeded(_) => (rng.next_u64() % 64) as usize,
         }
         .min(rest.len());
         decoder.extend(&rest[..read]);
@@ -180,13 +180,4 @@ fn seed(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
     })
-}
-
-/// SplitMix64.
-fn next_random(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }

@@ -1,9 +1,10 @@
 //! What a client needs for voice messages: where audio comes from (a microphone, a WAV file,
 //! a synthetic source), where it goes (a speaker, memory), who turns speech into text, where
-//! recordings are kept, and how capture runs.
+//! recordings are kept, and how the audio work runs.
 //!
-//! What it is: plain configuration with factories, handed to `ClientBuilder::audio`. What it
-//! is not: the recording or playback logic (see `recording` and `playback`).
+//! What it is: plain configuration with factories (the seams the driver's audio runs over),
+//! handed to `ClientBuilder::audio`. What it is not: the recording or playback logic (see
+//! `driver::audio`) or the rules (see `machine::voice`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -18,28 +19,34 @@ pub type OutputFactory = Arc<dyn Fn() -> Result<Box<dyn AudioOutput>, OutputErro
 /// Makes the speech recogniser for one recording.
 pub type RecognizerFactory = Arc<dyn Fn() -> Box<dyn Recognizer> + Send + Sync>;
 
-/// How a recording's audio is captured.
+/// How the client runs its audio work: capture, finishing a recording (the pipeline's tail
+/// and speech to text), and saving downloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Capture {
-    /// A worker thread pulls the input in real time while recording (microphones).
+pub enum AudioWork {
+    /// Real time, off the caller's thread: a worker thread pulls the input while recording
+    /// (microphones), and finishing and saving run on the runtime's blocking pool.
     Threaded,
     /// Nothing runs while recording; when it stops, the client pulls from the input as much
-    /// audio as the client's clock says was recorded (at most 60 s) and runs the pipeline at
-    /// once. Deterministic and thread-free: for simulations and tests with synthetic input.
+    /// audio as the client's clock says was recorded (at most 60 s) and finishes at once, and
+    /// downloads are saved at once, all on the thread that asked. Deterministic and
+    /// thread-free: for simulations and tests with synthetic input.
     Inline,
 }
 
 /// See the module doc.
 #[derive(Clone)]
 pub struct AudioSetup {
+    /// Opens the microphone (or whatever stands for it) for each recording.
     pub input: InputFactory,
+    /// Opens the speaker (or whatever stands for it) for each playback.
     pub output: OutputFactory,
     /// `None`: no speech to text (recognised text is empty; recognise-only recordings fail
     /// with `PttRecognizeFailed`).
     pub recognizer: Option<RecognizerFactory>,
     /// Where recordings' WAV files are written (YIM `SetAudioCacheDir`); `None`: no local file.
     pub cache_dir: Option<PathBuf>,
-    pub capture: Capture,
+    /// How the audio work runs.
+    pub work: AudioWork,
 }
 
 impl fmt::Debug for AudioSetup {
@@ -47,21 +54,21 @@ impl fmt::Debug for AudioSetup {
         f.debug_struct("AudioSetup")
             .field("recognizer", &self.recognizer.is_some())
             .field("cache_dir", &self.cache_dir)
-            .field("capture", &self.capture)
+            .field("work", &self.work)
             .finish_non_exhaustive()
     }
 }
 
 impl AudioSetup {
-    /// No audio devices: recording fails with `PttNoAudioDevice` (2026), playback with
-    /// `PttStartPlayFailed` (2028). Downloads still work. The default.
+    /// No audio devices: recording fails with `PttNoAudioDevice` (2026), playback too.
+    /// Downloads still work. The default.
     pub fn unavailable() -> AudioSetup {
         AudioSetup {
             input: Arc::new(|| Err(InputError::NoDevice("no audio input configured".into()))),
             output: Arc::new(|| Err(OutputError::NoDevice("no audio output configured".into()))),
             recognizer: None,
             cache_dir: None,
-            capture: Capture::Threaded,
+            work: AudioWork::Threaded,
         }
     }
 
@@ -78,7 +85,7 @@ impl AudioSetup {
             }),
             recognizer: None,
             cache_dir: Some(cache_dir),
-            capture: Capture::Threaded,
+            work: AudioWork::Threaded,
         }
     }
 

@@ -1,30 +1,35 @@
 //! The application API: `Client`, a cheap-clone handle whose methods mirror YIM's calls one
 //! for one, and its builder.
 //!
-//! What it is: synchronous calls that return at once (the request ID, or YIM's error code)
-//! and one event stream for everything YIM delivers through callbacks. What it is not: where
-//! the rules live (see `machine`) or where I/O happens (see `driver`).
+//! What it is: thin delegations to the machine behind the one lock (see `driver::Shared`).
+//! Each call returns at once: a refusal with YIM's code, or a [`Request`] that gives the
+//! request ID and can be awaited for the typed result. Everything YIM delivers through
+//! callbacks (completions included) also comes through the one event stream
+//! ([`Client::next_event`]). What it is not: where the rules live (see `machine`) or where
+//! I/O happens (see `driver`).
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use yim_proto::{ChatType, ErrorCode};
+use tokio::runtime::Handle;
+use yim_proto::ChatType;
 
 use crate::audio_setup::AudioSetup;
 use crate::clock::{Clock, TokioClock};
 use crate::config::{ClientConfig, ServerZone};
-use crate::driver::{self, Shared};
-use crate::machine::{Call, ClientMachine, Event, RequestId, State};
+use crate::driver::{self, Accepted, Audio, Shared};
+use crate::error::Error;
+use crate::machine::{Call, ClientMachine, Event, Recognize, RequestId, State};
 use crate::net::{Network, TcpNetwork};
-use crate::voice_calls::VoiceLayer;
+use crate::request::{self, LoginReceipt, Request, SendReceipt, VoiceOutcome};
 
 /// A handle on one YIM client. Clones share the client; when the last one is dropped the
 /// driver stops and closes the connection.
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) voice: Arc<VoiceLayer>,
+    shared: Arc<Shared>,
     _owner: Arc<Owner>,
 }
 
@@ -45,18 +50,20 @@ impl fmt::Debug for Client {
     }
 }
 
-/// `build` was called outside a tokio runtime.
+/// `build` was called outside a tokio runtime and no runtime was given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Client::build needs a tokio runtime to spawn its driver on")]
 pub struct NoRuntime;
 
-/// Builds a [`Client`]. Defaults: `ClientConfig::default()`, [`TokioClock`], [`TcpNetwork`].
+/// Builds a [`Client`]. Defaults: `ClientConfig::default()`, [`TokioClock`], [`TcpNetwork`],
+/// [`AudioSetup::unavailable`], the current tokio runtime.
 pub struct ClientBuilder {
     config: ClientConfig,
     clock: Option<Arc<dyn Clock>>,
     network: Option<Arc<dyn Network>>,
     rng_seed: Option<u64>,
     audio: Option<AudioSetup>,
+    runtime: Option<Handle>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -65,29 +72,40 @@ impl fmt::Debug for ClientBuilder {
             .field("config", &self.config)
             .field("custom_clock", &self.clock.is_some())
             .field("custom_network", &self.network.is_some())
-            .finish()
+            .field("runtime", &self.runtime.is_some())
+            .finish_non_exhaustive()
     }
 }
 
 impl ClientBuilder {
+    /// The client's settings (zones, timeouts, bounds).
     pub fn config(mut self, config: ClientConfig) -> ClientBuilder {
         self.config = config;
         self
     }
 
+    /// The clock the driver keeps time with (the simulator's virtual time, say).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> ClientBuilder {
         self.clock = Some(clock);
         self
     }
 
+    /// How the driver connects (the simulator's network, say).
     pub fn network(mut self, network: Arc<dyn Network>) -> ClientBuilder {
         self.network = Some(network);
         self
     }
 
-    /// Where voice messages' audio comes from and goes; default: [`AudioSetup::unavailable`].
+    /// Where voice messages' audio comes from and goes.
     pub fn audio(mut self, setup: AudioSetup) -> ClientBuilder {
         self.audio = Some(setup);
+        self
+    }
+
+    /// The runtime the driver, its socket tasks and its blocking audio work run on, for
+    /// callers outside any runtime (an engine's C interface owning its runtime, say).
+    pub fn runtime(mut self, runtime: Handle) -> ClientBuilder {
+        self.runtime = Some(runtime);
         self
     }
 
@@ -100,12 +118,12 @@ impl ClientBuilder {
         self
     }
 
-    /// Spawns the driver on the current tokio runtime and returns the first handle.
+    /// Spawns the driver and returns the first handle.
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime, like `tokio::spawn`. Use [`ClientBuilder::try_build`] to get
-    /// an error instead.
+    /// Outside a tokio runtime when none was given, like `tokio::spawn`. Use
+    /// [`ClientBuilder::try_build`] to get an error instead.
     pub fn build(self) -> Client {
         match self.try_build() {
             Ok(client) => client,
@@ -113,20 +131,23 @@ impl ClientBuilder {
         }
     }
 
-    /// Like [`ClientBuilder::build`], but fails with [`NoRuntime`] outside a tokio runtime.
+    /// Like [`ClientBuilder::build`], but fails with [`NoRuntime`] outside a tokio runtime
+    /// when none was given.
     pub fn try_build(self) -> Result<Client, NoRuntime> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| NoRuntime)?;
+        let runtime = match self.runtime {
+            Some(runtime) => runtime,
+            None => Handle::try_current().map_err(|_| NoRuntime)?,
+        };
         let clock = self.clock.unwrap_or_else(|| Arc::new(TokioClock::new()));
         let network = self.network.unwrap_or_else(|| Arc::new(TcpNetwork));
         let seed = self.rng_seed.unwrap_or_else(fresh_seed);
         let machine = ClientMachine::with_seed(self.config, seed);
-        let shared = Arc::new(Shared::new(machine, clock));
+        let audio = Audio::new(self.audio.unwrap_or_else(AudioSetup::unavailable));
+        let shared = Arc::new(Shared::new(machine, audio, clock, runtime.clone()));
         runtime.spawn(driver::run(shared.clone(), network));
-        let voice = crate::voice_calls::layer(self.audio.unwrap_or_else(AudioSetup::unavailable));
         Ok(Client {
             _owner: Arc::new(Owner(shared.clone())),
             shared,
-            voice,
         })
     }
 }
@@ -141,6 +162,7 @@ fn fresh_seed() -> u64 {
 }
 
 impl Client {
+    /// A builder with the defaults.
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
             config: ClientConfig::default(),
@@ -148,34 +170,34 @@ impl Client {
             network: None,
             rng_seed: None,
             audio: None,
+            runtime: None,
         }
     }
 
     /// YIM `Init(appKey, appSecret, zone)`. See [`ClientMachine::init`].
-    pub fn init(&self, app_key: &str, app_secret: &str, zone: ServerZone) -> Result<(), ErrorCode> {
+    pub fn init(&self, app_key: &str, app_secret: &str, zone: ServerZone) -> Result<(), Error> {
         let mut core = self.shared.lock();
         if core.stopped {
-            return Err(ErrorCode::NotStartUp);
+            return Err(Error::Code(yim_proto::ErrorCode::NotStartUp));
         }
-        core.machine.init(app_key, app_secret, zone)
+        Ok(core.machine.init(app_key, app_secret, zone)?)
     }
 
-    /// Makes any call. `Ok(request_id)`: exactly one completion event carrying `request_id`
-    /// follows. `Err(code)`: nothing was sent and no event follows. After the driver stopped
-    /// every call fails with `NotStartUp`.
-    pub fn call(&self, call: Call) -> Result<RequestId, ErrorCode> {
-        let result = {
-            let mut core = self.shared.lock();
-            if core.stopped || core.shutdown_requested {
-                return Err(ErrorCode::NotStartUp);
-            }
-            let now_ms = self.shared.clock.now_ms();
-            core.machine.handle_call(now_ms, call)
-        };
-        if result.is_ok() {
-            self.shared.wake_driver.notify_one();
-        }
-        result
+    /// Makes any call, YIM style: `Ok(request_id)` and exactly one completion event carrying
+    /// it follows in the stream (for stop and cancel: the recording's ID; see [`Call`]), or
+    /// `Err` and no event follows. After the driver stopped every call fails with
+    /// `NotStartUp`.
+    pub fn call(&self, call: Call) -> Result<RequestId, Error> {
+        self.shared.call(call).map(|(request_id, _)| request_id)
+    }
+
+    fn request<T>(
+        &self,
+        call: Call,
+        outcome: fn(Event) -> Result<T, Error>,
+    ) -> Result<Request<T>, Error> {
+        let (request_id, completion): Accepted = self.shared.call(call)?;
+        Ok(Request::new(request_id, completion, outcome))
     }
 
     /// YIM `Login(userID, password, token)`; completes with [`Event::Login`].
@@ -184,43 +206,41 @@ impl Client {
         user_id: &str,
         password: &str,
         token: &str,
-    ) -> Result<RequestId, ErrorCode> {
-        self.call(Call::Login {
+    ) -> Result<Request<LoginReceipt>, Error> {
+        let call = Call::Login {
             user_id: user_id.to_owned(),
             password: password.to_owned(),
             token: token.to_owned(),
-        })
+        };
+        self.request(call, request::login)
     }
 
     /// YIM `Logout()`; completes with [`Event::Logout`].
-    pub fn logout(&self) -> Result<RequestId, ErrorCode> {
-        self.call(Call::Logout)
+    pub fn logout(&self) -> Result<Request<()>, Error> {
+        self.request(Call::Logout, request::done)
     }
 
     /// YIM `JoinChatRoom(roomID)`; completes with [`Event::JoinChatRoom`].
-    pub fn join_chat_room(&self, room_id: &str) -> Result<RequestId, ErrorCode> {
-        self.call(Call::JoinChatRoom {
-            room_id: room_id.to_owned(),
-        })
+    pub fn join_chat_room(&self, room_id: &str) -> Result<Request<()>, Error> {
+        let room_id = room_id.to_owned();
+        self.request(Call::JoinChatRoom { room_id }, request::done)
     }
 
     /// YIM `LeaveChatRoom(roomID)`; completes with [`Event::LeaveChatRoom`].
-    pub fn leave_chat_room(&self, room_id: &str) -> Result<RequestId, ErrorCode> {
-        self.call(Call::LeaveChatRoom {
-            room_id: room_id.to_owned(),
-        })
+    pub fn leave_chat_room(&self, room_id: &str) -> Result<Request<()>, Error> {
+        let room_id = room_id.to_owned();
+        self.request(Call::LeaveChatRoom { room_id }, request::done)
     }
 
     /// YIM `LeaveAllChatRooms()`; completes with [`Event::LeaveAllChatRooms`].
-    pub fn leave_all_chat_rooms(&self) -> Result<RequestId, ErrorCode> {
-        self.call(Call::LeaveAllChatRooms)
+    pub fn leave_all_chat_rooms(&self) -> Result<Request<()>, Error> {
+        self.request(Call::LeaveAllChatRooms, request::done)
     }
 
     /// YIM `GetRoomMemberCount(roomID)`; completes with [`Event::RoomMemberCount`].
-    pub fn get_room_member_count(&self, room_id: &str) -> Result<RequestId, ErrorCode> {
-        self.call(Call::GetRoomMemberCount {
-            room_id: room_id.to_owned(),
-        })
+    pub fn get_room_member_count(&self, room_id: &str) -> Result<Request<u32>, Error> {
+        let room_id = room_id.to_owned();
+        self.request(Call::GetRoomMemberCount { room_id }, request::member_count)
     }
 
     /// YIM `SendTextMessage`; completes with [`Event::SendMessageStatus`].
@@ -230,13 +250,14 @@ impl Client {
         chat_type: ChatType,
         text: &str,
         attach: &str,
-    ) -> Result<RequestId, ErrorCode> {
-        self.call(Call::SendText {
+    ) -> Result<Request<SendReceipt>, Error> {
+        let call = Call::SendText {
             receiver_id: receiver_id.to_owned(),
             chat_type,
             text: text.to_owned(),
             attach: attach.to_owned(),
-        })
+        };
+        self.request(call, request::sent)
     }
 
     /// YIM `SendCustomMessage`; completes with [`Event::SendMessageStatus`].
@@ -245,12 +266,112 @@ impl Client {
         receiver_id: &str,
         chat_type: ChatType,
         content: &[u8],
-    ) -> Result<RequestId, ErrorCode> {
-        self.call(Call::SendCustom {
+    ) -> Result<Request<SendReceipt>, Error> {
+        let call = Call::SendCustom {
             receiver_id: receiver_id.to_owned(),
             chat_type,
             content: content.to_vec(),
-        })
+        };
+        self.request(call, request::sent)
+    }
+
+    /// YIM `SendAudioMessage` / `SendOnlyAudioMessage` / recognise-only: starts recording (see
+    /// [`Call::StartRecord`]); completes with [`Event::SendAudioStatus`] or, recognising only,
+    /// [`Event::RecognizeText`]. Refused at once (no event ever): not logged in, a bad
+    /// receiver, already recording (`PttIsSpeeching`, 2007), no microphone
+    /// (`PttNoAudioDevice`, 2026), the input failed to start. At 60 s the recording stops and
+    /// is sent by itself, with `PttReachMaxDuration` (2009) as its success code.
+    pub fn start_record_audio_message(
+        &self,
+        receiver_id: &str,
+        chat_type: ChatType,
+        recognize: Recognize,
+    ) -> Result<Request<VoiceOutcome>, Error> {
+        let call = Call::StartRecord {
+            receiver_id: receiver_id.to_owned(),
+            chat_type,
+            recognize,
+        };
+        self.request(call, request::voice)
+    }
+
+    /// YIM `StopAudioMessage(extraParam)`: stops recording and sends (or recognises); the
+    /// result is the recording's (await the request `start_record_audio_message` returned).
+    /// Returns the recording's request ID. Nothing recording: `PttNotStartRecord` (2016).
+    pub fn stop_and_send_audio_message(&self, extra_param: &str) -> Result<RequestId, Error> {
+        let extra_param = extra_param.to_owned();
+        self.call(Call::StopRecord { extra_param })
+    }
+
+    /// YIM `CancleAudioMessage`: discards the recording; nothing is sent and no event comes
+    /// (awaiting its request gives [`Error::Cancelled`]). Nothing recording:
+    /// `PttNotStartRecord` (2016).
+    pub fn cancel_audio_message(&self) -> Result<(), Error> {
+        self.call(Call::CancelRecord).map(|_| ())
+    }
+
+    /// Sends the WAV file at `path` as a voice message, as if just recorded (see
+    /// [`Call::SendAudioFile`]). Missing file: `PttFileNotExist` (2008); not a WAV:
+    /// `PttUnsupprtFormat` (2022).
+    pub fn send_audio_file(
+        &self,
+        receiver_id: &str,
+        chat_type: ChatType,
+        path: &Path,
+        recognize: Recognize,
+        extra_param: &str,
+    ) -> Result<Request<VoiceOutcome>, Error> {
+        let call = Call::SendAudioFile {
+            receiver_id: receiver_id.to_owned(),
+            chat_type,
+            path: path.to_path_buf(),
+            recognize,
+            extra_param: extra_param.to_owned(),
+        };
+        self.request(call, request::voice)
+    }
+
+    /// YIM `DownloadFile(messageID, savePath)` for a voice message: saves its audio as a WAV
+    /// at `save_path` (directories are created); completes with [`Event::DownloadAudio`]
+    /// and, awaited, gives the path. Unknown message: `ParamInvalid`; network failure:
+    /// `PttDownloadFail` (2002).
+    pub fn download_audio(
+        &self,
+        message_id: u64,
+        save_path: &Path,
+    ) -> Result<Request<PathBuf>, Error> {
+        let save_path = save_path.to_path_buf();
+        self.request(
+            Call::DownloadAudio {
+                message_id,
+                save_path,
+            },
+            request::downloaded,
+        )
+    }
+
+    /// YIM `StartPlayAudio(path)`: plays a WAV; completes with [`Event::PlayCompletion`]
+    /// (`Success` at the end, `PttCancelPlay` 2015 when stopped or replaced). Missing file:
+    /// `PttFileNotExist` (2008); not a WAV: `PttUnsupprtFormat` (2022); no speaker:
+    /// `PttNoAudioDevice` (2026).
+    pub fn start_play_audio(&self, path: &Path) -> Result<(), Error> {
+        self.shared.play(path)
+    }
+
+    /// YIM `StopPlayAudio`: stops playback (its completion says `PttCancelPlay`). Nothing
+    /// playing: `PttNotStartPlay` (2014).
+    pub fn stop_play_audio(&self) -> Result<(), Error> {
+        self.shared.stop_play()
+    }
+
+    /// YIM `IsPlaying`.
+    pub fn is_playing(&self) -> bool {
+        self.shared.lock().audio.is_playing()
+    }
+
+    /// YIM `SetVolume(0.0-1.0)`: for this and later playbacks. Out of range: `ParamInvalid`.
+    pub fn set_volume(&self, volume: f32) -> Result<(), Error> {
+        self.shared.lock().audio.set_volume(volume)
     }
 
     /// The next event; waits for one. `None` once the driver has stopped and every event has
@@ -263,7 +384,7 @@ impl Client {
             notified.as_mut().enable();
             {
                 let mut core = self.shared.lock();
-                if let Some(event) = self.take_event(&mut core) {
+                if let Some(event) = self.shared.take_event(&mut core) {
                     return Some(event);
                 }
                 if core.stopped {
@@ -274,20 +395,11 @@ impl Client {
         }
     }
 
-    /// The next event if one is queued, without waiting.
+    /// The next event if one is queued, without waiting (a game loop calls it once a frame
+    /// until it gives `None`).
     pub fn try_next_event(&self) -> Option<Event> {
         let mut core = self.shared.lock();
-        self.take_event(&mut core)
-    }
-
-    fn take_event(&self, core: &mut driver::Core) -> Option<Event> {
-        let was_full = !core.machine.wants_frames();
-        let event = core.machine.poll_event()?;
-        if was_full && core.machine.wants_frames() {
-            // Backpressure lifted: the driver may read frames again.
-            self.shared.wake_driver.notify_one();
-        }
-        Some(event)
+        self.shared.take_event(&mut core)
     }
 
     /// Where the session stands.

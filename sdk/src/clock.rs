@@ -2,12 +2,14 @@
 //! `TokioClock`.
 //!
 //! What it is: "what time is it" and "wake me at this time", in milliseconds on one
-//! monotonic timeline. The SDK only measures durations (request timeouts, heartbeats), so it
-//! never needs the wall clock, and a wall clock stepped forward or back (NTP, a user changing
-//! the phone's time) cannot time out a healthy connection. What it is not: used by the
-//! `ClientMachine`, which is handed `now_ms` and never asks. The simulator supplies its own
-//! `Clock` (turmoil's virtual time), so nothing else in the driver may read tokio's or the
-//! system's time.
+//! monotonic timeline. The words are the workspace's one clock vocabulary, shared with
+//! `yim_server::clock`: `monotonic_ms` measures durations, `wall_ms` (the server's only) is
+//! unix time for timestamps. The SDK only measures durations (request timeouts, heartbeats),
+//! so it never needs the wall clock, and a wall clock stepped forward or back (NTP, a user
+//! changing the phone's time) cannot time out a healthy connection. What it is not: used by
+//! the `ClientMachine`, which is handed `now_ms` (a `monotonic_ms` reading) and never asks.
+//! The simulator supplies its own `Clock` (turmoil's virtual time), so nothing else in the
+//! driver may read tokio's or the system's time.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,9 +21,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A monotonic source of time in milliseconds. Only differences between readings mean
 /// anything.
 pub trait Clock: Send + Sync + 'static {
-    /// The current time, in milliseconds. Never decreases.
-    fn now_ms(&self) -> u64;
-    /// Completes at or after `deadline_ms` (at once if it has passed).
+    /// Monotonic milliseconds; never decreases, only differences mean anything.
+    fn monotonic_ms(&self) -> u64;
+    /// Completes once `monotonic_ms() >= deadline_ms` (at once if it has passed).
     fn sleep_until(&self, deadline_ms: u64) -> BoxFuture<'_, ()>;
 }
 
@@ -43,13 +45,14 @@ impl Default for TokioClock {
 }
 
 impl TokioClock {
+    /// A clock whose zero is now.
     pub fn new() -> TokioClock {
         TokioClock::default()
     }
 }
 
 impl Clock for TokioClock {
-    fn now_ms(&self) -> u64 {
+    fn monotonic_ms(&self) -> u64 {
         u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
@@ -66,10 +69,10 @@ mod tests {
     #[tokio::test]
     async fn tokio_clock_is_monotonic_and_sleeps_until_the_deadline() {
         let clock = TokioClock::new();
-        let start_ms = clock.now_ms();
+        let start_ms = clock.monotonic_ms();
         assert!(start_ms < 1_000, "milliseconds since the clock was made");
         clock.sleep_until(start_ms + 20).await;
-        assert!(clock.now_ms() >= start_ms + 20);
+        assert!(clock.monotonic_ms() >= start_ms + 20);
         // A deadline in the past completes at once.
         clock.sleep_until(0).await;
     }

@@ -11,19 +11,33 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u32)]
 pub enum ServerZone {
+    /// Mainland China (YIM's default).
     China = 0,
+    /// Singapore.
     Singapore = 1,
+    /// The United States.
     America = 2,
+    /// Hong Kong.
     HongKong = 3,
+    /// South Korea.
     Korea = 4,
+    /// Australia.
     Australia = 5,
+    /// Germany.
     Deutschland = 6,
+    /// Brazil.
     Brazil = 7,
+    /// India.
     India = 8,
+    /// Japan.
     Japan = 9,
+    /// Ireland.
     Ireland = 10,
+    /// Thailand.
     Thailand = 11,
+    /// Taiwan.
     Taiwan = 12,
+    /// YIM's "unknown" zone (sic).
     Unknow = 9999,
 }
 

@@ -1,30 +1,26 @@
-//! The YIM reference client SDK.
-//!
-//! What it is: a sans-IO session machine ([`ClientMachine`]) that holds every rule of YIM's
-//! client behaviour, and an async driver behind a cheap-clone [`Client`] handle that runs it
-//! over small object-safe [`Clock`] and [`Network`] traits (real implementations:
-//! [`TokioClock`], [`TcpNetwork`]). What it is not: a server, or a simulator; those live in
-//! `yim-server` and `yim-sim`.
+#![doc = include_str!("../README.md")]
 
-pub mod audio_setup;
-pub mod client;
-pub mod clock;
-pub mod config;
+mod audio_setup;
+mod client;
+mod clock;
+mod config;
 mod driver;
-mod link;
-pub mod machine;
-pub mod net;
-mod recording;
-mod voice_calls;
+mod error;
+mod machine;
+mod net;
+mod request;
 
-pub use audio_setup::{AudioSetup, Capture};
+pub use audio_setup::{AudioSetup, AudioWork, InputFactory, OutputFactory, RecognizerFactory};
 pub use client::{Client, ClientBuilder, NoRuntime};
 pub use clock::{BoxFuture, Clock, TokioClock};
 pub use config::{ClientConfig, ServerZone};
+pub use error::{AudioError, Error};
 pub use machine::{
-    Action, AudioStatus, Call, ClientMachine, Event, MessageBody, ReceivedMessage, ReconnectResult,
-    Recorded, RequestId, SendStatus, State,
+    Action, AudioStatus, AudioTask, Call, CaptureSource, ClientMachine, Event, Forbid,
+    ForbidReason, MessageBody, ReceivedMessage, Recognize, ReconnectResult, Recorded, RequestId,
+    SendStatus, State, MAX_APP_KEY_BYTES, MAX_APP_SECRET_BYTES,
 };
 pub use net::{BoxStream, ByteStream, Network, TcpNetwork};
+pub use request::{AudioReceipt, LoginReceipt, Request, SendReceipt, VoiceOutcome};
 pub use yim_audio;
 pub use yim_proto::{ChatType, ErrorCode};

@@ -4,6 +4,8 @@
 
 // Test code: a panic is how a failure is reported.
 #![allow(clippy::unwrap_used)]
+// The fake servers are test scaffolding on the test's own runtime, not SDK tasks.
+#![allow(clippy::disallowed_methods)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +35,7 @@ impl ManualClock {
 }
 
 impl Clock for ManualClock {
-    fn now_ms(&self) -> u64 {
+    fn monotonic_ms(&self) -> u64 {
         *self.now_ms.borrow()
     }
 
@@ -105,7 +107,7 @@ async fn heartbeat_and_time_outs_follow_the_injected_clock() {
     assert_eq!(
         next(&client).await,
         Event::Login {
-            request_id: login,
+            request_id: login.request_id(),
             code: ErrorCode::Success,
             user_id: "alice".to_owned()
         }
@@ -113,6 +115,7 @@ async fn heartbeat_and_time_outs_follow_the_injected_clock() {
     assert_eq!(seen.recv().await.unwrap().kind(), "Login");
 
     // A join the server never answers: no time-out while the clock stands still.
+    assert_eq!(login.await.unwrap().user_id, "alice");
     let join = client.join_chat_room("world").unwrap();
     assert_eq!(seen.recv().await.unwrap().kind(), "JoinRoom");
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -123,11 +126,12 @@ async fn heartbeat_and_time_outs_follow_the_injected_clock() {
     assert_eq!(
         next(&client).await,
         Event::JoinChatRoom {
-            request_id: join,
+            request_id: join.request_id(),
             code: ErrorCode::TimeOut,
             room_id: "world".to_owned()
         }
     );
+    assert_eq!(join.await.unwrap_err().code(), ErrorCode::TimeOut);
     let ping = tokio::time::timeout(WAIT, seen.recv())
         .await
         .unwrap()
@@ -144,9 +148,10 @@ async fn heartbeat_and_time_outs_follow_the_injected_clock() {
     assert_eq!(
         next(&client).await,
         Event::Logout {
-            request_id: Some(logout),
+            request_id: Some(logout.request_id()),
             code: ErrorCode::Success
         }
     );
+    logout.await.unwrap();
     assert_eq!(client.state(), State::LoggedOut);
 }

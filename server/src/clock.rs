@@ -10,10 +10,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Time as the server sees it: two readings, because timestamps and timeouts need different
 /// clocks. Mute ends, send times and token expiry are wall time; idle and login timeouts are
 /// durations, measured on a monotonic clock so that a wall clock stepped forward cannot time
-/// out every connection at once.
+/// out every connection at once. The names are the workspace's one clock vocabulary, shared
+/// with the SDK's `Clock` (which has only `monotonic_ms`).
 pub trait Clock: Send + Sync + 'static {
     /// Wall time, unix milliseconds; never decreases.
-    fn now_ms(&self) -> u64;
+    fn wall_ms(&self) -> u64;
     /// Monotonic milliseconds; only differences mean anything.
     fn monotonic_ms(&self) -> u64;
     /// Completes once `monotonic_ms() >= deadline_ms`.
@@ -41,7 +42,7 @@ impl Default for SystemClock {
 
 impl Clock for SystemClock {
     #[allow(clippy::disallowed_methods)] // the one place the real server reads wall time
-    fn now_ms(&self) -> u64 {
+    fn wall_ms(&self) -> u64 {
         let now_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));

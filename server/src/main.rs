@@ -89,7 +89,7 @@ impl MuteEnd {
     fn end_time(&self) -> u64 {
         match (self.until, self.for_secs) {
             (Some(until), _) => until,
-            (None, Some(secs)) => (SystemClock::default().now_ms() / 1000).saturating_add(secs),
+            (None, Some(secs)) => (SystemClock::default().wall_ms() / 1000).saturating_add(secs),
             (None, None) => u64::MAX,
         }
     }
@@ -176,7 +176,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             user,
             ttl_secs,
         } => {
-            let expiry = (SystemClock::default().now_ms() / 1000).saturating_add(ttl_secs);
+            let expiry = (SystemClock::default().wall_ms() / 1000).saturating_add(ttl_secs);
             println!(
                 "{}",
                 yim_proto::auth::make_login_token(&app_secret, &user, expiry)

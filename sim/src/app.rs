@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tracing::Instrument;
-use yim_sdk::{Call, ChatType, Client, ClientConfig, ErrorCode, ServerZone, State};
+use yim_sdk::{Call, ChatType, Client, ClientConfig, ErrorCode, Recognize, ServerZone, State};
 use yim_server::admin::{AdminClient, AdminError};
 
 use crate::env::{host_now_ms, sim_ms, SimClock, SimNetwork, Skew};
@@ -100,7 +100,7 @@ fn sim_audio(client: usize, spoken: Spoken) -> yim_sdk::AudioSetup {
             Box::new(ToneRecognizer::new()) as Box<dyn Recognizer>
         })),
         cache_dir: None,
-        capture: yim_sdk::Capture::Inline,
+        work: yim_sdk::AudioWork::Inline,
     }
 }
 
@@ -185,9 +185,9 @@ struct AppClock {
 }
 
 impl yim_sdk::Clock for AppClock {
-    fn now_ms(&self) -> u64 {
+    fn monotonic_ms(&self) -> u64 {
         crate::logging::note_task(&self.name);
-        yim_sdk::Clock::now_ms(&self.clock)
+        yim_sdk::Clock::monotonic_ms(&self.clock)
     }
 
     fn sleep_until(&self, deadline_ms: u64) -> yim_sdk::BoxFuture<'_, ()> {
@@ -278,7 +278,10 @@ async fn send_voice(shared: Shared, app: AppId, sdk: Client, op: VoiceOp) {
     } else {
         ChatType::Private
     };
-    let result = sdk.start_record_audio_message(&receiver, chat_type, true, false);
+    let result = sdk
+        .start_record_audio_message(&receiver, chat_type, Recognize::AlongWithSend)
+        .map(|request| request.request_id())
+        .map_err(|e| e.code());
     let record = history::CallRecord::RecordVoice {
         receiver,
         room,
@@ -305,21 +308,17 @@ async fn send_voice(shared: Shared, app: AppId, sdk: Client, op: VoiceOp) {
 }
 
 /// Receivers fetch every voice message they get; this is where the audio is saved.
-fn download_path(world: &World, app: AppId, message_id: u64) -> String {
-    world
-        .download_dir
-        .join(format!(
-            "c{}_{}_{message_id}.wav",
-            app.client, app.incarnation
-        ))
-        .display()
-        .to_string()
+fn download_path(world: &World, app: AppId, message_id: u64) -> std::path::PathBuf {
+    world.download_dir.join(format!(
+        "c{}_{}_{message_id}.wav",
+        app.client, app.incarnation
+    ))
 }
 
 /// What the saved audio of a download says (read, recognised, then deleted).
-fn hear(path: &str) -> Option<String> {
+fn hear(path: &std::path::Path) -> Option<String> {
     use yim_sdk::yim_audio::Recognizer;
-    let samples = yim_sdk::yim_audio::wav::read_wav_i16_speech(std::path::Path::new(path)).ok();
+    let samples = yim_sdk::yim_audio::wav::read_wav_i16_speech(path).ok();
     let _ = std::fs::remove_file(path);
     yim_sdk::yim_audio::ToneRecognizer::new()
         .recognize(&samples?)
@@ -335,7 +334,10 @@ async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
                 if matches!(message.body, yim_sdk::MessageBody::Voice { .. }) =>
             {
                 let path = download_path(&world, app, message.message_id);
-                let result = sdk.download_audio(message.message_id, &path);
+                let result = sdk
+                    .download_audio(message.message_id, &path)
+                    .map(|request| request.request_id())
+                    .map_err(|e| e.code());
                 if let Some(entry) = history::event_entry(app, &event) {
                     world.record(entry);
                 }
@@ -494,12 +496,14 @@ async fn keep_online(shared: Shared, client: usize) {
 /// Calls the SDK and records the call with its immediate result. An accepted login is the
 /// player's intent to be online on this device.
 fn invoke(shared: &Shared, app: AppId, sdk: &Client, call: Call) {
-    let record = history::call_record(&call);
+    let Some(record) = history::call_record(&call) else {
+        return;
+    };
     let login_user = match &call {
         Call::Login { user_id, .. } => Some(user_id.clone()),
         _ => None,
     };
-    let result = sdk.call(call);
+    let result = sdk.call(call).map_err(|e| e.code());
     let mut world = lock(shared);
     if let (Ok(id), Some(user)) = (result, login_user) {
         let slot = &mut world.slots[app.client];

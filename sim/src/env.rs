@@ -61,7 +61,7 @@ impl SimClock {
         }
     }
 
-    fn wall_ms(&self) -> u64 {
+    fn skewed_wall_ms(&self) -> u64 {
         let now_ms = host_now_ms(&self.skew);
         self.last_wall_ms
             .fetch_max(now_ms, Ordering::Relaxed)
@@ -76,7 +76,7 @@ impl SimClock {
 
 /// The SDK only measures durations: it gets the monotonic clock.
 impl yim_sdk::Clock for SimClock {
-    fn now_ms(&self) -> u64 {
+    fn monotonic_ms(&self) -> u64 {
         sim_ms()
     }
 
@@ -86,8 +86,8 @@ impl yim_sdk::Clock for SimClock {
 }
 
 impl yim_server::clock::Clock for SimClock {
-    fn now_ms(&self) -> u64 {
-        self.wall_ms()
+    fn wall_ms(&self) -> u64 {
+        self.skewed_wall_ms()
     }
 
     fn monotonic_ms(&self) -> u64 {

@@ -291,8 +291,10 @@ pub fn message_record(message: &ReceivedMessage) -> MessageRecord {
     }
 }
 
-pub fn call_record(call: &Call) -> CallRecord {
-    match call {
+/// The record of a call; `None` for the calls that act on a recording (stop, cancel), which
+/// the history records as their own entries.
+pub fn call_record(call: &Call) -> Option<CallRecord> {
+    Some(match call {
         Call::Login {
             user_id, password, ..
         } => CallRecord::Login {
@@ -332,6 +334,46 @@ pub fn call_record(call: &Call) -> CallRecord {
             room: *chat_type == ChatType::Room,
             body: BodyRecord::Custom(content.clone()),
         },
+        Call::StartRecord {
+            receiver_id,
+            chat_type,
+            ..
+        } => CallRecord::RecordVoice {
+            receiver: receiver_id.clone(),
+            room: *chat_type == ChatType::Room,
+            body: BodyRecord::Voice {
+                text: String::new(),
+                extra_param: String::new(),
+            },
+        },
+        Call::SendAudioFile {
+            receiver_id,
+            chat_type,
+            extra_param,
+            ..
+        } => CallRecord::RecordVoice {
+            receiver: receiver_id.clone(),
+            room: *chat_type == ChatType::Room,
+            body: BodyRecord::Voice {
+                text: String::new(),
+                extra_param: extra_param.clone(),
+            },
+        },
+        Call::DownloadAudio { message_id, .. } => CallRecord::DownloadAudio {
+            message_id: *message_id,
+        },
+        Call::StopRecord { .. } | Call::CancelRecord => return None,
+    })
+}
+
+/// The forbid fields of a send completion as recorded (0 and false when not muted).
+fn send_info(message_id: u64, send_time: u64, forbid: Option<yim_sdk::Forbid>) -> SendInfo {
+    SendInfo {
+        message_id,
+        send_time,
+        is_forbid_room: forbid.is_some_and(|f| f.whole_room),
+        reason: forbid.map_or(0, |f| f.reason.as_u32()),
+        forbid_end_time: forbid.map_or(0, |f| f.end_time),
     }
 }
 
@@ -398,13 +440,11 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
             app,
             request_id: status.request_id.get(),
             code: status.code.as_u32(),
-            send: Some(SendInfo {
-                message_id: status.message_id,
-                send_time: status.send_time,
-                is_forbid_room: status.is_forbid_room,
-                reason: status.reason,
-                forbid_end_time: status.forbid_end_time,
-            }),
+            send: Some(send_info(
+                status.message_id,
+                status.send_time,
+                status.forbid,
+            )),
             count: None,
         },
         Event::PlayCompletion { .. } => return None,
@@ -424,13 +464,11 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
             app,
             request_id: status.request_id.get(),
             code: status.code.as_u32(),
-            send: Some(SendInfo {
-                message_id: status.message_id,
-                send_time: status.send_time,
-                is_forbid_room: status.is_forbid_room,
-                reason: status.reason,
-                forbid_end_time: status.forbid_end_time,
-            }),
+            send: Some(send_info(
+                status.message_id,
+                status.send_time,
+                status.forbid,
+            )),
             count: None,
         },
         Event::RoomMemberCount {

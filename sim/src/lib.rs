@@ -11,6 +11,12 @@
 //! What it is not: a model of the system: the real code runs, only the network, the clocks
 //! and the disk are simulated.
 
+// `missing_docs` (a workspace lint) is scoped out of this crate for now: other branches are
+// reworking the fault kinds, the history and its presentation, and documenting every public item here
+// at the same time would make their merges conflict line by line. The lead lifts this once
+// they have landed.
+#![allow(missing_docs)]
+
 pub mod app;
 pub mod checkers;
 pub mod env;

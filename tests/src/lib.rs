@@ -1,22 +1,28 @@
 //! Helpers for the cross-crate integration tests: a real `yim-server` on 127.0.0.1:0 and SDK
 //! clients talking to it over real TCP, with the waiting done for you.
 //!
-//! What it is: test scaffolding (servers, clients, event matching with a deadline). What it
-//! is not: assertions about behaviour; those live in `tests/tests/*.rs`.
+//! What it is: test scaffolding (servers, clients, awaiting calls and matching unsolicited
+//! events with a deadline). What it is not: assertions about behaviour; those live in
+//! `tests/tests/*.rs`.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use yim_proto::ErrorCode;
-use yim_sdk::{ChatType, Client, ClientConfig, Event, ReceivedMessage, RequestId, ServerZone};
+use yim_sdk::{
+    ChatType, Client, ClientConfig, Error, Event, ReceivedMessage, Request, SendReceipt, ServerZone,
+};
 use yim_server::admin::AdminClient;
 use yim_server::store::{MemoryStore, Store};
 use yim_server::{RunningServer, ServerConfig};
 
+/// The app every test client uses.
 pub const APP_KEY: &str = "game_app";
+/// Its secret.
 pub const APP_SECRET: &str = "game_secret";
 /// A second app on the same server.
 pub const OTHER_APP_KEY: &str = "other_app";
+/// Its secret.
 pub const OTHER_APP_SECRET: &str = "other_secret";
 
 /// How long a test waits for an event before failing.
@@ -35,6 +41,7 @@ pub fn server_config() -> ServerConfig {
 /// A server on a free loopback port.
 #[derive(Debug)]
 pub struct TestServer {
+    /// Where it listens.
     pub addr: std::net::SocketAddr,
     running: RunningServer,
 }
@@ -45,6 +52,7 @@ impl TestServer {
         TestServer::start_with(server_config(), Box::new(MemoryStore::new())).await
     }
 
+    /// A server with `config` and `store`.
     pub async fn start_with(config: ServerConfig, store: Box<dyn Store>) -> TestServer {
         let running = yim_server::spawn_tcp(&config, store, 42)
             .await
@@ -76,10 +84,42 @@ impl TestServer {
     }
 }
 
+/// The result of an accepted call, awaited for at most `EVENT_WAIT`. Panics if the call was
+/// refused at once or its result does not come in time.
+pub async fn done<T>(request: Result<Request<T>, Error>) -> Result<T, Error> {
+    let request = request.unwrap_or_else(|refused| panic!("call refused: {refused}"));
+    let request_id = request.request_id();
+    tokio::time::timeout(EVENT_WAIT, request)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for the result of {request_id}"))
+}
+
+/// The completion code of an accepted call (`Success` when it succeeded).
+pub async fn code<T>(request: Result<Request<T>, Error>) -> ErrorCode {
+    result_code(&done(request).await)
+}
+
+/// The code of a result (`Success` when it is `Ok`).
+pub fn result_code<T>(result: &Result<T, Error>) -> ErrorCode {
+    result
+        .as_ref()
+        .map_or_else(Error::code, |_| ErrorCode::Success)
+}
+
+/// The code a call was refused with at once; panics if it was accepted.
+pub fn refusal<T>(request: Result<Request<T>, Error>) -> ErrorCode {
+    match request {
+        Ok(request) => panic!("{} was accepted", request.request_id()),
+        Err(refused) => refused.code(),
+    }
+}
+
 /// An SDK client plus a buffer of events not yet asked for, so a test can wait for one kind
-/// of event while others (messages, completions) arrive in between.
+/// of unsolicited event while others (messages, completions) arrive in between. Calls are
+/// awaited through their `Request`s (see `done`, `code`).
 #[derive(Debug)]
 pub struct TestClient {
+    /// The SDK client.
     pub client: Client,
     pending: VecDeque<Event>,
 }
@@ -132,27 +172,9 @@ impl TestClient {
         }
     }
 
-    /// The one completion event of `request_id`.
-    pub async fn completion(&mut self, request_id: RequestId) -> Event {
-        self.wait_for(&format!("completion of {request_id}"), |e| {
-            (e.request_id() == Some(request_id)).then(|| e.clone())
-        })
-        .await
-    }
-
-    /// The completion code of `request_id`.
-    pub async fn code(&mut self, request_id: RequestId) -> ErrorCode {
-        let event = self.completion(request_id).await;
-        event.code().expect("completions carry a code")
-    }
-
     /// Logs in and returns the completion code.
     pub async fn login(&mut self, user: &str, password: &str) -> ErrorCode {
-        let id = self
-            .client
-            .login(user, password, "")
-            .expect("login accepted");
-        self.code(id).await
+        code(self.client.login(user, password, "")).await
     }
 
     /// Logs in, asserting success.
@@ -166,25 +188,18 @@ impl TestClient {
 
     /// Joins a room, asserting success.
     pub async fn join_ok(&mut self, room: &str) {
-        let id = self.client.join_chat_room(room).expect("join accepted");
-        assert_eq!(self.code(id).await, ErrorCode::Success, "join {room}");
+        let joined = code(self.client.join_chat_room(room)).await;
+        assert_eq!(joined, ErrorCode::Success, "join {room}");
     }
 
-    /// Sends a text and returns its completion.
+    /// Sends a text and returns its result.
     pub async fn send_text(
         &mut self,
         to: &str,
         chat_type: ChatType,
         text: &str,
-    ) -> yim_sdk::SendStatus {
-        let id = self
-            .client
-            .send_text_message(to, chat_type, text, "")
-            .expect("send accepted");
-        match self.completion(id).await {
-            Event::SendMessageStatus(status) => status,
-            other => panic!("expected a send status, got {other:?}"),
-        }
+    ) -> Result<SendReceipt, Error> {
+        done(self.client.send_text_message(to, chat_type, text, "")).await
     }
 
     /// The next received message.
@@ -196,7 +211,8 @@ impl TestClient {
         .await
     }
 
-    /// Asserts that no message arrives within `wait`.
+    /// Asserts that no message arrives within `wait`: waits the whole window and checks every
+    /// event that comes in it (the others are kept for later).
     pub async fn assert_no_message(&mut self, wait: Duration) {
         assert!(
             !self
@@ -206,7 +222,10 @@ impl TestClient {
             "unexpected message: {:?}",
             self.pending
         );
-        if let Ok(Some(event)) = tokio::time::timeout(wait, self.client.next_event()).await {
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Some(event)) =
+            tokio::time::timeout_at(deadline, self.client.next_event()).await
+        {
             assert!(
                 !matches!(event, Event::RecvMessage(_)),
                 "unexpected message: {event:?}"

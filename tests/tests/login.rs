@@ -5,7 +5,10 @@
 
 use yim_proto::ErrorCode;
 use yim_sdk::Event;
-use yim_tests::{TestClient, TestServer, APP_KEY, APP_SECRET, OTHER_APP_KEY, OTHER_APP_SECRET};
+use yim_tests::{
+    code, done, refusal, TestClient, TestServer, APP_KEY, APP_SECRET, OTHER_APP_KEY,
+    OTHER_APP_SECRET,
+};
 
 #[tokio::test]
 async fn first_login_registers_and_a_wrong_password_is_refused() {
@@ -18,8 +21,7 @@ async fn first_login_registers_and_a_wrong_password_is_refused() {
         ErrorCode::UsernamePasswordError
     );
     // The failed attempt did not disturb the real session, and a later correct login works.
-    let id = alice.client.logout().expect("logout accepted");
-    assert_eq!(alice.code(id).await, ErrorCode::Success);
+    assert_eq!(code(alice.client.logout()).await, ErrorCode::Success);
     assert_eq!(impostor.login("alice", "right").await, ErrorCode::Success);
 }
 
@@ -34,15 +36,15 @@ async fn invalid_ids_and_passwords_fail_at_once_without_a_callback() {
         ("alice", ""),
     ] {
         assert_eq!(
-            alice.client.login(user, password, ""),
-            Err(ErrorCode::ParamInvalid),
+            refusal(alice.client.login(user, password, "")),
+            ErrorCode::ParamInvalid,
             "{user:?}"
         );
     }
     let long = "a".repeat(256);
     assert_eq!(
-        alice.client.login(&long, "pw", ""),
-        Err(ErrorCode::ParamInvalid)
+        refusal(alice.client.login(&long, "pw", "")),
+        ErrorCode::ParamInvalid
     );
     assert_eq!(
         alice.client.try_next_event(),
@@ -56,18 +58,18 @@ async fn calls_in_the_wrong_state_get_yim_codes() {
     let server = TestServer::start().await;
     let mut alice = server.client();
     assert_eq!(
-        alice.client.join_chat_room("world"),
-        Err(ErrorCode::NotLogin)
+        refusal(alice.client.join_chat_room("world")),
+        ErrorCode::NotLogin
     );
     alice.login_ok("alice").await;
     assert_eq!(
-        alice.client.login("alice", "pw", ""),
-        Err(ErrorCode::AlreadyLogin)
+        refusal(alice.client.login("alice", "pw", "")),
+        ErrorCode::AlreadyLogin
     );
     let uninitialised = yim_sdk::Client::builder().build();
     assert_eq!(
-        uninitialised.login("bob", "pw", ""),
-        Err(ErrorCode::EngineNotInit)
+        refusal(uninitialised.login("bob", "pw", "")),
+        ErrorCode::EngineNotInit
     );
 }
 
@@ -101,16 +103,19 @@ async fn login_tokens_are_checked_when_given() {
         .as_secs();
     let good = yim_proto::auth::make_login_token(APP_SECRET, "alice", now_secs + 600);
     let expired = yim_proto::auth::make_login_token(APP_SECRET, "bob", now_secs - 1);
-    let mut alice = server.client();
-    let id = alice.client.login("alice", "pw", &good).unwrap();
-    assert_eq!(alice.code(id).await, ErrorCode::Success);
-    let mut bob = server.client();
-    let id = bob.client.login("bob", "pw", &expired).unwrap();
-    assert_eq!(bob.code(id).await, ErrorCode::LoginTokenInvalid);
-    let mut carol = server.client();
-    let id = carol.client.login("carol", "pw", &good).unwrap();
+    let alice = server.client();
     assert_eq!(
-        carol.code(id).await,
+        code(alice.client.login("alice", "pw", &good)).await,
+        ErrorCode::Success
+    );
+    let bob = server.client();
+    assert_eq!(
+        code(bob.client.login("bob", "pw", &expired)).await,
+        ErrorCode::LoginTokenInvalid
+    );
+    let carol = server.client();
+    assert_eq!(
+        code(carol.client.login("carol", "pw", &good)).await,
         ErrorCode::LoginTokenInvalid,
         "alice's token is not carol's"
     );
@@ -132,20 +137,16 @@ async fn a_login_elsewhere_kicks_the_older_session_off() {
         .await;
     // The kicked session is logged out: calls now fail at once.
     assert_eq!(
-        phone.client.join_chat_room("world"),
-        Err(ErrorCode::NotLogin)
+        refusal(phone.client.join_chat_room("world")),
+        ErrorCode::NotLogin
     );
     // The old session's room membership is gone: bob is alone in the room, and the new
     // session is not in it until it joins.
-    let count = |event: Event| match event {
-        Event::RoomMemberCount { code, count, .. } => (code, count),
-        other => panic!("unexpected {other:?}"),
-    };
-    let id = bob.client.get_room_member_count("world").unwrap();
-    assert_eq!(count(bob.completion(id).await), (ErrorCode::Success, 1));
-    let id = tablet.client.get_room_member_count("world").unwrap();
-    assert_eq!(count(tablet.completion(id).await).0, ErrorCode::NotJoinRoom);
+    let count = done(bob.client.get_room_member_count("world")).await;
+    assert_eq!(count.ok(), Some(1));
+    let count = code(tablet.client.get_room_member_count("world")).await;
+    assert_eq!(count, ErrorCode::NotJoinRoom);
     tablet.join_ok("world").await;
-    let id = bob.client.get_room_member_count("world").unwrap();
-    assert_eq!(count(bob.completion(id).await), (ErrorCode::Success, 2));
+    let count = done(bob.client.get_room_member_count("world")).await;
+    assert_eq!(count.ok(), Some(2));
 }

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use yim_proto::ErrorCode;
-use yim_sdk::ChatType;
-use yim_tests::{TestClient, TestServer};
+use yim_sdk::{ChatType, Forbid, ForbidReason};
+use yim_tests::{result_code, TestClient, TestServer};
 
 fn now_secs() -> u64 {
     std::time::SystemTime::now()
@@ -38,32 +38,34 @@ async fn a_muted_user_gets_forbidden_speak_until_the_end_time() {
         .await
         .unwrap();
 
-    let status = alice
+    let refused = alice
         .send_text("world", ChatType::Room, "let me speak")
-        .await;
-    assert_eq!(status.code, ErrorCode::ForbiddenSpeak);
-    assert_eq!(
-        (status.is_forbid_room, status.reason, status.forbid_end_time),
-        (false, 2, end_time)
-    );
-    assert_eq!(status.message_id, 0);
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ForbiddenSpeak);
+    let forbid = Forbid {
+        whole_room: false,
+        reason: ForbidReason::Insult,
+        end_time,
+    };
+    assert_eq!(refused.forbid(), Some(&forbid));
     bob.assert_no_message(Duration::from_millis(200)).await;
 
     // Others in the room, and alice's private chat, are unaffected.
     assert_eq!(
-        bob.send_text("world", ChatType::Room, "fine").await.code,
+        result_code(&bob.send_text("world", ChatType::Room, "fine").await),
         ErrorCode::Success
     );
     assert_eq!(
-        alice.send_text("bob", ChatType::Private, "psst").await.code,
+        result_code(&alice.send_text("bob", ChatType::Private, "psst").await),
         ErrorCode::Success
     );
 
     // After the end time the mute is over.
     let wait_ms = (end_time * 1000).saturating_sub(now_secs() * 1000) + 1100;
     tokio::time::sleep(Duration::from_millis(wait_ms)).await;
-    let status = alice.send_text("world", ChatType::Room, "free again").await;
-    assert_eq!(status.code, ErrorCode::Success);
+    let sent = alice.send_text("world", ChatType::Room, "free again").await;
+    assert!(sent.is_ok(), "{sent:?}");
 }
 
 #[tokio::test]
@@ -74,16 +76,20 @@ async fn a_room_mute_silences_everyone_until_unmuted() {
     let end_time = now_secs() + 3600;
     admin.mute_room("world", 1, end_time).await.unwrap();
     for client in [&mut alice, &mut bob] {
-        let status = client.send_text("world", ChatType::Room, "x").await;
-        assert_eq!(status.code, ErrorCode::ForbiddenSpeak);
-        assert_eq!(
-            (status.is_forbid_room, status.reason, status.forbid_end_time),
-            (true, 1, end_time)
-        );
+        let refused = client
+            .send_text("world", ChatType::Room, "x")
+            .await
+            .unwrap_err();
+        let forbid = Forbid {
+            whole_room: true,
+            reason: ForbidReason::Advertising,
+            end_time,
+        };
+        assert_eq!(refused.forbid(), Some(&forbid));
     }
     admin.unmute("world", "").await.unwrap();
     assert_eq!(
-        alice.send_text("world", ChatType::Room, "x").await.code,
+        result_code(&alice.send_text("world", ChatType::Room, "x").await),
         ErrorCode::Success
     );
     bob.next_message().await;

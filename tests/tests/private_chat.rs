@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use yim_proto::ErrorCode;
 use yim_sdk::{ChatType, MessageBody};
-use yim_tests::TestServer;
+use yim_tests::{code, result_code, TestServer};
 
 #[tokio::test]
 async fn private_messages_reach_an_online_user() {
@@ -16,7 +16,7 @@ async fn private_messages_reach_an_online_user() {
     alice.login_ok("alice").await;
     bob.login_ok("bob").await;
     let status = alice.send_text("bob", ChatType::Private, "psst").await;
-    assert_eq!(status.code, ErrorCode::Success);
+    let status = status.unwrap();
     let message = bob.next_message().await;
     assert_eq!(message.chat_type, ChatType::Private);
     assert_eq!(
@@ -32,15 +32,14 @@ async fn messages_to_an_offline_user_are_delivered_once_at_its_next_login() {
     let server = TestServer::start().await;
     let mut bob = server.client();
     bob.login_ok("bob").await; // registers bob
-    let id = bob.client.logout().unwrap();
-    assert_eq!(bob.code(id).await, ErrorCode::Success);
+    assert_eq!(code(bob.client.logout()).await, ErrorCode::Success);
 
     let mut alice = server.client();
     alice.login_ok("alice").await;
     let mut sent = Vec::new();
     for text in ["one", "two", "three"] {
         let status = alice.send_text("bob", ChatType::Private, text).await;
-        assert_eq!(status.code, ErrorCode::Success);
+        let status = status.unwrap();
         sent.push(status.message_id);
     }
 
@@ -62,8 +61,7 @@ async fn messages_to_an_offline_user_are_delivered_once_at_its_next_login() {
     bob.assert_no_message(Duration::from_millis(200)).await;
 
     // Not delivered a second time.
-    let id = bob.client.logout().unwrap();
-    assert_eq!(bob.code(id).await, ErrorCode::Success);
+    assert_eq!(code(bob.client.logout()).await, ErrorCode::Success);
     let mut bob = server.client();
     bob.login_ok("bob").await;
     bob.assert_no_message(Duration::from_millis(300)).await;
@@ -77,5 +75,5 @@ async fn private_messages_to_unknown_users_are_refused() {
     let status = alice
         .send_text("nobody_here", ChatType::Private, "hello?")
         .await;
-    assert_eq!(status.code, ErrorCode::InvalidReceiver);
+    assert_eq!(result_code(&status), ErrorCode::InvalidReceiver);
 }

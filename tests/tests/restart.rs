@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
 use yim_proto::ErrorCode;
-use yim_sdk::{ChatType, MessageBody};
+use yim_sdk::{ChatType, ForbidReason, MessageBody};
 use yim_server::store::SqliteStore;
-use yim_tests::{server_config, TestServer};
+use yim_tests::{code, server_config, TestServer};
 
 #[tokio::test]
 async fn sqlite_keeps_accounts_mutes_and_mail_across_a_restart() {
@@ -17,12 +17,11 @@ async fn sqlite_keeps_accounts_mutes_and_mail_across_a_restart() {
     let (mut alice, mut bob) = (server.client(), server.client());
     alice.login_ok("alice").await;
     bob.login_ok("bob").await;
-    let id = bob.client.logout().unwrap();
-    assert_eq!(bob.code(id).await, ErrorCode::Success);
+    assert_eq!(code(bob.client.logout()).await, ErrorCode::Success);
     let before = alice
         .send_text("bob", ChatType::Private, "kept on disk")
-        .await;
-    assert_eq!(before.code, ErrorCode::Success);
+        .await
+        .unwrap();
     server
         .admin()
         .await
@@ -40,8 +39,12 @@ async fn sqlite_keeps_accounts_mutes_and_mail_across_a_restart() {
     let mut alice = server.client();
     alice.login_ok("alice").await;
     alice.join_ok("world").await;
-    let status = alice.send_text("world", ChatType::Room, "x").await;
-    assert_eq!((status.code, status.reason), (ErrorCode::ForbiddenSpeak, 4));
+    let refused = alice
+        .send_text("world", ChatType::Room, "x")
+        .await
+        .unwrap_err();
+    let reason = refused.forbid().map(|f| f.reason);
+    assert_eq!(reason, Some(ForbidReason::Terrorism), "the mute survived");
 
     let mut bob = server.client();
     bob.login_ok("bob").await;
@@ -55,7 +58,10 @@ async fn sqlite_keeps_accounts_mutes_and_mail_across_a_restart() {
         }
     );
 
-    let after = alice.send_text("bob", ChatType::Private, "new").await;
+    let after = alice
+        .send_text("bob", ChatType::Private, "new")
+        .await
+        .unwrap();
     assert!(
         after.message_id > before.message_id,
         "message IDs are unique across restarts"

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use yim_proto::ErrorCode;
-use yim_sdk::{ChatType, Event, MessageBody};
-use yim_tests::TestServer;
+use yim_sdk::{ChatType, MessageBody};
+use yim_tests::{code, done, refusal, result_code, TestServer};
 
 #[tokio::test]
 async fn room_messages_reach_members_but_not_the_sender_or_outsiders() {
@@ -22,7 +22,7 @@ async fn room_messages_reach_members_but_not_the_sender_or_outsiders() {
     let status = alice
         .send_text("world", ChatType::Room, "hello world")
         .await;
-    assert_eq!(status.code, ErrorCode::Success);
+    let status = status.unwrap();
     assert!(status.message_id > 0 && status.send_time > 0);
     let message = bob.next_message().await;
     assert_eq!(message.message_id, status.message_id);
@@ -42,9 +42,9 @@ async fn room_messages_reach_members_but_not_the_sender_or_outsiders() {
     alice.assert_no_message(Duration::from_millis(200)).await;
     carol.assert_no_message(Duration::from_millis(50)).await;
 
-    let status = bob.send_text("world", ChatType::Room, "second").await;
+    let sent = bob.send_text("world", ChatType::Room, "second").await;
     assert_eq!(alice.next_message().await.room_seq, 2);
-    assert_eq!(status.code, ErrorCode::Success);
+    assert!(sent.is_ok(), "{sent:?}");
 }
 
 #[tokio::test]
@@ -53,8 +53,7 @@ async fn sending_to_a_room_you_have_not_joined_fails_with_not_join_room() {
     let mut alice = server.client();
     alice.login_ok("alice").await;
     let status = alice.send_text("world", ChatType::Room, "hi").await;
-    assert_eq!(status.code, ErrorCode::NotJoinRoom);
-    assert_eq!(status.message_id, 0);
+    assert_eq!(result_code(&status), ErrorCode::NotJoinRoom);
 }
 
 #[tokio::test]
@@ -67,31 +66,33 @@ async fn membership_ends_on_leave_and_leave_all_and_counts_follow() {
         alice.join_ok(room).await;
     }
     bob.join_ok("world").await;
-    let count = |event: Event| match event {
-        Event::RoomMemberCount { code, count, .. } => (code, count),
-        other => panic!("unexpected {other:?}"),
-    };
-    let id = bob.client.get_room_member_count("world").unwrap();
-    assert_eq!(count(bob.completion(id).await), (ErrorCode::Success, 2));
+    let count = done(bob.client.get_room_member_count("world")).await;
+    assert_eq!(count.ok(), Some(2));
 
-    let id = alice.client.leave_chat_room("team").unwrap();
-    assert_eq!(alice.code(id).await, ErrorCode::Success);
-    let id = alice.client.leave_chat_room("team").unwrap();
     assert_eq!(
-        alice.code(id).await,
+        code(alice.client.leave_chat_room("team")).await,
+        ErrorCode::Success
+    );
+    assert_eq!(
+        code(alice.client.leave_chat_room("team")).await,
         ErrorCode::NotJoinRoom,
         "leaving twice"
     );
     assert_eq!(
-        alice.send_text("team", ChatType::Room, "x").await.code,
+        result_code(&alice.send_text("team", ChatType::Room, "x").await),
         ErrorCode::NotJoinRoom
     );
 
-    let id = alice.client.leave_all_chat_rooms().unwrap();
-    assert_eq!(alice.code(id).await, ErrorCode::Success);
-    let id = bob.client.get_room_member_count("world").unwrap();
-    assert_eq!(count(bob.completion(id).await), (ErrorCode::Success, 1));
-    bob.send_text("world", ChatType::Room, "anyone?").await;
+    assert_eq!(
+        code(alice.client.leave_all_chat_rooms()).await,
+        ErrorCode::Success
+    );
+    let count = done(bob.client.get_room_member_count("world")).await;
+    assert_eq!(count.ok(), Some(1));
+    assert!(bob
+        .send_text("world", ChatType::Room, "anyone?")
+        .await
+        .is_ok());
     alice.assert_no_message(Duration::from_millis(200)).await;
 }
 
@@ -101,22 +102,24 @@ async fn room_ids_are_checked_locally() {
     let mut alice = server.client();
     alice.login_ok("alice").await;
     assert_eq!(
-        alice.client.join_chat_room(&"r".repeat(256)),
-        Err(ErrorCode::RoomIDTooLong)
+        refusal(alice.client.join_chat_room(&"r".repeat(256))),
+        ErrorCode::RoomIDTooLong
     );
     assert_eq!(
-        alice.client.join_chat_room("no spaces"),
-        Err(ErrorCode::ParamInvalid)
+        refusal(alice.client.join_chat_room("no spaces")),
+        ErrorCode::ParamInvalid
     );
     assert_eq!(
-        alice
-            .client
-            .send_text_message("world", ChatType::Room, &"x".repeat(2049), ""),
-        Err(ErrorCode::MessageTooLong)
+        refusal(
+            alice
+                .client
+                .send_text_message("world", ChatType::Room, &"x".repeat(2049), "")
+        ),
+        ErrorCode::MessageTooLong
     );
     assert_eq!(
-        alice.client.send_text_message("", ChatType::Room, "x", ""),
-        Err(ErrorCode::ReceiverEmpty)
+        refusal(alice.client.send_text_message("", ChatType::Room, "x", "")),
+        ErrorCode::ReceiverEmpty
     );
 }
 
@@ -129,19 +132,17 @@ async fn custom_messages_carry_arbitrary_bytes() {
     alice.join_ok("world").await;
     bob.join_ok("world").await;
     let payload = vec![0u8, 255, 0, 1, 2, 3, 0];
-    let id = alice
+    let sent = alice
         .client
-        .send_custom_message("world", ChatType::Room, &payload)
-        .unwrap();
-    assert_eq!(alice.code(id).await, ErrorCode::Success);
+        .send_custom_message("world", ChatType::Room, &payload);
+    assert_eq!(code(sent).await, ErrorCode::Success);
     assert_eq!(
         bob.next_message().await.body,
         MessageBody::Custom(payload.clone())
     );
-    let id = alice
+    let sent = alice
         .client
-        .send_custom_message("bob", ChatType::Private, &payload)
-        .unwrap();
-    assert_eq!(alice.code(id).await, ErrorCode::Success);
+        .send_custom_message("bob", ChatType::Private, &payload);
+    assert_eq!(code(sent).await, ErrorCode::Success);
     assert_eq!(bob.next_message().await.body, MessageBody::Custom(payload));
 }

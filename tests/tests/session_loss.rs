@@ -7,7 +7,7 @@
 use yim_proto::ErrorCode;
 use yim_sdk::{ChatType, ClientConfig, Event, MessageBody, ReconnectResult};
 use yim_server::store::SqliteStore;
-use yim_tests::{server_config, TestClient, TestServer};
+use yim_tests::{code, refusal, server_config, TestClient, TestServer};
 
 /// A client of `addr` that reconnects quickly and gives up after `budget_ms`.
 fn quick_client(addr: &str, budget_ms: u64) -> TestClient {
@@ -54,10 +54,9 @@ async fn a_lost_server_starts_a_reconnect_that_gives_up_with_net_error_then_logo
     reconnect_started(&mut alice).await;
     let waiting = alice
         .client
-        .send_text_message("bob", ChatType::Private, "x", "")
-        .unwrap();
+        .send_text_message("bob", ChatType::Private, "x", "");
     reconnect_result(&mut alice, ReconnectResult::Fail).await;
-    assert_eq!(alice.code(waiting).await, ErrorCode::NetError);
+    assert_eq!(code(waiting).await, ErrorCode::NetError);
     alice
         .wait_for("unsolicited logout", |e| match e {
             Event::Logout {
@@ -68,10 +67,12 @@ async fn a_lost_server_starts_a_reconnect_that_gives_up_with_net_error_then_logo
         })
         .await;
     assert_eq!(
-        alice
-            .client
-            .send_text_message("world", ChatType::Room, "x", ""),
-        Err(ErrorCode::NotLogin)
+        refusal(
+            alice
+                .client
+                .send_text_message("world", ChatType::Room, "x", "")
+        ),
+        ErrorCode::NotLogin
     );
 }
 
@@ -90,17 +91,17 @@ async fn a_restarted_server_resumes_sessions_rooms_and_waiting_sends() {
     for client in [&mut alice, &mut bob] {
         reconnect_started(client).await;
     }
-    let waiting = alice
-        .client
-        .send_text_message("world", ChatType::Room, "sent during the outage", "")
-        .unwrap();
+    let waiting =
+        alice
+            .client
+            .send_text_message("world", ChatType::Room, "sent during the outage", "");
 
     let mut config = server_config();
     config.listen = addr.clone();
     let _server = TestServer::start_with(config, store()).await;
     reconnect_result(&mut alice, ReconnectResult::Success).await;
     reconnect_result(&mut bob, ReconnectResult::Success).await;
-    assert_eq!(alice.code(waiting).await, ErrorCode::Success);
+    assert_eq!(code(waiting).await, ErrorCode::Success);
     let message = bob.next_message().await;
     assert_eq!(
         message.body,
@@ -181,11 +182,14 @@ async fn a_call_the_server_never_answers_completes_once_with_time_out() {
     let addr = silent_server("never").await;
     let mut alice = client_with_timeout(addr, 300);
     alice.login_ok("alice").await;
-    let id = alice.client.join_chat_room("world").unwrap();
-    assert_eq!(alice.code(id).await, ErrorCode::TimeOut);
-    // Exactly one completion: nothing more arrives for it.
+    let join = alice.client.join_chat_room("world").unwrap();
+    let id = join.request_id();
+    assert_eq!(code(Ok(join)).await, ErrorCode::TimeOut);
+    // Exactly one completion: the stream has it once, and nothing more arrives for it.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let mut completions = 0;
     while let Some(event) = alice.client.try_next_event() {
-        assert_ne!(event.request_id(), Some(id), "second completion: {event:?}");
+        completions += usize::from(event.request_id() == Some(id));
     }
+    assert_eq!(completions, 1);
 }

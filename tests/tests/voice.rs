@@ -4,23 +4,27 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use yim_audio::{AudioFormat, MemoryOutput, Recognizer, Signal, SynthInput, ToneRecognizer};
 use yim_proto::ErrorCode;
-use yim_sdk::{AudioSetup, Capture, ChatType, Client, ClientConfig, Event, MessageBody};
-use yim_tests::{TestClient, TestServer};
+use yim_sdk::{
+    AudioReceipt, AudioSetup, AudioWork, ChatType, Client, ClientConfig, Event, MessageBody,
+    Recognize, VoiceOutcome,
+};
+use yim_tests::{code, done, refusal, TestClient, TestServer};
 
 const SPOKEN: &str = "go left now";
 
 /// A client whose microphone says `SPOKEN` (48 kHz stereo), whose speaker is memory, and
 /// whose recognizer reads the tone code.
-fn voice_client(server: &TestServer, cache: &std::path::Path) -> TestClient {
-    voice_client_with(server, cache, Capture::Inline)
+fn voice_client(server: &TestServer, cache: &Path) -> TestClient {
+    voice_client_with(server, cache, AudioWork::Inline)
 }
 
-fn voice_client_with(server: &TestServer, cache: &std::path::Path, capture: Capture) -> TestClient {
+fn voice_client_with(server: &TestServer, cache: &Path, work: AudioWork) -> TestClient {
     let format = AudioFormat {
         sample_rate: 48_000,
         channels: 2,
@@ -38,7 +42,7 @@ fn voice_client_with(server: &TestServer, cache: &std::path::Path, capture: Capt
             Box::new(ToneRecognizer::new()) as Box<dyn Recognizer>
         })),
         cache_dir: Some(cache.to_path_buf()),
-        capture,
+        work,
     };
     let client = Client::builder()
         .config(ClientConfig::with_server(server.addr.to_string()))
@@ -54,11 +58,11 @@ fn voice_client_with(server: &TestServer, cache: &std::path::Path, capture: Capt
     TestClient::from_client(client)
 }
 
-/// The one `SendAudioStatus` of recording `id`.
-async fn audio_status(client: &mut TestClient, id: yim_sdk::RequestId) -> yim_sdk::AudioStatus {
-    match client.completion(id).await {
-        Event::SendAudioStatus(status) => status,
-        other => panic!("not a voice status: {other:?}"),
+/// What a recording sent.
+fn sent(outcome: VoiceOutcome) -> AudioReceipt {
+    match outcome {
+        VoiceOutcome::Sent(receipt) => receipt,
+        other => panic!("not sent: {other:?}"),
     }
 }
 
@@ -66,8 +70,6 @@ fn spoken_ms() -> u64 {
     Signal::speech(SPOKEN).natural_ms().unwrap()
 }
 
-/// Multi-threaded, so the download is saved on the blocking pool as in an application (the
-/// simulator covers the inline save of current-thread runtimes).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_voice_message_is_recorded_recognised_sent_downloaded_and_played() {
     let server = TestServer::start().await;
@@ -79,22 +81,32 @@ async fn a_voice_message_is_recorded_recognised_sent_downloaded_and_played() {
     alice.join_ok("world").await;
     bob.join_ok("world").await;
 
-    let id = alice
+    let recording = alice
         .client
-        .start_record_audio_message("world", ChatType::Room, true, false)
+        .start_record_audio_message("world", ChatType::Room, Recognize::AlongWithSend)
         .unwrap();
+    let id = recording.request_id();
     assert_eq!(
-        alice
-            .client
-            .start_record_audio_message("world", ChatType::Room, true, false),
-        Err(ErrorCode::PttIsSpeeching)
+        refusal(alice.client.start_record_audio_message(
+            "world",
+            ChatType::Room,
+            Recognize::AlongWithSend
+        )),
+        ErrorCode::PttIsSpeeching
     );
     tokio::time::sleep(Duration::from_millis(spoken_ms() + 100)).await;
     assert_eq!(
-        alice.client.stop_and_send_audio_message("{\"team\":2}"),
-        Ok(id)
+        alice
+            .client
+            .stop_and_send_audio_message("{\"team\":2}")
+            .unwrap(),
+        id
     );
-
+    let receipt = sent(done(Ok(recording)).await.unwrap());
+    assert!(receipt.message_id > 0);
+    assert_eq!(receipt.text, SPOKEN, "speech to text at the sender");
+    assert!(receipt.audio_path.exists(), "the local WAV exists");
+    // The stream has YIM's start event too, before the status.
     let started = alice
         .wait_for("StartSendAudio", |e| match e {
             Event::StartSendAudio {
@@ -102,23 +114,18 @@ async fn a_voice_message_is_recorded_recognised_sent_downloaded_and_played() {
                 code,
                 text,
                 audio_path,
-                duration_ms,
-            } if *request_id == id => Some((*code, text.clone(), audio_path.clone(), *duration_ms)),
+                ..
+            } if *request_id == id => Some((*code, text.clone(), audio_path.clone())),
             _ => None,
         })
         .await;
-    assert_eq!(started.0, ErrorCode::Success);
-    assert_eq!(started.1, SPOKEN, "speech to text at the sender");
-    assert!(
-        std::path::Path::new(&started.2).exists(),
-        "the local WAV exists"
+    assert_eq!(
+        started,
+        (ErrorCode::Success, SPOKEN.to_owned(), receipt.audio_path)
     );
-    let status = audio_status(&mut alice, id).await;
-    assert_eq!(status.code, ErrorCode::Success);
-    assert!(status.message_id > 0);
 
     let message = bob.next_message().await;
-    assert_eq!(message.message_id, status.message_id);
+    assert_eq!(message.message_id, receipt.message_id);
     let MessageBody::Voice {
         file_size,
         duration_ms,
@@ -135,12 +142,8 @@ async fn a_voice_message_is_recorded_recognised_sent_downloaded_and_played() {
     assert!(*file_size > 0 && u64::from(*duration_ms).abs_diff(spoken_ms()) < 300);
 
     let save = dir.path().join("downloads/deep/voice.wav");
-    let download = bob
-        .client
-        .download_audio(message.message_id, save.to_str().unwrap())
-        .unwrap();
-    let done = bob.code(download).await;
-    assert_eq!(done, ErrorCode::Success);
+    let saved = done(bob.client.download_audio(message.message_id, &save)).await;
+    assert_eq!(saved.unwrap(), save);
     let samples = yim_audio::wav::read_wav_i16_speech(&save).unwrap();
     assert_eq!(
         ToneRecognizer::new().recognize(&samples).unwrap(),
@@ -148,21 +151,17 @@ async fn a_voice_message_is_recorded_recognised_sent_downloaded_and_played() {
         "the downloaded audio says what was recorded"
     );
 
-    bob.client.start_play_audio(save.to_str().unwrap()).unwrap();
+    bob.client.start_play_audio(&save).unwrap();
     let played = bob
         .wait_for("PlayCompletion", |e| match e {
             Event::PlayCompletion { code, path } => Some((*code, path.clone())),
             _ => None,
         })
         .await;
-    assert_eq!(played, (ErrorCode::Success, save.display().to_string()));
+    assert_eq!(played, (ErrorCode::Success, save.clone()));
 
-    let unknown = bob
-        .client
-        .download_audio(999_999, save.to_str().unwrap())
-        .unwrap();
-    let code = bob.code(unknown).await;
-    assert_eq!(code, ErrorCode::ParamInvalid);
+    let unknown = code(bob.client.download_audio(999_999, &save)).await;
+    assert_eq!(unknown, ErrorCode::ParamInvalid);
 }
 
 #[tokio::test]
@@ -170,110 +169,97 @@ async fn cancel_gives_no_event_and_the_rules_give_yims_codes() {
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut alice = voice_client(&server, dir.path());
+    let record = |client: &Client| {
+        client.start_record_audio_message("bob", ChatType::Private, Recognize::No)
+    };
+    assert_eq!(refusal(record(&alice.client)), ErrorCode::NotLogin);
+    alice.login_ok("alice").await;
     assert_eq!(
         alice
             .client
-            .start_record_audio_message("bob", ChatType::Private, false, false),
-        Err(ErrorCode::NotLogin)
+            .stop_and_send_audio_message("")
+            .unwrap_err()
+            .code(),
+        ErrorCode::PttNotStartRecord
     );
-    alice.login_ok("alice").await;
-    assert_eq!(
-        alice.client.stop_and_send_audio_message(""),
-        Err(ErrorCode::PttNotStartRecord)
-    );
-    let id = alice
-        .client
-        .start_record_audio_message("bob", ChatType::Private, false, false)
-        .unwrap();
+    let cancelled = record(&alice.client).unwrap();
+    let id = cancelled.request_id();
     alice.client.cancel_audio_message().unwrap();
     assert_eq!(
-        alice.client.cancel_audio_message(),
-        Err(ErrorCode::PttNotStartRecord)
+        alice.client.cancel_audio_message().unwrap_err().code(),
+        ErrorCode::PttNotStartRecord
+    );
+    // Awaiting a cancelled recording says so at once.
+    let result = done(Ok(cancelled)).await;
+    assert!(
+        matches!(result, Err(yim_sdk::Error::Cancelled)),
+        "{result:?}"
     );
     // Too short: the status says so, with no StartSendAudio before it.
-    let short = alice
-        .client
-        .start_record_audio_message("bob", ChatType::Private, false, false)
-        .unwrap();
+    let short = record(&alice.client).unwrap();
+    let short_id = short.request_id();
     alice.client.stop_and_send_audio_message("").unwrap();
-    let event = alice
-        .wait_for("a voice event", |e| match e {
-            Event::StartSendAudio { request_id, .. } | Event::RecognizeText { request_id, .. }
-                if *request_id == short =>
-            {
-                Some(e.clone())
-            }
-            Event::SendAudioStatus(status) if status.request_id == short => Some(e.clone()),
-            _ => None,
-        })
-        .await;
-    assert!(
-        matches!(&event, Event::SendAudioStatus(s) if s.code == ErrorCode::PttSpeechTooShort),
-        "{event:?}"
-    );
+    assert_eq!(code(Ok(short)).await, ErrorCode::PttSpeechTooShort);
     // Recognise only: one RecognizeText, nothing sent.
     let only = alice
         .client
-        .start_record_audio_message("", ChatType::Private, true, true)
+        .start_record_audio_message("", ChatType::Private, Recognize::Only)
         .unwrap();
     tokio::time::sleep(Duration::from_millis(spoken_ms() + 100)).await;
     alice.client.stop_and_send_audio_message("").unwrap();
-    let text = alice
-        .wait_for("RecognizeText", |e| match e {
-            Event::RecognizeText {
-                request_id,
-                code,
-                text,
-            } if *request_id == only => Some((*code, text.clone())),
-            _ => None,
-        })
-        .await;
-    assert_eq!(text, (ErrorCode::Success, SPOKEN.to_owned()));
-    // Nothing ever came for the cancelled recording.
+    let recognized = done(Ok(only)).await.unwrap();
+    assert_eq!(
+        recognized,
+        VoiceOutcome::Recognized {
+            text: SPOKEN.to_owned()
+        }
+    );
+    // Nothing ever came for the cancelled recording, nor a start for the short one.
     tokio::time::sleep(Duration::from_millis(200)).await;
     while let Some(event) = alice.client.try_next_event() {
-        let about_cancelled = match &event {
-            Event::StartSendAudio { request_id, .. } => *request_id == id,
+        let wrong = match &event {
+            Event::StartSendAudio { request_id, .. } => [id, short_id].contains(request_id),
             other => other.request_id() == Some(id),
         };
-        assert!(!about_cancelled, "event after cancel: {event:?}");
+        assert!(!wrong, "unexpected event: {event:?}");
     }
     // Playback rules.
-    assert_eq!(alice.client.set_volume(1.5), Err(ErrorCode::ParamInvalid));
     assert_eq!(
-        alice.client.start_play_audio("/no/such/file.wav"),
-        Err(ErrorCode::PttFileNotExist)
+        alice.client.set_volume(1.5).unwrap_err().code(),
+        ErrorCode::ParamInvalid
+    );
+    let play = |path: &Path| alice.client.start_play_audio(path).unwrap_err().code();
+    assert_eq!(
+        play(Path::new("/no/such/file.wav")),
+        ErrorCode::PttFileNotExist
     );
     let not_wav = dir.path().join("not.wav");
     std::fs::write(&not_wav, b"definitely not RIFF").unwrap();
+    assert_eq!(play(&not_wav), ErrorCode::PttUnsupprtFormat);
     assert_eq!(
-        alice.client.start_play_audio(not_wav.to_str().unwrap()),
-        Err(ErrorCode::PttUnsupprtFormat)
-    );
-    assert_eq!(
-        alice.client.stop_play_audio(),
-        Err(ErrorCode::PttNotStartPlay)
+        alice.client.stop_play_audio().unwrap_err().code(),
+        ErrorCode::PttNotStartPlay
     );
 }
 
 #[tokio::test]
-async fn without_a_microphone_recording_fails_with_no_audio_device() {
+async fn without_a_microphone_recording_fails_with_no_audio_device_and_its_source() {
     let server = TestServer::start().await;
     let mut alice = server.client();
     alice.login_ok("alice").await;
-    assert_eq!(
-        alice
+    for _ in 0..2 {
+        // The failed start left nothing behind: a new one gets the same code, not 2007.
+        let refused = alice
             .client
-            .start_record_audio_message("bob", ChatType::Private, false, false),
-        Err(ErrorCode::PttNoAudioDevice)
-    );
-    // The failed start left nothing behind: a new one gets the same code, not 2007.
-    assert_eq!(
-        alice
-            .client
-            .start_record_audio_message("bob", ChatType::Private, false, false),
-        Err(ErrorCode::PttNoAudioDevice)
-    );
+            .start_record_audio_message("bob", ChatType::Private, Recognize::No)
+            .unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::PttNoAudioDevice);
+        let source = std::error::Error::source(&refused).map(|s| s.to_string());
+        assert!(
+            source.is_some_and(|s| s.contains("no audio input")),
+            "the audio crate's error is kept: {refused:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -284,23 +270,22 @@ async fn a_wav_file_is_sent_as_a_voice_message() {
     let mut bob = voice_client(&server, dir.path());
     alice.login_ok("alice").await;
     bob.login_ok("bob").await;
-    assert_eq!(
+    let send = |path: &Path, extra: &str| {
         alice
             .client
-            .send_audio_file("bob", ChatType::Private, "/no/such.wav", false, ""),
-        Err(ErrorCode::PttFileNotExist)
+            .send_audio_file("bob", ChatType::Private, path, Recognize::No, extra)
+    };
+    assert_eq!(
+        refusal(send(Path::new("/no/such.wav"), "")),
+        ErrorCode::PttFileNotExist
     );
-    let fixture = concat!(
+    let fixture = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../fixtures/audio/enemy_team_push_middle.wav"
-    );
-    let id = alice
-        .client
-        .send_audio_file("bob", ChatType::Private, fixture, false, "from a file")
-        .unwrap();
-    let status = audio_status(&mut alice, id).await;
-    assert_eq!(status.code, ErrorCode::Success);
+    ));
+    let receipt = sent(done(send(fixture, "from a file")).await.unwrap());
     let message = bob.next_message().await;
+    assert_eq!(message.message_id, receipt.message_id);
     assert!(matches!(
         &message.body,
         MessageBody::Voice { extra_param, duration_ms, .. }
@@ -308,19 +293,20 @@ async fn a_wav_file_is_sent_as_a_voice_message() {
     ));
 }
 
-/// The capture path for real microphones: a worker thread pulls the input while recording and
-/// the clip is finished on a thread of its own; here the "microphone" is a synthetic source.
-#[tokio::test]
+/// The path for real microphones: a worker thread pulls the input while recording, the clip is
+/// finished and downloads are saved on the runtime's blocking pool; here the "microphone" is a
+/// synthetic source. Multi-threaded, as in an application.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn threaded_capture_records_and_sends_like_a_microphone() {
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut alice = voice_client_with(&server, dir.path(), Capture::Threaded);
-    let mut bob = voice_client(&server, dir.path());
+    let mut alice = voice_client_with(&server, &dir.path().join("a"), AudioWork::Threaded);
+    let mut bob = voice_client_with(&server, &dir.path().join("b"), AudioWork::Threaded);
     alice.login_ok("alice").await;
     bob.login_ok("bob").await;
-    let id = alice
+    let recording = alice
         .client
-        .start_record_audio_message("bob", ChatType::Private, true, false)
+        .start_record_audio_message("bob", ChatType::Private, Recognize::AlongWithSend)
         .unwrap();
     let level = alice
         .wait_for("a record level", |e| match e {
@@ -334,14 +320,58 @@ async fn threaded_capture_records_and_sends_like_a_microphone() {
         .client
         .stop_and_send_audio_message("threaded")
         .unwrap();
-    let status = audio_status(&mut alice, id).await;
-    assert_eq!(
-        (status.code, status.text.as_str()),
-        (ErrorCode::Success, SPOKEN)
-    );
+    let receipt = sent(done(Ok(recording)).await.unwrap());
+    assert_eq!(receipt.text, SPOKEN);
     let message = bob.next_message().await;
     assert!(matches!(
         &message.body,
         MessageBody::Voice { text, extra_param, .. } if text == SPOKEN && extra_param == "threaded"
     ));
+    let save = dir.path().join("b/saved.wav");
+    assert_eq!(
+        done(bob.client.download_audio(message.message_id, &save))
+            .await
+            .unwrap(),
+        save
+    );
+    let samples = yim_audio::wav::read_wav_i16_speech(&save).unwrap();
+    assert_eq!(ToneRecognizer::new().recognize(&samples).unwrap(), SPOKEN);
+}
+
+/// A recording ends with its session: its one status says NetError, its file is deleted, a
+/// later stop has nothing to stop, and nothing is ever sent (in particular not as the account
+/// that logs in next).
+#[tokio::test]
+async fn a_recording_ends_with_its_session_and_is_never_sent_as_another_account() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = voice_client(&server, dir.path());
+    let mut bob = server.client();
+    bob.login_ok("bob").await;
+    alice.login_ok("alice").await;
+    let recording = alice
+        .client
+        .start_record_audio_message("bob", ChatType::Private, Recognize::No)
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(spoken_ms())).await;
+    assert_eq!(code(alice.client.logout()).await, ErrorCode::Success);
+    assert_eq!(code(Ok(recording)).await, ErrorCode::NetError);
+    alice.login_ok("mallory").await;
+    assert_eq!(
+        alice
+            .client
+            .stop_and_send_audio_message("")
+            .unwrap_err()
+            .code(),
+        ErrorCode::PttNotStartRecord
+    );
+    bob.assert_no_message(Duration::from_millis(300)).await;
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        left,
+        Vec::<std::path::PathBuf>::new(),
+        "the recording's file is gone"
+    );
 }

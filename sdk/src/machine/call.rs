@@ -1,16 +1,18 @@
 //! What an application asks of the client: the `Call` enum, and the `RequestId` each accepted
 //! call is given.
 //!
-//! What it is: plain data mirroring YIM's calls one for one. What it is not: validation (see
-//! `validate`) or the wire frames the calls become (see `outbound`).
+//! What it is: plain data mirroring YIM's calls one for one, voice included. What it is not:
+//! validation (see `validate`) or the wire frames the calls become (see `outbound`).
 
 use std::fmt;
+use std::path::PathBuf;
 
 use yim_proto::ChatType;
 
 /// The client's number for one accepted call, echoed in its one completion event.
 /// Allocated by the machine: 1, 2, 3, ... in the order calls are accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RequestId(pub u64);
 
 impl RequestId {
@@ -26,37 +28,116 @@ impl fmt::Display for RequestId {
     }
 }
 
-/// One application call that gets a completion event.
+/// Whether a recording asks for speech to text (YIM's `SendAudioMessage`,
+/// `SendOnlyAudioMessage`, and recognise-only mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Recognize {
+    /// No speech to text (YIM `SendOnlyAudioMessage`).
+    No,
+    /// Recognise, and send the text with the voice message (YIM `SendAudioMessage`); a
+    /// recognition failure leaves the text empty and the message is still sent.
+    AlongWithSend,
+    /// Recognise only (YIM `SetOnlyRecognizeSpeechText(true)`): nothing is sent, the result
+    /// is one `Event::RecognizeText`; a recognition failure is `PttRecognizeFailed`.
+    Only,
+}
+
+/// One application call. Every call but `StopRecord` and `CancelRecord` gets exactly one
+/// completion event when accepted; those two act on the recording under way, whose own
+/// completion (the `StartRecord`'s) is the one that comes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Call {
     /// YIM `Login(userID, password, token)`; completes with `Event::Login`.
     Login {
+        /// The user; the first login registers it.
         user_id: String,
+        /// Checked against the one the user registered with.
         password: String,
+        /// A login token, or empty when the server does not ask for one.
         token: String,
     },
     /// YIM `Logout()`; completes with `Event::Logout`.
     Logout,
     /// YIM `JoinChatRoom(roomID)`; completes with `Event::JoinChatRoom`.
-    JoinChatRoom { room_id: String },
+    JoinChatRoom {
+        /// The room; created on its first join.
+        room_id: String,
+    },
     /// YIM `LeaveChatRoom(roomID)`; completes with `Event::LeaveChatRoom`.
-    LeaveChatRoom { room_id: String },
+    LeaveChatRoom {
+        /// The room.
+        room_id: String,
+    },
     /// YIM `LeaveAllChatRooms()`; completes with `Event::LeaveAllChatRooms`.
     LeaveAllChatRooms,
     /// YIM `GetRoomMemberCount(roomID)`; completes with `Event::RoomMemberCount`.
-    GetRoomMemberCount { room_id: String },
+    GetRoomMemberCount {
+        /// The room (one the client is in).
+        room_id: String,
+    },
     /// YIM `SendTextMessage`; completes with `Event::SendMessageStatus`.
     SendText {
+        /// A user for private chat, a room for room chat.
         receiver_id: String,
+        /// Private or room.
         chat_type: ChatType,
+        /// The text, at most 2048 bytes.
         text: String,
+        /// Free text delivered with the message, at most 1024 bytes.
         attach: String,
     },
     /// YIM `SendCustomMessage`; completes with `Event::SendMessageStatus`.
     SendCustom {
+        /// A user for private chat, a room for room chat.
         receiver_id: String,
+        /// Private or room.
         chat_type: ChatType,
+        /// Raw bytes, at most 2048.
         content: Vec<u8>,
+    },
+    /// YIM `SendAudioMessage` / `SendOnlyAudioMessage` / recognise-only: starts recording from
+    /// the microphone. Completes with one `Event::SendAudioStatus` (after `StartSendAudio` on
+    /// success), or one `Event::RecognizeText` in recognise-only mode. Stops by itself at 60 s.
+    StartRecord {
+        /// A user for private chat, a room for room chat (ignored when recognising only).
+        receiver_id: String,
+        /// Private or room.
+        chat_type: ChatType,
+        /// Speech to text, and whether anything is sent.
+        recognize: Recognize,
+    },
+    /// YIM `StopAudioMessage(extraParam)`: stops the recording under way and sends it (or
+    /// recognises it). Accepted: the recording's request ID; no completion of its own.
+    StopRecord {
+        /// Delivered with the voice message, at most 2048 bytes.
+        extra_param: String,
+    },
+    /// YIM `CancleAudioMessage`: discards the recording under way; nothing is sent and no
+    /// event ever comes for it. Accepted: the recording's request ID.
+    CancelRecord,
+    /// Sends a WAV file as a voice message, as if just recorded (its first 60 s): the events
+    /// of a recording that was stopped at once. Not in YIM, whose voice comes only from the
+    /// microphone.
+    SendAudioFile {
+        /// A user for private chat, a room for room chat.
+        receiver_id: String,
+        /// Private or room.
+        chat_type: ChatType,
+        /// The WAV file.
+        path: PathBuf,
+        /// Speech to text, and whether anything is sent.
+        recognize: Recognize,
+        /// Delivered with the voice message, at most 2048 bytes.
+        extra_param: String,
+    },
+    /// YIM `DownloadFile(messageID, savePath)` for a voice message: fetches its audio and
+    /// saves it as a WAV (directories are created); completes with `Event::DownloadAudio`.
+    DownloadAudio {
+        /// The voice message's server message ID.
+        message_id: u64,
+        /// Where to write the WAV.
+        save_path: PathBuf,
     },
 }
 
@@ -72,6 +153,17 @@ impl Call {
             Call::GetRoomMemberCount { .. } => "GetRoomMemberCount",
             Call::SendText { .. } => "SendText",
             Call::SendCustom { .. } => "SendCustom",
+            Call::StartRecord { .. } => "StartRecord",
+            Call::StopRecord { .. } => "StopRecord",
+            Call::CancelRecord => "CancelRecord",
+            Call::SendAudioFile { .. } => "SendAudioFile",
+            Call::DownloadAudio { .. } => "DownloadAudio",
         }
+    }
+
+    /// True if the accepted call gets a completion of its own (all but stop and cancel,
+    /// which act on an earlier `StartRecord`).
+    pub fn gets_completion(&self) -> bool {
+        !matches!(self, Call::StopRecord { .. } | Call::CancelRecord)
     }
 }

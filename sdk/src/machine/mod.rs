@@ -1,29 +1,51 @@
-//! The sans-IO client: `ClientMachine` holds every rule of the YIM session and decides
-//! everything observable, without ever reading a clock or touching a socket.
+//! The sans-IO client: `ClientMachine` holds every rule of the YIM session, voice included,
+//! and decides everything observable, without ever reading a clock, touching a socket, a
+//! device or a file.
 //!
 //! What it is: inputs (`init`, `handle_call`, `handle_connected`, `handle_frame`,
-//! `handle_disconnect`, `handle_timeout`, each given the time `now_ms` on the driver's clock)
-//! and outputs (`poll_action`, `poll_transmit`, `poll_event`, `poll_timeout`), in the style of
-//! quinn-proto. What it is not: a driver. Someone else opens connections, moves bytes, keeps
-//! time and hands the events to the application (see `crate::client`).
+//! `handle_disconnect`, `handle_timeout`, and the audio side's answers `handle_recorded`,
+//! `handle_capture_failed`, `handle_saved`, `handle_record_level`, `handle_played`, each
+//! given the time `now_ms` on the driver's monotonic clock where time matters) and outputs
+//! (`poll_action`, `poll_audio`, `poll_transmit`, `poll_event`, `poll_timeout`), in the style
+//! of quinn-proto. What it is not: a driver. Someone else opens connections, moves bytes,
+//! records and plays audio, writes files, keeps time and hands the events to the application
+//! (see `crate::driver`).
 //!
-//! The rules are split by concern: `dispatch` (calls), `receive` (frames), `session`
-//! (connection start and end), `reconnect` (getting a lost session back: attempts, backoff,
-//! resume with room re-joins and replays), `timers` (request time-outs and the heartbeat).
+//! The modules are layered and import only from the layers above them in this list:
+//! 1. data: `call`, `message`, `status`, `event`, `action`, `state`, `delivered`;
+//! 2. the pending table, with no rules: `pending`; then the machine's own state: `phase`;
+//! 3. pure conversions and checks: `outbound` (frames), `inbound` (replies, messages),
+//!    `validate` (parameters and states);
+//! 4. this file (the `ClientMachine` and its outputs), then the one completion function:
+//!    `complete`;
+//! 5. the rules, each an `impl ClientMachine` block that imports nothing from another rule:
+//!    `dispatch` (calls), `receive` (frames), `deliver` (messages to the application),
+//!    `session` (a connection's start and every way a session ends), `reconnect`, `timers`
+//!    (time-outs, heartbeat, the 60 s recording limit), `order` (sends leave in order behind
+//!    a voice upload), `voice` (recordings), `upload` (a voice message's chunks and send),
+//!    `download`.
 
+mod action;
 mod call;
+mod complete;
+mod deliver;
 mod delivered;
 mod dispatch;
+mod download;
 mod event;
 mod inbound;
+mod message;
+mod order;
 mod outbound;
 mod pending;
+mod phase;
 mod receive;
 mod reconnect;
-mod rng;
 mod session;
 mod state;
+mod status;
 mod timers;
+mod upload;
 mod validate;
 mod voice;
 
@@ -31,56 +53,35 @@ mod voice;
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::PathBuf;
 
+use yim_proto::rng::SplitMix64;
 use yim_proto::{ErrorCode, Frame};
 
 use crate::config::{ClientConfig, ServerZone};
 
-pub use call::{Call, RequestId};
-pub use event::{
-    Action, AudioStatus, Event, MessageBody, ReceivedMessage, ReconnectResult, SendStatus,
-};
-
+pub use action::{Action, AudioTask, CaptureSource, Recorded};
+pub use call::{Call, Recognize, RequestId};
+pub use event::{Event, ReconnectResult};
+pub use message::{MessageBody, ReceivedMessage};
 pub use state::State;
+pub use status::{AudioStatus, Forbid, ForbidReason, SendStatus};
 pub use validate::{MAX_APP_KEY_BYTES, MAX_APP_SECRET_BYTES};
-pub use voice::Recorded;
 
-use pending::PendingCalls;
-use reconnect::{Internal, Reconnect};
-use session::Session;
-
-/// What `init` set: the app's key and secret and the zone to connect to.
-#[derive(Debug, Clone)]
-struct Settings {
-    app_key: String,
-    app_secret: String,
-    zone: ServerZone,
-}
+use delivered::DeliveredWindow;
+use phase::{Phase, Session, Settings};
 
 /// The YIM client session as a pure state machine. See the module docs.
 #[derive(Debug)]
 pub struct ClientMachine {
     config: ClientConfig,
-    settings: Option<Settings>,
-    state: State,
-    /// Present exactly while `state.has_connection()`.
-    session: Option<Session>,
-    pending: PendingCalls,
-    joined_rooms: BTreeSet<String>,
-    /// For each joined room, the sequence number of the last room message delivered (or the
-    /// room's last at the join): a resume asks the server for what came after it, and a room
-    /// message at or below it is not delivered again.
-    room_cursors: BTreeMap<String, u64>,
-    /// Present exactly while `state == Reconnecting`.
-    reconnect: Option<Reconnect>,
-    /// Requests the machine made on its own (the resume login, room re-joins): their replies
-    /// complete no call.
-    internal: BTreeMap<RequestId, Internal>,
-    rng: rng::Rng,
-    /// The voice recording under way (see `voice`).
-    recording: Option<voice::ActiveRecording>,
-    /// Downloads whose audio the driver is saving: request -> (message ID, path).
-    saving: BTreeMap<RequestId, (u64, String)>,
+    phase: Phase,
+    /// Downloads whose audio the driver is saving: request -> (message ID, path). They outlive
+    /// their session: a save under way still completes.
+    saving: BTreeMap<RequestId, (u64, PathBuf)>,
+    rng: SplitMix64,
+    /// Kept across sessions: see `delivered`.
+    delivered: DeliveredWindow,
     /// A room message held back by the planted `ReorderRoom` bug.
     planted_held: Option<ReceivedMessage>,
     last_request_id: u64,
@@ -88,9 +89,11 @@ pub struct ClientMachine {
     events: VecDeque<Event>,
     transmits: VecDeque<Frame>,
     actions: VecDeque<Action>,
-    /// Kept across sessions: see `delivered`.
-    delivered: delivered::DeliveredWindow,
+    audio: VecDeque<AudioTask>,
 }
+
+/// What `joined_rooms` answers outside a session.
+static NO_ROOMS: BTreeSet<String> = BTreeSet::new();
 
 impl ClientMachine {
     /// A machine in `State::Uninitialised`, with random numbers from seed 0 (see
@@ -102,27 +105,19 @@ impl ClientMachine {
     /// A machine in `State::Uninitialised` whose random numbers (reconnect jitter, send
     /// idempotency keys) come from `rng_seed`. Give each client its own seed.
     pub fn with_seed(config: ClientConfig, rng_seed: u64) -> ClientMachine {
-        let delivered = delivered::DeliveredWindow::new(config.delivered_window);
         ClientMachine {
-            delivered,
-            room_cursors: BTreeMap::new(),
-            reconnect: None,
-            internal: BTreeMap::new(),
-            rng: rng::Rng::new(rng_seed),
-            planted_held: None,
-            recording: None,
-            saving: BTreeMap::new(),
+            delivered: DeliveredWindow::new(config.delivered_window),
             config,
-            settings: None,
-            state: State::Uninitialised,
-            session: None,
-            pending: PendingCalls::default(),
-            joined_rooms: BTreeSet::new(),
+            phase: Phase::Uninitialised,
+            saving: BTreeMap::new(),
+            rng: SplitMix64::new(rng_seed),
+            planted_held: None,
             last_request_id: 0,
             last_ping_nonce: 0,
             events: VecDeque::new(),
             transmits: VecDeque::new(),
             actions: VecDeque::new(),
+            audio: VecDeque::new(),
         }
     }
 
@@ -137,25 +132,25 @@ impl ClientMachine {
         app_secret: &str,
         zone: ServerZone,
     ) -> Result<(), ErrorCode> {
-        if self.state.has_connection() {
+        if self.phase.session().is_some() {
             return Err(ErrorCode::StatusError);
         }
         validate::check_init(app_key, app_secret)?;
         if !self.config.zones.contains_key(&zone) {
             return Err(ErrorCode::ParamInvalid);
         }
-        self.settings = Some(Settings {
+        let settings = Settings {
             app_key: app_key.to_owned(),
             app_secret: app_secret.to_owned(),
             zone,
-        });
-        self.state = State::LoggedOut;
+        };
+        self.phase = Phase::LoggedOut { settings };
         Ok(())
     }
 
     /// Where the session stands.
     pub fn state(&self) -> State {
-        self.state
+        self.phase.state()
     }
 
     /// The configuration the machine was built with.
@@ -165,36 +160,33 @@ impl ClientMachine {
 
     /// The user of the current (or starting) session.
     pub fn user_id(&self) -> Option<&str> {
-        self.session
-            .as_ref()
-            .map(|s| s.credentials.user_id.as_str())
+        self.session().map(|s| s.credentials.user_id.as_str())
     }
 
-    /// Rooms joined in this session: added by successful joins, removed by successful leaves,
-    /// cleared when the session ends.
+    /// Rooms joined in this session: added by successful joins, removed by leaves (whatever
+    /// their outcome), empty outside a session.
     pub fn joined_rooms(&self) -> &BTreeSet<String> {
-        &self.joined_rooms
+        self.session().map_or(&NO_ROOMS, |s| &s.joined_rooms)
     }
 
-    /// Calls accepted and not yet completed.
+    /// Calls accepted and not yet completed (a recording counts once it is being uploaded).
     pub fn pending_calls(&self) -> usize {
-        self.pending.len()
+        self.session().map_or(0, |s| s.pending.len())
     }
 
-    /// Events waiting for `poll_event`.
-    pub fn queued_events(&self) -> usize {
-        self.events.len()
-    }
-
-    /// False while more than `max_queued_events` events wait: the driver should stop reading
-    /// frames until the application drains events (backpressure, nothing is dropped).
-    pub fn wants_frames(&self) -> bool {
-        self.events.len() <= self.config.max_queued_events
+    /// The request ID of the recording under way, if any.
+    pub fn recording(&self) -> Option<RequestId> {
+        self.session()?.recording.as_ref().map(|r| r.request_id)
     }
 
     /// The next connection command for the driver.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
+    }
+
+    /// The next piece of audio work for the driver.
+    pub fn poll_audio(&mut self) -> Option<AudioTask> {
+        self.audio.pop_front()
     }
 
     /// True if frames wait for `poll_transmit`.
@@ -212,6 +204,14 @@ impl ClientMachine {
         self.events.pop_front()
     }
 
+    fn session(&self) -> Option<&Session> {
+        self.phase.session()
+    }
+
+    fn session_mut(&mut self) -> Option<&mut Session> {
+        self.phase.session_mut()
+    }
+
     fn next_request_id(&mut self) -> RequestId {
         self.last_request_id += 1;
         RequestId(self.last_request_id)
@@ -219,9 +219,14 @@ impl ClientMachine {
 
     /// Queues a frame on the current connection and notes the time for the heartbeat.
     fn send(&mut self, now_ms: u64, frame: Frame) {
-        if let Some(session) = &mut self.session {
+        if let Some(session) = self.session_mut() {
             session.last_sent_ms = now_ms;
         }
         self.transmits.push_back(frame);
+    }
+
+    /// The deadline of a call made now.
+    fn request_deadline_ms(&self, now_ms: u64) -> u64 {
+        now_ms.saturating_add(self.config.request_timeout_ms)
     }
 }

@@ -1,26 +1,19 @@
-//! The frames the client sends: one per call kind, plus the login answer to a challenge and
-//! the heartbeat ping.
+//! The frames the client sends: one per call kind, the login answer to a challenge, the
+//! heartbeat ping, and the chunks of voice uploads and downloads.
 //!
 //! What it is: pure constructors from already-validated data. What it is not: validation (see
 //! `validate`) or the decision to send (see `ClientMachine`).
 
+use yim_proto::limits::MAX_AUDIO_CHUNK_BYTES;
 use yim_proto::wire::{
-    body, AckMessages, Body, Custom, GetRoomMemberCount, JoinRoom, LeaveAllRooms, LeaveRoom, Login,
-    Logout, Ping, SendMessage, Text,
+    body, AckMessages, Body, Custom, DownloadAudio, GetRoomMemberCount, JoinRoom, LeaveAllRooms,
+    LeaveRoom, Login, Logout, Ping, SendMessage, Text, UploadAudio, Voice,
 };
 use yim_proto::{auth, Frame, FrameBody, PROTOCOL_VERSION};
 
 use super::call::{Call, RequestId};
-
-/// What a login needs to answer the server's challenge.
-#[derive(Debug, Clone)]
-pub(crate) struct Credentials {
-    pub app_key: String,
-    pub app_secret: String,
-    pub user_id: String,
-    pub password: String,
-    pub token: String,
-}
+use super::pending::VoiceUpload;
+use super::phase::Credentials;
 
 /// The `Login` frame answering a challenge `nonce`.
 pub(crate) fn login(request_id: RequestId, credentials: &Credentials, nonce: &[u8]) -> Frame {
@@ -72,11 +65,25 @@ pub(crate) fn rejoin(request_id: RequestId, room_id: &str, after_seq: u64) -> Fr
 }
 
 /// The frame a call made while logged in becomes; sends carry `idempotency_key`. `Login` has
-/// none of its own (it is sent on the challenge), so it yields `None`.
+/// none of its own (it is sent on the challenge), nor have the recording calls (a recording
+/// becomes frames when it is uploaded), so they yield `None`.
 pub(crate) fn for_call(request_id: RequestId, call: &Call, idempotency_key: u64) -> Option<Frame> {
-    let request_id = request_id.get();
     let body = match call {
-        Call::Login { .. } => return None,
+        Call::Login { .. }
+        | Call::StartRecord { .. }
+        | Call::StopRecord { .. }
+        | Call::CancelRecord
+        | Call::SendAudioFile { .. } => return None,
+        Call::DownloadAudio { message_id, .. } => {
+            return Some(download(request_id, *message_id, 0));
+        }
+        _ => for_request(request_id.get(), call, idempotency_key)?,
+    };
+    Some(Frame::new(body))
+}
+
+fn for_request(request_id: u64, call: &Call, idempotency_key: u64) -> Option<FrameBody> {
+    Some(match call {
         Call::Logout => FrameBody::Logout(Logout { request_id }),
         Call::JoinChatRoom { room_id } => FrameBody::JoinRoom(JoinRoom {
             request_id,
@@ -124,6 +131,56 @@ pub(crate) fn for_call(request_id: RequestId, call: &Call, idempotency_key: u64)
             }),
             idempotency_key,
         }),
-    };
-    Some(Frame::new(body))
+        _ => return None,
+    })
+}
+
+/// The frame for a voice message's next step: the chunk from what the server has, or the send
+/// once all of it is up.
+pub(crate) fn upload(request_id: RequestId, upload: &VoiceUpload) -> Frame {
+    let total = upload.recorded.encoded.len() as u64;
+    if upload.sending {
+        return Frame::new(FrameBody::SendMessage(SendMessage {
+            request_id: request_id.get(),
+            receiver_id: upload.receiver_id.clone(),
+            chat_type: upload.chat_type as i32,
+            body: Some(Body {
+                kind: Some(body::Kind::Voice(Voice {
+                    audio_id: 0,
+                    file_size: total,
+                    duration_ms: upload.recorded.duration_ms,
+                    text: upload.recorded.text.clone(),
+                    extra_param: upload.extra_param.clone(),
+                    upload_key: upload.upload_key,
+                })),
+            }),
+            idempotency_key: upload.send_key,
+        }));
+    }
+    let start = usize::try_from(upload.received).unwrap_or(usize::MAX);
+    let data: Vec<u8> = upload
+        .recorded
+        .encoded
+        .iter()
+        .skip(start)
+        .take(MAX_AUDIO_CHUNK_BYTES)
+        .copied()
+        .collect();
+    Frame::new(FrameBody::UploadAudio(UploadAudio {
+        request_id: request_id.get(),
+        upload_key: upload.upload_key,
+        total_size: total,
+        offset: upload.received,
+        data,
+    }))
+}
+
+/// Asks for the chunk of voice message `audio_id`'s audio from `offset`.
+pub(crate) fn download(request_id: RequestId, audio_id: u64, offset: u64) -> Frame {
+    Frame::new(FrameBody::DownloadAudio(DownloadAudio {
+        request_id: request_id.get(),
+        audio_id,
+        offset,
+        max_bytes: MAX_AUDIO_CHUNK_BYTES as u32,
+    }))
 }

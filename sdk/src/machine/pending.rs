@@ -1,15 +1,19 @@
-//! The table of calls waiting for their completion, with their deadlines.
+//! The table of calls waiting for their completion, with their deadlines, and the data each
+//! kind of call keeps until then.
 //!
-//! What it is: a bounded map from `RequestId` to what the call needs for its completion event
-//! and the frame to send again after a reconnect, plus an ordered index of deadlines so the
-//! earliest is found without a scan. What it is not: the policy of what a completion says (see
-//! `inbound` and `ClientMachine`).
+//! What it is: a map from `RequestId` to what the call needs for its completion event and the
+//! frame to send again after a reconnect, an ordered index of deadlines so the earliest is
+//! found without a scan, and a "not sent yet" mark. No rules: which calls wait for which is
+//! `order`'s, what a completion says is `complete`'s, when calls time out is `timers`'.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
-use yim_proto::Frame;
+use yim_proto::{ChatType, Frame};
 
+use super::action::Recorded;
 use super::call::RequestId;
+use super::event::Event;
 
 /// What a pending call needs to build its completion event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,11 +32,39 @@ pub(crate) enum PendingKind {
     RoomMemberCount {
         room_id: String,
     },
+    /// A text or custom send.
     Send,
     /// A voice message being uploaded, then sent.
-    Voice(Box<super::voice::VoiceUpload>),
+    Voice(Box<VoiceUpload>),
     /// A voice message's audio being downloaded.
-    Download(Box<super::voice::Download>),
+    Download(Box<Download>),
+}
+
+/// A voice message on its way: the audio, how much of it the server has, and what the status
+/// event will say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct VoiceUpload {
+    pub upload_key: u64,
+    pub send_key: u64,
+    pub receiver_id: String,
+    pub chat_type: ChatType,
+    pub extra_param: String,
+    pub recorded: Recorded,
+    /// Bytes the server confirmed.
+    pub received: u64,
+    /// The `SendMessage` is out (the upload is complete).
+    pub sending: bool,
+    /// The planted `StartAfterStatus` bug holds the StartSendAudio here.
+    pub late_start: Option<Box<Event>>,
+}
+
+/// A download on its way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Download {
+    pub message_id: u64,
+    pub save_path: PathBuf,
+    /// The chunks received so far.
+    pub data: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -43,8 +75,7 @@ struct Pending {
     /// its idempotency key, so the server never delivers it twice). `None` for calls that
     /// have no frame of their own (login).
     frame: Option<Frame>,
-    /// Not sent yet: a send waiting behind an earlier voice message still uploading, so that
-    /// messages leave in the order they were sent.
+    /// Not sent yet: held back until `release`.
     held: bool,
 }
 
@@ -84,39 +115,36 @@ impl PendingCalls {
         self.calls.get(&request_id).map(|p| &p.kind)
     }
 
-    /// True if an earlier voice message has not been sent yet (its upload goes on): a later
-    /// send must wait for it.
-    pub fn is_blocked(&self, request_id: RequestId) -> bool {
-        self.calls
-            .range(..request_id)
-            .any(|(_, p)| matches!(&p.kind, PendingKind::Voice(upload) if !upload.is_sending()))
+    pub fn get_mut(&mut self, request_id: RequestId) -> Option<&mut PendingKind> {
+        self.calls.get_mut(&request_id).map(|p| &mut p.kind)
     }
 
-    /// Marks a just-inserted send as waiting (its frame is not sent yet).
+    /// True if a call before `request_id` matches `pred`.
+    pub fn any_before(&self, request_id: RequestId, pred: impl Fn(&PendingKind) -> bool) -> bool {
+        self.calls.range(..request_id).any(|(_, p)| pred(&p.kind))
+    }
+
+    /// Marks a call as not sent yet: its frame waits for `release`.
     pub fn hold(&mut self, request_id: RequestId) {
         if let Some(pending) = self.calls.get_mut(&request_id) {
             pending.held = true;
         }
     }
 
-    /// The frames of waiting sends that nothing blocks any more, in order (they are no longer
-    /// waiting): up to and including the first voice message still uploading.
-    pub fn release(&mut self) -> Vec<Frame> {
+    /// The frames of held calls, in request ID order, up to and including the first call
+    /// that matches `stop_after`; those calls are no longer held.
+    pub fn release(&mut self, stop_after: impl Fn(&PendingKind) -> bool) -> Vec<Frame> {
         let mut frames = Vec::new();
         for pending in self.calls.values_mut() {
             if pending.held {
                 pending.held = false;
                 frames.extend(pending.frame.clone());
             }
-            if matches!(&pending.kind, PendingKind::Voice(upload) if !upload.is_sending()) {
+            if stop_after(&pending.kind) {
                 break;
             }
         }
         frames
-    }
-
-    pub fn get_mut(&mut self, request_id: RequestId) -> Option<&mut PendingKind> {
-        self.calls.get_mut(&request_id).map(|p| &mut p.kind)
     }
 
     /// A call's next step: `frame` is what it now waits on (sent again after a reconnect), with
@@ -149,9 +177,8 @@ impl PendingCalls {
             .map(|(_, request_id)| *request_id)
     }
 
-    /// The frames of the pending calls, in request ID order, to send again on a new
-    /// connection (but those still waiting behind a voice message); every deadline restarts
-    /// at `deadline_ms`.
+    /// The frames of the pending calls that are not held, in request ID order, to send again
+    /// on a new connection; every deadline restarts at `deadline_ms`.
     pub fn frames_for_resume(&mut self, deadline_ms: u64) -> Vec<Frame> {
         self.deadlines = self
             .calls
@@ -200,5 +227,30 @@ mod tests {
         assert_eq!(drained, vec![RequestId(1), RequestId(3)]);
         assert_eq!(table.len(), 0);
         assert_eq!(table.next_deadline_ms(), None);
+    }
+
+    #[test]
+    fn held_calls_are_released_in_order_up_to_the_stop() {
+        let frame = |n: u64| {
+            Frame::new(yim_proto::FrameBody::Ping(yim_proto::wire::Ping {
+                nonce: n,
+            }))
+        };
+        let mut table = PendingCalls::default();
+        for n in 1..=3 {
+            table.insert(RequestId(n), PendingKind::Send, 0, Some(frame(n)));
+            table.hold(RequestId(n));
+        }
+        table.insert(RequestId(4), PendingKind::Logout, 0, Some(frame(4)));
+        assert!(table.any_before(RequestId(3), |k| *k == PendingKind::Send));
+        assert!(!table.any_before(RequestId(1), |_| true));
+        assert_eq!(
+            table.frames_for_resume(5),
+            vec![frame(4)],
+            "held frames wait"
+        );
+        let released = table.release(|_| false);
+        assert_eq!(released, vec![frame(1), frame(2), frame(3)]);
+        assert_eq!(table.release(|_| false), vec![], "released once");
     }
 }

@@ -3,32 +3,54 @@
 //!
 //! What it is: `handle_frame` and the rules for each frame in each state. A frame that makes
 //! no sense in the current state is a protocol error and ends the session. What it is not:
-//! decoding bytes (the driver does that with `yim_proto::FrameDecoder`).
+//! decoding bytes (the driver does that with `yim_proto::FrameDecoder`), or what a delivered
+//! message owes the application (see `deliver`).
 
 use tracing::{debug, info, warn};
 use yim_proto::planted::{self, Bug};
 use yim_proto::wire::{reply, Reply};
-use yim_proto::{ChatType, ErrorCode, Frame, FrameBody};
+use yim_proto::{ErrorCode, Frame, FrameBody};
 
 use super::call::RequestId;
-use super::event::{Event, ReceivedMessage};
+use super::complete::Completing;
 use super::inbound;
 use super::outbound;
 use super::pending::PendingKind;
-use super::session::Ending;
+use super::phase::{Ending, Step};
 use super::state::State;
 use super::ClientMachine;
+
+/// Which kind of pending call a reply is for.
+enum Replied {
+    Login,
+    Logout,
+    Upload,
+    Download,
+    Other,
+}
+
+impl Replied {
+    fn to(kind: &PendingKind) -> Replied {
+        match kind {
+            PendingKind::Login { .. } => Replied::Login,
+            PendingKind::Logout => Replied::Logout,
+            PendingKind::Voice(_) => Replied::Upload,
+            PendingKind::Download(_) => Replied::Download,
+            _ => Replied::Other,
+        }
+    }
+}
 
 impl ClientMachine {
     /// A frame arrived on the current connection. Ignored when there is no open connection.
     pub fn handle_frame(&mut self, now_ms: u64, frame: Frame) {
-        if self.session.is_none() {
+        let Some(session) = self.session() else {
             debug!(kind = frame.kind(), "frame without a session; ignored");
             return;
-        }
-        let waiting_for_connection = match self.state {
-            State::Connecting => true,
-            State::Reconnecting => !self.reconnect_awaits_frames(),
+        };
+        let waiting_for_connection = match session.step {
+            Step::Connecting => true,
+            Step::Reconnecting(_) => !self.reconnect_awaits_frames(),
             _ => false,
         };
         if waiting_for_connection {
@@ -38,19 +60,20 @@ impl ClientMachine {
             );
             return;
         }
-        if let Some(session) = &mut self.session {
+        if let Some(session) = self.session_mut() {
             session.last_received_ms = now_ms;
         }
         let Some(body) = frame.body else {
             self.protocol_error(now_ms, "frame without a body");
             return;
         };
+        let state = self.state();
         match body {
-            FrameBody::Challenge(challenge) if self.state == State::Reconnecting => {
+            FrameBody::Challenge(challenge) if state == State::Reconnecting => {
                 self.reconnect_challenge(now_ms, &challenge.nonce);
             }
             FrameBody::Challenge(challenge) => {
-                if self.state != State::AwaitingChallenge {
+                if state != State::AwaitingChallenge {
                     self.protocol_error(now_ms, "unexpected challenge");
                     return;
                 }
@@ -61,7 +84,7 @@ impl ClientMachine {
                         "protocol versions differ; the server decides"
                     );
                 }
-                let Some(session) = &self.session else {
+                let Some(session) = self.session_mut() else {
                     return;
                 };
                 let login = outbound::login(
@@ -69,12 +92,12 @@ impl ClientMachine {
                     &session.credentials,
                     &challenge.nonce,
                 );
-                self.state = State::LoggingIn;
+                session.step = Step::LoggingIn;
                 self.send(now_ms, login);
             }
             FrameBody::Reply(reply) => self.on_reply(now_ms, reply),
             FrameBody::Message(message) => {
-                if !matches!(self.state, State::LoggedIn | State::LoggingOut) {
+                if !matches!(state, State::LoggedIn | State::LoggingOut) {
                     self.protocol_error(now_ms, "message before login");
                     return;
                 }
@@ -83,11 +106,11 @@ impl ClientMachine {
                     Err(reason) => self.protocol_error(now_ms, reason),
                 }
             }
-            FrameBody::KickOff(_) => match self.state {
+            FrameBody::KickOff(_) => match state {
                 State::LoggedIn if planted::active(Bug::ReconnectAfterKickOff) => {
                     // The bug YIM users meet: the kicked device logs in again by itself and
                     // takes the session back (a fresh login, not a resume).
-                    if let Some(session) = &mut self.session {
+                    if let Some(session) = self.session_mut() {
                         session.session_id = 0;
                     }
                     self.connection_lost(now_ms, Some("planted: kick-off taken for a loss".into()));
@@ -141,157 +164,71 @@ impl ClientMachine {
         if self.reconnect_login_reply(now_ms, request_id, code, detail) {
             return;
         }
-        if let Some(internal) = self.internal.remove(&request_id) {
+        let internal = self
+            .session_mut()
+            .and_then(|s| s.internal.remove(&request_id));
+        if let Some(internal) = internal {
             self.internal_reply(internal, code, detail);
             return;
         }
-        let Some(kind) = self.pending.get(request_id) else {
+        let Some(kind) = self.session().and_then(|s| s.pending.get(request_id)) else {
             debug!(%request_id, %code, "reply for no pending call; ignored");
             return;
         };
-        match kind {
-            PendingKind::Login { .. } => {
-                if self.state != State::LoggingIn {
-                    self.protocol_error(now_ms, "login reply before the login was sent");
-                } else if code == ErrorCode::Success {
-                    if let Some(kind) = self.pending.remove(request_id) {
-                        self.state = State::LoggedIn;
-                        if let (Some(session), Some(reply::Detail::LoginReceipt(receipt))) =
-                            (&mut self.session, detail)
-                        {
-                            session.session_id = receipt.session_id;
-                        }
-                        info!(%request_id, "logged in");
-                        let event = inbound::completion(request_id, kind, code, None);
-                        self.events.push_back(event);
-                    }
-                } else {
-                    info!(%request_id, %code, "login refused");
-                    self.end_session(
-                        Ending::LoginFailed(code),
-                        Some(format!("login refused: {code}")),
-                    );
-                }
-            }
-            PendingKind::Logout => {
+        match Replied::to(kind) {
+            Replied::Login => self.login_reply(now_ms, request_id, code, detail),
+            Replied::Logout => {
                 info!(%request_id, %code, "logged out");
                 self.end_session(Ending::LoggedOut(code), Some("logged out".to_owned()));
             }
-            PendingKind::Voice(_) => {
-                self.voice_reply(now_ms, request_id, code, detail);
-            }
-            PendingKind::Download(_) => {
-                self.download_reply(now_ms, request_id, code, detail);
-            }
-            _ => {
-                if let Some(kind) = self.pending.remove(request_id) {
-                    self.complete(request_id, kind, code, detail);
+            Replied::Upload => self.upload_reply(now_ms, request_id, code, detail),
+            Replied::Download => self.download_reply(now_ms, request_id, code, detail),
+            Replied::Other => {
+                let kind = self
+                    .session_mut()
+                    .and_then(|s| s.pending.remove(request_id));
+                if let Some(kind) = kind {
+                    self.complete(request_id, Completing::Call(kind), code, detail);
                 }
             }
         }
     }
 
-    /// Completes a call that is not a login or logout: keeps the rooms up to date, then queues
-    /// its completion event.
-    pub(super) fn complete(
+    /// The reply to the login call.
+    fn login_reply(
         &mut self,
+        now_ms: u64,
         request_id: RequestId,
-        kind: PendingKind,
         code: ErrorCode,
         detail: Option<&reply::Detail>,
     ) {
-        self.track_rooms(&kind, code, detail);
-        let event = inbound::completion(request_id, kind, code, detail);
-        self.events.push_back(event);
-    }
-
-    /// Keeps `joined_rooms` and the room cursors up to date as room calls complete. A join
-    /// counts once it succeeded, and starts the room's cursor at the room's last message (what
-    /// came before the join is not the member's). A leave counts whatever its outcome: the
-    /// application asked to be out, so a leave that failed or timed out (the server may or may
-    /// not have done it) still takes the room off the list, its messages are no longer
-    /// delivered, and it is not re-joined after a reconnect.
-    fn track_rooms(&mut self, kind: &PendingKind, code: ErrorCode, detail: Option<&reply::Detail>) {
-        match kind {
-            PendingKind::JoinChatRoom { room_id } if code == ErrorCode::Success => {
-                self.joined_rooms.insert(room_id.clone());
-                let last_seq = match detail {
-                    Some(reply::Detail::RoomJoined(joined)) => joined.last_seq,
-                    _ => 0,
-                };
-                self.room_cursors.entry(room_id.clone()).or_insert(last_seq);
+        if self.state() != State::LoggingIn {
+            self.protocol_error(now_ms, "login reply before the login was sent");
+        } else if code == ErrorCode::Success {
+            let Some(session) = self.session_mut() else {
+                return;
+            };
+            let Some(kind) = session.pending.remove(request_id) else {
+                return;
+            };
+            session.step = Step::LoggedIn;
+            if let Some(reply::Detail::LoginReceipt(receipt)) = detail {
+                session.session_id = receipt.session_id;
             }
-            PendingKind::LeaveChatRoom { room_id } => {
-                self.joined_rooms.remove(room_id);
-                self.room_cursors.remove(room_id);
-            }
-            PendingKind::LeaveAllChatRooms => {
-                self.joined_rooms.clear();
-                self.room_cursors.clear();
-            }
-            _ => {}
+            info!(%request_id, "logged in");
+            self.complete(request_id, Completing::Call(kind), code, None);
+        } else {
+            info!(%request_id, %code, "login refused");
+            self.end_session(
+                Ending::LoginFailed(code),
+                Some(format!("login refused: {code}")),
+            );
         }
     }
 
     /// The server broke the protocol: close and treat as a connection loss.
     pub(super) fn protocol_error(&mut self, now_ms: u64, reason: &str) {
-        warn!(%reason, state = %self.state, "protocol error; closing");
+        warn!(%reason, state = %self.state(), "protocol error; closing");
         self.connection_lost(now_ms, Some(format!("protocol error: {reason}")));
-    }
-
-    /// Hands a received message to the application once, and acknowledges private messages
-    /// so the server stops keeping them (after the event is queued: a message is acknowledged
-    /// only once the application has it).
-    ///
-    /// A room message at or below the room's cursor was delivered before (a replay after a
-    /// resume overlapping what arrived earlier) and is skipped. A message of a room the client
-    /// does not count as joined (its join timed out, or its leave did) is not delivered.
-    fn deliver(&mut self, now_ms: u64, message: ReceivedMessage) {
-        let message_id = message.message_id;
-        let private = message.chat_type == ChatType::Private;
-        if message.chat_type == ChatType::Room
-            && !self.joined_rooms.contains(&message.receiver_id)
-            && !planted::active(Bug::DeliverToNonMember)
-        {
-            debug!(message_id, room = %message.receiver_id, "message of a room not joined");
-            return;
-        }
-        if message.chat_type == ChatType::Room && message.room_seq > 0 {
-            if let Some(cursor) = self.room_cursors.get_mut(&message.receiver_id) {
-                if message.room_seq <= *cursor {
-                    debug!(
-                        message_id,
-                        seq = message.room_seq,
-                        "room message seen before"
-                    );
-                    return;
-                }
-                *cursor = message.room_seq;
-            }
-        }
-        if self.delivered.first_delivery(message_id) || planted::active(Bug::NoDedupe) {
-            if planted::active_every(Bug::DuplicateDelivery, 5) {
-                self.events.push_back(Event::RecvMessage(message.clone()));
-            }
-            if planted::active(Bug::ReorderRoom) && !private {
-                match self.planted_held.take() {
-                    Some(held) => {
-                        self.events.push_back(Event::RecvMessage(message));
-                        self.events.push_back(Event::RecvMessage(held));
-                    }
-                    None if planted::active_every(Bug::ReorderRoom, 3) => {
-                        self.planted_held = Some(message);
-                    }
-                    None => self.events.push_back(Event::RecvMessage(message)),
-                }
-                return;
-            }
-            self.events.push_back(Event::RecvMessage(message));
-        } else {
-            debug!(message_id, "delivered before; not again");
-        }
-        if private {
-            self.send(now_ms, outbound::ack(message_id));
-        }
     }
 }

@@ -14,48 +14,16 @@
 //! connection is lost (see `session::connection_lost`) or timers in general (see `timers`).
 
 use tracing::{debug, info};
+use yim_proto::planted::{self, Bug};
 use yim_proto::wire::{reply, RoomJoined};
 use yim_proto::ErrorCode;
 
+use super::action::Action;
 use super::call::RequestId;
-use super::event::{Action, Event, ReconnectResult};
+use super::event::{Event, ReconnectResult};
 use super::outbound;
-use super::session::Ending;
-use super::state::State;
+use super::phase::{Attempt, Ending, Internal, Reconnect, Step};
 use super::ClientMachine;
-
-/// A reconnect under way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Reconnect {
-    /// When the connection was lost: the budget counts from here.
-    started_ms: u64,
-    /// Attempts started so far.
-    attempts: u32,
-    step: Step,
-}
-
-/// Where the current attempt stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
-    /// No connection; the next attempt starts at `attempt_ms`.
-    Waiting { attempt_ms: u64 },
-    /// Opening the connection.
-    Connecting { deadline_ms: u64 },
-    /// Connected, waiting for the challenge.
-    AwaitingChallenge { deadline_ms: u64 },
-    /// The resume `Login` is sent.
-    LoggingIn {
-        request_id: RequestId,
-        deadline_ms: u64,
-    },
-}
-
-/// A request the machine made on its own.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Internal {
-    /// Re-joining a room after a resume.
-    Rejoin { room_id: String },
-}
 
 /// Login refusals worth another attempt: the server or the network had a problem. Anything
 /// else (wrong password, bad app key, expired token) will not change by trying again.
@@ -67,19 +35,38 @@ fn retryable(code: ErrorCode) -> bool {
 }
 
 impl ClientMachine {
+    /// The reconnect under way, if any.
+    fn reconnect(&self) -> Option<Reconnect> {
+        match self.session()?.step {
+            Step::Reconnecting(reconnect) => Some(reconnect),
+            _ => None,
+        }
+    }
+
+    /// Moves the reconnect under way to `attempt`.
+    fn set_attempt(&mut self, reconnect: Reconnect) {
+        if let Some(session) = self.session_mut() {
+            if matches!(session.step, Step::Reconnecting(_)) {
+                session.step = Step::Reconnecting(reconnect);
+            }
+        }
+    }
+
     /// The connection of the logged-in session broke: start reconnecting.
     pub(super) fn start_reconnect(&mut self, now_ms: u64, close_reason: Option<String>) {
         if let Some(reason) = close_reason {
             self.actions.push_back(Action::Close { reason });
         }
         self.transmits.clear();
-        self.internal.clear();
-        self.state = State::Reconnecting;
         let first_wait_ms = self.backoff_ms(0);
-        self.reconnect = Some(Reconnect {
+        let Some(session) = self.session_mut() else {
+            return;
+        };
+        session.internal.clear();
+        session.step = Step::Reconnecting(Reconnect {
             started_ms: now_ms,
             attempts: 0,
-            step: Step::Waiting {
+            attempt: Attempt::Waiting {
                 attempt_ms: now_ms.saturating_add(first_wait_ms),
             },
         });
@@ -102,22 +89,21 @@ impl ClientMachine {
 
     /// When the reconnect next has something to do.
     pub(super) fn reconnect_deadline_ms(&self) -> Option<u64> {
-        let reconnect = self.reconnect.as_ref()?;
-        Some(match reconnect.step {
-            Step::Waiting { attempt_ms } => attempt_ms,
-            Step::Connecting { deadline_ms }
-            | Step::AwaitingChallenge { deadline_ms }
-            | Step::LoggingIn { deadline_ms, .. } => deadline_ms,
+        Some(match self.reconnect()?.attempt {
+            Attempt::Waiting { attempt_ms } => attempt_ms,
+            Attempt::Connecting { deadline_ms }
+            | Attempt::AwaitingChallenge { deadline_ms }
+            | Attempt::LoggingIn { deadline_ms, .. } => deadline_ms,
         })
     }
 
     /// Time passed: start the next attempt, or fail the current one that took too long.
     pub(super) fn handle_reconnect_timeout(&mut self, now_ms: u64) {
-        let Some(reconnect) = self.reconnect else {
+        let Some(reconnect) = self.reconnect() else {
             return;
         };
-        match reconnect.step {
-            Step::Waiting { attempt_ms } if now_ms >= attempt_ms => {
+        match reconnect.attempt {
+            Attempt::Waiting { attempt_ms } if now_ms >= attempt_ms => {
                 let budget_end_ms = reconnect
                     .started_ms
                     .saturating_add(self.config.reconnect_budget_ms);
@@ -129,19 +115,19 @@ impl ClientMachine {
                     self.give_up(None);
                     return;
                 };
-                let deadline_ms = now_ms.saturating_add(self.config.request_timeout_ms);
-                self.reconnect = Some(Reconnect {
+                let deadline_ms = self.request_deadline_ms(now_ms);
+                self.set_attempt(Reconnect {
                     attempts: reconnect.attempts + 1,
-                    step: Step::Connecting { deadline_ms },
+                    attempt: Attempt::Connecting { deadline_ms },
                     ..reconnect
                 });
                 debug!(attempt = reconnect.attempts + 1, %addr, "reconnect attempt");
                 self.actions.push_back(Action::Connect { addr });
             }
-            Step::Waiting { .. } => {}
-            Step::Connecting { deadline_ms }
-            | Step::AwaitingChallenge { deadline_ms }
-            | Step::LoggingIn { deadline_ms, .. } => {
+            Attempt::Waiting { .. } => {}
+            Attempt::Connecting { deadline_ms }
+            | Attempt::AwaitingChallenge { deadline_ms }
+            | Attempt::LoggingIn { deadline_ms, .. } => {
                 if now_ms >= deadline_ms {
                     self.attempt_failed(now_ms, Some("reconnect attempt timed out".to_owned()));
                 }
@@ -151,37 +137,40 @@ impl ClientMachine {
 
     /// The address of the zone `init` chose.
     fn server_addr(&self) -> Option<String> {
-        let zone = self.settings.as_ref()?.zone;
+        let zone = self.phase.settings()?.zone;
         self.config.zones.get(&zone).cloned()
     }
 
     /// True while an attempt's connection is open and frames on it mean something.
     pub(super) fn reconnect_awaits_frames(&self) -> bool {
-        self.reconnect.is_some_and(|r| {
+        self.reconnect().is_some_and(|r| {
             matches!(
-                r.step,
-                Step::AwaitingChallenge { .. } | Step::LoggingIn { .. }
+                r.attempt,
+                Attempt::AwaitingChallenge { .. } | Attempt::LoggingIn { .. }
             )
         })
     }
 
     /// True while an attempt holds (or is opening) a connection.
     pub(super) fn reconnect_has_connection(&self) -> bool {
-        self.reconnect
-            .is_some_and(|r| !matches!(r.step, Step::Waiting { .. }))
+        self.reconnect()
+            .is_some_and(|r| !matches!(r.attempt, Attempt::Waiting { .. }))
     }
 
     /// The attempt's connection opened.
     pub(super) fn reconnect_connected(&mut self, now_ms: u64) {
-        let Some(reconnect) = &mut self.reconnect else {
+        let Some(reconnect) = self.reconnect() else {
             return;
         };
-        let Step::Connecting { deadline_ms } = reconnect.step else {
+        let Attempt::Connecting { deadline_ms } = reconnect.attempt else {
             debug!("connected in a reconnect step that does not wait for it; ignored");
             return;
         };
-        reconnect.step = Step::AwaitingChallenge { deadline_ms };
-        if let Some(session) = &mut self.session {
+        self.set_attempt(Reconnect {
+            attempt: Attempt::AwaitingChallenge { deadline_ms },
+            ..reconnect
+        });
+        if let Some(session) = self.session_mut() {
             session.last_sent_ms = now_ms;
             session.last_received_ms = now_ms;
         }
@@ -189,26 +178,29 @@ impl ClientMachine {
 
     /// The attempt's connection got its challenge: answer with the resume login.
     pub(super) fn reconnect_challenge(&mut self, now_ms: u64, nonce: &[u8]) {
-        let Some(Reconnect {
-            step: Step::AwaitingChallenge { deadline_ms },
-            ..
-        }) = self.reconnect
+        let Some(
+            reconnect @ Reconnect {
+                attempt: Attempt::AwaitingChallenge { deadline_ms },
+                ..
+            },
+        ) = self.reconnect()
         else {
             self.attempt_failed(now_ms, Some("unexpected challenge".to_owned()));
             return;
         };
         let request_id = self.next_request_id();
-        let Some(session) = &self.session else {
+        let Some(session) = self.session() else {
             return;
         };
         let login =
             outbound::resume_login(request_id, &session.credentials, nonce, session.session_id);
-        if let Some(reconnect) = &mut self.reconnect {
-            reconnect.step = Step::LoggingIn {
+        self.set_attempt(Reconnect {
+            attempt: Attempt::LoggingIn {
                 request_id,
                 deadline_ms,
-            };
-        }
+            },
+            ..reconnect
+        });
         self.send(now_ms, login);
     }
 
@@ -221,13 +213,13 @@ impl ClientMachine {
         detail: Option<&reply::Detail>,
     ) -> bool {
         let Some(Reconnect {
-            step:
-                Step::LoggingIn {
+            attempt:
+                Attempt::LoggingIn {
                     request_id: login_request,
                     ..
                 },
             ..
-        }) = self.reconnect
+        }) = self.reconnect()
         else {
             return false;
         };
@@ -259,36 +251,43 @@ impl ClientMachine {
     /// The session is back: re-join the rooms (asking for what was missed), send the waiting
     /// calls again in request order, restart their deadlines.
     fn resume(&mut self, now_ms: u64, detail: Option<&reply::Detail>) {
-        self.reconnect = None;
-        self.state = State::LoggedIn;
-        if let (Some(session), Some(reply::Detail::LoginReceipt(receipt))) =
-            (&mut self.session, detail)
-        {
+        let deadline_ms = self.request_deadline_ms(now_ms);
+        let Some(session) = self.session_mut() else {
+            return;
+        };
+        session.step = Step::LoggedIn;
+        if let Some(reply::Detail::LoginReceipt(receipt)) = detail {
             session.session_id = receipt.session_id;
         }
-        let rooms: Vec<(String, u64)> = self
+        let rooms: Vec<(String, u64)> = session
             .joined_rooms
             .iter()
             .map(|room| {
-                let cursor = self.room_cursors.get(room).copied().unwrap_or(0);
+                let cursor = session.room_cursors.get(room).copied().unwrap_or(0);
                 (room.clone(), cursor)
             })
             .collect();
         info!(
             rooms = rooms.len(),
-            waiting = self.pending.len(),
+            waiting = session.pending.len(),
             "session resumed"
         );
-        if !yim_proto::planted::active(yim_proto::planted::Bug::ForgetRejoin) {
+        if !planted::active(Bug::ForgetRejoin) {
             for (room_id, after_seq) in rooms {
                 let request_id = self.next_request_id();
                 self.send(now_ms, outbound::rejoin(request_id, &room_id, after_seq));
-                self.internal
-                    .insert(request_id, Internal::Rejoin { room_id });
+                if let Some(session) = self.session_mut() {
+                    session
+                        .internal
+                        .insert(request_id, Internal::Rejoin { room_id });
+                }
             }
         }
-        let deadline_ms = now_ms.saturating_add(self.config.request_timeout_ms);
-        for frame in self.pending.frames_for_resume(deadline_ms) {
+        let frames = match self.session_mut() {
+            Some(session) => session.pending.frames_for_resume(deadline_ms),
+            None => Vec::new(),
+        };
+        for frame in frames {
             self.send(now_ms, frame);
         }
         // A voice message that ended while away may have unblocked waiting sends.
@@ -304,12 +303,15 @@ impl ClientMachine {
         code: ErrorCode,
         detail: Option<&reply::Detail>,
     ) {
+        let Some(session) = self.phase.session_mut() else {
+            return;
+        };
         match internal {
             Internal::Rejoin { room_id } => {
                 if code != ErrorCode::Success {
                     info!(%room_id, %code, "re-joining a room failed");
-                    self.joined_rooms.remove(&room_id);
-                    self.room_cursors.remove(&room_id);
+                    session.joined_rooms.remove(&room_id);
+                    session.room_cursors.remove(&room_id);
                     self.events
                         .push_back(Event::RejoinChatRoomFailed { room_id, code });
                     return;
@@ -321,7 +323,7 @@ impl ClientMachine {
                 })) = detail
                 {
                     if *lost_to_seq > 0 {
-                        let cursor = self.room_cursors.entry(room_id.clone()).or_insert(0);
+                        let cursor = session.room_cursors.entry(room_id.clone()).or_insert(0);
                         *cursor = (*cursor).max(*lost_to_seq);
                         self.events.push_back(Event::RoomMessagesLost {
                             room_id,
@@ -337,7 +339,7 @@ impl ClientMachine {
     /// The current attempt failed: try again after a backoff, or give up when the next
     /// attempt would start past the budget.
     pub(super) fn attempt_failed(&mut self, now_ms: u64, close_reason: Option<String>) {
-        let Some(reconnect) = self.reconnect else {
+        let Some(reconnect) = self.reconnect() else {
             return;
         };
         if let Some(reason) = close_reason {
@@ -356,8 +358,8 @@ impl ClientMachine {
             attempts = reconnect.attempts,
             attempt_ms, "reconnect attempt failed"
         );
-        self.reconnect = Some(Reconnect {
-            step: Step::Waiting { attempt_ms },
+        self.set_attempt(Reconnect {
+            attempt: Attempt::Waiting { attempt_ms },
             ..reconnect
         });
         self.events
@@ -365,7 +367,7 @@ impl ClientMachine {
     }
 
     /// The reconnect is over, unsuccessfully: `Fail`, then the session ends (waiting calls
-    /// complete with `NetError`, then the unsolicited `Logout`).
+    /// and the recording complete with `NetError`, then the unsolicited `Logout`).
     fn give_up(&mut self, close_reason: Option<String>) {
         info!("giving up reconnecting");
         self.events

@@ -1,7 +1,7 @@
 //! The session state the machine is in, as the application may observe it.
 //!
 //! What it is: the public `State` enum and the few questions asked of it. What it is not: the
-//! data each state carries (that lives in `ClientMachine`'s `Session` and `Reconnect`). New
+//! data each state carries (that is the machine's `phase::Phase`, whose view this is). New
 //! states are added here as variants; callers should not match it exhaustively.
 
 use std::fmt;

@@ -1,17 +1,21 @@
 //! The local checks a call passes before anything is sent, with YIM's error codes.
 //!
 //! What it is: pure functions over a `Call` and the session `State`, built on
-//! `yim_proto::limits`. What it is not: the capacity check on pending calls, which needs the
-//! machine's tables (see `ClientMachine::handle_call`).
+//! `yim_proto::limits`. What it is not: the capacity check on pending calls, or the recording
+//! rules (already recording, nothing recording), which need the machine's tables (see
+//! `dispatch` and `voice`).
 
 use yim_proto::{limits, ErrorCode};
 
-use super::call::Call;
+use super::call::{Call, Recognize};
 use super::state::State;
 
 /// The state rules: which calls may be made in which state.
 pub(crate) fn check_state(state: State, call: &Call) -> Result<(), ErrorCode> {
     match (state, call) {
+        // They act on the recording under way, whatever the state: with none (it ended with
+        // its session, say), they fail with PttNotStartRecord.
+        (_, Call::StopRecord { .. } | Call::CancelRecord) => Ok(()),
         (State::Uninitialised, _) => Err(ErrorCode::EngineNotInit),
         (State::LoggedOut, Call::Login { .. }) => Ok(()),
         // Login, logout and relogin while a session is being set up or is up.
@@ -43,7 +47,7 @@ pub(crate) fn check_params(call: &Call) -> Result<(), ErrorCode> {
             limits::check_password(password)?;
             limits::check_token(token)
         }
-        Call::Logout | Call::LeaveAllChatRooms => Ok(()),
+        Call::Logout | Call::LeaveAllChatRooms | Call::CancelRecord => Ok(()),
         Call::JoinChatRoom { room_id }
         | Call::LeaveChatRoom { room_id }
         | Call::GetRoomMemberCount { room_id } => limits::check_room_id(room_id),
@@ -63,6 +67,39 @@ pub(crate) fn check_params(call: &Call) -> Result<(), ErrorCode> {
         } => {
             limits::check_receiver(receiver_id, *chat_type)?;
             limits::check_custom(content)
+        }
+        // Recognising only sends nothing: the receiver does not matter.
+        Call::StartRecord {
+            recognize: Recognize::Only,
+            ..
+        } => Ok(()),
+        Call::StartRecord {
+            receiver_id,
+            chat_type,
+            ..
+        } => limits::check_receiver(receiver_id, *chat_type),
+        Call::StopRecord { extra_param } => limits::check_text("", extra_param),
+        Call::SendAudioFile {
+            receiver_id,
+            chat_type,
+            recognize,
+            extra_param,
+            ..
+        } => {
+            if *recognize != Recognize::Only {
+                limits::check_receiver(receiver_id, *chat_type)?;
+            }
+            limits::check_text("", extra_param)
+        }
+        Call::DownloadAudio {
+            message_id,
+            save_path,
+        } => {
+            if *message_id == 0 || save_path.as_os_str().is_empty() {
+                Err(ErrorCode::ParamInvalid)
+            } else {
+                Ok(())
+            }
         }
     }
 }

@@ -44,7 +44,7 @@ impl Now {
     /// Both readings of `clock` now.
     pub fn read(clock: &dyn crate::clock::Clock) -> Now {
         Now {
-            wall_ms: clock.now_ms(),
+            wall_ms: clock.wall_ms(),
             mono_ms: clock.monotonic_ms(),
         }
     }

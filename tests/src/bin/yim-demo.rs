@@ -5,9 +5,8 @@
 
 use std::process::ExitCode;
 
-use yim_proto::ErrorCode;
-use yim_sdk::{ChatType, Event, MessageBody, ReceivedMessage};
-use yim_tests::{TestClient, TestServer};
+use yim_sdk::{ChatType, Event, ForbidReason, MessageBody, ReceivedMessage};
+use yim_tests::{done, result_code, TestClient, TestServer};
 
 fn show(to: &str, message: &ReceivedMessage) {
     let body = match &message.body {
@@ -34,13 +33,10 @@ async fn say(
     chat_type: ChatType,
     text: &str,
 ) -> Result<u64, String> {
-    let status = from.send_text(to, chat_type, text).await;
-    println!("  {name:<6} -> {to}: {text:?}  => {:?}", status.code);
-    if status.code == ErrorCode::Success {
-        Ok(status.message_id)
-    } else {
-        Err(format!("{name}'s send failed: {}", status.code))
-    }
+    let sent = from.send_text(to, chat_type, text).await;
+    println!("  {name:<6} -> {to}: {text:?}  => {:?}", result_code(&sent));
+    sent.map(|receipt| receipt.message_id)
+        .map_err(|e| format!("{name}'s send failed: {e}"))
 }
 
 fn check(ok: bool, what: &str) -> Result<(), String> {
@@ -80,8 +76,9 @@ async fn demo() -> Result<(), String> {
     show("alice", &alice.next_message().await);
 
     println!("\n-- store and forward: bob logs out, alice writes, bob logs back in");
-    let id = bob.client.logout().map_err(|e| e.to_string())?;
-    check(bob.code(id).await == ErrorCode::Success, "bob logged out")?;
+    let logout = bob.client.logout().map_err(|e| e.to_string())?;
+    done(Ok(logout)).await.map_err(|e| e.to_string())?;
+    println!("  bob logged out");
     say(
         &mut alice,
         "alice",
@@ -107,15 +104,17 @@ async fn demo() -> Result<(), String> {
         .mute_user("world", "alice", 2, end_time)
         .await
         .map_err(|e| e.to_string())?;
-    let status = alice
+    let refused = alice
         .send_text("world", ChatType::Room, "you are all noobs")
-        .await;
+        .await
+        .err();
+    let forbid = refused.as_ref().and_then(|e| e.forbid().copied());
     println!(
-        "  alice  -> world: {:?} is_forbid_room={} reason={} until={}",
-        status.code, status.is_forbid_room, status.reason, status.forbid_end_time
+        "  alice  -> world: {:?} {forbid:?}",
+        refused.as_ref().map(|e| e.code())
     );
     check(
-        status.code == ErrorCode::ForbiddenSpeak && status.reason == 2,
+        forbid.is_some_and(|f| f.reason == ForbidReason::Insult),
         "mute refuses the send",
     )?;
     say(

@@ -5,7 +5,7 @@ use yim_proto::wire::{reply, Forbid, SendReceipt};
 use yim_proto::{ErrorCode, FrameBody};
 
 use super::*;
-use crate::machine::SendStatus;
+use crate::machine::{ForbidReason, SendStatus};
 
 #[test]
 fn replies_complete_the_calls_they_name_in_any_order() {
@@ -138,27 +138,25 @@ fn send_status_carries_the_receipt_and_forbid_fields_only_when_muted() {
                 request_id: ok,
                 code: ErrorCode::Success,
                 send_time: 1_700_000_123,
-                is_forbid_room: false,
-                reason: 0,
-                forbid_end_time: 0,
+                forbid: None,
                 message_id: 17
             }),
             Event::SendMessageStatus(SendStatus {
                 request_id: muted,
                 code: ErrorCode::ForbiddenSpeak,
                 send_time: 1_700_000_123,
-                is_forbid_room: true,
-                reason: 3,
-                forbid_end_time: 1_800_000_000,
+                forbid: Some(crate::machine::Forbid {
+                    whole_room: true,
+                    reason: ForbidReason::Politics,
+                    end_time: 1_800_000_000,
+                }),
                 message_id: 17
             }),
             Event::SendMessageStatus(SendStatus {
                 request_id: odd,
                 code: ErrorCode::UnknowError,
                 send_time: 1_700_000_123,
-                is_forbid_room: false,
-                reason: 0,
-                forbid_end_time: 0,
+                forbid: None,
                 message_id: 17
             }),
         ]
@@ -181,9 +179,7 @@ fn a_call_without_a_reply_times_out_exactly_once_and_its_late_reply_is_ignored()
             request_id: early,
             code: ErrorCode::TimeOut,
             send_time: 0,
-            is_forbid_room: false,
-            reason: 0,
-            forbid_end_time: 0,
+            forbid: None,
             message_id: 0
         })]
     );
@@ -293,9 +289,7 @@ fn logout_completes_on_its_reply_after_the_other_pending_calls() {
                 request_id: send,
                 code: ErrorCode::NetError,
                 send_time: 0,
-                is_forbid_room: false,
-                reason: 0,
-                forbid_end_time: 0,
+                forbid: None,
                 message_id: 0
             }),
             Event::Logout {

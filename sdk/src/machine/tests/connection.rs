@@ -208,32 +208,6 @@ fn any_frame_received_keeps_the_connection_alive() {
     assert_eq!(m.state(), State::LoggedOut);
 }
 
-#[test]
-fn full_event_queue_asks_the_driver_to_stop_reading() {
-    let mut m = logged_in_with(ClientConfig {
-        max_queued_events: 2,
-        ..config()
-    });
-    joined_to(&mut m, "world");
-    assert!(m.wants_frames());
-    for id in 1..=3 {
-        m.handle_frame(1, text_message(id, "bob", "world", "x"));
-    }
-    assert_eq!(m.queued_events(), 3);
-    assert!(!m.wants_frames());
-    // Nothing is dropped: draining gets every message, and reading resumes.
-    assert!(matches!(m.poll_event(), Some(Event::RecvMessage(r)) if r.message_id == 1));
-    assert!(m.wants_frames());
-    let rest: Vec<u64> = events(&mut m)
-        .into_iter()
-        .filter_map(|e| match e {
-            Event::RecvMessage(r) => Some(r.message_id),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(rest, vec![2, 3]);
-}
-
 fn private_message(message_id: u64) -> Frame {
     Frame::new(FrameBody::Message(wire::Message {
         message_id,

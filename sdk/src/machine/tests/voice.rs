@@ -7,14 +7,65 @@ use yim_proto::wire::{reply, AudioChunk, SendReceipt, UploadState};
 use yim_proto::{ChatType, ErrorCode, FrameBody};
 
 use super::*;
-use crate::machine::Recorded;
+use crate::machine::{AudioTask, CaptureSource, Recognize, Recorded};
+
+fn record(m: &mut ClientMachine, to: &str) -> Result<RequestId, ErrorCode> {
+    m.handle_call(
+        0,
+        Call::StartRecord {
+            receiver_id: to.to_owned(),
+            chat_type: ChatType::Private,
+            recognize: Recognize::AlongWithSend,
+        },
+    )
+}
+
+fn recognise_only(m: &mut ClientMachine) -> Result<RequestId, ErrorCode> {
+    m.handle_call(
+        0,
+        Call::StartRecord {
+            receiver_id: String::new(),
+            chat_type: ChatType::Private,
+            recognize: Recognize::Only,
+        },
+    )
+}
+
+fn stop(m: &mut ClientMachine, extra_param: &str) -> Result<RequestId, ErrorCode> {
+    let extra_param = extra_param.to_owned();
+    m.handle_call(0, Call::StopRecord { extra_param })
+}
+
+fn cancel(m: &mut ClientMachine) -> Result<RequestId, ErrorCode> {
+    m.handle_call(0, Call::CancelRecord)
+}
+
+fn download(
+    m: &mut ClientMachine,
+    now_ms: u64,
+    message_id: u64,
+    path: &str,
+) -> Result<RequestId, ErrorCode> {
+    let save_path = path.into();
+    m.handle_call(
+        now_ms,
+        Call::DownloadAudio {
+            message_id,
+            save_path,
+        },
+    )
+}
+
+fn audio_tasks(m: &mut ClientMachine) -> Vec<AudioTask> {
+    std::iter::from_fn(|| m.poll_audio()).collect()
+}
 
 fn recorded(bytes: usize) -> Recorded {
     Recorded {
         encoded: (0..bytes).map(|i| (i % 251) as u8).collect(),
         duration_ms: 3_000,
         text: "go left".to_owned(),
-        audio_path: "/cache/voice_2.wav".to_owned(),
+        audio_path: "/cache/voice_2.wav".into(),
         reached_max_duration: false,
     }
 }
@@ -56,29 +107,20 @@ fn uploads(m: &mut ClientMachine) -> (Vec<(u64, usize)>, Option<u64>) {
 #[test]
 fn recording_rules_give_yims_codes() {
     let mut m = machine();
-    assert_eq!(
-        m.start_record("bob", ChatType::Private, false),
-        Err(ErrorCode::NotLogin)
-    );
+    assert_eq!(record(&mut m, "bob"), Err(ErrorCode::NotLogin));
     let mut m = logged_in();
-    assert_eq!(m.stop_record(""), Err(ErrorCode::PttNotStartRecord));
-    assert_eq!(m.cancel_record(), Err(ErrorCode::PttNotStartRecord));
+    assert_eq!(stop(&mut m, ""), Err(ErrorCode::PttNotStartRecord));
+    assert_eq!(cancel(&mut m), Err(ErrorCode::PttNotStartRecord));
+    assert_eq!(record(&mut m, ""), Err(ErrorCode::ReceiverEmpty));
+    let id = record(&mut m, "bob").unwrap();
+    assert_eq!(record(&mut m, "bob"), Err(ErrorCode::PttIsSpeeching));
     assert_eq!(
-        m.start_record("", ChatType::Private, false),
-        Err(ErrorCode::ReceiverEmpty)
-    );
-    let id = m.start_record("bob", ChatType::Private, false).unwrap();
-    assert_eq!(
-        m.start_record("bob", ChatType::Private, false),
-        Err(ErrorCode::PttIsSpeeching)
-    );
-    assert_eq!(
-        m.stop_record(&"x".repeat(5_000)),
+        stop(&mut m, &"x".repeat(5_000)),
         Err(ErrorCode::MessageTooLong)
     );
-    assert_eq!(m.stop_record("extra"), Ok(id));
+    assert_eq!(stop(&mut m, "extra"), Ok(id));
     // Cancel wins over a stop in progress: no event ever.
-    assert_eq!(m.cancel_record(), Ok(id));
+    assert_eq!(cancel(&mut m), Ok(id));
     m.handle_recorded(1, id, Ok(recorded(10)));
     assert_quiet(&mut m);
 }
@@ -86,8 +128,8 @@ fn recording_rules_give_yims_codes() {
 #[test]
 fn a_voice_message_uploads_in_chunks_resumes_after_a_reconnect_and_completes_once() {
     let mut m = logged_in();
-    let id = m.start_record("bob", ChatType::Private, false).unwrap();
-    m.stop_record("extra").unwrap();
+    let id = record(&mut m, "bob").unwrap();
+    stop(&mut m, "extra").unwrap();
     let size = 2 * MAX_AUDIO_CHUNK_BYTES + 100;
     m.handle_recorded(1, id, Ok(recorded(size)));
     assert!(matches!(
@@ -133,8 +175,8 @@ fn a_voice_message_uploads_in_chunks_resumes_after_a_reconnect_and_completes_onc
 #[test]
 fn sixty_seconds_reached_counts_as_success_with_its_own_code() {
     let mut m = logged_in();
-    let id = m.start_record("bob", ChatType::Private, false).unwrap();
-    m.stop_record("").unwrap();
+    let id = record(&mut m, "bob").unwrap();
+    stop(&mut m, "").unwrap();
     let mut clip = recorded(10);
     clip.reached_max_duration = true;
     m.handle_recorded(1, id, Ok(clip));
@@ -158,16 +200,16 @@ fn sixty_seconds_reached_counts_as_success_with_its_own_code() {
 #[test]
 fn failures_before_and_after_the_upload_give_one_status_and_no_start_event_when_recording_failed() {
     let mut m = logged_in();
-    let id = m.start_record("bob", ChatType::Private, false).unwrap();
-    m.stop_record("").unwrap();
+    let id = record(&mut m, "bob").unwrap();
+    stop(&mut m, "").unwrap();
     m.handle_recorded(1, id, Err(ErrorCode::PttSpeechTooShort));
     assert!(matches!(
         events(&mut m).as_slice(),
         [Event::SendAudioStatus(s)] if s.code == ErrorCode::PttSpeechTooShort
     ));
     // A refused chunk ends the upload with PttUploadFail; a timeout with TimeOut.
-    let id = m.start_record("bob", ChatType::Private, false).unwrap();
-    m.stop_record("").unwrap();
+    let id = record(&mut m, "bob").unwrap();
+    stop(&mut m, "").unwrap();
     m.handle_recorded(1, id, Ok(recorded(10)));
     events(&mut m);
     m.handle_frame(2, reply(id, ErrorCode::ParamInvalid));
@@ -175,8 +217,8 @@ fn failures_before_and_after_the_upload_give_one_status_and_no_start_event_when_
         events(&mut m).as_slice(),
         [Event::SendAudioStatus(s)] if s.code == ErrorCode::PttUploadFail
     ));
-    let id = m.start_record("bob", ChatType::Private, false).unwrap();
-    m.stop_record("").unwrap();
+    let id = record(&mut m, "bob").unwrap();
+    stop(&mut m, "").unwrap();
     m.handle_recorded(100, id, Ok(recorded(10)));
     events(&mut m);
     m.handle_timeout(100 + 10_000);
@@ -189,8 +231,8 @@ fn failures_before_and_after_the_upload_give_one_status_and_no_start_event_when_
 #[test]
 fn recognise_only_gives_one_recognize_text_and_sends_nothing() {
     let mut m = logged_in();
-    let id = m.start_record("", ChatType::Private, true).unwrap();
-    m.stop_record("").unwrap();
+    let id = recognise_only(&mut m).unwrap();
+    stop(&mut m, "").unwrap();
     m.handle_recorded(1, id, Ok(recorded(10)));
     assert_eq!(
         events(&mut m),
@@ -207,11 +249,11 @@ fn recognise_only_gives_one_recognize_text_and_sends_nothing() {
 fn downloads_go_chunk_by_chunk_and_end_with_a_save() {
     let mut m = logged_in();
     assert_eq!(
-        m.download_audio(0, 0, "/x.wav"),
+        download(&mut m, 0, 0, "/x.wav"),
         Err(ErrorCode::ParamInvalid)
     );
-    assert_eq!(m.download_audio(0, 9, ""), Err(ErrorCode::ParamInvalid));
-    let id = m.download_audio(0, 9, "/tmp/x.wav").unwrap();
+    assert_eq!(download(&mut m, 0, 9, ""), Err(ErrorCode::ParamInvalid));
+    let id = download(&mut m, 0, 9, "/tmp/x.wav").unwrap();
     let chunk = |offset: u64, data: Vec<u8>| {
         reply_with(
             id,
@@ -231,10 +273,10 @@ fn downloads_go_chunk_by_chunk_and_end_with_a_save() {
     ));
     m.handle_frame(2, chunk(4, vec![5, 6]));
     assert_eq!(
-        actions(&mut m),
-        vec![Action::SaveAudio {
+        audio_tasks(&mut m),
+        vec![AudioTask::SaveAudio {
             request_id: id,
-            save_path: "/tmp/x.wav".to_owned(),
+            save_path: "/tmp/x.wav".into(),
             encoded: vec![1, 2, 3, 4, 5, 6]
         }]
     );
@@ -246,11 +288,11 @@ fn downloads_go_chunk_by_chunk_and_end_with_a_save() {
             request_id: id,
             code: ErrorCode::Success,
             message_id: 9,
-            save_path: "/tmp/x.wav".to_owned()
+            save_path: "/tmp/x.wav".into()
         }]
     );
     // An unknown message is ParamInvalid; a lost connection is PttDownloadFail.
-    let unknown = m.download_audio(3, 77, "/tmp/y.wav").unwrap();
+    let unknown = download(&mut m, 3, 77, "/tmp/y.wav").unwrap();
     m.handle_frame(4, reply(unknown, ErrorCode::ParamInvalid));
     assert!(matches!(
         events(&mut m).as_slice(),
@@ -260,7 +302,7 @@ fn downloads_go_chunk_by_chunk_and_end_with_a_save() {
         }]
     ));
     let mut m = logged_in_with(config_without_reconnect());
-    m.download_audio(0, 9, "/tmp/x.wav").unwrap();
+    download(&mut m, 0, 9, "/tmp/x.wav").unwrap();
     m.handle_disconnect(1);
     assert!(matches!(
         events(&mut m).as_slice(),
@@ -277,8 +319,8 @@ fn downloads_go_chunk_by_chunk_and_end_with_a_save() {
 #[test]
 fn a_text_sent_while_a_voice_message_uploads_waits_and_leaves_after_it() {
     let mut m = logged_in();
-    let voice = m.start_record("bob", ChatType::Private, false).unwrap();
-    m.stop_record("").unwrap();
+    let voice = record(&mut m, "bob").unwrap();
+    stop(&mut m, "").unwrap();
     m.handle_recorded(1, voice, Ok(recorded(10)));
     events(&mut m);
     transmits(&mut m);
@@ -301,4 +343,204 @@ fn a_text_sent_while_a_voice_message_uploads_waits_and_leaves_after_it() {
         })
         .collect();
     assert_eq!(order, vec![voice.get(), text.get()]);
+}
+
+#[test]
+fn the_capture_is_asked_for_started_finished_with_its_length_and_cancelled() {
+    let mut m = logged_in();
+    let id = m
+        .handle_call(
+            1_000,
+            Call::StartRecord {
+                receiver_id: "bob".to_owned(),
+                chat_type: ChatType::Private,
+                recognize: Recognize::No,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        audio_tasks(&mut m),
+        vec![AudioTask::StartCapture {
+            request_id: id,
+            source: CaptureSource::Microphone,
+            recognize: Recognize::No,
+        }]
+    );
+    let extra_param = "x".to_owned();
+    assert_eq!(
+        m.handle_call(4_500, Call::StopRecord { extra_param }),
+        Ok(id)
+    );
+    assert_eq!(
+        audio_tasks(&mut m),
+        vec![AudioTask::FinishCapture {
+            request_id: id,
+            recorded_ms: Some(3_500),
+        }],
+        "an inline capture takes what the machine's clock says was recorded"
+    );
+    m.handle_recorded(5_000, id, Err(ErrorCode::PttSpeechTooShort));
+    events(&mut m);
+    // A cancel before the stop abandons the capture; no event, and the next may start.
+    let id = record(&mut m, "bob").unwrap();
+    audio_tasks(&mut m);
+    assert_eq!(cancel(&mut m), Ok(id));
+    assert_eq!(
+        audio_tasks(&mut m),
+        vec![AudioTask::CancelCapture { request_id: id }]
+    );
+    assert_eq!(events(&mut m), vec![]);
+    assert!(record(&mut m, "bob").is_ok());
+}
+
+#[test]
+fn a_recording_stops_by_itself_at_sixty_seconds_also_while_reconnecting() {
+    let mut m = logged_in();
+    let id = record(&mut m, "bob").unwrap();
+    audio_tasks(&mut m);
+    assert_eq!(m.poll_timeout(), Some(10_000), "the heartbeat comes first");
+    m.handle_disconnect(5_000);
+    events(&mut m);
+    // While reconnecting only the reconnect's deadlines and the recording's count.
+    let limit = 60_000;
+    let mut now = 5_000;
+    while now < limit {
+        let next = m.poll_timeout().unwrap();
+        assert!(next <= limit, "the 60 s limit is a deadline");
+        now = next;
+        m.handle_timeout(now);
+        actions(&mut m);
+        let tasks = audio_tasks(&mut m);
+        if now < limit {
+            assert_eq!(tasks, vec![], "nothing before the limit at {now}");
+        } else {
+            assert_eq!(
+                tasks,
+                vec![AudioTask::FinishCapture {
+                    request_id: id,
+                    recorded_ms: Some(60_000),
+                }]
+            );
+        }
+    }
+    assert_eq!(stop(&mut m, ""), Err(ErrorCode::PttNotStartRecord));
+}
+
+#[test]
+fn a_wav_file_is_a_recording_stopped_at_once_and_a_capture_that_cannot_start_leaves_nothing() {
+    let mut m = logged_in();
+    let call = Call::SendAudioFile {
+        receiver_id: "bob".to_owned(),
+        chat_type: ChatType::Private,
+        path: "/clips/a.wav".into(),
+        recognize: Recognize::AlongWithSend,
+        extra_param: "e".to_owned(),
+    };
+    let id = m.handle_call(0, call.clone()).unwrap();
+    assert_eq!(
+        audio_tasks(&mut m),
+        vec![
+            AudioTask::StartCapture {
+                request_id: id,
+                source: CaptureSource::File("/clips/a.wav".into()),
+                recognize: Recognize::AlongWithSend,
+            },
+            AudioTask::FinishCapture {
+                request_id: id,
+                recorded_ms: None,
+            },
+        ]
+    );
+    assert_eq!(
+        m.poll_timeout(),
+        Some(10_000),
+        "a file has no 60 s deadline"
+    );
+    m.handle_recorded(1, id, Ok(recorded(10)));
+    let evs = events(&mut m);
+    assert!(matches!(evs.as_slice(), [Event::StartSendAudio { .. }]));
+    assert!(matches!(
+        transmits(&mut m).as_slice(),
+        [Frame {
+            body: Some(FrameBody::UploadAudio(_))
+        }]
+    ));
+    // The next one's file is missing: the driver says so, the recording never was.
+    let id = m.handle_call(0, call).unwrap();
+    m.handle_capture_failed(id);
+    assert_eq!(m.recording(), None);
+    m.handle_recorded(1, id, Err(ErrorCode::PttStopRecordFailed));
+    assert_eq!(events(&mut m), vec![], "no event for a call that failed");
+}
+
+#[test]
+fn a_recording_ends_with_its_session_once_and_is_never_sent_as_another_account() {
+    // Logged out while recording: one status, NetError, the capture abandoned.
+    let mut m = logged_in();
+    let id = record(&mut m, "bob").unwrap();
+    audio_tasks(&mut m);
+    let logout = m.handle_call(0, Call::Logout).unwrap();
+    m.handle_frame(1, reply(logout, ErrorCode::Success));
+    let evs = events(&mut m);
+    assert!(matches!(
+        evs.as_slice(),
+        [Event::SendAudioStatus(s), Event::Logout { .. }]
+            if s.request_id == id && s.code == ErrorCode::NetError
+    ));
+    assert_eq!(
+        audio_tasks(&mut m),
+        vec![AudioTask::CancelCapture { request_id: id }]
+    );
+    assert_eq!(stop(&mut m, ""), Err(ErrorCode::PttNotStartRecord));
+
+    // Kicked off while the capture finishes (a worker thread): one status; the late result
+    // is dropped and its file deleted, even once another account has logged in.
+    let mut m = logged_in();
+    let id = record(&mut m, "bob").unwrap();
+    stop(&mut m, "").unwrap();
+    audio_tasks(&mut m);
+    m.handle_frame(1, Frame::new(FrameBody::KickOff(wire::KickOff {})));
+    let evs = events(&mut m);
+    assert!(matches!(
+        evs.as_slice(),
+        [Event::SendAudioStatus(s), Event::KickOff] if s.request_id == id && s.code == ErrorCode::NetError
+    ));
+    assert_eq!(
+        audio_tasks(&mut m),
+        vec![],
+        "the capture is finishing: nothing to cancel"
+    );
+    actions(&mut m);
+    let login = m.handle_call(2, login_call("mallory")).unwrap();
+    m.handle_connected(2);
+    m.handle_frame(2, challenge());
+    m.handle_frame(2, reply(login, ErrorCode::Success));
+    events(&mut m);
+    transmits(&mut m);
+    m.handle_recorded(3, id, Ok(recorded(10)));
+    assert_eq!(events(&mut m), vec![]);
+    assert_eq!(transmits(&mut m), vec![], "nothing is sent as mallory");
+    assert_eq!(
+        audio_tasks(&mut m),
+        vec![AudioTask::DeleteFile {
+            path: "/cache/voice_2.wav".into()
+        }]
+    );
+
+    // A reconnect that gives up ends a recognise-only recording with its one RecognizeText.
+    let mut m = logged_in_with(ClientConfig {
+        reconnect_budget_ms: 1,
+        ..config()
+    });
+    let id = recognise_only(&mut m).unwrap();
+    m.handle_disconnect(1);
+    m.handle_timeout(m.poll_timeout().unwrap());
+    let evs = events(&mut m);
+    assert!(evs.contains(&Event::RecognizeText {
+        request_id: id,
+        code: ErrorCode::NetError,
+        text: String::new()
+    }));
+    assert!(evs.contains(&session_lost()));
+    assert_eq!(m.recording(), None);
 }

@@ -12,8 +12,10 @@ mod show;
 use std::process::ExitCode;
 
 use clap::Parser;
+use std::path::Path;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use yim_sdk::{ChatType, Client, ClientConfig, ErrorCode, Event, RequestId, ServerZone};
+
+use yim_sdk::{ChatType, Client, ClientConfig, Error, ErrorCode, Event, Recognize, ServerZone};
 
 use command::{Command, Target, HELP};
 
@@ -71,14 +73,19 @@ async fn run(args: Args) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let login = match client.login(&args.user, &args.password, &args.token) {
-        Ok(id) => id,
-        Err(code) => {
-            eprintln!("login refused: {code}");
+        Ok(login) => login,
+        Err(refused) => {
+            eprintln!("login refused: {refused}");
             return ExitCode::FAILURE;
         }
     };
-    if !wait_for_login(&client, login).await {
+    if let Err(failed) = login.await {
+        eprintln!("login failed: {failed}");
         return ExitCode::FAILURE;
+    }
+    // The login's own event (and anything before it) is in the stream too.
+    while let Some(event) = client.try_next_event() {
+        println!("{}", show::event_line(&event));
     }
     println!("{HELP}");
     chat(&client).await
@@ -101,17 +108,6 @@ fn audio_setup() -> yim_sdk::AudioSetup {
         })),
         Err(_) => setup,
     }
-}
-
-/// Prints events until the login completes; true if it succeeded.
-async fn wait_for_login(client: &Client, login: RequestId) -> bool {
-    while let Some(event) = client.next_event().await {
-        println!("{}", show::event_line(&event));
-        if event.request_id() == Some(login) {
-            return event.code() == Some(ErrorCode::Success);
-        }
-    }
-    false
 }
 
 /// The chat loop: commands from stdin, events to stdout, until the session ends.
@@ -155,16 +151,24 @@ async fn chat(client: &Client) -> ExitCode {
     }
 }
 
+/// Runs one command. Results come as events (every completion is in the stream), so the
+/// requests' own results are not awaited here; a refusal is printed at once.
 fn execute(client: &Client, rooms: &[String], command: Command) {
-    let result = match command {
-        Command::Join(room) => client.join_chat_room(&room),
-        Command::Leave(room) => client.leave_chat_room(&room),
-        Command::LeaveAll => client.leave_all_chat_rooms(),
-        Command::Count(room) => client.get_room_member_count(&room),
-        Command::Say { room, text } => client.send_text_message(&room, ChatType::Room, &text, ""),
-        Command::To { user, text } => client.send_text_message(&user, ChatType::Private, &text, ""),
+    let result: Result<(), Error> = match command {
+        Command::Join(room) => client.join_chat_room(&room).map(drop),
+        Command::Leave(room) => client.leave_chat_room(&room).map(drop),
+        Command::LeaveAll => client.leave_all_chat_rooms().map(drop),
+        Command::Count(room) => client.get_room_member_count(&room).map(drop),
+        Command::Say { room, text } => client
+            .send_text_message(&room, ChatType::Room, &text, "")
+            .map(drop),
+        Command::To { user, text } => client
+            .send_text_message(&user, ChatType::Private, &text, "")
+            .map(drop),
         Command::Plain(text) => match rooms.last() {
-            Some(room) => client.send_text_message(room, ChatType::Room, &text, ""),
+            Some(room) => client
+                .send_text_message(room, ChatType::Room, &text, "")
+                .map(drop),
             None => {
                 println!("join a room first (/join ROOM), or use /to USER text");
                 return;
@@ -172,25 +176,37 @@ fn execute(client: &Client, rooms: &[String], command: Command) {
         },
         Command::Record(target) => {
             let (to, chat_type) = target_parts(&target);
-            client.start_record_audio_message(to, chat_type, true, false)
+            client
+                .start_record_audio_message(to, chat_type, Recognize::AlongWithSend)
+                .map(drop)
         }
-        Command::Stop(extra) => client.stop_and_send_audio_message(&extra),
-        Command::Cancel => client.cancel_audio_message().map(|()| RequestId(0)),
+        Command::Stop(extra) => client.stop_and_send_audio_message(&extra).map(drop),
+        Command::Cancel => client.cancel_audio_message(),
         Command::SendWav { target, path } => {
             let (to, chat_type) = target_parts(&target);
-            client.send_audio_file(to, chat_type, &path, true, "")
+            client
+                .send_audio_file(
+                    to,
+                    chat_type,
+                    Path::new(&path),
+                    Recognize::AlongWithSend,
+                    "",
+                )
+                .map(drop)
         }
-        Command::Download { message_id, path } => client.download_audio(message_id, &path),
-        Command::Play(path) => client.start_play_audio(&path).map(|()| RequestId(0)),
-        Command::StopPlay => client.stop_play_audio().map(|()| RequestId(0)),
+        Command::Download { message_id, path } => client
+            .download_audio(message_id, Path::new(&path))
+            .map(drop),
+        Command::Play(path) => client.start_play_audio(Path::new(&path)),
+        Command::StopPlay => client.stop_play_audio(),
         Command::Help => {
             println!("{HELP}");
             return;
         }
         Command::Nothing | Command::Quit => return,
     };
-    if let Err(code) = result {
-        println!("refused: {code}");
+    if let Err(refused) = result {
+        println!("refused: {refused}");
     }
 }
 

@@ -2,13 +2,15 @@
 //! (bytes to frames) and a writer task (frames to bytes), each tagged with the connection's
 //! generation number.
 //!
-//! What it is: the tasks and channels of one connection, torn down by dropping the `Link`.
+//! What it is: the tasks and channels of one connection, spawned on the runtime the client
+//! was built with and torn down by dropping the `Link`.
 //! What it is not: any session rule; the driver feeds what comes out of here to the
 //! `ClientMachine` and does what the machine says.
 
 use std::future::pending;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::debug;
@@ -17,7 +19,7 @@ use yim_proto::{DecodeError, Frame, FrameDecoder};
 use crate::net::{BoxStream, Network};
 
 /// Frames decoded ahead of the driver per connection. Past this the reader stops reading the
-/// socket, which is how the machine's `wants_frames` backpressure reaches the server.
+/// socket, which is how the client's backpressure (`Core::wants_frames`) reaches the server.
 const INBOUND_FRAMES: usize = 16;
 /// Encoded frames queued for the writer per connection.
 pub(crate) const OUTBOUND_FRAMES: usize = 64;
@@ -83,18 +85,24 @@ impl Drop for Link {
 
 impl Link {
     /// Starts connecting to `addr`.
-    pub fn connect(network: std::sync::Arc<dyn Network>, addr: String, generation: u64) -> Link {
-        let task = tokio::spawn(async move { network.connect(&addr).await });
+    pub fn connect(
+        runtime: &Handle,
+        network: std::sync::Arc<dyn Network>,
+        addr: String,
+        generation: u64,
+    ) -> Link {
+        let task = runtime.spawn(async move { network.connect(&addr).await });
         Link::Connecting { generation, task }
     }
 
     /// Starts the reader and writer tasks of a connected stream.
-    pub fn open(stream: BoxStream, generation: u64) -> Link {
+    pub fn open(runtime: &Handle, stream: BoxStream, generation: u64) -> Link {
         let (read_half, write_half) = tokio::io::split(stream);
         let (inbound_tx, inbound) = mpsc::channel(INBOUND_FRAMES);
         let (writer, outbound_rx) = mpsc::channel(OUTBOUND_FRAMES);
-        let reader_task = tokio::spawn(read_loop(generation, read_half, inbound_tx.clone()));
-        let writer_task = tokio::spawn(write_loop(generation, write_half, outbound_rx, inbound_tx));
+        let reader_task = runtime.spawn(read_loop(generation, read_half, inbound_tx.clone()));
+        let writer_task =
+            runtime.spawn(write_loop(generation, write_half, outbound_rx, inbound_tx));
         Link::Open(Open {
             generation,
             inbound,

@@ -41,13 +41,16 @@ fn message(m: &ReceivedMessage) -> String {
 fn send_status(s: &SendStatus) -> String {
     match s.code {
         ErrorCode::Success => format!("send {} ok id={}", s.request_id, s.message_id),
-        ErrorCode::ForbiddenSpeak => format!(
-            "send {} refused: {} muted, reason {}, until {}",
-            s.request_id,
-            if s.is_forbid_room { "room" } else { "you are" },
-            s.reason,
-            s.forbid_end_time
-        ),
+        ErrorCode::ForbiddenSpeak => match s.forbid {
+            Some(forbid) => format!(
+                "send {} refused: {} muted, reason {:?}, until {}",
+                s.request_id,
+                if forbid.whole_room { "room" } else { "you are" },
+                forbid.reason,
+                forbid.end_time
+            ),
+            None => format!("send {} refused: muted", s.request_id),
+        },
         code => format!("send {} failed: {code}", s.request_id),
     }
 }
@@ -104,8 +107,9 @@ pub fn event_line(event: &Event) -> String {
             duration_ms,
             ..
         } => format!(
-            "recorded {:.1} s ({audio_path}), sending... {text}",
-            f64::from(*duration_ms) / 1000.0
+            "recorded {:.1} s ({}), sending... {text}",
+            f64::from(*duration_ms) / 1000.0,
+            audio_path.display()
         ),
         Event::SendAudioStatus(status) => match status.code {
             ErrorCode::Success | ErrorCode::PttReachMaxDuration => {
@@ -123,7 +127,12 @@ pub fn event_line(event: &Event) -> String {
             save_path,
             ..
         } => match code {
-            ErrorCode::Success => format!("voice message {message_id} saved to {save_path}"),
+            ErrorCode::Success => {
+                format!(
+                    "voice message {message_id} saved to {}",
+                    save_path.display()
+                )
+            }
             code => format!("download of {message_id} failed: {code}"),
         },
         Event::RecordVolume { level_permille } => {
@@ -131,8 +140,8 @@ pub fn event_line(event: &Event) -> String {
             format!("level {}", "#".repeat(bars.max(1)))
         }
         Event::PlayCompletion { code, path } => match code {
-            ErrorCode::Success => format!("played {path}"),
-            code => format!("playing {path} ended: {code}"),
+            ErrorCode::Success => format!("played {}", path.display()),
+            code => format!("playing {} ended: {code}", path.display()),
         },
         other => format!("{other:?}"),
     }
@@ -140,7 +149,7 @@ pub fn event_line(event: &Event) -> String {
 
 #[cfg(test)]
 mod tests {
-    use yim_sdk::RequestId;
+    use yim_sdk::{Forbid, ForbidReason, RequestId};
 
     use super::*;
 
@@ -166,9 +175,7 @@ mod tests {
             request_id: RequestId(3),
             code: ErrorCode::Success,
             send_time: 0,
-            is_forbid_room: false,
-            reason: 0,
-            forbid_end_time: 0,
+            forbid: None,
             message_id: 17,
         };
         assert_eq!(
@@ -177,14 +184,16 @@ mod tests {
         );
         let muted = SendStatus {
             code: ErrorCode::ForbiddenSpeak,
-            is_forbid_room: true,
-            reason: 2,
-            forbid_end_time: 99,
+            forbid: Some(Forbid {
+                whole_room: true,
+                reason: ForbidReason::Insult,
+                end_time: 99,
+            }),
             ..status
         };
         assert_eq!(
             event_line(&Event::SendMessageStatus(muted)),
-            "send #3 refused: room muted, reason 2, until 99"
+            "send #3 refused: room muted, reason Insult, until 99"
         );
         assert_eq!(
             event_line(&Event::KickOff),

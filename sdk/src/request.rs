@@ -1,0 +1,247 @@
+//! Awaitable calls: a `Request<T>` gives its request ID at once and, awaited, the call's typed
+//! result (`LoginReceipt`, `SendReceipt`, a member count, `VoiceOutcome`, ...) or its `Error`.
+//!
+//! What it is: a view of the one completion event of an accepted call, turned into a result.
+//! The event itself still comes through the client's event stream too, so a game may await,
+//! read the stream in YIM's style, or both. What it is not: a second path for the completion
+//! (it is decided once, in the machine) or a cancellation (dropping a `Request` only stops
+//! listening).
+
+use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::sync::oneshot;
+use yim_proto::ErrorCode;
+
+use crate::error::Error;
+use crate::machine::{Event, RequestId};
+
+/// An accepted call: its request ID now, its result when awaited. See the module doc.
+/// Dropping it is fine (the completion still comes through the event stream).
+pub struct Request<T> {
+    request_id: RequestId,
+    completion: oneshot::Receiver<Event>,
+    outcome: fn(Event) -> Result<T, Error>,
+}
+
+impl<T> fmt::Debug for Request<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Request<T> {
+    pub(crate) fn new(
+        request_id: RequestId,
+        completion: oneshot::Receiver<Event>,
+        outcome: fn(Event) -> Result<T, Error>,
+    ) -> Request<T> {
+        Request {
+            request_id,
+            completion,
+            outcome,
+        }
+    }
+
+    /// The request ID, as YIM returns it; the completion event in the stream carries it.
+    pub fn request_id(&self) -> RequestId {
+        self.request_id
+    }
+}
+
+impl<T> Future for Request<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let outcome = self.outcome;
+        Pin::new(&mut self.completion)
+            .poll(cx)
+            .map(|event| match event {
+                Ok(event) => outcome(event),
+                // Every accepted call completes once; only a cancelled recording never does.
+                Err(_) => Err(Error::Cancelled),
+            })
+    }
+}
+
+/// A successful login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginReceipt {
+    /// The user logged in.
+    pub user_id: String,
+}
+
+/// A text or custom message the server accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendReceipt {
+    /// Its server message ID.
+    pub message_id: u64,
+    /// Server send time, unix seconds.
+    pub send_time: u64,
+}
+
+/// A voice message the server accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioReceipt {
+    /// Its server message ID.
+    pub message_id: u64,
+    /// Server send time, unix seconds.
+    pub send_time: u64,
+    /// Speech-to-text result; empty when not asked for or not recognised.
+    pub text: String,
+    /// The local WAV; empty when none is kept.
+    pub audio_path: PathBuf,
+    /// Length of the recording.
+    pub duration_ms: u32,
+    /// It stopped by itself at 60 s (YIM's `PttReachMaxDuration`, a success).
+    pub reached_max_duration: bool,
+}
+
+/// What a recording came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoiceOutcome {
+    /// Sent as a voice message.
+    Sent(AudioReceipt),
+    /// Recognised only (`Recognize::Only`): nothing was sent.
+    Recognized {
+        /// What was said.
+        text: String,
+    },
+}
+
+/// The event's code as a result: a success, or the error it stands for.
+fn succeeded(event: &Event) -> Result<(), Error> {
+    let forbid = match event {
+        Event::SendMessageStatus(status) => status.forbid,
+        Event::SendAudioStatus(status) => status.forbid,
+        _ => None,
+    };
+    match event.code() {
+        Some(ErrorCode::Success | ErrorCode::PttReachMaxDuration) => Ok(()),
+        Some(code) => Err(Error::from_completion(code, forbid)),
+        None => Err(unexpected()),
+    }
+}
+
+/// A completion of another kind than the call's (cannot happen: the machine builds each
+/// call's completion from its own kind).
+fn unexpected() -> Error {
+    Error::Code(ErrorCode::UnknowError)
+}
+
+pub(crate) fn login(event: Event) -> Result<LoginReceipt, Error> {
+    succeeded(&event)?;
+    match event {
+        Event::Login { user_id, .. } => Ok(LoginReceipt { user_id }),
+        _ => Err(unexpected()),
+    }
+}
+
+pub(crate) fn done(event: Event) -> Result<(), Error> {
+    succeeded(&event)
+}
+
+pub(crate) fn member_count(event: Event) -> Result<u32, Error> {
+    succeeded(&event)?;
+    match event {
+        Event::RoomMemberCount { count, .. } => Ok(count),
+        _ => Err(unexpected()),
+    }
+}
+
+pub(crate) fn sent(event: Event) -> Result<SendReceipt, Error> {
+    succeeded(&event)?;
+    match event {
+        Event::SendMessageStatus(status) => Ok(SendReceipt {
+            message_id: status.message_id,
+            send_time: status.send_time,
+        }),
+        _ => Err(unexpected()),
+    }
+}
+
+pub(crate) fn voice(event: Event) -> Result<VoiceOutcome, Error> {
+    succeeded(&event)?;
+    match event {
+        Event::SendAudioStatus(status) => Ok(VoiceOutcome::Sent(AudioReceipt {
+            message_id: status.message_id,
+            send_time: status.send_time,
+            text: status.text,
+            audio_path: status.audio_path,
+            duration_ms: status.duration_ms,
+            reached_max_duration: status.code == ErrorCode::PttReachMaxDuration,
+        })),
+        Event::RecognizeText { text, .. } => Ok(VoiceOutcome::Recognized { text }),
+        _ => Err(unexpected()),
+    }
+}
+
+pub(crate) fn downloaded(event: Event) -> Result<PathBuf, Error> {
+    succeeded(&event)?;
+    match event {
+        Event::DownloadAudio { save_path, .. } => Ok(save_path),
+        _ => Err(unexpected()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::{Forbid, ForbidReason, SendStatus};
+
+    fn status(code: ErrorCode, forbid: Option<Forbid>) -> Event {
+        Event::SendMessageStatus(SendStatus {
+            request_id: RequestId(1),
+            code,
+            send_time: 7,
+            forbid,
+            message_id: if code == ErrorCode::Success { 42 } else { 0 },
+        })
+    }
+
+    #[test]
+    fn completions_become_typed_results() {
+        assert_eq!(
+            sent(status(ErrorCode::Success, None)).ok(),
+            Some(SendReceipt {
+                message_id: 42,
+                send_time: 7
+            })
+        );
+        let forbid = Forbid {
+            whole_room: false,
+            reason: ForbidReason::Advertising,
+            end_time: 1_000,
+        };
+        let muted = sent(status(ErrorCode::ForbiddenSpeak, Some(forbid)));
+        assert_eq!(muted.err().and_then(|e| e.forbid().copied()), Some(forbid));
+        let timed_out = sent(status(ErrorCode::TimeOut, None));
+        assert_eq!(timed_out.err().map(|e| e.code()), Some(ErrorCode::TimeOut));
+        let wrong_kind = member_count(status(ErrorCode::Success, None));
+        assert_eq!(
+            wrong_kind.err().map(|e| e.code()),
+            Some(ErrorCode::UnknowError)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_resolves_with_its_completion_or_reports_a_cancel() {
+        let (tx, rx) = oneshot::channel();
+        let request = Request::new(RequestId(1), rx, sent);
+        assert_eq!(request.request_id(), RequestId(1));
+        let _ = tx.send(status(ErrorCode::Success, None));
+        assert_eq!(request.await.ok().map(|r| r.message_id), Some(42));
+        let (tx, rx) = oneshot::channel::<Event>();
+        let request = Request::new(RequestId(2), rx, voice);
+        drop(tx);
+        assert_eq!(
+            request.await.err().map(|e| e.code()),
+            Some(ErrorCode::PttNotStartRecord)
+        );
+    }
+}
