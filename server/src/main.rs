@@ -155,15 +155,21 @@ async fn run(cli: Cli) -> Result<(), String> {
             let store: Box<dyn Store> = if memory {
                 Box::new(MemoryStore::new())
             } else {
-                Box::new(SqliteStore::open_in_dir(&data_dir).map_err(|e| e.to_string())?)
+                let store = SqliteStore::open_in_dir(&data_dir).map_err(|e| e.to_string())?;
+                Box::new(store.with_durability(config.store.durability))
             };
-            let server = yim_server::spawn_tcp(&config, store, os_seed()?)
+            let mut server = yim_server::spawn_tcp(&config, store, os_seed()?)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("yim-server listening on {}", server.addr);
-            tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
-            server.stop().await;
-            Ok(())
+            tokio::select! {
+                signal = tokio::signal::ctrl_c() => {
+                    signal.map_err(|e| e.to_string())?;
+                    server.stop().await;
+                    Ok(())
+                }
+                halt = server.halted() => Err(format!("stopped: {halt}; restart to recover")),
+            }
         }
         Command::Admin { target, action } => {
             let within = std::time::Duration::from_secs(ADMIN_TIMEOUT_SECS);
