@@ -6,10 +6,12 @@
 //! a history of every call and event ([`history`]) judged by named checkers ([`checkers`]);
 //! shrinking of failing scenarios ([`shrink`]); and sweeps over many seeds ([`sweep`]).
 //! What it is not: a model of the system: the real code runs, only the network, the clocks
-//! and the disk are simulated.
+//! and the disk ([`disk`]: crash points at commits, failing commits, power loss) are
+//! simulated.
 
 pub mod app;
 pub mod checkers;
+pub mod disk;
 pub mod env;
 pub mod generate;
 pub mod history;

@@ -109,12 +109,6 @@ impl UploadAppend {
         }
         Ok(end.unwrap_or(total_size))
     }
-
-    /// True if the upload is still incomplete after this append.
-    pub fn leaves_incomplete(&self) -> bool {
-        let len = u64::try_from(self.data.len()).unwrap_or(u64::MAX);
-        self.at.saturating_add(len) < self.total_size
-    }
 }
 
 /// A range of a stored audio blob and the blob's whole size.
@@ -325,11 +319,12 @@ impl WriteBatch {
         self.writes.iter().all(Write::is_purge)
     }
 
-    /// True if the batch stores part of a voice upload and leaves it incomplete.
-    pub fn appends_partial_upload(&self) -> bool {
-        self.writes.iter().any(|write| {
-            matches!(write, Write::AppendUpload { append, .. } if append.leaves_incomplete())
-        })
+    /// True if the batch stores a chunk of a voice upload (whose voice message is not sent
+    /// yet: the send's batch deletes the upload instead).
+    pub fn stores_upload_chunk(&self) -> bool {
+        self.writes.iter().any(
+            |write| matches!(write, Write::AppendUpload { append, .. } if !append.data.is_empty()),
+        )
     }
 
     /// The IDs of the private messages the batch stores in mailboxes.

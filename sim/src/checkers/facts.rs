@@ -2,9 +2,11 @@
 //! their (unique) content, deliveries, per-app timelines with sessions and room memberships,
 //! and each app's session marks (logins, reconnects, endings) in order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::history::{AppId, BodyRecord, CallRecord, Entry, History, MessageRecord, SendInfo};
+use crate::history::{
+    AppId, BodyRecord, CallRecord, DiskEvent, Entry, History, MessageRecord, SendInfo,
+};
 use crate::scenario::Scenario;
 
 use super::code;
@@ -143,6 +145,10 @@ pub struct Facts<'a> {
     position: usize,
     /// Completed downloads: (time, app, message ID, code, what the saved audio says).
     pub downloads: Vec<(u64, AppId, u64, u32, Option<&'a str>)>,
+    /// Private messages the server lost in a power loss (under durability `normal`, which
+    /// does not promise to keep the last commits before one): acknowledged or not, they may
+    /// be lost, and a resend of one may be delivered again under a new ID.
+    pub lost_in_power_loss: BTreeSet<u64>,
 }
 
 impl<'a> Facts<'a> {
@@ -169,6 +175,7 @@ impl<'a> Facts<'a> {
             voice_started: Vec::new(),
             position: 0,
             downloads: Vec::new(),
+            lost_in_power_loss: BTreeSet::new(),
         };
         let mut timelines = Timelines::default();
         for (position, (at_ms, entry)) in history.iter().enumerate() {
@@ -348,7 +355,13 @@ impl<'a> Facts<'a> {
                 .push((at_ms, *app, *message_id, *code, heard.as_deref())),
             Entry::Admin { .. } => self.admin.push((at_ms, entry)),
             Entry::Final { .. } => self.finals.push((at_ms, entry)),
-            Entry::AppStart { .. } | Entry::Fault { .. } | Entry::Heal => {}
+            Entry::Disk {
+                event:
+                    DiskEvent::PowerLoss {
+                        lost_message_ids, ..
+                    },
+            } => self.lost_in_power_loss.extend(lost_message_ids),
+            Entry::AppStart { .. } | Entry::Fault { .. } | Entry::Disk { .. } | Entry::Heal => {}
         }
     }
 
