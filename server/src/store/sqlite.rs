@@ -25,6 +25,9 @@ pub struct SqliteStore {
     durability: Durability,
     /// Whether the connection's `synchronous` is FULL now (else NORMAL).
     synchronous_full: bool,
+    /// Builds with `planted-bugs` only: a pause after each commit (see `pause_after_commit`).
+    #[cfg(feature = "planted-bugs")]
+    pause_after_commit: std::time::Duration,
 }
 
 const SCHEMA: &str = "
@@ -120,7 +123,21 @@ impl SqliteStore {
             conn,
             durability: Durability::Full,
             synchronous_full: true,
+            #[cfg(feature = "planted-bugs")]
+            pause_after_commit: std::time::Duration::ZERO,
         })
+    }
+
+    /// Builds with `planted-bugs` only, for the real-process crash test: pauses the server
+    /// for `pause` after each commit is durable, widening the window in which a kill finds a
+    /// commit on disk whose outputs have not left (and, with the planted two-commit bug, a
+    /// message stored without its key).
+    #[cfg(feature = "planted-bugs")]
+    pub fn pause_after_commit(self, pause: std::time::Duration) -> SqliteStore {
+        SqliteStore {
+            pause_after_commit: pause,
+            ..self
+        }
     }
 
     /// The same store committing with `durability`.
@@ -440,7 +457,10 @@ impl Store for SqliteStore {
             apply(&tx, write)?;
         }
         tx.commit()
-            .map_err(|e| StoreError::CommitUncertain(e.to_string()))
+            .map_err(|e| StoreError::CommitUncertain(e.to_string()))?;
+        #[cfg(feature = "planted-bugs")]
+        std::thread::sleep(self.pause_after_commit);
+        Ok(())
     }
 }
 
