@@ -314,3 +314,39 @@ fn a_failed_sweep_commit_changes_nothing_and_the_next_sweep_purges() {
     h.drain();
     assert!(h.store.mutes().unwrap().is_empty());
 }
+
+/// Over real SQLite with a full disk (`max_page_count`): the request that does not fit gets
+/// ServerError and leaves nothing behind; smaller ones from others still go through.
+#[test]
+fn a_full_sqlite_disk_fails_the_request_that_does_not_fit_and_serves_the_rest() {
+    use crate::store::SqliteStore;
+    let dir = tempfile::tempdir().unwrap();
+    let mut sqlite = SqliteStore::open_in_dir(dir.path()).unwrap();
+    let pages = sqlite.page_count().unwrap();
+    sqlite.limit_pages(pages + 3).unwrap();
+    let mut h = Harness::over(MemoryStore::new(), Box::new(sqlite));
+    h.logged_in(1, "alice");
+    h.logged_in(2, "bob");
+    let (code, out) = h.call(1, |request_id| {
+        FrameBody::UploadAudio(UploadAudio {
+            request_id,
+            upload_key: 5,
+            total_size: 60_000,
+            offset: 0,
+            data: vec![9u8; 16 * 1024],
+        })
+    });
+    assert_eq!(code, ErrorCode::ServerError, "the chunk does not fit");
+    assert_eq!(reply_of(&out, 1, h.next_request).detail, None);
+    let (code, _, out) = h.send_text(2, "alice", ChatType::Private, "small");
+    assert_eq!(code, ErrorCode::Success, "others are still served");
+    assert_eq!(messages_to(&out, 1).len(), 1);
+    drop(h);
+    let reopened = SqliteStore::open_in_dir(dir.path()).unwrap();
+    assert_eq!(
+        reopened.upload(APP, "alice", 5).unwrap(),
+        None,
+        "nothing half-written"
+    );
+    assert_eq!(reopened.mail_count(APP, "alice").unwrap(), 1);
+}
