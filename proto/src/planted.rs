@@ -35,6 +35,14 @@ pub enum Bug {
     NoResendDedupe,
     /// Ignores `JoinRoom.resume_after_seq`: replays nothing and reports no loss.
     NoGapFill,
+    /// Commits a send's message (mail or room log entry) and its idempotency key in two
+    /// commits, the key second: a crash between them leaves the message stored without its
+    /// key, so a resend is delivered again.
+    SplitSendCommit,
+    /// Answers and fans out a send before committing it: its writes wait for the next
+    /// input's commit, so a crash or a failed commit in between loses an acknowledged
+    /// message.
+    ReplyBeforeCommit,
     /// SDK: holds a room message back and delivers it after the next room message.
     ReorderRoom,
     /// SDK: delivers one received message in five twice.
@@ -52,6 +60,17 @@ pub enum Bug {
     /// SDK: takes a kick-off for a lost connection and reconnects with a fresh login, taking
     /// the session back from the device that kicked it off.
     ReconnectAfterKickOff,
+}
+
+impl Bug {
+    /// The bug named `name` (its variant name, as `Debug` prints it) among those a separate
+    /// server process can be started with (the binary's `YIM_PLANTED_BUG`, used by the
+    /// real-process crash test).
+    pub fn by_name(name: &str) -> Option<Bug> {
+        [Bug::SplitSendCommit, Bug::ReplyBeforeCommit]
+            .into_iter()
+            .find(|bug| format!("{bug:?}") == name)
+    }
 }
 
 #[cfg(feature = "planted-bugs")]

@@ -1,9 +1,12 @@
-//! Server configuration: the apps it hosts, where it listens, and its limits. Loaded from a
-//! TOML file by the binary; built in code by tests and the simulator.
+//! Server configuration: the apps it hosts, where it listens, its limits, and how durable its
+//! store's commits are. Loaded from a TOML file by the binary; built in code by tests and the
+//! simulator.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
+use crate::store::Durability;
 
 /// One hosted app: its key and the secret clients and operators prove they know.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -85,6 +88,18 @@ pub struct ServerConfig {
     pub apps: Vec<AppConfig>,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+/// The `[store]` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// What an acknowledgement survives: `full` (the default: a power loss too) or `normal`
+    /// (a process crash; the last private-chat commits may be lost on power loss). See
+    /// [`Durability`].
+    pub durability: Durability,
 }
 
 fn default_listen() -> String {
@@ -121,6 +136,7 @@ impl ServerConfig {
                 })
                 .collect(),
             limits: Limits::default(),
+            store: StoreConfig::default(),
         }
     }
 
@@ -243,6 +259,18 @@ mod tests {
         );
         assert_eq!(config.limits.max_uploads_per_user, 4);
         assert_eq!(config.limits.audio_retention_secs, 86_400);
+        assert_eq!(config.store.durability, Durability::Full);
+    }
+
+    #[test]
+    fn durability_defaults_to_full_and_parses() {
+        let parse = |text: &str| toml::from_str::<ServerConfig>(text);
+        let apps = "[[apps]]\nkey = \"a\"\nsecret = \"s\"\n";
+        assert_eq!(parse(apps).unwrap().store.durability, Durability::Full);
+        let normal = format!("{apps}[store]\ndurability = \"normal\"\n");
+        assert_eq!(parse(&normal).unwrap().store.durability, Durability::Normal);
+        let wrong = format!("{apps}[store]\ndurability = \"sometimes\"\n");
+        assert!(parse(&wrong).is_err());
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! One task owns the core (so the core needs no locks and stays deterministic given its
 //! inputs); each connection has one task that reads frames into the core's input channel and
 //! writes the frames the core routes to it. The core never waits on a connection: a
-//! connection whose bounded output queue is full is cut off as a slow reader.
+//! connection whose bounded output queue is full is cut off as a slow reader. When the core
+//! halts (a commit's outcome is unknown), `serve` returns at once, dropping every
+//! connection without routing anything more: the process is meant to stop and be restarted.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,9 +45,14 @@ const ACCEPT_PAUSE_MS: u64 = 100;
 /// A frame the peer does not take within this long ends the connection.
 const WRITE_TIMEOUT_MS: u64 = 10_000;
 
-/// Serves connections from `listener` until the returned future is dropped. Dropping it (for
-/// example by aborting its task) closes every connection.
-pub async fn serve(mut listener: Box<dyn Listener>, mut core: ServerCore, clock: Arc<dyn Clock>) {
+/// Serves connections from `listener` until the returned future is dropped, or until the
+/// core halts, returning why. Dropping it (for example by aborting its task) closes every
+/// connection.
+pub async fn serve(
+    mut listener: Box<dyn Listener>,
+    mut core: ServerCore,
+    clock: Arc<dyn Clock>,
+) -> StoreError {
     let (input_tx, mut input_rx) = mpsc::channel(INPUT_QUEUE_FRAMES);
     let mut writers: BTreeMap<ConnId, mpsc::Sender<Command>> = BTreeMap::new();
     let mut tasks = JoinSet::new();
@@ -54,6 +61,9 @@ pub async fn serve(mut listener: Box<dyn Listener>, mut core: ServerCore, clock:
     let mut accept_paused_until_ms: Option<u64> = None;
     loop {
         route_outputs(&mut core, &mut writers);
+        if let Some(halt) = core.halted() {
+            return halt.clone();
+        }
         let now_ms = clock.monotonic_ms();
         if accept_paused_until_ms.is_some_and(|until| now_ms >= until) {
             accept_paused_until_ms = None;
@@ -231,7 +241,7 @@ pub enum StartError {
 pub struct RunningServer {
     /// The address it listens on (useful with port 0).
     pub addr: std::net::SocketAddr,
-    task: tokio::task::JoinHandle<()>,
+    task: tokio::task::JoinHandle<StoreError>,
 }
 
 impl RunningServer {
@@ -239,6 +249,14 @@ impl RunningServer {
     pub async fn stop(self) {
         self.task.abort();
         let _ = self.task.await;
+    }
+
+    /// Waits until the server halts by itself (a commit's outcome unknown) and says why.
+    pub async fn halted(&mut self) -> StoreError {
+        match (&mut self.task).await {
+            Ok(halt) => halt,
+            Err(e) => StoreError::CommitUncertain(format!("server task ended: {e}")),
+        }
     }
 }
 

@@ -21,5 +21,5 @@ pub mod driver;
 pub mod net;
 pub mod store;
 
-pub use config::{AppConfig, Limits, ServerConfig};
+pub use config::{AppConfig, Limits, ServerConfig, StoreConfig};
 pub use driver::{serve, spawn_tcp, RunningServer};

@@ -122,8 +122,7 @@ enum AdminAction {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -131,7 +130,17 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()).await {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    plant_bug(&mut runtime);
+    let runtime = match runtime.build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("yim-server: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(Cli::parse())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("yim-server: {message}");
@@ -155,15 +164,23 @@ async fn run(cli: Cli) -> Result<(), String> {
             let store: Box<dyn Store> = if memory {
                 Box::new(MemoryStore::new())
             } else {
-                Box::new(SqliteStore::open_in_dir(&data_dir).map_err(|e| e.to_string())?)
+                let store = SqliteStore::open_in_dir(&data_dir).map_err(|e| e.to_string())?;
+                Box::new(slow_for_tests(
+                    store.with_durability(config.store.durability),
+                ))
             };
-            let server = yim_server::spawn_tcp(&config, store, os_seed()?)
+            let mut server = yim_server::spawn_tcp(&config, store, os_seed()?)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("yim-server listening on {}", server.addr);
-            tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
-            server.stop().await;
-            Ok(())
+            tokio::select! {
+                signal = tokio::signal::ctrl_c() => {
+                    signal.map_err(|e| e.to_string())?;
+                    server.stop().await;
+                    Ok(())
+                }
+                halt = server.halted() => Err(format!("stopped: {halt}; restart to recover")),
+            }
         }
         Command::Admin { target, action } => {
             let within = std::time::Duration::from_secs(ADMIN_TIMEOUT_SECS);
@@ -208,6 +225,41 @@ async fn admin(target: AdminTarget, action: AdminAction) -> Result<(), String> {
     result.map_err(|e| e.to_string())?;
     println!("ok");
     Ok(())
+}
+
+/// Builds with the `planted-bugs` feature only (the real-process crash test): switches on
+/// the bug named by `YIM_PLANTED_BUG` on every runtime thread.
+#[cfg(feature = "planted-bugs")]
+fn plant_bug(runtime: &mut tokio::runtime::Builder) {
+    use yim_proto::planted::{self, Bug};
+    let Some(bug) = std::env::var("YIM_PLANTED_BUG")
+        .ok()
+        .and_then(|name| Bug::by_name(&name))
+    else {
+        return;
+    };
+    eprintln!("yim-server: planted bug {bug:?} switched on");
+    planted::set(Some(bug));
+    runtime.on_thread_start(move || planted::set(Some(bug)));
+}
+
+#[cfg(not(feature = "planted-bugs"))]
+fn plant_bug(_runtime: &mut tokio::runtime::Builder) {}
+
+/// Builds with the `planted-bugs` feature only (the real-process crash test): a pause of
+/// `YIM_COMMIT_PAUSE_MS` after each commit (see `SqliteStore::pause_after_commit`).
+#[cfg(feature = "planted-bugs")]
+fn slow_for_tests(store: SqliteStore) -> SqliteStore {
+    let pause_ms = std::env::var("YIM_COMMIT_PAUSE_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(0);
+    store.pause_after_commit(std::time::Duration::from_millis(pause_ms))
+}
+
+#[cfg(not(feature = "planted-bugs"))]
+fn slow_for_tests(store: SqliteStore) -> SqliteStore {
+    store
 }
 
 /// Seed for nonces and salts, from the operating system.

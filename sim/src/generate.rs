@@ -6,6 +6,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use yim_server::store::Durability;
+
 use crate::scenario::{ClientSpec, Direction, Fault, HostRef, Op, Scenario, TimedFault, TimedOp};
 
 /// Which faults a generated scenario may contain.
@@ -280,7 +282,11 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
     ops.retain(|t| t.at_ms < size.safety_ms);
     ops.sort_by_key(|t| t.at_ms);
 
-    let faults = generate_faults(&mut rng, size, hosts, profile);
+    let mut faults = generate_faults(&mut rng, size, hosts, profile);
+    let has_voice = ops.iter().any(|t| matches!(t.op, Op::SendVoice { .. }));
+    let disk = generate_disk(seed, size, profile, has_voice);
+    faults.extend(disk.faults);
+    faults.sort_by_key(|f| f.at_ms);
     // Most seeds keep YIM's five-minute reconnect budget; some give up after a few seconds,
     // so outages outlast it and the game's own re-login loop is exercised too.
     let reconnect_budget_ms = if rng.chance(25) {
@@ -304,6 +310,78 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
         max_latency_ms: rng.range(5, 60),
         reconnect_budget_ms,
         room_log_messages,
+        durability: disk.durability,
+        checkpoint_commits: disk.checkpoint_commits,
+    }
+}
+
+/// The server disk of a seed: its durability and its faults.
+struct Disk {
+    durability: Durability,
+    checkpoint_commits: u32,
+    faults: Vec<TimedFault>,
+}
+
+/// Draws the disk of `seed` from a stream of its own, so the operations and the other faults
+/// of a seed are the same as before disk faults existed. Swarm again: each seed weighs the
+/// crash points (before and after a commit, in an upload, power loss where the durability
+/// allows it) and store failures its own way; the faulty profile only.
+fn generate_disk(seed: u64, size: &Size, profile: Profile, has_voice: bool) -> Disk {
+    let mut rng = Rng(ChaCha8Rng::seed_from_u64(seed ^ 0xD15C_FA17_0000_0000));
+    let durability = if rng.chance(25) {
+        Durability::Normal
+    } else {
+        Durability::Full
+    };
+    let checkpoint_commits = rng.range(2, 33) as u32;
+    let mut faults = Vec::new();
+    let weights = [
+        rng.below(3),                             // crash after a commit
+        rng.below(3),                             // crash before a commit
+        if has_voice { rng.below(3) } else { 0 }, // crash in an upload
+        if durability == Durability::Normal {
+            rng.below(4)
+        } else {
+            0
+        }, // power loss
+        rng.below(3),                             // store failure
+    ];
+    let count = if profile != Profile::Faulty || rng.chance(15) {
+        0
+    } else {
+        rng.below(1 + size.safety_ms / 8_000)
+    };
+    let last_ms = size.safety_ms.saturating_sub(1);
+    let mut push = |at_ms: u64, fault: Fault| {
+        faults.push(TimedFault {
+            at_ms: at_ms.min(last_ms),
+            fault,
+        });
+    };
+    for _ in 0..count {
+        if weights.iter().sum::<u64>() == 0 {
+            break;
+        }
+        let at_ms = rng.range(1_000, last_ms.max(1_001));
+        let down_ms = rng.range(200, 5_000);
+        let crash = match rng.weighted(&weights) {
+            0 => Fault::CrashAtCommit { durable: true },
+            1 => Fault::CrashAtCommit { durable: false },
+            2 => Fault::CrashMidUpload,
+            3 => Fault::PowerLoss,
+            _ => {
+                let commits = rng.range(1, 6) as u32;
+                push(at_ms, Fault::StoreFailure { commits });
+                continue;
+            }
+        };
+        push(at_ms, crash);
+        push(at_ms + down_ms, Fault::ServerRestart);
+    }
+    Disk {
+        durability,
+        checkpoint_commits,
+        faults,
     }
 }
 

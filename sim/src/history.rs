@@ -202,6 +202,10 @@ pub enum Entry {
     Fault {
         fault: Fault,
     },
+    /// What the server's simulated disk did (see `crate::disk`).
+    Disk {
+        event: DiskEvent,
+    },
     Heal,
     /// A client's state at the end of the run.
     Final {
@@ -210,6 +214,27 @@ pub enum Entry {
         state: String,
         pending_calls: usize,
         wants_online: bool,
+    },
+}
+
+/// A disk fault striking (see `crate::disk`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "disk", rename_all = "snake_case")]
+pub enum DiskEvent {
+    /// A crash point struck at the server's `commit`-th commit; `durable`: that commit was
+    /// made durable first (only its outputs are lost).
+    Crash {
+        kind: String,
+        commit: u64,
+        durable: bool,
+    },
+    /// The `commit`-th commit failed and wrote nothing.
+    CommitFailed { commit: u64 },
+    /// Power was lost: the commits not yet synced are gone, with the private messages they
+    /// stored (acknowledged or not).
+    PowerLoss {
+        lost_commits: usize,
+        lost_message_ids: Vec<u64>,
     },
 }
 

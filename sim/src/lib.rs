@@ -9,7 +9,8 @@
 //! ([`explain`], in the line format of [`lines`]) or drawn as an HTML timeline
 //! ([`timeline`]), with logs in simulated time ([`logging`]).
 //! What it is not: a model of the system: the real code runs, only the network, the clocks
-//! and the disk are simulated.
+//! and the disk ([`disk`]: crash points at commits, failing commits, power loss) are
+//! simulated.
 
 // `missing_docs` (a workspace lint) is scoped out of this crate for now: other branches are
 // reworking the fault kinds, the history and its presentation, and documenting every public item here
@@ -19,6 +20,7 @@
 
 pub mod app;
 pub mod checkers;
+pub mod disk;
 pub mod env;
 pub mod explain;
 pub mod generate;

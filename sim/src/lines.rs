@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 
 use yim_sdk::ErrorCode;
 
-use crate::history::{AdminOutcome, AppId, BodyRecord, CallRecord, Entry, History, Record};
+use crate::history::{
+    AdminOutcome, AppId, BodyRecord, CallRecord, DiskEvent, Entry, History, Record,
+};
 use crate::scenario::{Fault, Scenario};
 
 /// Formats the entries of one history.
@@ -76,6 +78,7 @@ impl<'a> Lines<'a> {
     pub fn who(&self, entry: &Entry) -> String {
         match entry {
             Entry::Fault { .. } | Entry::Heal => "fault".to_owned(),
+            Entry::Disk { .. } => "disk".to_owned(),
             Entry::Admin { .. } => "admin".to_owned(),
             other => app_of(other).map_or_else(String::new, |app| who_app(self.scenario, app)),
         }
@@ -227,6 +230,7 @@ impl<'a> Lines<'a> {
                 )
             }
             Entry::Fault { fault } => fault_text(fault),
+            Entry::Disk { event } => disk_text(event),
             Entry::Heal => "heal: every fault ends (clock skews stay)".to_owned(),
             Entry::Final {
                 state,
@@ -292,6 +296,27 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// What a disk fault did to the server's commits.
+fn disk_text(event: &DiskEvent) -> String {
+    match event {
+        DiskEvent::Crash {
+            kind,
+            commit,
+            durable,
+        } => {
+            let state = if *durable { "durable" } else { "not durable" };
+            format!("{kind} at commit {commit} ({state}); the server halts")
+        }
+        DiskEvent::CommitFailed { commit } => format!("commit {commit} failed, nothing written"),
+        DiskEvent::PowerLoss {
+            lost_commits,
+            lost_message_ids,
+        } => format!(
+            "power loss: {lost_commits} unsynced commits lost, with private messages {lost_message_ids:?}"
+        ),
+    }
+}
+
 /// The client an entry belongs to, if any.
 pub fn app_of(entry: &Entry) -> Option<AppId> {
     match entry {
@@ -311,7 +336,7 @@ pub fn app_of(entry: &Entry) -> Option<AppId> {
         | Entry::Downloaded { app, .. }
         | Entry::RejoinFailed { app, .. }
         | Entry::Final { app, .. } => Some(*app),
-        Entry::Admin { .. } | Entry::Fault { .. } | Entry::Heal => None,
+        Entry::Admin { .. } | Entry::Fault { .. } | Entry::Disk { .. } | Entry::Heal => None,
     }
 }
 
@@ -456,6 +481,8 @@ mod tests {
             max_latency_ms: 2,
             reconnect_budget_ms: 1_000,
             room_log_messages: None,
+            durability: yim_server::store::Durability::Full,
+            checkpoint_commits: 16,
         }
     }
 

@@ -70,6 +70,8 @@ pub fn generate(seed: u64, size: &Size) -> Scenario {
         max_latency_ms: rng.range(5, 60),
         reconnect_budget_ms: yim_sdk::ClientConfig::DEFAULT_RECONNECT_BUDGET_MS,
         room_log_messages: None,
+        durability: yim_server::store::Durability::Full,
+        checkpoint_commits: 16,
     }
 }
 

@@ -7,7 +7,7 @@ use yim_proto::planted::Bug;
 
 /// Every planted bug with its name, in `Bug`'s order. `tests/planted_bugs.rs` checks that it
 /// lists the same bugs as the canaries there.
-pub const BUGS: [(&str, Bug); 20] = [
+pub const BUGS: [(&str, Bug); 22] = [
     ("drop-fanout", Bug::DropFanout),
     ("skip-mute-check", Bug::SkipMuteCheck),
     ("deliver-to-non-member", Bug::DeliverToNonMember),
@@ -20,6 +20,8 @@ pub const BUGS: [(&str, Bug); 20] = [
     ("corrupt-audio", Bug::CorruptAudio),
     ("no-resend-dedupe", Bug::NoResendDedupe),
     ("no-gap-fill", Bug::NoGapFill),
+    ("split-send-commit", Bug::SplitSendCommit),
+    ("reply-before-commit", Bug::ReplyBeforeCommit),
     ("reorder-room", Bug::ReorderRoom),
     ("duplicate-delivery", Bug::DuplicateDelivery),
     (

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use yim_server::store::Durability;
 
 /// One logical SDK client (an app on one device). Several clients may share a user: a
 /// second device of the same player.
@@ -145,8 +146,28 @@ pub enum Fault {
     Latency {
         max_ms: u64,
     },
+    /// The server crashes between two inputs, now.
     ServerCrash,
     ServerRestart,
+    /// The server crashes at its next commit (the sweep's purge-only commits aside):
+    /// `durable`: after the commit is durable, so its outputs never leave (the reply is lost
+    /// although the write is on disk); else before, losing the commit. Armed until it
+    /// strikes or the next `ServerRestart`.
+    CrashAtCommit {
+        durable: bool,
+    },
+    /// The server crashes right after the next commit that stores a chunk of a voice
+    /// upload, in the middle of the upload and its voice message (the chunk is durable, its
+    /// reply lost; the SDK resumes the upload). Armed until it strikes or the next
+    /// `ServerRestart`.
+    CrashMidUpload,
+    /// The server host loses power: it crashes now, and the commits not yet synced are lost.
+    /// Only with durability `normal` (under `full` every commit is synced).
+    PowerLoss,
+    /// The next `commits` commits fail and write nothing (disk full, an I/O error).
+    StoreFailure {
+        commits: u32,
+    },
     ClientHostCrash {
         host: usize,
     },
@@ -174,6 +195,11 @@ impl Fault {
             Fault::Latency { .. } => "latency",
             Fault::ServerCrash => "server_crash",
             Fault::ServerRestart => "server_restart",
+            Fault::CrashAtCommit { durable: true } => "crash_after_commit",
+            Fault::CrashAtCommit { durable: false } => "crash_before_commit",
+            Fault::CrashMidUpload => "crash_mid_upload",
+            Fault::PowerLoss => "power_loss",
+            Fault::StoreFailure { .. } => "store_failure",
             Fault::ClientHostCrash { .. } => "client_crash",
             Fault::ClientHostRestart { .. } => "client_restart",
             Fault::ClockSkew { .. } => "clock_skew",
@@ -188,7 +214,19 @@ impl Fault {
             Fault::Partition { .. }
                 | Fault::Hold { .. }
                 | Fault::ServerCrash
+                | Fault::CrashAtCommit { .. }
+                | Fault::CrashMidUpload
+                | Fault::PowerLoss
                 | Fault::ClientHostCrash { .. }
+        )
+    }
+
+    /// True for faults that wait for a commit to strike: statistics count them when they
+    /// strike, not when they are armed.
+    pub fn is_armed(&self) -> bool {
+        matches!(
+            self,
+            Fault::CrashAtCommit { .. } | Fault::CrashMidUpload | Fault::StoreFailure { .. }
         )
     }
 }
@@ -232,10 +270,21 @@ pub struct Scenario {
     /// default. Small logs make reconnecting members miss messages they must be told about.
     #[serde(default)]
     pub room_log_messages: Option<usize>,
+    /// The server store's durability (`[store] durability`); a power loss needs `normal`.
+    #[serde(default)]
+    pub durability: Durability,
+    /// Under `normal`, the simulated disk syncs at a checkpoint every this many commits
+    /// (besides the commits that are always synced); see `crate::disk`.
+    #[serde(default = "default_checkpoint_commits")]
+    pub checkpoint_commits: u32,
 }
 
 fn default_reconnect_budget_ms() -> u64 {
     yim_sdk::ClientConfig::DEFAULT_RECONNECT_BUDGET_MS
+}
+
+fn default_checkpoint_commits() -> u32 {
+    16
 }
 
 /// A scenario file could not be used.
@@ -334,6 +383,7 @@ impl Scenario {
                     ..
                 } => *host < self.client_hosts,
                 Fault::Latency { .. } => true,
+                Fault::PowerLoss => self.durability == Durability::Normal,
                 _ => true,
             };
             if !ok || timed.at_ms >= self.safety_ms {

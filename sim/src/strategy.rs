@@ -124,6 +124,8 @@ pub fn scenario(faulty: bool) -> impl Strategy<Value = Scenario> {
                 max_latency_ms: 20,
                 reconnect_budget_ms: yim_sdk::ClientConfig::DEFAULT_RECONNECT_BUDGET_MS,
                 room_log_messages: None,
+                durability: yim_server::store::Durability::Full,
+                checkpoint_commits: 16,
             }
         })
 }

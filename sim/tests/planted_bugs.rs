@@ -35,6 +35,11 @@ const CASES: [(Bug, &str, Profile, u64); 20] = [
 
 /// The first seed in `0..max_seeds` whose run has a violation from `checker`.
 fn first_catch(bug: Bug, checker: &str, profile: Profile, max_seeds: u64) -> Option<u64> {
+    first_catch_by(bug, &[checker], profile, max_seeds)
+}
+
+/// The first seed in `0..max_seeds` whose run has a violation from one of `checkers`.
+fn first_catch_by(bug: Bug, checkers: &[&str], profile: Profile, max_seeds: u64) -> Option<u64> {
     planted::set(Some(bug));
     let found = (0..max_seeds).find(|&seed| {
         let outcome = yim_sim::run(&generate(seed, &Size::small(), profile));
@@ -47,10 +52,33 @@ fn first_catch(bug: Bug, checker: &str, profile: Profile, max_seeds: u64) -> Opt
             uncited.is_none(),
             "{bug:?} seed {seed}: {uncited:?} cites nothing"
         );
-        outcome.violations.iter().any(|v| v.checker == checker)
+        outcome
+            .violations
+            .iter()
+            .any(|v| checkers.contains(&v.checker.as_str()))
     });
     planted::set(None);
     found
+}
+
+/// The message and its idempotency key in two commits (the old server): a crash point
+/// between them (after the first commit, or before the second) leaves the message stored
+/// without its key, and the SDK's resend is delivered again.
+#[test]
+fn mail_and_key_in_two_commits_is_caught_by_no_duplicates() {
+    let seed = first_catch(Bug::SplitSendCommit, "no_duplicates", Profile::Faulty, 200);
+    println!("SplitSendCommit: caught by no_duplicates at seed {seed:?}");
+    assert!(seed.is_some(), "not caught within 200 faulty seeds");
+}
+
+/// Replying (and fanning out) before the commit: a crash or a failed commit before the
+/// writes reach the disk loses an acknowledged message.
+#[test]
+fn reply_before_commit_is_caught_by_the_delivery_checkers() {
+    let checkers = ["private_delivery", "room_completeness", "no_duplicates"];
+    let seed = first_catch_by(Bug::ReplyBeforeCommit, &checkers, Profile::Faulty, 200);
+    println!("ReplyBeforeCommit: caught at seed {seed:?}");
+    assert!(seed.is_some(), "not caught within 200 faulty seeds");
 }
 
 #[test]
@@ -79,7 +107,9 @@ fn without_a_planted_bug_the_same_seeds_are_clean() {
 fn every_planted_bug_has_a_name_for_the_cli() {
     let named: std::collections::BTreeSet<Bug> =
         yim_sim::plant::BUGS.iter().map(|(_, bug)| *bug).collect();
-    let canaries: std::collections::BTreeSet<Bug> = CASES.iter().map(|case| case.0).collect();
+    let mut canaries: std::collections::BTreeSet<Bug> = CASES.iter().map(|case| case.0).collect();
+    // The two commit-rule canaries have tests of their own above.
+    canaries.extend([Bug::SplitSendCommit, Bug::ReplyBeforeCommit]);
     assert_eq!(
         named, canaries,
         "add each new bug to yim_sim::plant::BUGS (sim/src/plant.rs) too"

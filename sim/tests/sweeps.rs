@@ -59,7 +59,8 @@ fn the_calm_profile_passes_every_checker() {
 }
 
 /// Connection-breaking faults too: partitions (both ways and one way), holds, server and
-/// client crashes, app restarts, clock skew. The SDK reconnects and resumes (rooms re-joined
+/// client crashes, app restarts, clock skew, and the disk's: crash points before and after a
+/// commit and in a voice upload, power loss (under durability `normal`), failing commits. The SDK reconnects and resumes (rooms re-joined
 /// with replay, waiting calls resent with their idempotency keys), private messages are kept
 /// until acknowledged, and each is delivered once: this profile passes every checker.
 #[test]
@@ -78,6 +79,11 @@ fn the_faulty_profile_fires_every_fault_and_passes_every_checker() {
         "server_restart",
         "client_crash",
         "client_restart",
+        "crash_before_commit",
+        "crash_after_commit",
+        "crash_mid_upload",
+        "power_loss",
+        "store_failure",
     ] {
         assert!(
             faults.get(kind).copied().unwrap_or(0) > 0,

@@ -8,6 +8,10 @@
 //! `LoginReceipt`. A login that resumes an ID (`resume_session_id != 0`) is refused with
 //! LoginSessionError (10) unless that ID is still the user's current session, and a refused
 //! resume kicks no one off; an accepted one keeps its ID and is otherwise a normal login.
+//!
+//! A login's writes (a new account, the new session ID and any message-ID block it takes)
+//! are one commit, made before anything changes in memory: if it fails the login gets
+//! ServerError and its connection is closed, and the older session is not kicked off.
 
 use std::collections::BTreeSet;
 
@@ -18,7 +22,7 @@ use yim_proto::wire::{reply, AdminLogin, KickOff, Login, LoginReceipt};
 use yim_proto::{auth, limits, ErrorCode, FrameBody};
 
 use super::{ConnId, Now, Role, ServerCore, UserSession};
-use crate::store::{Account, StoreError};
+use crate::store::{Account, StoreError, Write};
 
 /// Bytes of salt per password.
 const SALT_BYTES: usize = 16;
@@ -38,9 +42,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 impl ServerCore {
     pub(super) fn handle_login(&mut self, now: Now, conn: ConnId, login: Login) {
         let request_id = login.request_id;
-        let claimed = self
-            .check_login(now, conn, &login)
-            .and_then(|()| self.claim_session(&login));
+        let claimed = self.check_login(now, conn, &login).and_then(|new_account| {
+            let session_id = self.claim_session(&login)?;
+            if let Some(account) = new_account {
+                self.stage(Write::PutAccount {
+                    app_key: login.app_key.clone(),
+                    user_id: login.user_id.clone(),
+                    account,
+                });
+            }
+            self.commit().map_err(store_failed)?;
+            Ok(session_id)
+        });
         let session_id = match claimed {
             Ok(session_id) => session_id,
             Err(code) => {
@@ -79,8 +92,14 @@ impl ServerCore {
         }
     }
 
-    /// Every rule of login, in order; on success the account exists and the password matched.
-    fn check_login(&mut self, now: Now, conn: ConnId, login: &Login) -> Result<(), ErrorCode> {
+    /// Every rule of login, in order, with reads only; on success the password matched the
+    /// account, or the account to register is returned.
+    fn check_login(
+        &mut self,
+        now: Now,
+        conn: ConnId,
+        login: &Login,
+    ) -> Result<Option<Account>, ErrorCode> {
         let Some(connection) = self.connections.get(&conn) else {
             return Err(ErrorCode::NetError);
         };
@@ -118,25 +137,22 @@ impl ServerCore {
                 {
                     return Err(ErrorCode::UsernamePasswordError);
                 }
+                Ok(None)
             }
             None => {
                 let mut salt = vec![0u8; SALT_BYTES];
                 rand_core::RngCore::fill_bytes(&mut self.rng, &mut salt);
                 let password_hash = hash_password(&login.password, &salt, rounds);
-                let account = Account {
+                Ok(Some(Account {
                     salt,
                     password_hash,
-                };
-                self.store
-                    .0
-                    .put_account(&login.app_key, &login.user_id, &account)
-                    .map_err(store_failed)?;
+                }))
             }
         }
-        Ok(())
     }
 
-    /// The session ID this (checked) login holds; see the module doc.
+    /// The session ID this (checked) login holds; see the module doc. A fresh one is
+    /// staged as the user's current session.
     fn claim_session(&mut self, login: &Login) -> Result<u64, ErrorCode> {
         let (app_key, user_id) = (&login.app_key, &login.user_id);
         if login.resume_session_id != 0 {
@@ -151,11 +167,12 @@ impl ServerCore {
                 Err(ErrorCode::LoginSessionError)
             };
         }
-        let session_id = self.next_message_id().map_err(store_failed)?;
-        self.store
-            .0
-            .put_current_session(app_key, user_id, session_id)
-            .map_err(store_failed)?;
+        let session_id = self.next_message_id();
+        self.stage(Write::PutSession {
+            app_key: app_key.clone(),
+            user_id: user_id.clone(),
+            session_id,
+        });
         Ok(session_id)
     }
 
@@ -182,19 +199,18 @@ impl ServerCore {
         Ok(())
     }
 
-    /// The user's SDK delivered private messages up to `up_to_message_id`: forget them.
+    /// The user's SDK delivered private messages up to `up_to_message_id`: forget them
+    /// (committed when the input ends; nothing is answered).
     pub(super) fn handle_ack(&mut self, conn: ConnId, up_to_message_id: u64) {
         let Some(session) = self.user_session(conn) else {
             return; // not logged in: nothing of its to acknowledge
         };
         let (app_key, user_id) = (session.app_key.clone(), session.user_id.clone());
-        if let Err(e) = self
-            .store
-            .0
-            .delete_mail(&app_key, &user_id, up_to_message_id)
-        {
-            tracing::error!(error = %e, "store failure deleting acknowledged mail");
-        }
+        self.stage(Write::DeleteMail {
+            app_key,
+            user_id,
+            up_to_message_id,
+        });
     }
 
     pub(super) fn handle_logout(&mut self, conn: ConnId, request_id: u64) {

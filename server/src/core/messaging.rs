@@ -9,6 +9,12 @@
 //! successfully (the key is remembered in the store, a bounded number per user) is answered
 //! Success with the first send's message ID and send time and is not delivered again. That
 //! check comes before every other check of the send, because the first send was accepted.
+//!
+//! One commit per send: every check is a read; then the message (the mail or the room log
+//! entry with the room's new seq), its key, its voice blob and the end of its upload, and any
+//! new block of message IDs are staged and committed together, before anything is answered
+//! or fanned out and before the room's seq moves in memory. A crash can therefore never leave
+//! a stored message without its key; a failed commit answers ServerError and stores nothing.
 
 use prost::Message as _;
 use yim_proto::planted::{self, Bug};
@@ -16,7 +22,7 @@ use yim_proto::wire::{body, reply, Forbid, Message, SendMessage, SendReceipt};
 use yim_proto::{limits, ChatType, ErrorCode, FrameBody};
 
 use super::{ConnId, Now, ServerCore};
-use crate::store::{RoomLogEntry, SendRecord};
+use crate::store::{RoomLogEntry, SendRecord, Write};
 
 /// Why a send was refused: the code and, for mutes, the forbid fields.
 pub(super) struct Refusal {
@@ -66,18 +72,21 @@ impl ServerCore {
                 return;
             }
         }
-        let receipt = match self.send_message(now_secs, conn, &app_key, &sender_id, send) {
-            Ok(message_id) => {
-                if dedupe {
-                    self.remember_send_key(&app_key, &sender_id, key, message_id, now_secs);
-                }
-                let receipt = SendReceipt {
+        let sender = Sender {
+            conn,
+            app_key: &app_key,
+            user_id: &sender_id,
+            key: dedupe.then_some(key),
+        };
+        let (code, receipt) = match self.send_message(now_secs, &sender, send) {
+            Ok(message_id) => (
+                ErrorCode::Success,
+                SendReceipt {
                     message_id,
                     send_time: now_secs,
                     forbid: None,
-                };
-                (ErrorCode::Success, receipt)
-            }
+                },
+            ),
             Err(Refusal { code, forbid }) => (
                 code,
                 SendReceipt {
@@ -87,7 +96,6 @@ impl ServerCore {
                 },
             ),
         };
-        let (code, receipt) = receipt;
         self.reply_with(
             conn,
             request_id,
@@ -96,42 +104,18 @@ impl ServerCore {
         );
     }
 
-    /// Remembers a successful send's key. If the store fails the message is out already, so
-    /// the send still succeeds; only a resend of it would be delivered again.
-    fn remember_send_key(
-        &mut self,
-        app_key: &str,
-        sender_id: &str,
-        key: u64,
-        message_id: u64,
-        send_time: u64,
-    ) {
-        let record = SendRecord {
-            message_id,
-            send_time,
-        };
-        let max_keys = self.limits.max_send_keys_per_user;
-        if let Err(e) = self
-            .store
-            .0
-            .put_send_key(app_key, sender_id, key, record, max_keys)
-        {
-            tracing::error!(error = %e, "store failure remembering a send key");
-        }
-    }
-
-    /// Checks and delivers one message; returns its message ID. One path for every body:
-    /// check the body (a voice body also takes its audio from its upload), check the
-    /// receiver (room membership and mutes, or a registered user), give the message its ID
-    /// (and a voice message its stored audio), then deliver it.
+    /// Checks, commits and delivers one message; returns its message ID. One path for every
+    /// body: check the body (a voice body also takes its audio from its upload) and the
+    /// receiver (room membership and mutes, or a registered user with room in its mailbox),
+    /// all with reads; then stage the message with its ID (and a voice message its blob),
+    /// its key, commit, and only then deliver it.
     fn send_message(
         &mut self,
         now_secs: u64,
-        conn: ConnId,
-        app_key: &str,
-        sender_id: &str,
+        sender: &Sender<'_>,
         send: SendMessage,
     ) -> Result<u64, Refusal> {
+        let app_key = sender.app_key;
         let chat_type = ChatType::try_from(send.chat_type).unwrap_or(ChatType::Unknown);
         limits::check_receiver(&send.receiver_id, chat_type)?;
         let body = send.body.ok_or(ErrorCode::ParamInvalid)?;
@@ -144,51 +128,82 @@ impl ServerCore {
                 limits::check_custom(&custom.content)?;
                 None
             }
-            body::Kind::Voice(voice) => Some(self.voice_audio(app_key, sender_id, voice)?),
+            body::Kind::Voice(voice) => Some(self.voice_audio(app_key, sender.user_id, voice)?),
         };
         let mut message = Message {
             message_id: 0,
-            sender_id: sender_id.to_owned(),
+            sender_id: sender.user_id.to_owned(),
             receiver_id: send.receiver_id,
             chat_type: chat_type as i32,
             create_time: now_secs,
             room_seq: 0,
             body: Some(body),
         };
-        match chat_type {
-            ChatType::Room => self.check_room_send(now_secs, conn, app_key, &message)?,
-            _ => self.check_private_receiver(app_key, &message.receiver_id)?,
+        let room = chat_type == ChatType::Room;
+        if room {
+            message.room_seq = self.check_room_send(now_secs, sender.conn, app_key, &message)?;
+        } else {
+            self.check_private_receiver(app_key, &message.receiver_id)?;
         }
-        message.message_id = self.allocate_message_id()?;
+        // Checked: from here on only the commit can fail.
+        message.message_id = self.next_message_id();
         let id = message.message_id;
-        if let Some(audio) = &audio {
-            self.store_audio(app_key, &mut message, audio)?;
+        if let Some(audio) = audio {
+            self.stage_audio(app_key, sender.user_id, &mut message, audio);
         }
-        let delivered = match chat_type {
-            ChatType::Room => self.deliver_to_room(app_key, message),
-            _ => self.deliver_private(app_key, message),
-        };
-        if let Some(audio) = &audio {
-            self.settle_audio(app_key, sender_id, id, audio, delivered.is_ok());
+        if room {
+            self.stage_room_message(app_key, &message);
+        } else {
+            self.stage_mail(app_key, &message);
         }
-        delivered.map(|()| id)
+        if planted::active(Bug::SplitSendCommit) {
+            self.commit().map_err(send_commit_failed)?;
+        }
+        if let Some(key) = sender.key {
+            self.stage(Write::PutSendKey {
+                app_key: app_key.to_owned(),
+                user_id: sender.user_id.to_owned(),
+                key,
+                record: SendRecord {
+                    message_id: id,
+                    send_time: now_secs,
+                },
+                max_keys: self.limits.max_send_keys_per_user,
+            });
+        }
+        if planted::active(Bug::SplitSendCommit) {
+            // As the old code did: the message is stored already, so the send succeeds.
+            if let Err(e) = self.commit() {
+                tracing::error!(error = %e, "store failure remembering a send key");
+            }
+        } else if !planted::active(Bug::ReplyBeforeCommit) {
+            self.commit().map_err(send_commit_failed)?;
+        }
+        if room {
+            self.deliver_to_room(app_key, message);
+        } else {
+            self.deliver_private(app_key, message);
+        }
+        Ok(id)
     }
 
-    /// The sender must be in the room and not muted there.
+    /// The sender must be in the room (which exists while it has a member) and not muted
+    /// there; returns the message's room seq.
     fn check_room_send(
         &self,
         now_secs: u64,
         conn: ConnId,
         app_key: &str,
         message: &Message,
-    ) -> Result<(), Refusal> {
+    ) -> Result<u64, Refusal> {
         let room_id = &message.receiver_id;
         let joined = self
             .user_session(conn)
             .is_some_and(|s| s.rooms.contains(room_id));
-        if !joined {
+        let room = self.rooms.get(&(app_key.to_owned(), room_id.clone()));
+        let Some(room) = room.filter(|_| joined) else {
             return Err(ErrorCode::NotJoinRoom.into());
-        }
+        };
         let forbid = self
             .mutes
             .forbid(app_key, room_id, &message.sender_id, now_secs);
@@ -198,32 +213,30 @@ impl ServerCore {
                 forbid: Some(forbid),
             });
         }
-        Ok(())
+        Ok(room.last_seq + 1)
     }
 
-    /// Gives the (checked) message the room's next seq, logs it, and fans it out.
-    fn deliver_to_room(&mut self, app_key: &str, mut message: Message) -> Result<(), Refusal> {
-        let key = (app_key.to_owned(), message.receiver_id.clone());
-        let Some(room) = self.rooms.get(&key) else {
-            return Err(ErrorCode::NotJoinRoom.into());
-        };
-        message.room_seq = room.last_seq + 1;
+    /// Stages the (checked) message as the room log's next entry.
+    fn stage_room_message(&mut self, app_key: &str, message: &Message) {
         let entry = RoomLogEntry {
             seq: message.room_seq,
             create_time: message.create_time,
             message: message.encode_to_vec(),
         };
-        let max_entries = self.limits.room_log_messages;
-        if let Err(e) = self
-            .store
-            .0
-            .append_room_log(app_key, &key.1, &entry, max_entries)
-        {
-            tracing::error!(error = %e, "store failure appending to a room log");
-            return Err(ErrorCode::ServerError.into());
-        }
+        self.stage(Write::AppendRoomLog {
+            app_key: app_key.to_owned(),
+            room_id: message.receiver_id.clone(),
+            entry,
+            max_entries: self.limits.room_log_messages,
+        });
+    }
+
+    /// After the commit: the room's seq moves on and the message goes to every member but
+    /// the sender.
+    fn deliver_to_room(&mut self, app_key: &str, message: Message) {
+        let key = (app_key.to_owned(), message.receiver_id.clone());
         let Some(room) = self.rooms.get_mut(&key) else {
-            return Err(ErrorCode::NotJoinRoom.into());
+            return; // checked before the commit; the input changed no membership since
         };
         room.last_seq = message.room_seq;
         let mut receivers: Vec<ConnId> = room
@@ -245,7 +258,6 @@ impl ServerCore {
         for receiver in receivers {
             self.fan_out(receiver, message.clone());
         }
-        Ok(())
     }
 
     /// Queues one room message for one member (where the planted room bugs live).
@@ -263,65 +275,66 @@ impl ServerCore {
         self.send(receiver, FrameBody::Message(message));
     }
 
-    /// Private messages go to registered users only.
+    /// Private messages go to registered users only, with room in their (bounded) mailbox.
     fn check_private_receiver(&mut self, app_key: &str, receiver_id: &str) -> Result<(), Refusal> {
-        match self.store.0.account(app_key, receiver_id) {
-            Ok(Some(_)) => Ok(()),
-            Ok(None) => Err(ErrorCode::InvalidReceiver.into()),
-            Err(e) => {
-                tracing::error!(error = %e, "store failure looking up a receiver");
-                Err(ErrorCode::ServerError.into())
-            }
-        }
-    }
-
-    /// To the receiver's session if online, else into its (bounded) mailbox.
-    fn deliver_private(&mut self, app_key: &str, message: Message) -> Result<(), Refusal> {
-        let key = (app_key.to_owned(), message.receiver_id.clone());
-        let online = self.sessions.get(&key).copied();
-        if online.is_some() || !planted::active(Bug::LoseOfflineMail) {
-            self.store_mail(app_key, &message)?;
-        }
-        if let Some(receiver) = online {
-            self.send(receiver, FrameBody::Message(message));
-        }
-        Ok(())
-    }
-
-    /// Keeps a private message in its receiver's (bounded) mailbox until acknowledged.
-    fn store_mail(&mut self, app_key: &str, message: &Message) -> Result<(), Refusal> {
-        let receiver = &message.receiver_id;
-        let stored = self
+        let checked = self
             .store
             .0
-            .mail_count(app_key, receiver)
-            .and_then(|count| {
-                if count >= self.limits.max_mailbox_messages {
-                    return Ok(false);
+            .account(app_key, receiver_id)
+            .and_then(|account| {
+                if account.is_none() {
+                    return Ok(Err(ErrorCode::InvalidReceiver));
                 }
-                let bytes = message.encode_to_vec();
-                self.store
-                    .0
-                    .push_mail(app_key, receiver, message.message_id, &bytes)?;
-                Ok(true)
+                let count = self.store.0.mail_count(app_key, receiver_id)?;
+                if count >= self.limits.max_mailbox_messages {
+                    tracing::warn!(receiver = %receiver_id, "mailbox full");
+                    return Ok(Err(ErrorCode::ServerError));
+                }
+                Ok(Ok(()))
             });
-        match stored {
-            Ok(true) => Ok(()),
-            Ok(false) => {
-                tracing::warn!(%receiver, "mailbox full");
-                Err(ErrorCode::ServerError.into())
-            }
+        match checked {
+            Ok(result) => result.map_err(Refusal::from),
             Err(e) => {
-                tracing::error!(error = %e, "store failure storing private mail");
+                tracing::error!(error = %e, "store failure checking a private receiver");
                 Err(ErrorCode::ServerError.into())
             }
         }
     }
 
-    fn allocate_message_id(&mut self) -> Result<u64, Refusal> {
-        self.next_message_id().map_err(|e| {
-            tracing::error!(error = %e, "store failure reserving message IDs");
-            Refusal::from(ErrorCode::ServerError)
-        })
+    /// Stages the message in its receiver's mailbox, where it stays until acknowledged.
+    fn stage_mail(&mut self, app_key: &str, message: &Message) {
+        let online = self
+            .sessions
+            .contains_key(&(app_key.to_owned(), message.receiver_id.clone()));
+        if online || !planted::active(Bug::LoseOfflineMail) {
+            self.stage(Write::PushMail {
+                app_key: app_key.to_owned(),
+                user_id: message.receiver_id.clone(),
+                message_id: message.message_id,
+                message: message.encode_to_vec(),
+            });
+        }
     }
+
+    /// After the commit: to the receiver's session if online (else it waits in the
+    /// mailbox for the next login).
+    fn deliver_private(&mut self, app_key: &str, message: Message) {
+        let key = (app_key.to_owned(), message.receiver_id.clone());
+        if let Some(receiver) = self.sessions.get(&key).copied() {
+            self.send(receiver, FrameBody::Message(message));
+        }
+    }
+}
+
+/// Who sends: the connection, the user, and the idempotency key to remember (if any).
+struct Sender<'a> {
+    conn: ConnId,
+    app_key: &'a str,
+    user_id: &'a str,
+    key: Option<u64>,
+}
+
+fn send_commit_failed(e: crate::store::StoreError) -> Refusal {
+    tracing::error!(error = %e, "store failure committing a send");
+    ErrorCode::ServerError.into()
 }

@@ -6,6 +6,21 @@
 //! Time is always an argument. The async driver (`crate::driver`) owns the sockets; the
 //! simulator runs the very same core through the very same driver.
 //!
+//! **The commit rule.** Everything one input (a frame, a connect or disconnect, a timer
+//! sweep) writes to the store is staged in one [`WriteBatch`] and committed as one atomic
+//! unit, and no output of the input leaves the core before that commit has succeeded:
+//! outputs are held in `pending` and released only when the input ends. A handler whose
+//! answer depends on its writes (a send, a login, an upload, a mute) first checks everything
+//! with reads, then stages its writes, then commits (`commit`), and only then changes its
+//! in-memory state (a room's last seq, the message-ID block, the mute table, sessions) and
+//! queues its outputs; if the commit fails it changes nothing in memory and answers
+//! ServerError (8), and everyone else goes on being served. Writes nothing waits on (an
+//! acknowledgement of mail) are committed when the input ends. A commit whose outcome is
+//! unknown (`StoreError::CommitUncertain`) halts the core at once: none of that input's
+//! outputs leaves, nothing more is handled, and the driver stops (a restart reads whichever
+//! state the disk holds). So a crash can only leave the state before or after a whole
+//! input, and an acknowledgement always means "committed".
+//!
 //! Split by concern: `login` (apps, accounts, sessions and their IDs, kick-off), `rooms`
 //! (membership, resuming joins with replay), `messaging` (sends, resend dedupe, room seqs and
 //! log, fan-out, private mailboxes), `voice` (resumable audio uploads, the stored audio of
@@ -21,11 +36,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
+use yim_proto::planted::{self, Bug};
 use yim_proto::wire::{reply, Goodbye, Pong, Reply};
 use yim_proto::{ErrorCode, Frame, FrameBody};
 
 use crate::config::{Limits, ServerConfig};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Write, WriteBatch};
 
 pub use mutes::MuteTable;
 
@@ -120,11 +136,18 @@ struct Room {
     last_seq: u64,
 }
 
-/// Hands out message IDs from blocks reserved in the store, so IDs stay unique across restarts.
-#[derive(Debug, Default)]
+/// Hands out message IDs from blocks reserved in the store, so IDs stay unique across
+/// restarts: an ID at or past the committed end of the block stages the reservation of a
+/// new block (a [`Write::MessageIdMark`]) in the input that takes it, and the block counts
+/// only once that input's commit succeeds. IDs taken by an input whose commit failed are
+/// skipped, never reused.
+#[derive(Debug, Default, Clone, Copy)]
 struct MessageIds {
     next: u64,
+    /// IDs below this are reserved in the store.
     end: u64,
+    /// The end reserved by the writes staged now, if any.
+    staged_end: u64,
 }
 
 /// See the module doc.
@@ -140,7 +163,16 @@ pub struct ServerCore {
     mutes: MuteTable,
     message_ids: MessageIds,
     next_sweep_ms: u64,
+    /// The writes of the input being handled (see the module doc).
+    batch: WriteBatch,
+    /// Commits made by the input being handled (at most one).
+    commits_in_input: u32,
+    /// The outputs of the input being handled, released when it ends.
+    pending: Vec<Output>,
+    /// Released outputs, for `poll_output`.
     outputs: VecDeque<Output>,
+    /// Set by a commit whose outcome is unknown: the core handles nothing more.
+    halt: Option<StoreError>,
     /// Whether the store already held data when this core started (a restart).
     restarted: bool,
 }
@@ -165,8 +197,13 @@ impl ServerCore {
         let mutes = MuteTable::load(store.as_ref())?;
         let mut store = store;
         // IDs are reserved from 1 on a fresh store, so a first block above 1 means a restart.
-        let first_ids = store.reserve_message_ids(MESSAGE_ID_BLOCK)?;
+        let first_ids = store.message_id_mark()?;
         let restarted = first_ids > 1;
+        let mut reservation = WriteBatch::new();
+        reservation.push(Write::MessageIdMark {
+            next: first_ids + MESSAGE_ID_BLOCK,
+        });
+        store.commit(&reservation)?;
         Ok(ServerCore {
             apps: config.app_secrets(),
             limits: config.limits.clone(),
@@ -179,9 +216,14 @@ impl ServerCore {
             message_ids: MessageIds {
                 next: first_ids,
                 end: first_ids + MESSAGE_ID_BLOCK,
+                staged_end: 0,
             },
             next_sweep_ms: 0,
+            batch: WriteBatch::new(),
+            commits_in_input: 0,
+            pending: Vec::new(),
             outputs: VecDeque::new(),
+            halt: None,
             restarted,
         })
     }
@@ -196,8 +238,18 @@ impl ServerCore {
         self.connections.len()
     }
 
+    /// Why the core halted, if it did: a commit's outcome is unknown, so it handles nothing
+    /// more and the driver must stop (see the module doc).
+    pub fn halted(&self) -> Option<&StoreError> {
+        self.halt.as_ref()
+    }
+
     /// A new connection: send it a challenge.
     pub fn handle_connect(&mut self, now: Now, conn: ConnId, peer: &str) {
+        self.input(|core| core.connect(now, conn, peer));
+    }
+
+    fn connect(&mut self, now: Now, conn: ConnId, peer: &str) {
         let mut nonce = vec![0u8; 16];
         rand_core::RngCore::fill_bytes(&mut self.rng, &mut nonce);
         self.connections.insert(
@@ -230,6 +282,10 @@ impl ServerCore {
 
     /// A decoded frame from `conn`.
     pub fn handle_frame(&mut self, now: Now, conn: ConnId, frame: Frame) {
+        self.input(|core| core.frame(now, conn, frame));
+    }
+
+    fn frame(&mut self, now: Now, conn: ConnId, frame: Frame) {
         let Some(connection) = self.connections.get_mut(&conn) else {
             return; // already closed; late frames are dropped
         };
@@ -271,16 +327,22 @@ impl ServerCore {
 
     /// `conn` is gone (peer closed, read error, bad frame, slow reader). `reason` is logged.
     pub fn handle_disconnect(&mut self, conn: ConnId, reason: &str) {
-        if let Some(connection) = self.connections.get(&conn) {
-            tracing::info!(conn, peer = %connection.peer, reason, "connection ended");
-        }
-        self.forget(conn);
+        self.input(|core| {
+            if let Some(connection) = core.connections.get(&conn) {
+                tracing::info!(conn, peer = %connection.peer, reason, "connection ended");
+            }
+            core.forget(conn);
+        });
     }
 
     /// Closes connections that were idle too long, drops expired mutes, purges room log
     /// entries older than `room_log_max_age_secs`, and purges stale uploads and old audio
     /// (see `voice`).
     pub fn handle_timeout(&mut self, now: Now) {
+        self.input(|core| core.sweep(now));
+    }
+
+    fn sweep(&mut self, now: Now) {
         let now_ms = now.mono_ms;
         if now_ms < self.next_sweep_ms {
             return;
@@ -304,19 +366,23 @@ impl ServerCore {
         for (conn, reason) in overdue {
             self.close(conn, ErrorCode::TimeOut, reason.into());
         }
-        if let Err(e) = self
-            .mutes
-            .purge_expired(self.store.0.as_mut(), now.wall_secs())
-        {
-            tracing::error!(error = %e, "purging expired mutes");
+        let expired = self.mutes.expired(now.wall_secs());
+        for key in &expired {
+            self.stage(MuteTable::delete(key));
         }
-        let log_cutoff = now
+        let before_secs = now
             .wall_secs()
             .saturating_sub(self.limits.room_log_max_age_secs);
-        if let Err(e) = self.store.0.purge_room_logs(log_cutoff) {
-            tracing::error!(error = %e, "purging old room log entries");
+        self.stage(Write::PurgeRoomLogs { before_secs });
+        self.stage_voice_purges(now);
+        match self.commit() {
+            Ok(()) => {
+                for key in expired {
+                    self.mutes.remove(&key);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "store failure in the sweep's purges"),
         }
-        self.purge_voice(now);
     }
 
     /// When (monotonic ms) `handle_timeout` next has work to do.
@@ -329,13 +395,78 @@ impl ServerCore {
         self.outputs.pop_front()
     }
 
+    // ---- the commit rule (see the module doc) ----
+
+    /// Handles one input: its outputs are released only at its end, after its commit.
+    fn input(&mut self, handle: impl FnOnce(&mut ServerCore)) {
+        if self.halt.is_some() {
+            return;
+        }
+        self.commits_in_input = 0;
+        handle(self);
+        // Writes nothing waited on; a planted bug leaves them for a later commit.
+        if !planted::active(Bug::ReplyBeforeCommit) {
+            if let Err(e) = self.commit() {
+                tracing::error!(error = %e, "store failure committing an input");
+            }
+        }
+        if self.halt.is_some() {
+            self.pending.clear();
+            return;
+        }
+        self.outputs.extend(self.pending.drain(..));
+    }
+
+    /// Stages a write of the current input.
+    fn stage(&mut self, write: Write) {
+        debug_assert!(
+            self.commits_in_input == 0 || planted::active(Bug::SplitSendCommit),
+            "an input commits once: nothing is staged after its commit"
+        );
+        self.batch.push(write);
+    }
+
+    /// Commits everything the current input staged, as one unit (nothing staged: nothing
+    /// to do). On success the message-ID block staged with it counts; on failure nothing
+    /// staged remains, and an uncertain outcome halts the core.
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.commits_in_input += 1;
+        let batch = self.batch.take();
+        let staged_end = std::mem::take(&mut self.message_ids.staged_end);
+        match self.store.0.commit(&batch) {
+            Ok(()) => {
+                self.message_ids.end = self.message_ids.end.max(staged_end);
+                Ok(())
+            }
+            Err(e) => {
+                if matches!(e, StoreError::CommitUncertain(_)) {
+                    tracing::error!(error = %e, "a commit's outcome is unknown: halting");
+                    self.halt = Some(e.clone());
+                }
+                Err(e)
+            }
+        }
+    }
+
     // ---- helpers shared by the submodules ----
 
     fn send(&mut self, conn: ConnId, body: FrameBody) {
-        self.outputs.push_back(Output::Send {
+        self.queue(Output::Send {
             conn,
             frame: Frame::new(body),
         });
+    }
+
+    /// Queues an output of the current input, released when the input ends.
+    fn queue(&mut self, output: Output) {
+        debug_assert!(
+            self.batch.is_empty() || planted::active(Bug::ReplyBeforeCommit),
+            "no output is queued while writes of the input wait for their commit"
+        );
+        self.pending.push(output);
     }
 
     fn reply(&mut self, conn: ConnId, request_id: u64, code: ErrorCode) {
@@ -365,7 +496,7 @@ impl ServerCore {
             tracing::info!(conn, peer = %connection.peer, %code, %reason, "closing connection");
         }
         self.forget(conn);
-        self.outputs.push_back(Output::Close { conn, code, reason });
+        self.queue(Output::Close { conn, code, reason });
     }
 
     /// Drops all state of `conn`: its session and its room memberships.
@@ -399,18 +530,18 @@ impl ServerCore {
         }
     }
 
-    /// The next message ID, reserving a new block from the store when one runs out.
-    fn next_message_id(&mut self) -> Result<u64, StoreError> {
-        if self.message_ids.next >= self.message_ids.end {
-            let first = self.store.0.reserve_message_ids(MESSAGE_ID_BLOCK)?;
-            self.message_ids = MessageIds {
-                next: first,
-                end: first + MESSAGE_ID_BLOCK,
-            };
+    /// The next message ID; past the reserved block, stages the reservation of a new one
+    /// (see [`MessageIds`]).
+    fn next_message_id(&mut self) -> u64 {
+        let ids = &mut self.message_ids;
+        let id = ids.next;
+        ids.next += 1;
+        if id >= ids.end.max(ids.staged_end) {
+            ids.staged_end = id + MESSAGE_ID_BLOCK;
+            let next = ids.staged_end;
+            self.stage(Write::MessageIdMark { next });
         }
-        let id = self.message_ids.next;
-        self.message_ids.next += 1;
-        Ok(id)
+        id
     }
 
     /// Replies NotLogin and returns None unless `conn` is a logged-in user.

@@ -1,7 +1,8 @@
 //! Operator mutes: a user in a room, or a whole room, with a reason (0-7) and an end time.
 //! While a mute is in force (server clock before its end time) room sends fail with
 //! ForbiddenSpeak; a room mute is checked before a user mute. Private chat is never affected.
-//! Mutes are written to the store before they are acknowledged, so they survive a restart.
+//! Mutes are committed to the store before they are acknowledged (and before the table in
+//! memory changes), so they survive a restart.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use yim_proto::wire::{Forbid, Mute, Unmute};
 use yim_proto::{limits, ErrorCode};
 
 use super::{ConnId, Role, ServerCore};
-use crate::store::{MuteRecord, Store, StoreError};
+use crate::store::{MuteRecord, Store, StoreError, Write};
 
 /// (app key, room ID, user ID or "" for the whole room).
 type MuteKey = (String, String, String);
@@ -55,39 +56,35 @@ impl MuteTable {
         })
     }
 
-    fn put(&mut self, store: &mut dyn Store, mute: MuteRecord) -> Result<(), StoreError> {
-        store.put_mute(&mute)?;
+    fn insert(&mut self, mute: MuteRecord) {
         let key = (
             mute.app_key.clone(),
             mute.room_id.clone(),
             mute.user_id.clone(),
         );
         self.entries.insert(key, mute);
-        Ok(())
     }
 
-    fn remove(&mut self, store: &mut dyn Store, key: MuteKey) -> Result<(), StoreError> {
-        store.delete_mute(&key.0, &key.1, &key.2)?;
-        self.entries.remove(&key);
-        Ok(())
+    pub(super) fn remove(&mut self, key: &MuteKey) {
+        self.entries.remove(key);
     }
 
-    /// Drops mutes whose end time has passed, from memory and store.
-    pub fn purge_expired(
-        &mut self,
-        store: &mut dyn Store,
-        now_secs: u64,
-    ) -> Result<(), StoreError> {
-        let expired: Vec<MuteKey> = self
-            .entries
+    /// The mutes whose end time has passed (the sweep deletes them).
+    pub(super) fn expired(&self, now_secs: u64) -> Vec<MuteKey> {
+        self.entries
             .iter()
             .filter(|(_, mute)| mute.end_time <= now_secs)
             .map(|(key, _)| key.clone())
-            .collect();
-        for key in expired {
-            self.remove(store, key)?;
+            .collect()
+    }
+
+    /// The write that deletes the mute `key` from the store.
+    pub(super) fn delete(key: &MuteKey) -> Write {
+        Write::DeleteMute {
+            app_key: key.0.clone(),
+            room_id: key.1.clone(),
+            user_id: key.2.clone(),
         }
-        Ok(())
     }
 }
 
@@ -121,7 +118,12 @@ impl ServerCore {
                 end_time: mute.end_time,
             };
             tracing::info!(?record, "mute");
-            stored(self.mutes.put(self.store.0.as_mut(), record))
+            self.stage(Write::PutMute(record.clone()));
+            let committed = self.commit();
+            if committed.is_ok() {
+                self.mutes.insert(record);
+            }
+            stored(committed)
         };
         self.reply(conn, mute.request_id, code);
     }
@@ -132,7 +134,12 @@ impl ServerCore {
         };
         tracing::info!(room = %unmute.room_id, user = %unmute.user_id, "unmute");
         let key = (app_key, unmute.room_id, unmute.user_id);
-        let code = stored(self.mutes.remove(self.store.0.as_mut(), key));
+        self.stage(MuteTable::delete(&key));
+        let committed = self.commit();
+        if committed.is_ok() {
+            self.mutes.remove(&key);
+        }
+        let code = stored(committed);
         self.reply(conn, unmute.request_id, code);
     }
 }

@@ -41,7 +41,12 @@ impl Harness {
     }
 
     fn with_store(store: MemoryStore) -> Harness {
-        let core = ServerCore::new(&config(), Box::new(store.clone()), 7).unwrap();
+        Harness::over(store.clone(), Box::new(store))
+    }
+
+    /// A core over `disk`, which is (or wraps) `store`.
+    fn over(store: MemoryStore, disk: Box<dyn crate::store::Store>) -> Harness {
+        let core = ServerCore::new(&config(), disk, 7).unwrap();
         Harness {
             core,
             store,
@@ -755,5 +760,6 @@ fn unexpected_frames_close_the_connection_and_logout_ends_the_session() {
     assert_eq!(h.core.connection_count(), 0);
 }
 
+mod commits;
 mod reliability;
 mod voice;

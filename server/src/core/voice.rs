@@ -21,7 +21,9 @@
 //! exactly `file_size` bytes, else it fails with PTT_UploadFail (2004) and nothing is
 //! delivered (the upload stays). Once the message has its ID the audio is stored as the blob
 //! (app, message ID) and the delivered body says `audio_id = message_id, upload_key = 0`; the
-//! upload is deleted when the message is out, the blob when the send fails after all.
+//! blob, the end of the upload and the message are one commit, so a failed send leaves the
+//! upload for a retry and no blob behind. Each chunk is its own commit, answered only once
+//! committed.
 //!
 //! Downloads: `DownloadAudio` by any logged-in user of the app; audio ID 0, an unknown (or
 //! purged) ID, or an offset past the end get ParamInvalid (3). Otherwise Success with
@@ -38,7 +40,7 @@ use yim_proto::ErrorCode;
 
 use super::messaging::Refusal;
 use super::{ConnId, Now, ServerCore};
-use crate::store::{StoreError, UploadAppend};
+use crate::store::{StoreError, UploadAppend, Write};
 
 /// The audio of a voice send, taken from its complete upload.
 pub(super) struct VoiceAudio {
@@ -114,16 +116,22 @@ impl ServerCore {
         let append = UploadAppend {
             total_size: total,
             at: received,
-            data: fresh,
+            data: fresh.to_vec(),
             now_secs: now.wall_secs(),
         };
-        self.store
-            .0
-            .append_upload(app_key, user_id, key, &append)
-            .map_err(upload_store_failed)
+        let received_after = received + u64::try_from(fresh.len()).unwrap_or(u64::MAX);
+        self.stage(Write::AppendUpload {
+            app_key: app_key.to_owned(),
+            user_id: user_id.to_owned(),
+            upload_key: key,
+            append,
+        });
+        self.commit().map_err(upload_store_failed)?;
+        Ok(received_after)
     }
 
-    /// Drops the user's oldest uploads until one more fits within `max_uploads_per_user`.
+    /// Stages the deletion of the user's oldest uploads until one more fits within
+    /// `max_uploads_per_user`.
     fn make_room_for_upload(&mut self, app_key: &str, user_id: &str) -> Result<(), StoreError> {
         let keys = self.store.0.upload_keys(app_key, user_id)?;
         let max = self.limits.max_uploads_per_user;
@@ -131,7 +139,11 @@ impl ServerCore {
         let excess = (keys.len() + 1).saturating_sub(max);
         for key in keys.into_iter().take(excess) {
             tracing::info!(user = %user_id, upload_key = key, "dropping the oldest upload");
-            self.store.0.delete_upload(app_key, user_id, key)?;
+            self.stage(Write::DeleteUpload {
+                app_key: app_key.to_owned(),
+                user_id: user_id.to_owned(),
+                upload_key: key,
+            });
         }
         Ok(())
     }
@@ -228,66 +240,44 @@ impl ServerCore {
         })
     }
 
-    /// Stores the audio as the blob of the message (which has its ID) and points the
-    /// message's voice body at it.
-    pub(super) fn store_audio(
+    /// Stages the audio as the blob of the message (which has its ID), and the end of its
+    /// upload, and points the message's voice body at the blob.
+    pub(super) fn stage_audio(
         &mut self,
         app_key: &str,
+        user_id: &str,
         message: &mut Message,
-        audio: &VoiceAudio,
-    ) -> Result<(), Refusal> {
+        audio: VoiceAudio,
+    ) {
         let id = message.message_id;
-        self.store
-            .0
-            .put_audio(
-                app_key,
-                id,
-                message.create_time,
-                &audio.data,
-                self.limits.max_audio_blobs,
-            )
-            .map_err(send_store_failed)?;
+        self.stage(Write::PutAudio {
+            app_key: app_key.to_owned(),
+            audio_id: id,
+            create_time: message.create_time,
+            data: audio.data,
+            max_blobs: self.limits.max_audio_blobs,
+        });
+        self.stage(Write::DeleteUpload {
+            app_key: app_key.to_owned(),
+            user_id: user_id.to_owned(),
+            upload_key: audio.upload_key,
+        });
         if let Some(body::Kind::Voice(voice)) = message.body.as_mut().and_then(|b| b.kind.as_mut())
         {
             voice.audio_id = id;
             voice.upload_key = 0;
         }
-        Ok(())
-    }
-
-    /// After a voice send with message `message_id`: the upload is done with if the message
-    /// went out; otherwise its blob is dropped (the upload stays for a retry).
-    pub(super) fn settle_audio(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        message_id: u64,
-        audio: &VoiceAudio,
-        sent: bool,
-    ) {
-        let result = if sent {
-            self.store
-                .0
-                .delete_upload(app_key, user_id, audio.upload_key)
-        } else {
-            self.store.0.delete_audio(app_key, message_id)
-        };
-        if let Err(e) = result {
-            tracing::error!(error = %e, sent, "store failure cleaning up after a voice send");
-        }
     }
 
     /// The sweep's part: uploads untouched too long and audio past its retention.
-    pub(super) fn purge_voice(&mut self, now: Now) {
+    pub(super) fn stage_voice_purges(&mut self, now: Now) {
         let now_secs = now.wall_secs();
-        let uploads_before = now_secs.saturating_sub(self.limits.upload_max_age_secs);
-        if let Err(e) = self.store.0.purge_uploads(uploads_before) {
-            tracing::error!(error = %e, "purging old uploads");
-        }
-        let audio_before = now_secs.saturating_sub(self.limits.audio_retention_secs);
-        if let Err(e) = self.store.0.purge_audio(audio_before) {
-            tracing::error!(error = %e, "purging old audio");
-        }
+        self.stage(Write::PurgeUploads {
+            before_secs: now_secs.saturating_sub(self.limits.upload_max_age_secs),
+        });
+        self.stage(Write::PurgeAudio {
+            before_secs: now_secs.saturating_sub(self.limits.audio_retention_secs),
+        });
     }
 }
 

@@ -3,9 +3,12 @@
 //! numbers with a bounded log of recent room messages, unfinished voice uploads and the
 //! stored audio of voice messages.
 //!
-//! The `Store` trait is what survives a server restart. Two implementations: [`MemoryStore`]
-//! (tests and the simulator, where a cloned handle outlives a crashed server and so plays the
-//! disk) and [`SqliteStore`] (the real binary's default). Everything else the server knows
+//! The `Store` trait is what survives a server restart: reads, and one way to change
+//! anything, [`Store::commit`] of a [`WriteBatch`] (everything one input of the core writes,
+//! applied all or nothing; see `crate::core` for the commit rule). Two implementations:
+//! [`MemoryStore`] (tests and the simulator, where a cloned handle outlives a crashed server
+//! and so plays the disk) and [`SqliteStore`] (the real binary's default, one transaction
+//! per batch, synced as its [`Durability`] says). Everything else the server knows
 //! (which connection holds a session, room membership) is rebuilt from connections and is not
 //! stored. Growth is bounded by the callers' limits: send keys per user, log entries per room
 //! (by count on append and by age in the periodic purge), uploads per user (the caller drops
@@ -77,17 +80,17 @@ pub struct UploadInfo {
     pub touched_secs: u64,
 }
 
-/// Bytes to add to an upload: see [`Store::append_upload`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UploadAppend<'a> {
+/// Bytes to add to an upload: see [`Write::AppendUpload`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadAppend {
     pub total_size: u64,
     /// Where `data` starts in the audio: the upload's received count.
     pub at: u64,
-    pub data: &'a [u8],
+    pub data: Vec<u8>,
     pub now_secs: u64,
 }
 
-impl UploadAppend<'_> {
+impl UploadAppend {
     /// Checks the append against the upload's current state (None: a new upload) and
     /// returns the received count after it; a description of the problem otherwise.
     pub fn received_after(&self, current: Option<UploadInfo>) -> Result<u64, StoreError> {
@@ -99,7 +102,7 @@ impl UploadAppend<'_> {
             || self.at != received
             || end.is_none_or(|end| end > total_size)
         {
-            return Err(StoreError(format!(
+            return Err(StoreError::Failed(format!(
                 "upload append of {len} bytes at {} (total {}) to an upload at {received} of {total_size}",
                 self.at, self.total_size
             )));
@@ -117,65 +120,239 @@ pub struct AudioRange {
     pub data: Vec<u8>,
 }
 
-/// A store operation failed; the request gets ServerError (8).
+/// A store operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("store: {0}")]
-pub struct StoreError(pub String);
+pub enum StoreError {
+    /// It changed nothing: a read failed, or a commit was rolled back (disk full, an I/O
+    /// error before the commit point, a write that contradicts the stored state). The
+    /// request gets ServerError (8) and the server goes on.
+    #[error("store: {0}")]
+    Failed(String),
+    /// A commit failed at its commit point, so it may or may not be durable. The server
+    /// stops at once without sending anything of that input (a restart reads whichever
+    /// state the disk holds; the client's resend with its idempotency key settles it).
+    #[error("store: a commit's outcome is unknown: {0}")]
+    CommitUncertain(String),
+}
 
-/// What the server keeps across restarts. Calls are synchronous and made from the server's
-/// single core task.
+/// What an acknowledgement survives (the `[store] durability` setting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    /// Every commit is synced to disk before its outputs leave: whatever is acknowledged
+    /// survives a process crash and a power loss. SQLite `synchronous=FULL` in WAL mode.
+    #[default]
+    Full,
+    /// Commits of private messages, acknowledgements of mail, upload chunks and purges are
+    /// not synced one by one (SQLite `synchronous=NORMAL`): they survive a process crash,
+    /// but a power loss (or an OS crash) can lose the last of them. Commits that must never
+    /// go back ([`WriteBatch::needs_sync`]) are synced all the same.
+    Normal,
+}
+
+/// One write to the store; see [`WriteBatch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    PutAccount {
+        app_key: String,
+        user_id: String,
+        account: Account,
+    },
+    /// Sets (or replaces) the mute for (app, room, user).
+    PutMute(MuteRecord),
+    DeleteMute {
+        app_key: String,
+        room_id: String,
+        user_id: String,
+    },
+    /// Adds an encoded message to a user's mailbox.
+    PushMail {
+        app_key: String,
+        user_id: String,
+        message_id: u64,
+        message: Vec<u8>,
+    },
+    /// Removes the mails with `message_id <= up_to_message_id` (they were acknowledged).
+    DeleteMail {
+        app_key: String,
+        user_id: String,
+        up_to_message_id: u64,
+    },
+    /// Message IDs below `next` have been handed out and are never handed out again (the
+    /// mark never goes down: a lower value changes nothing).
+    MessageIdMark {
+        next: u64,
+    },
+    /// The ID of the user's current session (the last successful login).
+    PutSession {
+        app_key: String,
+        user_id: String,
+        session_id: u64,
+    },
+    /// Remembers a successful send under its idempotency key, then forgets the user's
+    /// oldest keys (lowest message ID, which is the order sends were made) beyond
+    /// `max_keys`.
+    PutSendKey {
+        app_key: String,
+        user_id: String,
+        key: u64,
+        record: SendRecord,
+        max_keys: usize,
+    },
+    /// Appends `entry` to the room's log and makes `entry.seq` the room's last seq (the
+    /// caller passes seqs in increasing order), then drops the oldest entries beyond
+    /// `max_entries`.
+    AppendRoomLog {
+        app_key: String,
+        room_id: String,
+        entry: RoomLogEntry,
+        max_entries: usize,
+    },
+    /// In every room, drops the oldest entries while they were created before
+    /// `before_secs` (stopping at the first newer one, so each log stays a contiguous run of
+    /// seqs).
+    PurgeRoomLogs {
+        before_secs: u64,
+    },
+    /// Appends to the upload (creating it with `append.total_size` if it does not exist)
+    /// and stamps it with `append.now_secs`. The commit fails, changing nothing, unless
+    /// `append.at` is the current received count (0 for a new upload), the total size is
+    /// the upload's, and the data stays within it.
+    AppendUpload {
+        app_key: String,
+        user_id: String,
+        upload_key: u64,
+        append: UploadAppend,
+    },
+    DeleteUpload {
+        app_key: String,
+        user_id: String,
+        upload_key: u64,
+    },
+    /// Drops every upload last touched before `before_secs`.
+    PurgeUploads {
+        before_secs: u64,
+    },
+    /// Stores (or replaces) the audio `audio_id` of the app, created at `create_time` (unix
+    /// seconds), then drops the app's oldest blobs (lowest ID) beyond `max_blobs`.
+    PutAudio {
+        app_key: String,
+        audio_id: u64,
+        create_time: u64,
+        data: Vec<u8>,
+        max_blobs: usize,
+    },
+    DeleteAudio {
+        app_key: String,
+        audio_id: u64,
+    },
+    /// Drops every blob created before `before_secs`.
+    PurgeAudio {
+        before_secs: u64,
+    },
+}
+
+impl Write {
+    /// True for the periodic purges, which only forget what has expired.
+    pub fn is_purge(&self) -> bool {
+        matches!(
+            self,
+            Write::PurgeRoomLogs { .. } | Write::PurgeUploads { .. } | Write::PurgeAudio { .. }
+        )
+    }
+}
+
+/// Everything one input of the server core writes, committed as one atomic unit by
+/// [`Store::commit`]: after a crash the store holds all of it or none of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteBatch {
+    writes: Vec<Write>,
+}
+
+impl WriteBatch {
+    pub fn new() -> WriteBatch {
+        WriteBatch::default()
+    }
+
+    pub fn push(&mut self, write: Write) {
+        self.writes.push(write);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.writes.len()
+    }
+
+    pub fn writes(&self) -> &[Write] {
+        &self.writes
+    }
+
+    /// Takes the writes out, leaving the batch empty.
+    pub fn take(&mut self) -> WriteBatch {
+        std::mem::take(self)
+    }
+
+    /// True if the batch must be synced even under [`Durability::Normal`]: it registers an
+    /// account, records a session, sets or lifts a mute, reserves message IDs, or logs a
+    /// room message. Losing any of those to a power loss would break a promise the server
+    /// keeps under both settings: a password, a session being resumed, a mute, an ID or a
+    /// room sequence number handed out twice.
+    pub fn needs_sync(&self) -> bool {
+        self.writes.iter().any(|write| {
+            matches!(
+                write,
+                Write::PutAccount { .. }
+                    | Write::PutMute(_)
+                    | Write::DeleteMute { .. }
+                    | Write::MessageIdMark { .. }
+                    | Write::PutSession { .. }
+                    | Write::AppendRoomLog { .. }
+            )
+        })
+    }
+
+    /// True if every write is a purge (the sweep's housekeeping).
+    pub fn is_purge_only(&self) -> bool {
+        self.writes.iter().all(Write::is_purge)
+    }
+
+    /// True if the batch stores a chunk of a voice upload (whose voice message is not sent
+    /// yet: the send's batch deletes the upload instead).
+    pub fn stores_upload_chunk(&self) -> bool {
+        self.writes.iter().any(
+            |write| matches!(write, Write::AppendUpload { append, .. } if !append.data.is_empty()),
+        )
+    }
+
+    /// The IDs of the private messages the batch stores in mailboxes.
+    pub fn mail_message_ids(&self) -> Vec<u64> {
+        self.writes
+            .iter()
+            .filter_map(|write| match write {
+                Write::PushMail { message_id, .. } => Some(*message_id),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// What the server keeps across restarts. Reads see committed state only (no input reads
+/// what it has staged); every change goes through [`Store::commit`]. Calls are synchronous
+/// and made from the server's single core task.
 pub trait Store: Send + 'static {
     fn account(&self, app_key: &str, user_id: &str) -> Result<Option<Account>, StoreError>;
-    fn put_account(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        account: &Account,
-    ) -> Result<(), StoreError>;
-
     /// Every mute ever set and not lifted, expired or not.
     fn mutes(&self) -> Result<Vec<MuteRecord>, StoreError>;
-    /// Sets (or replaces) the mute for (app, room, user).
-    fn put_mute(&mut self, mute: &MuteRecord) -> Result<(), StoreError>;
-    fn delete_mute(
-        &mut self,
-        app_key: &str,
-        room_id: &str,
-        user_id: &str,
-    ) -> Result<(), StoreError>;
-
-    /// Adds a message to a user's mailbox.
-    fn push_mail(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        message_id: u64,
-        message: &[u8],
-    ) -> Result<(), StoreError>;
     /// The user's mailbox in message ID order.
     fn mail(&self, app_key: &str, user_id: &str) -> Result<Vec<StoredMail>, StoreError>;
     fn mail_count(&self, app_key: &str, user_id: &str) -> Result<usize, StoreError>;
-    /// Removes the mails with `message_id <= up_to_message_id` (they were acknowledged).
-    fn delete_mail(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        up_to_message_id: u64,
-    ) -> Result<(), StoreError>;
-
-    /// Reserves `count` message IDs and returns the first. IDs handed out are never handed out
-    /// again, across restarts.
-    fn reserve_message_ids(&mut self, count: u64) -> Result<u64, StoreError>;
-
+    /// The first message ID never handed out (at least 1): see [`Write::MessageIdMark`].
+    fn message_id_mark(&self) -> Result<u64, StoreError>;
     /// The ID of the user's current session (the last successful login), if any.
     fn current_session(&self, app_key: &str, user_id: &str) -> Result<Option<u64>, StoreError>;
-    fn put_current_session(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        session_id: u64,
-    ) -> Result<(), StoreError>;
-
     /// The successful send the user made with idempotency key `key`, if still remembered.
     fn send_key(
         &self,
@@ -183,30 +360,9 @@ pub trait Store: Send + 'static {
         user_id: &str,
         key: u64,
     ) -> Result<Option<SendRecord>, StoreError>;
-    /// Remembers a successful send under `key`, then forgets the user's oldest keys (lowest
-    /// message ID, which is the order sends were made) beyond `max_keys`.
-    fn put_send_key(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        key: u64,
-        record: SendRecord,
-        max_keys: usize,
-    ) -> Result<(), StoreError>;
-
     /// The sequence number of the room's last message (0: none yet). It never goes back,
     /// also when the log is trimmed or purged.
     fn room_last_seq(&self, app_key: &str, room_id: &str) -> Result<u64, StoreError>;
-    /// Appends `entry` to the room's log and makes `entry.seq` the room's last seq (the
-    /// caller passes seqs in increasing order), then drops the oldest entries beyond
-    /// `max_entries`. One transaction.
-    fn append_room_log(
-        &mut self,
-        app_key: &str,
-        room_id: &str,
-        entry: &RoomLogEntry,
-        max_entries: usize,
-    ) -> Result<(), StoreError>;
     /// The room's kept entries with `seq > after_seq`, in seq order.
     fn room_log_after(
         &self,
@@ -214,10 +370,6 @@ pub trait Store: Send + 'static {
         room_id: &str,
         after_seq: u64,
     ) -> Result<Vec<RoomLogEntry>, StoreError>;
-    /// In every room, drops the oldest entries while they were created before `before_secs`
-    /// (stopping at the first newer one, so each log stays a contiguous run of seqs).
-    fn purge_room_logs(&mut self, before_secs: u64) -> Result<(), StoreError>;
-
     /// The state of the user's upload `upload_key`, if it exists.
     fn upload(
         &self,
@@ -232,40 +384,8 @@ pub trait Store: Send + 'static {
         user_id: &str,
         upload_key: u64,
     ) -> Result<Option<Vec<u8>>, StoreError>;
-    /// Appends `append.data` to the upload (creating it with `append.total_size` if it does
-    /// not exist) and stamps it with `append.now_secs`; returns the new received count. An
-    /// error, changing nothing, unless `append.at` is the current received count (0 for a new
-    /// upload), the total size is the upload's, and the data stays within it. One
-    /// transaction.
-    fn append_upload(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        upload_key: u64,
-        append: &UploadAppend<'_>,
-    ) -> Result<u64, StoreError>;
-    fn delete_upload(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        upload_key: u64,
-    ) -> Result<(), StoreError>;
     /// The keys of the user's uploads, oldest (first created) first.
     fn upload_keys(&self, app_key: &str, user_id: &str) -> Result<Vec<u64>, StoreError>;
-    /// Drops every upload last touched before `before_secs`.
-    fn purge_uploads(&mut self, before_secs: u64) -> Result<(), StoreError>;
-
-    /// Stores (or replaces) the audio `audio_id` of the app, created at `create_time` (unix
-    /// seconds), then drops the app's oldest blobs (lowest ID) beyond `max_blobs`. One
-    /// transaction.
-    fn put_audio(
-        &mut self,
-        app_key: &str,
-        audio_id: u64,
-        create_time: u64,
-        data: &[u8],
-        max_blobs: usize,
-    ) -> Result<(), StoreError>;
     /// Up to `max_len` bytes of the audio from `offset`, and its size; None if unknown.
     fn audio_range(
         &self,
@@ -274,9 +394,11 @@ pub trait Store: Send + 'static {
         offset: u64,
         max_len: usize,
     ) -> Result<Option<AudioRange>, StoreError>;
-    fn delete_audio(&mut self, app_key: &str, audio_id: u64) -> Result<(), StoreError>;
-    /// Drops every blob created before `before_secs`.
-    fn purge_audio(&mut self, before_secs: u64) -> Result<(), StoreError>;
+
+    /// Applies every write of `batch`, in order, as one atomic unit: all of it, or (with
+    /// [`StoreError::Failed`]) none of it. Returns once the batch is as durable as the
+    /// store's [`Durability`] promises. An empty batch changes nothing.
+    fn commit(&mut self, batch: &WriteBatch) -> Result<(), StoreError>;
 }
 
 #[cfg(test)]
@@ -284,13 +406,33 @@ pub(crate) mod conformance {
     //! The same checks run against every Store implementation.
     use super::*;
 
+    /// Commits one write.
+    pub fn put(store: &mut dyn Store, write: Write) {
+        store.commit(&batch(vec![write])).unwrap();
+    }
+
+    pub fn batch(writes: Vec<Write>) -> WriteBatch {
+        let mut batch = WriteBatch::new();
+        for write in writes {
+            batch.push(write);
+        }
+        batch
+    }
+
     pub fn check(store: &mut dyn Store) {
         assert_eq!(store.account("app", "alice").unwrap(), None);
         let account = Account {
             salt: vec![1, 2],
             password_hash: vec![3, 4],
         };
-        store.put_account("app", "alice", &account).unwrap();
+        put(
+            store,
+            Write::PutAccount {
+                app_key: "app".into(),
+                user_id: "alice".into(),
+                account: account.clone(),
+            },
+        );
         assert_eq!(store.account("app", "alice").unwrap(), Some(account));
         assert_eq!(store.account("other", "alice").unwrap(), None);
 
@@ -301,13 +443,14 @@ pub(crate) mod conformance {
             reason: 2,
             end_time: 100,
         };
-        store.put_mute(&mute).unwrap();
-        store
-            .put_mute(&MuteRecord {
+        put(store, Write::PutMute(mute.clone()));
+        put(
+            store,
+            Write::PutMute(MuteRecord {
                 end_time: 200,
                 ..mute.clone()
-            })
-            .unwrap();
+            }),
+        );
         assert_eq!(
             store.mutes().unwrap(),
             vec![MuteRecord {
@@ -315,12 +458,19 @@ pub(crate) mod conformance {
                 ..mute.clone()
             }]
         );
-        store.delete_mute("app", "world", "").unwrap();
+        put(
+            store,
+            Write::DeleteMute {
+                app_key: "app".into(),
+                room_id: "world".into(),
+                user_id: String::new(),
+            },
+        );
         assert!(store.mutes().unwrap().is_empty());
 
-        store.push_mail("app", "bob", 7, b"one").unwrap();
-        store.push_mail("app", "bob", 9, b"two").unwrap();
-        store.push_mail("app", "carol", 8, b"three").unwrap();
+        put(store, mail("bob", 7, b"one"));
+        put(store, mail("bob", 9, b"two"));
+        put(store, mail("carol", 8, b"three"));
         let mail = store.mail("app", "bob").unwrap();
         assert_eq!(mail.len(), 2);
         assert_eq!(
@@ -332,14 +482,27 @@ pub(crate) mod conformance {
             (9, &b"two"[..])
         );
         assert_eq!(store.mail_count("app", "bob").unwrap(), 2);
-        store.delete_mail("app", "bob", 8).unwrap();
+        put(
+            store,
+            Write::DeleteMail {
+                app_key: "app".into(),
+                user_id: "bob".into(),
+                up_to_message_id: 8,
+            },
+        );
         assert_eq!(store.mail("app", "bob").unwrap()[0].message, b"two");
         assert_eq!(store.mail_count("app", "carol").unwrap(), 1);
 
-        let first = store.reserve_message_ids(10).unwrap();
-        let second = store.reserve_message_ids(10).unwrap();
-        assert!(first >= 1);
-        assert_eq!(second, first + 10);
+        assert_eq!(store.message_id_mark().unwrap(), 1, "IDs start at 1");
+        put(store, Write::MessageIdMark { next: 20 });
+        put(store, Write::MessageIdMark { next: 10 });
+        assert_eq!(
+            store.message_id_mark().unwrap(),
+            20,
+            "the mark never goes down"
+        );
+
+        check_atomic_batches(store);
 
         check_sessions_and_send_keys(store);
         check_room_logs(store);
@@ -347,10 +510,135 @@ pub(crate) mod conformance {
         check_audio(store);
     }
 
+    pub fn mail(user_id: &str, message_id: u64, message: &[u8]) -> Write {
+        Write::PushMail {
+            app_key: "app".into(),
+            user_id: user_id.into(),
+            message_id,
+            message: message.to_vec(),
+        }
+    }
+
+    pub fn session(user_id: &str, session_id: u64) -> Write {
+        Write::PutSession {
+            app_key: "app".into(),
+            user_id: user_id.into(),
+            session_id,
+        }
+    }
+
+    pub fn send_key(user_id: &str, key: u64, record: SendRecord, max_keys: usize) -> Write {
+        Write::PutSendKey {
+            app_key: "app".into(),
+            user_id: user_id.into(),
+            key,
+            record,
+            max_keys,
+        }
+    }
+
+    pub fn room_log(room_id: &str, entry: RoomLogEntry, max_entries: usize) -> Write {
+        Write::AppendRoomLog {
+            app_key: "app".into(),
+            room_id: room_id.into(),
+            entry,
+            max_entries,
+        }
+    }
+
+    pub fn audio(
+        app_key: &str,
+        audio_id: u64,
+        create_time: u64,
+        data: &[u8],
+        max_blobs: usize,
+    ) -> Write {
+        Write::PutAudio {
+            app_key: app_key.into(),
+            audio_id,
+            create_time,
+            data: data.to_vec(),
+            max_blobs,
+        }
+    }
+
+    /// A batch whose last write cannot be applied changes nothing; one that can is applied
+    /// whole, in order.
+    fn check_atomic_batches(store: &mut dyn Store) {
+        let record = SendRecord {
+            message_id: 30,
+            send_time: 1,
+        };
+        let bad_append = Write::AppendUpload {
+            app_key: "app".into(),
+            user_id: "dave".into(),
+            upload_key: 1,
+            append: append(10, 5, b"late", 1),
+        };
+        let failing = batch(vec![
+            mail("dave", 30, b"m"),
+            send_key("dave", 77, record, 5),
+            Write::MessageIdMark { next: 1000 },
+            bad_append,
+        ]);
+        assert!(matches!(store.commit(&failing), Err(StoreError::Failed(_))));
+        assert_eq!(
+            store.mail_count("app", "dave").unwrap(),
+            0,
+            "nothing half-written"
+        );
+        assert_eq!(store.send_key("app", "dave", 77).unwrap(), None);
+        assert_eq!(store.message_id_mark().unwrap(), 20);
+        let whole = batch(vec![
+            mail("dave", 30, b"m"),
+            send_key("dave", 77, record, 5),
+            Write::DeleteMail {
+                app_key: "app".into(),
+                user_id: "dave".into(),
+                up_to_message_id: 30,
+            },
+            mail("dave", 31, b"n"),
+        ]);
+        store.commit(&whole).unwrap();
+        let kept = store.mail("app", "dave").unwrap();
+        assert_eq!(kept.len(), 1, "applied in order");
+        assert_eq!(kept[0].message_id, 31);
+        assert_eq!(store.send_key("app", "dave", 77).unwrap(), Some(record));
+        store.commit(&WriteBatch::new()).unwrap();
+        // Two appends to one upload in one batch: the second sees the first.
+        let appends = batch(vec![
+            Write::AppendUpload {
+                app_key: "app".into(),
+                user_id: "dave".into(),
+                upload_key: 2,
+                append: append(4, 0, b"ab", 1),
+            },
+            Write::AppendUpload {
+                app_key: "app".into(),
+                user_id: "dave".into(),
+                upload_key: 2,
+                append: append(4, 2, b"cd", 2),
+            },
+        ]);
+        store.commit(&appends).unwrap();
+        assert_eq!(
+            store.upload_data("app", "dave", 2).unwrap().as_deref(),
+            Some(&b"abcd"[..])
+        );
+        put(
+            store,
+            Write::DeleteUpload {
+                app_key: "app".into(),
+                user_id: "dave".into(),
+                upload_key: 2,
+            },
+        );
+    }
+
     fn check_sessions_and_send_keys(store: &mut dyn Store) {
         assert_eq!(store.current_session("app", "alice").unwrap(), None);
-        store.put_current_session("app", "alice", 5).unwrap();
-        store.put_current_session("app", "alice", 6).unwrap();
+        put(store, session("alice", 5));
+        put(store, session("alice", 6));
         assert_eq!(store.current_session("app", "alice").unwrap(), Some(6));
         assert_eq!(store.current_session("other", "alice").unwrap(), None);
 
@@ -360,9 +648,7 @@ pub(crate) mod conformance {
         };
         assert_eq!(store.send_key("app", "alice", 1).unwrap(), None);
         for (key, id) in [(11, 1), (12, 2), (13, 3)] {
-            store
-                .put_send_key("app", "alice", key, record(id), 2)
-                .unwrap();
+            put(store, send_key("alice", key, record(id), 2));
         }
         assert_eq!(
             store.send_key("app", "alice", 11).unwrap(),
@@ -372,10 +658,10 @@ pub(crate) mod conformance {
         assert_eq!(store.send_key("app", "alice", 12).unwrap(), Some(record(2)));
         assert_eq!(store.send_key("app", "alice", 13).unwrap(), Some(record(3)));
         assert_eq!(store.send_key("app", "bob", 13).unwrap(), None, "per user");
-        store.put_send_key("app", "bob", 13, record(4), 2).unwrap();
+        put(store, send_key("bob", 13, record(4), 2));
         assert_eq!(store.send_key("app", "bob", 13).unwrap(), Some(record(4)));
         assert_eq!(store.send_key("app", "alice", 13).unwrap(), Some(record(3)));
-        store.put_send_key("app", "carol", 1, record(5), 0).unwrap();
+        put(store, send_key("carol", 1, record(5), 0));
         assert_eq!(store.send_key("app", "carol", 1).unwrap(), None, "bound 0");
     }
 
@@ -395,13 +681,9 @@ pub(crate) mod conformance {
         assert_eq!(store.room_last_seq("app", "world").unwrap(), 0);
         assert!(store.room_log_after("app", "world", 0).unwrap().is_empty());
         for seq in 1..=5 {
-            store
-                .append_room_log("app", "world", &log_entry(seq, 100 + seq), 3)
-                .unwrap();
+            put(store, room_log("world", log_entry(seq, 100 + seq), 3));
         }
-        store
-            .append_room_log("app", "guild", &log_entry(1, 500), 3)
-            .unwrap();
+        put(store, room_log("guild", log_entry(1, 500), 3));
         assert_eq!(store.room_last_seq("app", "world").unwrap(), 5);
         assert_eq!(store.room_last_seq("other", "world").unwrap(), 0);
         let kept = store.room_log_after("app", "world", 0).unwrap();
@@ -410,35 +692,50 @@ pub(crate) mod conformance {
         assert_eq!(seqs(&store.room_log_after("app", "world", 4).unwrap()), [5]);
         assert!(store.room_log_after("app", "world", 5).unwrap().is_empty());
         // Age purge: entries created before 105 go, the seq stays.
-        store.purge_room_logs(105).unwrap();
+        put(store, Write::PurgeRoomLogs { before_secs: 105 });
         assert_eq!(seqs(&store.room_log_after("app", "world", 0).unwrap()), [5]);
         assert_eq!(seqs(&store.room_log_after("app", "guild", 0).unwrap()), [1]);
-        store.purge_room_logs(1000).unwrap();
+        put(store, Write::PurgeRoomLogs { before_secs: 1000 });
         assert!(store.room_log_after("app", "world", 0).unwrap().is_empty());
         assert!(store.room_log_after("app", "guild", 0).unwrap().is_empty());
         assert_eq!(store.room_last_seq("app", "world").unwrap(), 5);
         assert_eq!(store.room_last_seq("app", "guild").unwrap(), 1);
         // A purge keeps a log contiguous: an old entry after a newer one stays.
-        store
-            .append_room_log("app", "world", &log_entry(6, 2000), 3)
-            .unwrap();
-        store
-            .append_room_log("app", "world", &log_entry(7, 10), 3)
-            .unwrap();
-        store.purge_room_logs(1500).unwrap();
+        put(store, room_log("world", log_entry(6, 2000), 3));
+        put(store, room_log("world", log_entry(7, 10), 3));
+        put(store, Write::PurgeRoomLogs { before_secs: 1500 });
         assert_eq!(
             seqs(&store.room_log_after("app", "world", 0).unwrap()),
             [6, 7]
         );
     }
 
-    fn append(total_size: u64, at: u64, data: &[u8], now_secs: u64) -> UploadAppend<'_> {
+    pub fn append(total_size: u64, at: u64, data: &[u8], now_secs: u64) -> UploadAppend {
         UploadAppend {
             total_size,
             at,
-            data,
+            data: data.to_vec(),
             now_secs,
         }
+    }
+
+    /// Commits one upload append; returns the received count after it.
+    pub fn upload(
+        store: &mut dyn Store,
+        user_id: &str,
+        upload_key: u64,
+        append: UploadAppend,
+    ) -> Result<u64, StoreError> {
+        let write = Write::AppendUpload {
+            app_key: "app".into(),
+            user_id: user_id.into(),
+            upload_key,
+            append,
+        };
+        store.commit(&batch(vec![write]))?;
+        Ok(store
+            .upload("app", user_id, upload_key)?
+            .map_or(0, |u| u.received))
     }
 
     fn check_uploads(store: &mut dyn Store) {
@@ -446,9 +743,7 @@ pub(crate) mod conformance {
         assert_eq!(store.upload_data("app", "alice", 1).unwrap(), None);
         assert!(store.upload_keys("app", "alice").unwrap().is_empty());
         assert!(
-            store
-                .append_upload("app", "alice", 1, &append(10, 3, b"abc", 100))
-                .is_err(),
+            upload(store, "alice", 1, append(10, 3, b"abc", 100)).is_err(),
             "a new upload starts at 0"
         );
         assert_eq!(
@@ -457,33 +752,23 @@ pub(crate) mod conformance {
             "nothing kept"
         );
         assert_eq!(
-            store
-                .append_upload("app", "alice", 1, &append(10, 0, b"abcd", 100))
-                .unwrap(),
+            upload(store, "alice", 1, append(10, 0, b"abcd", 100)).unwrap(),
             4
         );
         // Keys use all 64 bits.
-        store
-            .append_upload("app", "alice", u64::MAX, &append(5, 0, b"", 101))
-            .unwrap();
-        store
-            .append_upload("app", "alice", 3, &append(5, 0, b"xy", 102))
-            .unwrap();
-        store
-            .append_upload("app", "bob", 1, &append(99, 0, b"other", 100))
-            .unwrap();
+        upload(store, "alice", u64::MAX, append(5, 0, b"", 101)).unwrap();
+        upload(store, "alice", 3, append(5, 0, b"xy", 102)).unwrap();
+        upload(store, "bob", 1, append(99, 0, b"other", 100)).unwrap();
         for bad in [
-            store.append_upload("app", "alice", 1, &append(10, 3, b"d", 103)),
-            store.append_upload("app", "alice", 1, &append(10, 5, b"f", 103)),
-            store.append_upload("app", "alice", 1, &append(11, 4, b"e", 103)),
-            store.append_upload("app", "alice", 1, &append(10, 4, b"efghijk", 103)),
+            upload(store, "alice", 1, append(10, 3, b"d", 103)),
+            upload(store, "alice", 1, append(10, 5, b"f", 103)),
+            upload(store, "alice", 1, append(11, 4, b"e", 103)),
+            upload(store, "alice", 1, append(10, 4, b"efghijk", 103)),
         ] {
             assert!(bad.is_err(), "wrong offset, total size or overflow");
         }
         assert_eq!(
-            store
-                .append_upload("app", "alice", 1, &append(10, 4, b"efghij", 104))
-                .unwrap(),
+            upload(store, "alice", 1, append(10, 4, b"efghij", 104)).unwrap(),
             10
         );
         assert_eq!(
@@ -517,28 +802,33 @@ pub(crate) mod conformance {
         );
         assert_eq!(store.upload_keys("app", "bob").unwrap(), [1]);
         assert_eq!(store.upload("other", "alice", 1).unwrap(), None, "per app");
-        store.delete_upload("app", "alice", 1).unwrap();
+        put(
+            store,
+            Write::DeleteUpload {
+                app_key: "app".into(),
+                user_id: "alice".into(),
+                upload_key: 1,
+            },
+        );
         assert_eq!(store.upload("app", "alice", 1).unwrap(), None);
         assert_eq!(store.upload_data("app", "alice", 1).unwrap(), None);
         assert_eq!(store.upload_keys("app", "alice").unwrap(), [u64::MAX, 3]);
         // A recreated key is the newest.
-        store
-            .append_upload("app", "alice", 1, &append(2, 0, b"z", 105))
-            .unwrap();
+        upload(store, "alice", 1, append(2, 0, b"z", 105)).unwrap();
         assert_eq!(store.upload_keys("app", "alice").unwrap(), [u64::MAX, 3, 1]);
         // Age purge by last touch: 101 and 102 go (and bob's 100), 105 stays.
-        store.purge_uploads(103).unwrap();
+        put(store, Write::PurgeUploads { before_secs: 103 });
         assert_eq!(store.upload_keys("app", "alice").unwrap(), [1]);
         assert!(store.upload_keys("app", "bob").unwrap().is_empty());
         assert_eq!(store.upload_data("app", "alice", 3).unwrap(), None);
-        store.purge_uploads(1000).unwrap();
+        put(store, Write::PurgeUploads { before_secs: 1000 });
         assert!(store.upload_keys("app", "alice").unwrap().is_empty());
     }
 
     fn check_audio(store: &mut dyn Store) {
         assert_eq!(store.audio_range("app", 5, 0, 10).unwrap(), None);
         let blob: Vec<u8> = (0..=255).collect();
-        store.put_audio("app", 5, 100, &blob, 3).unwrap();
+        put(store, audio("app", 5, 100, &blob, 3));
         let range = |store: &dyn Store, id, offset, len| store.audio_range("app", id, offset, len);
         assert_eq!(
             range(store, 5, 0, 1000).unwrap(),
@@ -570,22 +860,28 @@ pub(crate) mod conformance {
         );
         // Per-app cap: the lowest IDs go first.
         for id in [6, 7, 8] {
-            store.put_audio("app", id, 100 + id, b"x", 3).unwrap();
+            put(store, audio("app", id, 100 + id, b"x", 3));
         }
-        store.put_audio("other", 1, 50, b"y", 3).unwrap();
+        put(store, audio("other", 1, 50, b"y", 3));
         assert_eq!(range(store, 5, 0, 1).unwrap(), None, "beyond the cap");
         for id in [6, 7, 8] {
             assert_eq!(range(store, id, 0, 9).unwrap().unwrap().data, b"x");
         }
         assert!(store.audio_range("other", 1, 0, 9).unwrap().is_some());
-        store.delete_audio("app", 7).unwrap();
+        put(
+            store,
+            Write::DeleteAudio {
+                app_key: "app".into(),
+                audio_id: 7,
+            },
+        );
         assert_eq!(range(store, 7, 0, 1).unwrap(), None);
         // Age purge by create time: 106 goes, 108 stays, and the other app's 50 goes.
-        store.purge_audio(107).unwrap();
+        put(store, Write::PurgeAudio { before_secs: 107 });
         assert_eq!(range(store, 6, 0, 1).unwrap(), None);
         assert!(range(store, 8, 0, 1).unwrap().is_some());
         assert_eq!(store.audio_range("other", 1, 0, 9).unwrap(), None);
-        store.purge_audio(1000).unwrap();
+        put(store, Write::PurgeAudio { before_secs: 1000 });
         assert_eq!(range(store, 8, 0, 1).unwrap(), None);
     }
 }

@@ -1,23 +1,33 @@
 //! A [`Store`] in one SQLite file (rusqlite, bundled SQLite): the real binary's default.
 //!
-//! Every write is its own transaction (SQLite's autocommit, or an explicit one where a write
-//! touches several rows), so whatever the server has acknowledged is on disk before the
-//! acknowledgement leaves. An upload's chunks are rows of their own (appending never rewrites
-//! what was received), tied to the upload by its never-reused serial number.
+//! Each [`WriteBatch`] is one transaction in WAL mode: a write that fails rolls the whole
+//! batch back ([`StoreError::Failed`]); a failure of the COMMIT itself leaves its outcome
+//! unknown ([`StoreError::CommitUncertain`]). [`Durability::Full`] commits with
+//! `synchronous=FULL` (the WAL is synced at every commit, so the batch survives a power loss
+//! before the server answers); [`Durability::Normal`] with `synchronous=NORMAL` (synced at
+//! checkpoints only), except batches that [`WriteBatch::needs_sync`], which are committed
+//! with FULL. An upload's chunks are rows of their own (appending never rewrites what was
+//! received), tied to the upload by its never-reused serial number.
 
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    Account, AudioRange, MuteRecord, RoomLogEntry, SendRecord, Store, StoreError, StoredMail,
-    UploadAppend, UploadInfo,
+    Account, AudioRange, Durability, MuteRecord, RoomLogEntry, SendRecord, Store, StoreError,
+    StoredMail, UploadAppend, UploadInfo, Write, WriteBatch,
 };
 
 /// See the module doc.
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Connection,
+    durability: Durability,
+    /// Whether the connection's `synchronous` is FULL now (else NORMAL).
+    synchronous_full: bool,
+    /// Builds with `planted-bugs` only: a pause after each commit (see `pause_after_commit`).
+    #[cfg(feature = "planted-bugs")]
+    pause_after_commit: std::time::Duration,
 }
 
 const SCHEMA: &str = "
@@ -67,7 +77,7 @@ CREATE INDEX IF NOT EXISTS audio_by_time ON audio (create_time);
 ";
 
 fn err(e: rusqlite::Error) -> StoreError {
-    StoreError(e.to_string())
+    StoreError::Failed(e.to_string())
 }
 
 /// SQLite integers are signed; our counters and times stay far below i64::MAX.
@@ -94,21 +104,74 @@ fn count_to_sql(count: usize) -> i64 {
 
 impl SqliteStore {
     /// Opens (creating if needed) `yim.sqlite3` in `data_dir`, creating the directory too.
+    /// [`Durability::Full`] (see [`SqliteStore::with_durability`]).
     pub fn open_in_dir(data_dir: &Path) -> Result<SqliteStore, StoreError> {
         std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError(format!("create {}: {e}", data_dir.display())))?;
+            .map_err(|e| StoreError::Failed(format!("create {}: {e}", data_dir.display())))?;
         SqliteStore::open(&data_dir.join("yim.sqlite3"))
     }
 
-    /// Opens (creating if needed) the database file at `path`.
+    /// Opens (creating if needed) the database file at `path`, with [`Durability::Full`].
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
+        conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore {
+            conn,
+            durability: Durability::Full,
+            synchronous_full: true,
+            #[cfg(feature = "planted-bugs")]
+            pause_after_commit: std::time::Duration::ZERO,
+        })
+    }
+
+    /// Builds with `planted-bugs` only, for the real-process crash test: pauses the server
+    /// for `pause` after each commit is durable, widening the window in which a kill finds a
+    /// commit on disk whose outputs have not left (and, with the planted two-commit bug, a
+    /// message stored without its key).
+    #[cfg(feature = "planted-bugs")]
+    pub fn pause_after_commit(self, pause: std::time::Duration) -> SqliteStore {
+        SqliteStore {
+            pause_after_commit: pause,
+            ..self
+        }
+    }
+
+    /// The same store committing with `durability`.
+    pub fn with_durability(self, durability: Durability) -> SqliteStore {
+        SqliteStore { durability, ..self }
+    }
+
+    /// Limits the database to `pages` pages (of 4 KiB by default): past it, a commit that
+    /// needs more room fails with "database or disk is full" and changes nothing. For tests
+    /// of a full disk.
+    pub fn limit_pages(&mut self, pages: u64) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "max_page_count", to_sql(pages))
+            .map_err(err)
+    }
+
+    /// Pages the database uses now.
+    pub fn page_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("PRAGMA page_count", [], |row| row.get::<_, i64>(0))
+            .map(from_sql)
+            .map_err(err)
+    }
+
+    /// Sets `synchronous` for the next commit: FULL if it must be synced.
+    fn set_synchronous(&mut self, full: bool) -> Result<(), StoreError> {
+        if self.synchronous_full != full {
+            let level = if full { "FULL" } else { "NORMAL" };
+            self.conn
+                .pragma_update(None, "synchronous", level)
+                .map_err(err)?;
+            self.synchronous_full = full;
+        }
+        Ok(())
     }
 }
 
@@ -157,22 +220,6 @@ impl Store for SqliteStore {
             .map_err(err)
     }
 
-    fn put_account(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        account: &Account,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO accounts (app_key, user_id, salt, password_hash)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![app_key, user_id, account.salt, account.password_hash],
-            )
-            .map_err(err)?;
-        Ok(())
-    }
-
     fn mutes(&self) -> Result<Vec<MuteRecord>, StoreError> {
         let mut statement = self
             .conn
@@ -193,55 +240,6 @@ impl Store for SqliteStore {
             })
             .map_err(err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(err)
-    }
-
-    fn put_mute(&mut self, mute: &MuteRecord) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO mutes (app_key, room_id, user_id, reason, end_time)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    mute.app_key,
-                    mute.room_id,
-                    mute.user_id,
-                    mute.reason,
-                    to_sql(mute.end_time)
-                ],
-            )
-            .map_err(err)?;
-        Ok(())
-    }
-
-    fn delete_mute(
-        &mut self,
-        app_key: &str,
-        room_id: &str,
-        user_id: &str,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "DELETE FROM mutes WHERE app_key = ?1 AND room_id = ?2 AND user_id = ?3",
-                params![app_key, room_id, user_id],
-            )
-            .map_err(err)?;
-        Ok(())
-    }
-
-    fn push_mail(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        message_id: u64,
-        message: &[u8],
-    ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO mail (app_key, user_id, message_id, message)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![app_key, user_id, to_sql(message_id), message],
-            )
-            .map_err(err)?;
-        Ok(())
     }
 
     fn mail(&self, app_key: &str, user_id: &str) -> Result<Vec<StoredMail>, StoreError> {
@@ -275,41 +273,6 @@ impl Store for SqliteStore {
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
-    fn delete_mail(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        up_to_message_id: u64,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "DELETE FROM mail WHERE app_key = ?1 AND user_id = ?2 AND message_id <= ?3",
-                params![app_key, user_id, to_sql(up_to_message_id)],
-            )
-            .map_err(err)?;
-        Ok(())
-    }
-
-    fn reserve_message_ids(&mut self, count: u64) -> Result<u64, StoreError> {
-        let tx = self.conn.transaction().map_err(err)?;
-        let next: Option<i64> = tx
-            .query_row(
-                "SELECT value FROM counters WHERE name = 'next_message_id'",
-                [],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(err)?;
-        let first = next.map_or(1, from_sql).max(1);
-        tx.execute(
-            "INSERT OR REPLACE INTO counters (name, value) VALUES ('next_message_id', ?1)",
-            params![to_sql(first + count)],
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)?;
-        Ok(first)
-    }
-
     fn current_session(&self, app_key: &str, user_id: &str) -> Result<Option<u64>, StoreError> {
         self.conn
             .query_row(
@@ -320,21 +283,6 @@ impl Store for SqliteStore {
             .optional()
             .map(|id| id.map(from_sql))
             .map_err(err)
-    }
-
-    fn put_current_session(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        session_id: u64,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO sessions (app_key, user_id, session_id) VALUES (?1, ?2, ?3)",
-                params![app_key, user_id, to_sql(session_id)],
-            )
-            .map_err(err)?;
-        Ok(())
     }
 
     fn send_key(
@@ -359,38 +307,6 @@ impl Store for SqliteStore {
             .map_err(err)
     }
 
-    fn put_send_key(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        key: u64,
-        record: SendRecord,
-        max_keys: usize,
-    ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(err)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO send_keys (app_key, user_id, send_key, message_id, send_time)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                app_key,
-                user_id,
-                key_to_sql(key),
-                to_sql(record.message_id),
-                to_sql(record.send_time)
-            ],
-        )
-        .map_err(err)?;
-        // Everything at or below the (max_keys + 1)-th newest goes.
-        tx.execute(
-            "DELETE FROM send_keys WHERE app_key = ?1 AND user_id = ?2 AND message_id <= (
-                 SELECT message_id FROM send_keys WHERE app_key = ?1 AND user_id = ?2
-                 ORDER BY message_id DESC LIMIT 1 OFFSET ?3)",
-            params![app_key, user_id, count_to_sql(max_keys)],
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)
-    }
-
     fn room_last_seq(&self, app_key: &str, room_id: &str) -> Result<u64, StoreError> {
         self.conn
             .query_row(
@@ -401,42 +317,6 @@ impl Store for SqliteStore {
             .optional()
             .map(|seq| seq.map_or(0, from_sql))
             .map_err(err)
-    }
-
-    fn append_room_log(
-        &mut self,
-        app_key: &str,
-        room_id: &str,
-        entry: &RoomLogEntry,
-        max_entries: usize,
-    ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(err)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO room_seqs (app_key, room_id, last_seq) VALUES (?1, ?2, ?3)",
-            params![app_key, room_id, to_sql(entry.seq)],
-        )
-        .map_err(err)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO room_log (app_key, room_id, seq, create_time, message)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                app_key,
-                room_id,
-                to_sql(entry.seq),
-                to_sql(entry.create_time),
-                entry.message
-            ],
-        )
-        .map_err(err)?;
-        // Everything at or below the (max_entries + 1)-th newest goes.
-        tx.execute(
-            "DELETE FROM room_log WHERE app_key = ?1 AND room_id = ?2 AND seq <= (
-                 SELECT seq FROM room_log WHERE app_key = ?1 AND room_id = ?2
-                 ORDER BY seq DESC LIMIT 1 OFFSET ?3)",
-            params![app_key, room_id, count_to_sql(max_entries)],
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)
     }
 
     fn room_log_after(
@@ -462,21 +342,6 @@ impl Store for SqliteStore {
             })
             .map_err(err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(err)
-    }
-
-    fn purge_room_logs(&mut self, before_secs: u64) -> Result<(), StoreError> {
-        // An old entry goes only if every entry before it in its room is old too: it must lie
-        // below the room's first entry that is not old (if there is one).
-        self.conn
-            .execute(
-                "DELETE FROM room_log WHERE create_time < ?1 AND seq < COALESCE((
-                     SELECT MIN(kept.seq) FROM room_log AS kept
-                     WHERE kept.app_key = room_log.app_key AND kept.room_id = room_log.room_id
-                       AND kept.create_time >= ?1), ?2)",
-                params![to_sql(before_secs), i64::MAX],
-            )
-            .map_err(err)?;
-        Ok(())
     }
 
     fn upload(
@@ -518,73 +383,6 @@ impl Store for SqliteStore {
         Ok(Some(data))
     }
 
-    fn append_upload(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        upload_key: u64,
-        append: &UploadAppend<'_>,
-    ) -> Result<u64, StoreError> {
-        let tx = self.conn.transaction().map_err(err)?;
-        let current = SqliteStore::upload_row(&tx, app_key, user_id, upload_key)?;
-        let received = append.received_after(current.map(|(_, info)| info))?;
-        let serial = match current {
-            Some((serial, _)) => {
-                tx.execute(
-                    "UPDATE uploads SET received = ?2, touched_secs = ?3 WHERE serial = ?1",
-                    params![serial, to_sql(received), to_sql(append.now_secs)],
-                )
-                .map_err(err)?;
-                serial
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO uploads
-                     (app_key, user_id, upload_key, total_size, received, touched_secs)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        app_key,
-                        user_id,
-                        key_to_sql(upload_key),
-                        to_sql(append.total_size),
-                        to_sql(received),
-                        to_sql(append.now_secs)
-                    ],
-                )
-                .map_err(err)?;
-                tx.last_insert_rowid()
-            }
-        };
-        if !append.data.is_empty() {
-            tx.execute(
-                "INSERT INTO upload_chunks (serial, at, data) VALUES (?1, ?2, ?3)",
-                params![serial, to_sql(append.at), append.data],
-            )
-            .map_err(err)?;
-        }
-        tx.commit().map_err(err)?;
-        Ok(received)
-    }
-
-    fn delete_upload(
-        &mut self,
-        app_key: &str,
-        user_id: &str,
-        upload_key: u64,
-    ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(err)?;
-        if let Some((serial, _)) = SqliteStore::upload_row(&tx, app_key, user_id, upload_key)? {
-            tx.execute(
-                "DELETE FROM upload_chunks WHERE serial = ?1",
-                params![serial],
-            )
-            .map_err(err)?;
-            tx.execute("DELETE FROM uploads WHERE serial = ?1", params![serial])
-                .map_err(err)?;
-        }
-        tx.commit().map_err(err)
-    }
-
     fn upload_keys(&self, app_key: &str, user_id: &str) -> Result<Vec<u64>, StoreError> {
         let mut statement = self
             .conn
@@ -599,48 +397,6 @@ impl Store for SqliteStore {
             })
             .map_err(err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(err)
-    }
-
-    fn purge_uploads(&mut self, before_secs: u64) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(err)?;
-        tx.execute(
-            "DELETE FROM upload_chunks WHERE serial IN (
-                 SELECT serial FROM uploads WHERE touched_secs < ?1)",
-            params![to_sql(before_secs)],
-        )
-        .map_err(err)?;
-        tx.execute(
-            "DELETE FROM uploads WHERE touched_secs < ?1",
-            params![to_sql(before_secs)],
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)
-    }
-
-    fn put_audio(
-        &mut self,
-        app_key: &str,
-        audio_id: u64,
-        create_time: u64,
-        data: &[u8],
-        max_blobs: usize,
-    ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(err)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO audio (app_key, audio_id, create_time, data)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![app_key, to_sql(audio_id), to_sql(create_time), data],
-        )
-        .map_err(err)?;
-        // Everything at or below the (max_blobs + 1)-th newest goes.
-        tx.execute(
-            "DELETE FROM audio WHERE app_key = ?1 AND audio_id <= (
-                 SELECT audio_id FROM audio WHERE app_key = ?1
-                 ORDER BY audio_id DESC LIMIT 1 OFFSET ?2)",
-            params![app_key, count_to_sql(max_blobs)],
-        )
-        .map_err(err)?;
-        tx.commit().map_err(err)
     }
 
     fn audio_range(
@@ -673,53 +429,330 @@ impl Store for SqliteStore {
             .map_err(err)
     }
 
-    fn delete_audio(&mut self, app_key: &str, audio_id: u64) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "DELETE FROM audio WHERE app_key = ?1 AND audio_id = ?2",
-                params![app_key, to_sql(audio_id)],
+    fn message_id_mark(&self) -> Result<u64, StoreError> {
+        let next: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT value FROM counters WHERE name = 'next_message_id'",
+                [],
+                |row| row.get(0),
             )
+            .optional()
             .map_err(err)?;
-        Ok(())
+        Ok(next.map_or(1, from_sql).max(1))
     }
 
-    fn purge_audio(&mut self, before_secs: u64) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "DELETE FROM audio WHERE create_time < ?1",
-                params![to_sql(before_secs)],
-            )
-            .map_err(err)?;
+    fn commit(&mut self, batch: &WriteBatch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let sync = match self.durability {
+            Durability::Full => true,
+            Durability::Normal => batch.needs_sync(),
+        };
+        self.set_synchronous(sync)?;
+        // Dropping the transaction on an error rolls every write of the batch back.
+        let tx = self.conn.transaction().map_err(err)?;
+        for write in batch.writes() {
+            apply(&tx, write)?;
+        }
+        tx.commit()
+            .map_err(|e| StoreError::CommitUncertain(e.to_string()))?;
+        #[cfg(feature = "planted-bugs")]
+        std::thread::sleep(self.pause_after_commit);
         Ok(())
     }
 }
 
+/// Applies one write inside the batch's transaction.
+fn apply(tx: &Connection, write: &Write) -> Result<(), StoreError> {
+    match write {
+        Write::PutAccount {
+            app_key,
+            user_id,
+            account,
+        } => execute(
+            tx,
+            "INSERT OR REPLACE INTO accounts (app_key, user_id, salt, password_hash)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![app_key, user_id, account.salt, account.password_hash],
+        ),
+        Write::PutMute(mute) => execute(
+            tx,
+            "INSERT OR REPLACE INTO mutes (app_key, room_id, user_id, reason, end_time)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                mute.app_key,
+                mute.room_id,
+                mute.user_id,
+                mute.reason,
+                to_sql(mute.end_time)
+            ],
+        ),
+        Write::DeleteMute {
+            app_key,
+            room_id,
+            user_id,
+        } => execute(
+            tx,
+            "DELETE FROM mutes WHERE app_key = ?1 AND room_id = ?2 AND user_id = ?3",
+            params![app_key, room_id, user_id],
+        ),
+        Write::PushMail {
+            app_key,
+            user_id,
+            message_id,
+            message,
+        } => execute(
+            tx,
+            "INSERT OR REPLACE INTO mail (app_key, user_id, message_id, message)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![app_key, user_id, to_sql(*message_id), message],
+        ),
+        Write::DeleteMail {
+            app_key,
+            user_id,
+            up_to_message_id,
+        } => execute(
+            tx,
+            "DELETE FROM mail WHERE app_key = ?1 AND user_id = ?2 AND message_id <= ?3",
+            params![app_key, user_id, to_sql(*up_to_message_id)],
+        ),
+        Write::MessageIdMark { next } => execute(
+            tx,
+            "INSERT INTO counters (name, value) VALUES ('next_message_id', ?1)
+             ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+            params![to_sql(*next)],
+        ),
+        Write::PutSession {
+            app_key,
+            user_id,
+            session_id,
+        } => execute(
+            tx,
+            "INSERT OR REPLACE INTO sessions (app_key, user_id, session_id) VALUES (?1, ?2, ?3)",
+            params![app_key, user_id, to_sql(*session_id)],
+        ),
+        Write::PutSendKey {
+            app_key,
+            user_id,
+            key,
+            record,
+            max_keys,
+        } => {
+            execute(
+                tx,
+                "INSERT OR REPLACE INTO send_keys
+                 (app_key, user_id, send_key, message_id, send_time) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    app_key,
+                    user_id,
+                    key_to_sql(*key),
+                    to_sql(record.message_id),
+                    to_sql(record.send_time)
+                ],
+            )?;
+            // Everything at or below the (max_keys + 1)-th newest goes.
+            execute(
+                tx,
+                "DELETE FROM send_keys WHERE app_key = ?1 AND user_id = ?2 AND message_id <= (
+                     SELECT message_id FROM send_keys WHERE app_key = ?1 AND user_id = ?2
+                     ORDER BY message_id DESC LIMIT 1 OFFSET ?3)",
+                params![app_key, user_id, count_to_sql(*max_keys)],
+            )
+        }
+        Write::AppendRoomLog {
+            app_key,
+            room_id,
+            entry,
+            max_entries,
+        } => {
+            execute(
+                tx,
+                "INSERT OR REPLACE INTO room_seqs (app_key, room_id, last_seq) VALUES (?1, ?2, ?3)",
+                params![app_key, room_id, to_sql(entry.seq)],
+            )?;
+            execute(
+                tx,
+                "INSERT OR REPLACE INTO room_log (app_key, room_id, seq, create_time, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    app_key,
+                    room_id,
+                    to_sql(entry.seq),
+                    to_sql(entry.create_time),
+                    entry.message
+                ],
+            )?;
+            // Everything at or below the (max_entries + 1)-th newest goes.
+            execute(
+                tx,
+                "DELETE FROM room_log WHERE app_key = ?1 AND room_id = ?2 AND seq <= (
+                     SELECT seq FROM room_log WHERE app_key = ?1 AND room_id = ?2
+                     ORDER BY seq DESC LIMIT 1 OFFSET ?3)",
+                params![app_key, room_id, count_to_sql(*max_entries)],
+            )
+        }
+        // An old entry goes only if every entry before it in its room is old too: it must lie
+        // below the room's first entry that is not old (if there is one).
+        Write::PurgeRoomLogs { before_secs } => execute(
+            tx,
+            "DELETE FROM room_log WHERE create_time < ?1 AND seq < COALESCE((
+                 SELECT MIN(kept.seq) FROM room_log AS kept
+                 WHERE kept.app_key = room_log.app_key AND kept.room_id = room_log.room_id
+                   AND kept.create_time >= ?1), ?2)",
+            params![to_sql(*before_secs), i64::MAX],
+        ),
+        Write::AppendUpload {
+            app_key,
+            user_id,
+            upload_key,
+            append,
+        } => append_upload(tx, app_key, user_id, *upload_key, append),
+        Write::DeleteUpload {
+            app_key,
+            user_id,
+            upload_key,
+        } => {
+            if let Some((serial, _)) = SqliteStore::upload_row(tx, app_key, user_id, *upload_key)? {
+                execute(
+                    tx,
+                    "DELETE FROM upload_chunks WHERE serial = ?1",
+                    params![serial],
+                )?;
+                execute(tx, "DELETE FROM uploads WHERE serial = ?1", params![serial])?;
+            }
+            Ok(())
+        }
+        Write::PurgeUploads { before_secs } => {
+            execute(
+                tx,
+                "DELETE FROM upload_chunks WHERE serial IN (
+                     SELECT serial FROM uploads WHERE touched_secs < ?1)",
+                params![to_sql(*before_secs)],
+            )?;
+            execute(
+                tx,
+                "DELETE FROM uploads WHERE touched_secs < ?1",
+                params![to_sql(*before_secs)],
+            )
+        }
+        Write::PutAudio {
+            app_key,
+            audio_id,
+            create_time,
+            data,
+            max_blobs,
+        } => {
+            execute(
+                tx,
+                "INSERT OR REPLACE INTO audio (app_key, audio_id, create_time, data)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![app_key, to_sql(*audio_id), to_sql(*create_time), data],
+            )?;
+            // Everything at or below the (max_blobs + 1)-th newest goes.
+            execute(
+                tx,
+                "DELETE FROM audio WHERE app_key = ?1 AND audio_id <= (
+                     SELECT audio_id FROM audio WHERE app_key = ?1
+                     ORDER BY audio_id DESC LIMIT 1 OFFSET ?2)",
+                params![app_key, count_to_sql(*max_blobs)],
+            )
+        }
+        Write::DeleteAudio { app_key, audio_id } => execute(
+            tx,
+            "DELETE FROM audio WHERE app_key = ?1 AND audio_id = ?2",
+            params![app_key, to_sql(*audio_id)],
+        ),
+        Write::PurgeAudio { before_secs } => execute(
+            tx,
+            "DELETE FROM audio WHERE create_time < ?1",
+            params![to_sql(*before_secs)],
+        ),
+    }
+}
+
+fn execute(tx: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+    tx.execute(sql, params).map(|_| ()).map_err(err)
+}
+
+/// Appends a chunk, checked against the upload's state in the transaction.
+fn append_upload(
+    tx: &Connection,
+    app_key: &str,
+    user_id: &str,
+    upload_key: u64,
+    append: &UploadAppend,
+) -> Result<(), StoreError> {
+    let current = SqliteStore::upload_row(tx, app_key, user_id, upload_key)?;
+    let received = append.received_after(current.map(|(_, info)| info))?;
+    let serial = match current {
+        Some((serial, _)) => {
+            execute(
+                tx,
+                "UPDATE uploads SET received = ?2, touched_secs = ?3 WHERE serial = ?1",
+                params![serial, to_sql(received), to_sql(append.now_secs)],
+            )?;
+            serial
+        }
+        None => {
+            execute(
+                tx,
+                "INSERT INTO uploads
+                 (app_key, user_id, upload_key, total_size, received, touched_secs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    app_key,
+                    user_id,
+                    key_to_sql(upload_key),
+                    to_sql(append.total_size),
+                    to_sql(received),
+                    to_sql(append.now_secs)
+                ],
+            )?;
+            tx.last_insert_rowid()
+        }
+    };
+    if !append.data.is_empty() {
+        execute(
+            tx,
+            "INSERT INTO upload_chunks (serial, at, data) VALUES (?1, ?2, ?3)",
+            params![serial, to_sql(append.at), append.data],
+        )?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    use super::super::conformance::{self, append, put, room_log, upload};
     use super::*;
+    use crate::store::conformance::log_entry;
 
     #[test]
     fn conformance() {
         let dir = tempfile::tempdir().unwrap();
-        super::super::conformance::check(&mut SqliteStore::open_in_dir(dir.path()).unwrap());
+        conformance::check(&mut SqliteStore::open_in_dir(dir.path()).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_in_dir(dir.path()).unwrap();
+        conformance::check(&mut store.with_durability(Durability::Normal));
     }
 
     #[test]
     fn data_survives_reopening() {
         let dir = tempfile::tempdir().unwrap();
-        let first_ids = {
+        {
             let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
-            store.push_mail("app", "bob", 1, b"hi").unwrap();
-            store.reserve_message_ids(100).unwrap()
-        };
-        let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
+            put(&mut store, conformance::mail("bob", 1, b"hi"));
+            put(&mut store, Write::MessageIdMark { next: 101 });
+        }
+        let store = SqliteStore::open_in_dir(dir.path()).unwrap();
         assert_eq!(store.mail_count("app", "bob").unwrap(), 1);
-        assert_eq!(store.reserve_message_ids(1).unwrap(), first_ids + 100);
+        assert_eq!(store.message_id_mark().unwrap(), 101);
     }
 
     #[test]
     fn sessions_send_keys_and_room_logs_survive_reopening() {
-        use crate::store::conformance::log_entry;
         let dir = tempfile::tempdir().unwrap();
         let record = SendRecord {
             message_id: 7,
@@ -727,14 +760,13 @@ mod tests {
         };
         {
             let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
-            store.put_current_session("app", "alice", 42).unwrap();
-            store
-                .put_send_key("app", "alice", u64::MAX, record, 2)
-                .unwrap();
+            put(&mut store, conformance::session("alice", 42));
+            put(
+                &mut store,
+                conformance::send_key("alice", u64::MAX, record, 2),
+            );
             for seq in 1..=4 {
-                store
-                    .append_room_log("app", "world", &log_entry(seq, seq), 2)
-                    .unwrap();
+                put(&mut store, room_log("world", log_entry(seq, seq), 2));
             }
         }
         let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
@@ -748,9 +780,7 @@ mod tests {
         let kept = store.room_log_after("app", "world", 0).unwrap();
         assert_eq!(kept, [log_entry(3, 3), log_entry(4, 4)]);
         // The bound still holds across the reopening.
-        store
-            .append_room_log("app", "world", &log_entry(5, 5), 2)
-            .unwrap();
+        put(&mut store, room_log("world", log_entry(5, 5), 2));
         let kept = store.room_log_after("app", "world", 0).unwrap();
         assert_eq!(kept, [log_entry(4, 4), log_entry(5, 5)]);
     }
@@ -758,21 +788,12 @@ mod tests {
     #[test]
     fn uploads_and_audio_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
-        let append = |at, data, now_secs| UploadAppend {
-            total_size: 6,
-            at,
-            data,
-            now_secs,
-        };
+        let six = |at, data, now_secs| append(6, at, data, now_secs);
         {
             let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
-            store
-                .append_upload("app", "alice", u64::MAX, &append(0, b"abc", 10))
-                .unwrap();
-            store
-                .append_upload("app", "alice", 2, &append(0, b"", 11))
-                .unwrap();
-            store.put_audio("app", 40, 10, b"voice", 2).unwrap();
+            upload(&mut store, "alice", u64::MAX, six(0, b"abc", 10)).unwrap();
+            upload(&mut store, "alice", 2, six(0, b"", 11)).unwrap();
+            put(&mut store, conformance::audio("app", 40, 10, b"voice", 2));
         }
         let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
         assert_eq!(
@@ -786,9 +807,7 @@ mod tests {
         assert_eq!(store.upload_keys("app", "alice").unwrap(), [u64::MAX, 2]);
         // The upload resumes where it stopped.
         assert_eq!(
-            store
-                .append_upload("app", "alice", u64::MAX, &append(3, b"def", 12))
-                .unwrap(),
+            upload(&mut store, "alice", u64::MAX, six(3, b"def", 12)).unwrap(),
             6
         );
         assert_eq!(
@@ -801,9 +820,55 @@ mod tests {
         let range = store.audio_range("app", 40, 1, 3).unwrap().unwrap();
         assert_eq!((range.total_size, range.data.as_slice()), (5, &b"oic"[..]));
         // The cap still holds across the reopening.
-        store.put_audio("app", 41, 11, b"a", 2).unwrap();
-        store.put_audio("app", 42, 12, b"b", 2).unwrap();
+        put(&mut store, conformance::audio("app", 41, 11, b"a", 2));
+        put(&mut store, conformance::audio("app", 42, 12, b"b", 2));
         assert_eq!(store.audio_range("app", 40, 0, 1).unwrap(), None);
         assert!(store.audio_range("app", 41, 0, 1).unwrap().is_some());
+    }
+
+    /// A disk that is full: the batch that does not fit fails as a whole and changes
+    /// nothing; smaller ones still go in, and the store reopens intact.
+    #[test]
+    fn a_full_database_fails_a_commit_whole_and_keeps_serving() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
+        put(&mut store, conformance::mail("bob", 1, b"first"));
+        let pages = store.page_count().unwrap();
+        store.limit_pages(pages + 2).unwrap();
+        let big = conformance::batch(vec![
+            conformance::mail("bob", 2, b"small"),
+            conformance::send_key(
+                "alice",
+                5,
+                SendRecord {
+                    message_id: 2,
+                    send_time: 1,
+                },
+                10,
+            ),
+            conformance::audio("app", 2, 1, &vec![7u8; 64 * 1024], 10),
+        ]);
+        let failed = store.commit(&big);
+        assert!(
+            matches!(&failed, Err(StoreError::Failed(message)) if message.contains("full")),
+            "{failed:?}"
+        );
+        assert_eq!(
+            store.mail_count("app", "bob").unwrap(),
+            1,
+            "nothing half-written"
+        );
+        assert_eq!(store.send_key("app", "alice", 5).unwrap(), None);
+        assert_eq!(store.audio_range("app", 2, 0, 1).unwrap(), None);
+        put(&mut store, conformance::mail("bob", 3, b"fits"));
+        drop(store);
+        let store = SqliteStore::open_in_dir(dir.path()).unwrap();
+        let ids: Vec<u64> = store
+            .mail("app", "bob")
+            .unwrap()
+            .iter()
+            .map(|m| m.message_id)
+            .collect();
+        assert_eq!(ids, [1, 3]);
     }
 }

@@ -4,9 +4,11 @@
 //! keeps its position in the history (the index of its record), so a violation can cite the
 //! entries it is about.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::history::{AppId, BodyRecord, CallRecord, Entry, History, MessageRecord, SendInfo};
+use crate::history::{
+    AppId, BodyRecord, CallRecord, DiskEvent, Entry, History, MessageRecord, SendInfo,
+};
 use crate::scenario::Scenario;
 
 use super::code;
@@ -168,6 +170,10 @@ pub struct Facts<'a> {
     /// The position in the history of the entry being indexed.
     position: usize,
     pub downloads: Vec<Download<'a>>,
+    /// Private messages the server lost in a power loss (under durability `normal`, which
+    /// does not promise to keep the last commits before one): acknowledged or not, they may
+    /// be lost, and a resend of one may be delivered again under a new ID.
+    pub lost_in_power_loss: BTreeSet<u64>,
 }
 
 impl<'a> Facts<'a> {
@@ -194,6 +200,7 @@ impl<'a> Facts<'a> {
             voice_started: Vec::new(),
             position: 0,
             downloads: Vec::new(),
+            lost_in_power_loss: BTreeSet::new(),
         };
         let mut timelines = Timelines::default();
         for (position, (at_ms, entry)) in history.iter().enumerate() {
@@ -386,7 +393,13 @@ impl<'a> Facts<'a> {
             }),
             Entry::Admin { .. } => self.admin.push((at_ms, position, entry)),
             Entry::Final { .. } => self.finals.push((at_ms, position, entry)),
-            Entry::AppStart { .. } | Entry::Fault { .. } | Entry::Heal => {}
+            Entry::Disk {
+                event:
+                    DiskEvent::PowerLoss {
+                        lost_message_ids, ..
+                    },
+            } => self.lost_in_power_loss.extend(lost_message_ids),
+            Entry::AppStart { .. } | Entry::Fault { .. } | Entry::Disk { .. } | Entry::Heal => {}
         }
     }
 

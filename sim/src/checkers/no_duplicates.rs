@@ -3,7 +3,9 @@
 //! two message IDs (a resend after a reconnect that the server took for a new message; every
 //! send in a simulation has a unique body). Judged per app run (`AppId`): an app that
 //! restarts has lost what it delivered (the SDK keeps nothing on disk), so a message it never
-//! acknowledged may come again after the restart.
+//! acknowledged may come again after the restart. Exempt from the second rule: a send whose
+//! first copy the server lost in a power loss under durability `normal` (its idempotency key
+//! went with it, so a resend is a new message).
 
 use std::collections::BTreeMap;
 
@@ -25,7 +27,11 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         }
         seen.insert((app, message.message_id), position);
         let key = (app, message.sender.as_str(), &message.body);
-        if let Some((first_id, first)) = bodies.insert(key, (message.message_id, position)) {
+        let lost = |id| facts.lost_in_power_loss.contains(&id);
+        let previous = bodies.insert(key, (message.message_id, position));
+        if let Some((first_id, first)) =
+            previous.filter(|&(first_id, _)| !lost(first_id) && !lost(message.message_id))
+        {
             findings.violation(
                 at_ms,
                 &[first, position],

@@ -1,7 +1,9 @@
 //! **sender_fifo**: per-sender FIFO for private chat: the private messages a client receives
 //! from one sending app arrive in the order that app sent them (judged per receiving app run,
 //! as an app that restarts gets its unacknowledged mail again). A text is sent when its call
-//! is made; a voice message when its recording is stopped (it is recorded first).
+//! is made; a voice message when its recording is stopped (it is recorded first). Messages
+//! the server lost in a power loss under durability `normal` are not judged (their resends
+//! came again, later, under new IDs).
 
 use std::collections::BTreeMap;
 
@@ -19,7 +21,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     // restart, unacknowledged mail comes again from the start of the mailbox.
     let mut last: BTreeMap<(AppId, AppId), LastSend> = BTreeMap::new();
     for &(at_ms, position, app, message) in &facts.deliveries {
-        if message.room {
+        if message.room || facts.lost_in_power_loss.contains(&message.message_id) {
             continue;
         }
         let Some(send) = facts.sends.get(&message.body) else {

@@ -7,7 +7,9 @@
 //!   `StartSendAudio` before it; a recording that failed (too short, say) has none;
 //! - every download of a delivered voice message that succeeds saves audio that still says
 //!   what the sender spoke (through the codec, upload, store and download), and the only ways
-//!   a download of a delivered message may fail are the network ones (`PttDownloadFail`).
+//!   a download of a delivered message may fail are the network ones (`PttDownloadFail`),
+//!   or ParamInvalid for a message the server lost in a power loss under durability
+//!   `normal`.
 //!
 //! "Exactly one status per stopped recording" is the `completion` checker's (a recording is a
 //! call whose completion is its status).
@@ -157,6 +159,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 format!("{app:?} downloaded message {message_id}: it says {heard:?}, {spoken:?} was sent"),
             ),
             code::SUCCESS | PTT_DOWNLOAD_FAIL => {}
+            code::PARAM_INVALID if facts.lost_in_power_loss.contains(&message_id) => {}
             other => findings.violation(
                 at_ms,
                 &[delivered_position, position],

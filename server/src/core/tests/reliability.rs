@@ -36,7 +36,7 @@ impl Harness {
     }
 
     /// A join, resuming after `after` if given: the code, the RoomJoined detail, the outputs.
-    fn join_resuming(
+    pub(super) fn join_resuming(
         &mut self,
         conn: ConnId,
         room: &str,
@@ -59,7 +59,7 @@ impl Harness {
         (ErrorCode::from_u32(reply.code).unwrap(), joined, out)
     }
 
-    fn send_keyed(
+    pub(super) fn send_keyed(
         &mut self,
         conn: ConnId,
         to: &str,
@@ -81,7 +81,13 @@ impl Harness {
     }
 
     /// A room message from `conn`; its seq as received by `receiver`.
-    fn room_send(&mut self, conn: ConnId, room: &str, text: &str, receiver: ConnId) -> u64 {
+    pub(super) fn room_send(
+        &mut self,
+        conn: ConnId,
+        room: &str,
+        text: &str,
+        receiver: ConnId,
+    ) -> u64 {
         let (code, _, out) = self.send_text(conn, room, ChatType::Room, text);
         assert_eq!(code, ErrorCode::Success);
         let received = messages_to(&out, receiver);
