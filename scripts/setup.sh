@@ -8,7 +8,7 @@ set -euo pipefail
 
 need_apt=()
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
-command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
+command -v cc >/dev/null 2>&1 && command -v gcc >/dev/null 2>&1 || need_apt+=(build-essential)
 # CI's module-layering check (scripts/check_module_cycles.py).
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # yim-audio: ALSA headers for cpal (feature `cpal`, built by --all-features), and the offline

@@ -449,6 +449,10 @@ impl ClientState {
                 }
                 Some(FrameBody::Reply(reply)) if reply.request_id == join_id => {
                     if let Some(reply::Detail::RoomJoined(joined)) = reply.detail {
+                        // A first join's membership starts at the room's last message: a
+                        // client killed before any room message reached it resumes from
+                        // there, or it would miss (and count as lost) what came in between.
+                        self.last_seq.get_or_insert(joined.last_seq);
                         if joined.lost_from_seq != 0 {
                             let lost = (joined.lost_from_seq, joined.lost_to_seq);
                             record.lock().unwrap().told_lost.push(lost);
