@@ -288,7 +288,8 @@ namespace Yim
         ///  `*event` as it was: `TIME_OUT` (4) when no event is waiting, `ENGINE_NOT_INIT` (1) for a
         ///  handle that is not (or no longer) a live client, `PARAM_INVALID` (3) for a NULL or
         ///  misaligned `event` or an `api_version` other than `YIM_EVENT_API_LATEST`, `STATUS_ERROR`
-        ///  (5) while `YIM_MAX_UNFREED_EVENTS` events of this client are not freed. Polling into a
+        ///  (5) while `YIM_MAX_UNFREED_EVENTS` events of this client are not freed (a wait under way
+        ///  on another thread counts as one, so that an event taken always fits). Polling into a
         ///  struct that still holds an unfreed event overwrites it without freeing it (that event's
         ///  memory stays counted until the bound is reached), so free each event before the next
         ///  poll. Safe from any thread.
