@@ -1,8 +1,8 @@
 //! A [`Store`] in one SQLite file (rusqlite, bundled SQLite): the real binary's default.
 //!
 //! Each [`WriteBatch`] is one transaction in WAL mode: a write that fails rolls the whole
-//! batch back ([`StoreError::Failed`]); a failure of the COMMIT itself leaves its outcome
-//! unknown ([`StoreError::CommitUncertain`]). [`Durability::Full`] commits with
+//! batch back ([`StoreError::Failed`]), and so does a COMMIT refused for a full disk; any
+//! other failure of the COMMIT leaves its outcome unknown ([`StoreError::CommitUncertain`]). [`Durability::Full`] commits with
 //! `synchronous=FULL` (the WAL is synced at every commit, so the batch survives a power loss
 //! before the server answers); [`Durability::Normal`] with `synchronous=NORMAL` (synced at
 //! checkpoints only), except batches that [`WriteBatch::needs_sync`], which are committed
@@ -78,6 +78,18 @@ CREATE INDEX IF NOT EXISTS audio_by_time ON audio (create_time);
 
 fn err(e: rusqlite::Error) -> StoreError {
     StoreError::Failed(e.to_string())
+}
+
+/// What a failed COMMIT means. SQLite answers a full disk (`SQLITE_FULL`) before the commit
+/// record is written, and the transaction is rolled back (the `Transaction` rolls back on
+/// drop): nothing of the batch is stored, a definite failure. Any other error (an I/O error
+/// while writing or syncing the log) may come after the commit record reached the disk, so
+/// the outcome is unknown.
+fn commit_error(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => StoreError::Failed(e.to_string()),
+        _ => StoreError::CommitUncertain(e.to_string()),
+    }
 }
 
 /// SQLite integers are signed; our counters and times stay far below i64::MAX.
@@ -456,8 +468,7 @@ impl Store for SqliteStore {
         for write in batch.writes() {
             apply(&tx, write)?;
         }
-        tx.commit()
-            .map_err(|e| StoreError::CommitUncertain(e.to_string()))?;
+        tx.commit().map_err(commit_error)?;
         #[cfg(feature = "planted-bugs")]
         std::thread::sleep(self.pause_after_commit);
         Ok(())
@@ -728,6 +739,23 @@ mod tests {
     use super::super::conformance::{self, append, put, room_log, upload};
     use super::*;
     use crate::store::conformance::log_entry;
+
+    #[test]
+    fn a_full_disk_at_commit_is_a_failure_and_an_io_error_is_uncertain() {
+        let failure = |code| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+        assert!(matches!(
+            commit_error(failure(rusqlite::ffi::SQLITE_FULL)),
+            StoreError::Failed(_)
+        ));
+        assert!(matches!(
+            commit_error(failure(rusqlite::ffi::SQLITE_IOERR_FSYNC)),
+            StoreError::CommitUncertain(_)
+        ));
+        assert!(matches!(
+            commit_error(failure(rusqlite::ffi::SQLITE_IOERR)),
+            StoreError::CommitUncertain(_)
+        ));
+    }
 
     #[test]
     fn conformance() {
