@@ -30,9 +30,9 @@ pub struct Ramp {
     pub max_steps: usize,
     /// Seconds measured per step (after 1 s of warm-up at its rate).
     pub step_secs: f64,
-    /// A delivery or ack p99 (ms) under this never saturates a step.
+    /// A delivery or ack p99 (ms) up to this is never what saturates a step.
     pub max_p99_ms: f64,
-    /// A delivery or ack p99 under this many times the first step's never saturates one.
+    /// Nor is one up to this many times the first step's p99 of the same latency.
     pub p99_growth: f64,
 }
 

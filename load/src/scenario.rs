@@ -18,7 +18,8 @@ pub enum ScenarioName {
     Live,
     /// 1,000 pairs chatting privately, 1,000 msg/s: private 98%, voice 2%.
     Private,
-    /// 20 clients (a quarter of them SDK clients) in 2 rooms, 40 msg/s for 2 s, every kind.
+    /// 20 clients (about a quarter of them SDK clients) in 2 rooms, 40 msg/s for 2 s, every
+    /// kind of message (what CI runs).
     Smoke,
 }
 
@@ -107,7 +108,8 @@ pub struct LoadParams {
     /// Seconds to wait after the window for its messages to arrive.
     pub drain_secs: f64,
     /// Seeds the dispatcher's choices (kind, sender, receiver) and the SDK clients' own
-    /// generators: the same seed offers the same sends in the same order.
+    /// generators: with the same clients connected, the same seed offers the same sends in
+    /// the same order.
     pub seed: u64,
 }
 

@@ -94,7 +94,8 @@ impl Window {
 /// Running totals over the whole run, for the progress bar and for rates.
 #[derive(Debug, Default)]
 pub struct Totals {
-    /// Sends written to the server.
+    /// Sends handed to the server (a raw client's written; an SDK client's accepted by its
+    /// send call).
     pub sent: AtomicU64,
     /// Sends the server answered with success.
     pub acked: AtomicU64,
@@ -137,7 +138,8 @@ pub struct TotalsSnapshot {
 /// Detailed counts of the messages sent in the window (one shard's, or all of them merged).
 #[derive(Debug, Default, Clone)]
 pub struct WindowStats {
-    /// Sends written to the server, by kind (in the order of [`Kind::ALL`]).
+    /// Sends handed to the server (as [`Totals::sent`]), by kind (in the order of
+    /// [`Kind::ALL`]).
     pub sent: [u64; 3],
     /// Sends answered with success, by kind (in the order of [`Kind::ALL`]).
     pub acked_ok: [u64; 3],
