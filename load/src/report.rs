@@ -42,7 +42,8 @@ pub struct Report {
     pub clients_connected: usize,
     /// Of them, clients that are the SDK's `Client`.
     pub clients_sdk: usize,
-    /// Clients that could not connect, log in or join, by reason.
+    /// Clients that could not get going (connect, log in, finish setup in time), by reason.
+    /// Refused joins are in `refusals`.
     pub setup_failures: BTreeMap<String, u64>,
     /// Sends made during the window (their send time in it).
     pub sent: u64,

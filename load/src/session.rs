@@ -35,8 +35,8 @@ pub struct Session {
     shared: Arc<Shared>,
     /// Refusals and errors of the setup (failed logins and joins).
     setup: WindowStats,
-    /// Why the clients that are missing could not connect, log in or join: reason -> number
-    /// of clients.
+    /// Why the clients that are missing could not get going (connect, log in, finish setup
+    /// in time): reason -> number of clients. A refused join is a refusal, not this.
     pub setup_failures: std::collections::BTreeMap<String, u64>,
     room_senders: Vec<usize>,
     raw_senders: Vec<usize>,

@@ -92,9 +92,10 @@ pub enum TargetError {
     TempDir(std::io::Error),
 }
 
-/// The text of the `yim-server` config (TOML) for a scenario: the load app, fast password hashing (logins are
-/// setup, not what is measured), and room and connection limits raised where the scenario
-/// needs more than the defaults (a room of 2,000 fits the default exactly).
+/// The text of the `yim-server` config (TOML) for a scenario: the load app, fast password
+/// hashing (logins are setup, not what is measured), and room and connection limits raised
+/// where the scenario needs more than the defaults (a room of 2,000 fits the default
+/// exactly).
 pub fn server_config_toml(params: &LoadParams) -> String {
     let members = params.largest_room().max(2000);
     let connections = (params.clients + 100).max(10_000);
