@@ -39,13 +39,19 @@ impl Default for Histogram {
     }
 }
 
-/// Percentiles of a histogram, in milliseconds.
+/// Percentiles of a histogram, in milliseconds (each the top of its bucket: at most 1.6%
+/// above the true value, never above the maximum). All 0 for an empty histogram.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Percentiles {
+    /// Samples recorded.
     pub count: u64,
+    /// The median.
     pub p50_ms: f64,
+    /// The 99th percentile.
     pub p99_ms: f64,
+    /// The 99.9th percentile.
     pub p999_ms: f64,
+    /// The largest sample, exactly.
     pub max_ms: f64,
 }
 
@@ -73,12 +79,14 @@ fn bucket_high(bucket: usize) -> u64 {
 }
 
 impl Histogram {
+    /// Counts one sample of `value_ns` nanoseconds.
     pub fn record(&mut self, value_ns: u64) {
         self.counts[bucket_of(value_ns)] += 1;
         self.total += 1;
         self.max = self.max.max(value_ns);
     }
 
+    /// Adds `other`'s samples to these.
     pub fn merge(&mut self, other: &Histogram) {
         for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
             *mine += theirs;
@@ -87,6 +95,7 @@ impl Histogram {
         self.max = self.max.max(other.max);
     }
 
+    /// Samples recorded.
     pub fn count(&self) -> u64 {
         self.total
     }
@@ -108,6 +117,7 @@ impl Histogram {
         self.max
     }
 
+    /// The median, 99th and 99.9th percentiles and the maximum, in milliseconds.
     pub fn percentiles(&self) -> Percentiles {
         let ms = |ns: u64| ns as f64 / 1e6;
         Percentiles {

@@ -1,34 +1,36 @@
 //! `yim-load`: a load generator over real TCP for `yim-server`, with a bare fan-out baseline
 //! to measure it against.
 //!
-//! What it is: thousands of clients in one process ([`raw`] protocol clients, and the SDK's
-//! `Client` for a share of them, [`sdk_client`]) logged in to a server it starts ([`target`]:
+//! What it is: thousands of clients in one process (`raw` protocol clients, and the SDK's
+//! `Client` for a share of them, `sdk_client`) logged in to a server it starts ([`target`]:
 //! the `yim-server` binary on a temporary SQLite data dir, or the [`baseline`]) or one given
 //! by address; an open-loop dispatcher offering sends at a fixed rate in a mix of room text,
-//! private text and voice uploads ([`session`]); send-to-delivery latency from the send time
-//! carried in each payload ([`payload`], [`clock`]); and a report ([`report`]) of throughput,
-//! latency percentiles, refusals by code, and the server's CPU and peak memory
-//! ([`procstat`]). [`saturate`] ramps the rate up to find where a server gives out.
+//! private text and voice uploads ([`session`]); two latencies, both from the time a send was
+//! due: ack latency to the sender reading the server's answer, and delivery latency to a
+//! receiver reading the message, from the send time carried in each payload (`payload`,
+//! `clock`, `stats`); and a report ([`report`]) of throughput, both latencies' percentiles,
+//! refusals by code, and the server's CPU and peak memory (`procstat`). [`saturate`] ramps
+//! the rate up to find where a server gives out.
+//!
+//! The public modules are what a caller drives a run with and reads its results from; the
+//! clients, their shared counters, the clock and `/proc` parsing are private to the crate.
 //!
 //! What it is not: a correctness checker (the simulator is), or a test of anything but one
 //! machine over loopback: client and server share its cores.
-// missing_docs is lifted with the server hot-path work (issue 14), which documents this crate
-// as it changes it.
-#![allow(missing_docs)]
 
 pub mod baseline;
-pub mod client;
-pub mod clock;
+mod client;
+mod clock;
 pub mod histogram;
-pub mod payload;
-pub mod procstat;
-pub mod raw;
+mod payload;
+mod procstat;
+mod raw;
 pub mod report;
 pub mod saturate;
 pub mod scenario;
-pub mod sdk_client;
+mod sdk_client;
 pub mod session;
-pub mod stats;
+mod stats;
 pub mod target;
 
 use report::{Comparison, Report};
@@ -39,15 +41,22 @@ use target::{Target, TargetError, TargetKind, TargetOptions};
 /// Why a run could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The parameters do not make sense ([`LoadParams::validate`] says why), or the task
+    /// starting the server failed.
     #[error("bad parameters: {0}")]
     Params(String),
+    /// The server could not be started.
     #[error(transparent)]
     Target(#[from] TargetError),
+    /// Not one client could connect and log in: why, by reason, with the number of clients.
     #[error("no client could connect: {0:?}")]
     NoClients(std::collections::BTreeMap<String, u64>),
 }
 
-/// Starts (or reaches) the server of `kind` and logs every client in.
+/// Starts (or reaches) the server of `kind` and logs every client in, for a caller that
+/// measures several phases in one session (as [`saturate::saturate`] does). Clients that
+/// cannot connect are left out and counted in [`Session::setup_failures`]; it fails only
+/// when none can.
 pub async fn start(
     kind: TargetKind,
     params: &LoadParams,
@@ -67,7 +76,9 @@ pub async fn start(
     Ok((target, session))
 }
 
-/// One run of `params` against the server of `kind`.
+/// One run of `params` against the server of `kind`: setup, warm-up, window, drain, then
+/// the clients and a started server are stopped. A run with refusals or losses is still a
+/// report ([`Report::problems`] lists them); it fails as [`start`] does.
 pub async fn run(
     kind: TargetKind,
     params: &LoadParams,
@@ -89,7 +100,8 @@ pub async fn run(
     Ok(report)
 }
 
-/// The same run against the baseline, then against ours, and the ratios.
+/// The same run against the baseline (always started here, whatever `options.address` says),
+/// then against ours, and the ratios. Fails as [`run`] does, for either.
 pub async fn compare(
     params: &LoadParams,
     options: &TargetOptions,

@@ -62,6 +62,7 @@ struct LoadArgs {
     /// Seconds to wait for the window's messages after it.
     #[arg(long)]
     drain: Option<f64>,
+    /// Seeds the choice of each send's kind, sender and receiver.
     #[arg(long)]
     seed: Option<u64>,
     /// Drive a server already running at this address (its CPU is then not measured).
@@ -120,6 +121,7 @@ enum Command {
     Run {
         #[command(flatten)]
         load: LoadArgs,
+        /// The server to drive: yim-server (ours) or the bare baseline.
         #[arg(long, value_enum, default_value = "ours")]
         target: TargetKind,
         /// Fail unless the run was clean: deliveries, and no refusal, error, loss or backlog.
@@ -135,13 +137,16 @@ enum Command {
     Saturate {
         #[command(flatten)]
         load: LoadArgs,
+        /// The servers to ramp, one after the other.
         #[arg(long, value_enum, default_value = "both")]
         target: Which,
         /// First rate (msg/s); default: the scenario's rate.
         #[arg(long)]
         from: Option<f64>,
+        /// Each step's rate over the one before (at least 1.01).
         #[arg(long, default_value_t = 1.5)]
         factor: f64,
+        /// Steps at most.
         #[arg(long, default_value_t = 12)]
         max_steps: usize,
         /// Seconds measured per step.
@@ -151,11 +156,13 @@ enum Command {
         /// step's is saturated.
         #[arg(long, default_value_t = 1000.0)]
         max_p99_ms: f64,
+        /// See --max-p99-ms.
         #[arg(long, default_value_t = 4.0)]
         p99_growth: f64,
     },
     /// Run the bare fan-out baseline server (the load tool starts it by itself).
     BaselineServer {
+        /// The address to listen on (port 0: any free port, printed at start).
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: String,
     },

@@ -345,6 +345,8 @@ async fn read_loop(
     let client = plan.index;
     let shared = &plan.shared;
     let mut deliveries = Vec::new();
+    // When the bytes being decoded were read: the end of both an answer's ack latency and a
+    // delivery's delivery latency, so neither is charged for the decoding before it.
     let mut arrived_ns = now_ns();
     loop {
         // Frames already buffered (from setup) first.
@@ -385,7 +387,7 @@ async fn read_loop(
                             kind,
                             stamp_ns,
                             room,
-                        }) => shared.acked(client, kind, stamp_ns, reply.code, room),
+                        }) => shared.acked(client, kind, stamp_ns, reply.code, room, arrived_ns),
                         Some(Pending::Upload) if reply.code != 0 => {
                             shared.refused(client, "upload", reply.code)
                         }

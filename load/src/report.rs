@@ -15,29 +15,43 @@ use crate::stats::{Kind, WindowStats};
 pub struct ProcessUsage {
     /// CPU time over the window per second of it (2.0: both cores of this machine).
     pub cpu_cores: f64,
-    /// CPU time over the window per delivery made in it.
+    /// CPU time over the window per delivery made in it, in microseconds.
     pub cpu_us_per_delivery: f64,
-    /// Peak resident memory over the server's life (VmHWM).
+    /// Peak resident memory over the server's life (VmHWM), in MiB.
     pub peak_rss_mib: f64,
-    /// Resident memory at the end of the window.
+    /// Resident memory at the end of the window, in MiB.
     pub rss_mib: f64,
 }
 
 /// One measured phase against one server.
+///
+/// Two latencies, both from the time a send was due: `ack_latency` ends when the sender reads
+/// the server's answer, `delivery_latency` (and its per-kind and per-third splits) when a
+/// receiver reads the message.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The server measured: `yim-server` or `baseline`.
     pub target: String,
+    /// The parameters of the run.
     pub params: LoadParams,
+    /// Sends offered per second (the dispatcher's schedule, all clients together).
     pub offered_per_sec: f64,
+    /// Length of the measurement window, in seconds.
     pub window_secs: f64,
+    /// Clients logged in (raw and SDK).
     pub clients_connected: usize,
+    /// Of them, clients that are the SDK's `Client`.
     pub clients_sdk: usize,
-    /// Clients that could not connect, log in or join, by reason.
+    /// Clients that could not get going (connect, log in, finish setup in time), by reason.
+    /// Refused joins are in `refusals`.
     pub setup_failures: BTreeMap<String, u64>,
     /// Sends made during the window (their send time in it).
     pub sent: u64,
+    /// `sent` by kind of message (`room`, `private`, `voice`; kinds not sent are left out).
     pub sent_by_kind: BTreeMap<String, u64>,
+    /// `sent` per second of the window.
     pub sends_per_sec: f64,
+    /// Sends of the window answered with success.
     pub acked_ok: u64,
     /// Sends of the window not answered by the end of the drain.
     pub unanswered: u64,
@@ -45,20 +59,24 @@ pub struct Report {
     pub expected_deliveries: u64,
     /// Deliveries of the window's sends that arrived by the end of the drain.
     pub delivered: u64,
-    /// delivered / expected_deliveries.
+    /// delivered / expected_deliveries (1.0 when none are expected).
     pub completeness: f64,
     /// Deliveries that arrived during the window (of any send), per second: the throughput
     /// sustained.
     pub deliveries_per_sec: f64,
-    /// Send to delivery, of the window's sends.
-    pub latency: Percentiles,
-    pub latency_by_kind: BTreeMap<String, Percentiles>,
-    /// Send to the server's answer.
+    /// Delivery latency of the window's sends: from the send time carried in the payload to
+    /// a receiver reading the message, one sample per delivery.
+    pub delivery_latency: Percentiles,
+    /// `delivery_latency` by kind of message (kinds neither sent nor delivered are left out).
+    pub delivery_latency_by_kind: BTreeMap<String, Percentiles>,
+    /// Ack latency of the window's sends: from the send time to the sender reading the
+    /// answer (success or refusal), one sample per answered send.
     pub ack_latency: Percentiles,
-    /// Delivery latency of the sends of the window's first third and of its last: growing
-    /// latency means the server's queues grow (it is past saturation).
-    pub latency_first_third: Percentiles,
-    pub latency_last_third: Percentiles,
+    /// Delivery latency of the sends of the window's first third: a last third much slower
+    /// than it means the server's queues grow (it is past saturation).
+    pub delivery_latency_first_third: Percentiles,
+    /// Delivery latency of the sends of the window's last third.
+    pub delivery_latency_last_third: Percentiles,
     /// "what: Code (n)" -> count: sends refused in the window, and logins and joins refused
     /// at setup.
     pub refusals: BTreeMap<String, u64>,
@@ -80,17 +98,21 @@ pub struct Report {
     pub load_average: Option<f64>,
 }
 
-/// The parts of a report that come from the session rather than the stats.
+/// The parts of a report that come from the session rather than the stats (each field is
+/// the [`Report`] field of the same name, but for those documented here).
 #[derive(Debug, Clone)]
-pub struct ReportContext<'a> {
+pub(crate) struct ReportContext<'a> {
     pub target: &'a str,
     pub params: &'a LoadParams,
     pub offered_per_sec: f64,
     pub window_secs: f64,
+    /// Seconds between the samples taken at the window's start and end (a little more than
+    /// `window_secs`): what the rates are over.
     pub elapsed_secs: f64,
     pub clients_connected: usize,
     pub clients_sdk: usize,
     pub setup_failures: &'a BTreeMap<String, u64>,
+    /// Deliveries (of any send) that arrived between those samples.
     pub delivered_in_window: u64,
     pub backlogged: u64,
     pub disconnected: u64,
@@ -100,7 +122,8 @@ pub struct ReportContext<'a> {
 }
 
 impl Report {
-    pub fn build(context: ReportContext<'_>, stats: &WindowStats) -> Report {
+    /// The report of a window from its detailed counts and the session's context.
+    pub(crate) fn build(context: ReportContext<'_>, stats: &WindowStats) -> Report {
         let sent: u64 = stats.sent.iter().sum();
         let acked_ok: u64 = stats.acked_ok.iter().sum();
         let refused_in_window: u64 = stats
@@ -114,8 +137,9 @@ impl Report {
         let mut sent_by_kind = BTreeMap::new();
         for kind in Kind::ALL {
             let i = kind as usize;
-            if stats.sent[i] > 0 || stats.latency[i].count() > 0 {
-                latency_by_kind.insert(kind.name().to_owned(), stats.latency[i].percentiles());
+            let latency = &stats.delivery_latency[i];
+            if stats.sent[i] > 0 || latency.count() > 0 {
+                latency_by_kind.insert(kind.name().to_owned(), latency.percentiles());
                 sent_by_kind.insert(kind.name().to_owned(), stats.sent[i]);
             }
         }
@@ -141,11 +165,11 @@ impl Report {
                 delivered as f64 / stats.expected as f64
             },
             deliveries_per_sec: context.delivered_in_window as f64 / secs,
-            latency: stats.all_latency().percentiles(),
-            latency_by_kind,
+            delivery_latency: stats.all_delivery_latency().percentiles(),
+            delivery_latency_by_kind: latency_by_kind,
             ack_latency: stats.ack_latency.percentiles(),
-            latency_first_third: stats.first_third.percentiles(),
-            latency_last_third: stats.last_third.percentiles(),
+            delivery_latency_first_third: stats.delivery_first_third.percentiles(),
+            delivery_latency_last_third: stats.delivery_last_third.percentiles(),
             refusals: stats.refusals.clone(),
             errors: stats.errors.clone(),
             backlogged: context.backlogged,
@@ -228,27 +252,33 @@ fn rows(report: &Report) -> Vec<(&'static str, String, Option<f64>)> {
             Some(report.completeness),
         ),
         (
-            "latency p50",
-            ms(report.latency.p50_ms),
-            Some(report.latency.p50_ms),
+            "delivery p50",
+            ms(report.delivery_latency.p50_ms),
+            Some(report.delivery_latency.p50_ms),
         ),
         (
-            "latency p99",
-            ms(report.latency.p99_ms),
-            Some(report.latency.p99_ms),
+            "delivery p99",
+            ms(report.delivery_latency.p99_ms),
+            Some(report.delivery_latency.p99_ms),
         ),
         (
-            "latency max",
-            ms(report.latency.max_ms),
-            Some(report.latency.max_ms),
+            "delivery max",
+            ms(report.delivery_latency.max_ms),
+            Some(report.delivery_latency.max_ms),
         ),
         (
-            "p50 first/last third",
+            "delivery p50 1st/last third",
             format!(
                 "{:.1}/{:.1} ms",
-                report.latency_first_third.p50_ms, report.latency_last_third.p50_ms
+                report.delivery_latency_first_third.p50_ms,
+                report.delivery_latency_last_third.p50_ms
             ),
             None,
+        ),
+        (
+            "ack p50",
+            ms(report.ack_latency.p50_ms),
+            Some(report.ack_latency.p50_ms),
         ),
         (
             "ack p99",
@@ -299,13 +329,13 @@ fn rows(report: &Report) -> Vec<(&'static str, String, Option<f64>)> {
 pub fn table(reports: &[&Report]) -> String {
     let mut out = String::new();
     let columns: Vec<Vec<(&str, String, Option<f64>)>> = reports.iter().map(|r| rows(r)).collect();
-    out.push_str(&format!("{:<24}", ""));
+    out.push_str(&format!("{:<28}", ""));
     for report in reports {
         out.push_str(&format!(" {:>26}", report.target));
     }
     out.push('\n');
     for (i, (name, _, _)) in columns[0].iter().enumerate() {
-        out.push_str(&format!("{name:<24}"));
+        out.push_str(&format!("{name:<28}"));
         for column in &columns {
             out.push_str(&format!(" {:>26}", column[i].1));
         }
@@ -330,18 +360,27 @@ fn details(reports: &[&Report]) -> String {
     out
 }
 
-/// Ours against the baseline, as ratios (ours / baseline).
+/// Ours against the baseline, as ratios (ours / baseline; NaN where the baseline's figure is
+/// 0, `None` where a server's usage was not measured).
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
+    /// The scenario both ran (`world`, `live`, ...).
     pub scenario: String,
+    /// The run against the baseline.
     pub baseline: Report,
+    /// The run against `yim-server`.
     pub ours: Report,
-    /// ours / baseline.
+    /// Of `deliveries_per_sec`.
     pub deliveries_per_sec_ratio: f64,
-    pub latency_p50_ratio: f64,
-    pub latency_p99_ratio: f64,
+    /// Of the delivery latency's median.
+    pub delivery_p50_ratio: f64,
+    /// Of the delivery latency's 99th percentile.
+    pub delivery_p99_ratio: f64,
+    /// Of the ack latency's 99th percentile.
     pub ack_p99_ratio: f64,
+    /// Of the server's CPU per delivery.
     pub server_cpu_per_delivery_ratio: Option<f64>,
+    /// Of the server's peak resident memory.
     pub server_peak_rss_ratio: Option<f64>,
 }
 
@@ -354,6 +393,7 @@ fn ratio(ours: f64, baseline: f64) -> f64 {
 }
 
 impl Comparison {
+    /// The ratios of `ours` to `baseline`.
     pub fn new(baseline: Report, ours: Report) -> Comparison {
         let both = |f: fn(&ProcessUsage) -> f64| match (&ours.server, &baseline.server) {
             (Some(o), Some(b)) => Some(ratio(f(o), f(b))),
@@ -362,8 +402,14 @@ impl Comparison {
         Comparison {
             scenario: format!("{:?}", ours.params.scenario).to_lowercase(),
             deliveries_per_sec_ratio: ratio(ours.deliveries_per_sec, baseline.deliveries_per_sec),
-            latency_p50_ratio: ratio(ours.latency.p50_ms, baseline.latency.p50_ms),
-            latency_p99_ratio: ratio(ours.latency.p99_ms, baseline.latency.p99_ms),
+            delivery_p50_ratio: ratio(
+                ours.delivery_latency.p50_ms,
+                baseline.delivery_latency.p50_ms,
+            ),
+            delivery_p99_ratio: ratio(
+                ours.delivery_latency.p99_ms,
+                baseline.delivery_latency.p99_ms,
+            ),
             ack_p99_ratio: ratio(ours.ack_latency.p99_ms, baseline.ack_latency.p99_ms),
             server_cpu_per_delivery_ratio: both(|u| u.cpu_us_per_delivery),
             server_peak_rss_ratio: both(|u| u.peak_rss_mib),
@@ -377,7 +423,7 @@ impl Comparison {
         let baseline = rows(&self.baseline);
         let ours = rows(&self.ours);
         let mut out = format!(
-            "{:<24} {:>26} {:>26} {:>12}\n",
+            "{:<28} {:>26} {:>26} {:>12}\n",
             format!("scenario {}", self.scenario),
             self.baseline.target,
             self.ours.target,
@@ -388,7 +434,7 @@ impl Comparison {
                 (Some(b), Some(o)) => format!("{:.2}x", ratio(*o, *b)),
                 _ => String::new(),
             };
-            out.push_str(&format!("{name:<24} {b:>26} {o:>26} {ratio:>12}\n"));
+            out.push_str(&format!("{name:<28} {b:>26} {o:>26} {ratio:>12}\n"));
         }
         out.push_str(&details(&[&self.baseline, &self.ours]));
         out
@@ -399,39 +445,146 @@ impl Comparison {
 pub(crate) mod tests {
     use super::*;
     use crate::scenario::ScenarioName;
+    use crate::stats::Shared;
 
-    /// A report of `sent` room sends, `expected` deliveries called for and `delivered`
-    /// made, each taking `latency_ms`.
-    pub(crate) fn report(sent: u64, expected: u64, delivered: u64, latency_ms: u64) -> Report {
-        let params = LoadParams::of(ScenarioName::Smoke);
-        let mut stats = WindowStats::default();
-        stats.sent[0] = sent;
-        stats.acked_ok[0] = sent;
-        stats.expected = expected;
-        for _ in 0..delivered {
-            stats.latency[0].record(latency_ms * 1_000_000);
-        }
-        for _ in 0..sent {
-            stats.ack_latency.record(latency_ms * 1_000_000);
-        }
-        let failures = BTreeMap::new();
-        let context = ReportContext {
+    fn context<'a>(
+        params: &'a LoadParams,
+        failures: &'a BTreeMap<String, u64>,
+        sent: u64,
+        delivered: u64,
+    ) -> ReportContext<'a> {
+        ReportContext {
             target: "test",
-            params: &params,
+            params,
             offered_per_sec: sent as f64,
             window_secs: 1.0,
             elapsed_secs: 1.0,
             clients_connected: 20,
             clients_sdk: 5,
-            setup_failures: &failures,
+            setup_failures: failures,
             delivered_in_window: delivered,
             backlogged: 0,
             disconnected: 0,
             server: None,
             load_cpu_cores: 0.1,
             server_running: true,
+        }
+    }
+
+    /// A report of `sent` room sends, `expected` deliveries called for and `delivered`
+    /// made, each delivery taking `delivery_ms` and each answer `ack_ms`.
+    pub(crate) fn report_of(
+        sent: u64,
+        expected: u64,
+        delivered: u64,
+        delivery_ms: u64,
+        ack_ms: u64,
+    ) -> Report {
+        let params = LoadParams::of(ScenarioName::Smoke);
+        let mut stats = WindowStats::default();
+        stats.sent[0] = sent;
+        stats.acked_ok[0] = sent;
+        stats.expected = expected;
+        for _ in 0..delivered {
+            stats.delivery_latency[0].record(delivery_ms * 1_000_000);
+        }
+        for _ in 0..sent {
+            stats.ack_latency.record(ack_ms * 1_000_000);
+        }
+        let failures = BTreeMap::new();
+        Report::build(context(&params, &failures, sent, delivered), &stats)
+    }
+
+    /// [`report_of`] with answers as slow as deliveries.
+    pub(crate) fn report(sent: u64, expected: u64, delivered: u64, latency_ms: u64) -> Report {
+        report_of(sent, expected, delivered, latency_ms, latency_ms)
+    }
+
+    /// The value of the table row `name` (its first column).
+    fn row<'a>(table: &'a str, name: &str) -> &'a str {
+        table
+            .lines()
+            .find(|line| line.starts_with(name) && line[name.len()..].starts_with("  "))
+            .unwrap_or_else(|| panic!("no row {name:?} in\n{table}"))[name.len()..]
+            .trim()
+            .split("  ")
+            .next()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn ack_and_delivery_latency_are_measured_and_labelled_apart() {
+        // One room send due at 1 s, answered 2 ms later, delivered to the room's other
+        // member 50 ms later; a private send due at 1.5 s, answered after 4 ms, delivered
+        // after 30 ms.
+        let shared = Shared::default();
+        shared.window.set(1_000_000_000, 2_000_000_000);
+        shared.set_room_members(vec![2]);
+        let (room_ns, private_ns) = (1_000_000_000, 1_500_000_000);
+        shared.sent(0, Kind::Room, room_ns);
+        shared.acked(0, Kind::Room, room_ns, 0, Some(0), room_ns + 2_000_000);
+        shared.delivered(1, room_ns + 50_000_000, &[(Kind::Room, room_ns)]);
+        shared.sent(1, Kind::Private, private_ns);
+        shared.delivered(0, private_ns + 30_000_000, &[(Kind::Private, private_ns)]);
+        shared.acked(
+            1,
+            Kind::Private,
+            private_ns,
+            0,
+            None,
+            private_ns + 4_000_000,
+        );
+        let params = LoadParams::of(ScenarioName::Smoke);
+        let failures = BTreeMap::new();
+        let stats = shared.take_window_stats();
+        let report = Report::build(context(&params, &failures, 2, 2), &stats);
+        assert_eq!(report.problems(), Vec::<String>::new());
+
+        let near = |got: f64, want: f64| (got - want).abs() <= want * 0.02;
+        assert_eq!(report.ack_latency.count, 2);
+        assert!(near(report.ack_latency.max_ms, 4.0), "{report:?}");
+        assert!(near(report.ack_latency.p50_ms, 2.0), "{report:?}");
+        assert_eq!(report.delivery_latency.count, 2);
+        assert!(near(report.delivery_latency.max_ms, 50.0), "{report:?}");
+        assert!(near(report.delivery_latency.p50_ms, 30.0), "{report:?}");
+        let by_kind = &report.delivery_latency_by_kind;
+        assert!(near(by_kind["room"].max_ms, 50.0), "{by_kind:?}");
+        assert!(near(by_kind["private"].max_ms, 30.0), "{by_kind:?}");
+        // The room send is in the window's first third, the private one in neither.
+        assert!(near(report.delivery_latency_first_third.max_ms, 50.0));
+        assert_eq!(report.delivery_latency_last_third.count, 0);
+
+        let json = serde_json::to_value(&report).unwrap();
+        assert!(near(json["ack_latency"]["max_ms"].as_f64().unwrap(), 4.0));
+        assert!(near(
+            json["delivery_latency"]["max_ms"].as_f64().unwrap(),
+            50.0
+        ));
+        assert!(near(
+            json["delivery_latency_by_kind"]["private"]["max_ms"]
+                .as_f64()
+                .unwrap(),
+            30.0
+        ));
+
+        let table = table(&[&report]);
+        let ms = |name: &str| -> f64 {
+            let value = row(&table, name);
+            let number = value.strip_suffix(" ms").and_then(|v| v.parse().ok());
+            number.unwrap_or_else(|| panic!("{name}: {value:?} in\n{table}"))
         };
-        Report::build(context, &stats)
+        assert_eq!(ms("delivery max"), 50.0, "{table}");
+        assert!(near(ms("delivery p50"), 30.0), "{table}");
+        assert!(near(ms("delivery p99"), 50.0), "{table}");
+        assert!(near(ms("ack p50"), 2.0), "{table}");
+        assert!(near(ms("ack p99"), 4.0), "{table}");
+        assert_eq!(row(&table, "delivery p50 1st/last third"), "50.0/0.0 ms");
+
+        // Ratios keep them apart too: ours twice as slow to answer, three times to deliver.
+        let comparison = Comparison::new(report_of(10, 10, 10, 4, 2), report_of(10, 10, 10, 12, 4));
+        assert!(near(comparison.delivery_p50_ratio, 3.0), "{comparison:?}");
+        assert!(near(comparison.delivery_p99_ratio, 3.0), "{comparison:?}");
+        assert!(near(comparison.ack_p99_ratio, 2.0), "{comparison:?}");
     }
 
     #[test]
@@ -440,9 +593,9 @@ pub(crate) mod tests {
         assert_eq!(clean.problems(), Vec::<String>::new());
         assert_eq!(clean.completeness, 1.0);
         assert!(
-            (clean.latency.p99_ms - 2.0).abs() < 0.05,
+            (clean.delivery_latency.p99_ms - 2.0).abs() < 0.05,
             "{:?}",
-            clean.latency
+            clean.delivery_latency
         );
         let lossy = report(10, 190, 189, 2);
         assert_eq!(
@@ -461,7 +614,7 @@ pub(crate) mod tests {
         let ours = report(100, 1000, 500, 6);
         let comparison = Comparison::new(baseline, ours);
         assert!((comparison.deliveries_per_sec_ratio - 0.5).abs() < 1e-9);
-        assert!((comparison.latency_p99_ratio - 3.0).abs() < 0.1);
+        assert!((comparison.delivery_p99_ratio - 3.0).abs() < 0.1);
         assert_eq!(comparison.server_cpu_per_delivery_ratio, None);
         let table = comparison.table();
         assert!(table.contains("0.50x"), "{table}");

@@ -3,11 +3,11 @@
 //!
 //! A step is saturated when its sends are not all taken (a backlog, unanswered sends), when
 //! deliveries fall behind (under 99% of those expected arrive, or the delivery rate during
-//! the window is under 90% of what the offered rate calls for), when latency grows during
-//! the window (the median of the last third's sends is more than twice the first third's
-//! plus 20 ms: queues are growing), or when the delivery or acknowledgement p99 blows up:
-//! passes both the bound and `p99_growth` times the first step's (on a busy machine the
-//! first step's p99 is already high). The saturation rate is the last step that was not.
+//! the window is under 90% of what the offered rate calls for), when delivery latency grows
+//! during the window (the median of the last third's sends is more than twice the first
+//! third's plus 20 ms: queues are growing), or when the delivery or ack p99 blows up: passes
+//! both the bound and `p99_growth` times the first step's (on a busy machine the first step's
+//! p99 is already high). The sustained rate is the last step that was not saturated.
 
 use serde::Serialize;
 
@@ -22,17 +22,24 @@ const GROWTH_SLACK_MS: f64 = 20.0;
 /// How to ramp.
 #[derive(Debug, Clone, Serialize)]
 pub struct Ramp {
+    /// The first step's offered rate, in sends per second.
     pub from_per_sec: f64,
+    /// Each step's rate over the one before (above 1).
     pub factor: f64,
+    /// Steps at most; the ramp ends sooner at the first saturated step.
     pub max_steps: usize,
+    /// Seconds measured per step (after 1 s of warm-up at its rate).
     pub step_secs: f64,
+    /// A delivery or ack p99 (ms) up to this is never what saturates a step.
     pub max_p99_ms: f64,
+    /// Nor is one up to this many times the first step's p99 of the same latency.
     pub p99_growth: f64,
 }
 
 /// One step's verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
+    /// The step's measurement.
     pub report: Report,
     /// Why the step counts as saturated; empty if it does not.
     pub saturated_because: Vec<String>,
@@ -41,11 +48,16 @@ pub struct Step {
 /// A ramp's result for one server.
 #[derive(Debug, Clone, Serialize)]
 pub struct Saturation {
+    /// The server ramped: `yim-server` or `baseline`.
     pub target: String,
+    /// How it was ramped.
     pub ramp: Ramp,
+    /// Every step measured, in order; only the last may be saturated.
     pub steps: Vec<Step>,
-    /// The highest rate that did not saturate (msg/s), and the first that did.
+    /// The highest rate that did not saturate, in sends per second (`None`: the first did).
     pub sustained_per_sec: Option<f64>,
+    /// The rate of the step that saturated, in sends per second (`None`: none did within
+    /// `max_steps`).
     pub saturated_at_per_sec: Option<f64>,
 }
 
@@ -55,7 +67,7 @@ pub fn judge(report: &Report, ramp: &Ramp, first: Option<&Report>) -> Vec<String
         ramp.max_p99_ms
             .max(first_p99.unwrap_or(0.0) * ramp.p99_growth)
     };
-    let delivery_bound = bound(first.map(|f| f.latency.p99_ms));
+    let delivery_bound = bound(first.map(|f| f.delivery_latency.p99_ms));
     let ack_bound = bound(first.map(|f| f.ack_latency.p99_ms));
     let mut why = Vec::new();
     if report.backlogged > 0 {
@@ -75,16 +87,19 @@ pub fn judge(report: &Report, ramp: &Ramp, first: Option<&Report>) -> Vec<String
         ));
     }
     let (early, late) = (
-        report.latency_first_third.p50_ms,
-        report.latency_last_third.p50_ms,
+        report.delivery_latency_first_third.p50_ms,
+        report.delivery_latency_last_third.p50_ms,
     );
     if late > 2.0 * early + GROWTH_SLACK_MS {
         why.push(format!(
-            "latency growing: p50 {early:.0} ms then {late:.0} ms"
+            "delivery latency growing: p50 {early:.0} ms then {late:.0} ms"
         ));
     }
-    if report.latency.p99_ms > delivery_bound {
-        why.push(format!("delivery p99 {:.0} ms", report.latency.p99_ms));
+    if report.delivery_latency.p99_ms > delivery_bound {
+        why.push(format!(
+            "delivery p99 {:.0} ms",
+            report.delivery_latency.p99_ms
+        ));
     }
     if report.ack_latency.p99_ms > ack_bound {
         why.push(format!("ack p99 {:.0} ms", report.ack_latency.p99_ms));
@@ -95,7 +110,9 @@ pub fn judge(report: &Report, ramp: &Ramp, first: Option<&Report>) -> Vec<String
     why
 }
 
-/// Ramps `params` against the server of `kind`; `on_step` sees each step as it ends.
+/// Ramps `params` against the server of `kind` (one session: clients log in once), `on_step`
+/// seeing each step as it ends. Fails as [`crate::start`] does; a step that saturates is a
+/// result, not an error.
 pub async fn saturate(
     kind: TargetKind,
     params: &LoadParams,
@@ -137,7 +154,8 @@ pub async fn saturate(
     })
 }
 
-/// One line per step.
+/// A step as one line for people: rates, completeness, delivery p50 and p99, ack p99, server
+/// CPU and memory, and the verdict.
 pub fn step_line(step: &Step) -> String {
     let r = &step.report;
     let verdict = if step.saturated_because.is_empty() {
@@ -155,13 +173,13 @@ pub fn step_line(step: &Step) -> String {
         })
         .unwrap_or_else(|| "cpu not measured".into());
     format!(
-        "{:<10} {:>8.0} msg/s  {:>10.0} dlv/s  {:>6.2}%  p50 {:>8.2} ms  p99 {:>8.2} ms  ack p99 {:>8.2} ms  {cpu}  load {:.2} cores  {verdict}",
+        "{:<10} {:>8.0} msg/s  {:>10.0} dlv/s  {:>6.2}%  delivery p50 {:>8.2} ms  p99 {:>8.2} ms  ack p99 {:>8.2} ms  {cpu}  load {:.2} cores  {verdict}",
         r.target,
         r.offered_per_sec,
         r.deliveries_per_sec,
         r.completeness * 100.0,
-        r.latency.p50_ms,
-        r.latency.p99_ms,
+        r.delivery_latency.p50_ms,
+        r.delivery_latency.p99_ms,
         r.ack_latency.p99_ms,
         r.load_cpu_cores,
     )
@@ -170,7 +188,7 @@ pub fn step_line(step: &Step) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::report;
+    use crate::report::tests::{report, report_of};
 
     #[test]
     fn slow_or_lossy_steps_are_saturated() {
@@ -201,5 +219,33 @@ mod tests {
         );
         let lossy = judge(&report(10, 190, 100, 5), &ramp, None);
         assert!(lossy.iter().any(|w| w.contains("% delivered")), "{lossy:?}");
+        // Each p99 is judged on its own latency, against its own bound.
+        assert_eq!(
+            judge(&report_of(10, 190, 190, 500, 5), &ramp, None),
+            vec!["delivery p99 500 ms".to_owned()]
+        );
+        assert_eq!(
+            judge(&report_of(10, 190, 190, 5, 500), &ramp, None),
+            vec!["ack p99 500 ms".to_owned()]
+        );
+        let slow_ack_first = report_of(10, 190, 190, 5, 150);
+        assert_eq!(
+            judge(
+                &report_of(10, 190, 190, 5, 500),
+                &ramp,
+                Some(&slow_ack_first)
+            ),
+            Vec::<String>::new(),
+            "within 4x of the first step's ack p99"
+        );
+        assert_eq!(
+            judge(
+                &report_of(10, 190, 190, 500, 5),
+                &ramp,
+                Some(&slow_ack_first)
+            ),
+            vec!["delivery p99 500 ms".to_owned()],
+            "a slow first ack does not raise the delivery bound"
+        );
     }
 }

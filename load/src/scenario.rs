@@ -12,17 +12,28 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum ScenarioName {
+    /// 1,000 clients in 10 rooms of 100, 200 msg/s: room 90%, private 8%, voice 2%.
     World,
+    /// One room of 2,000 members, 50 short room messages a second (100,000 deliveries/s).
     Live,
+    /// 1,000 pairs chatting privately, 1,000 msg/s: private 98%, voice 2%.
     Private,
+    /// 20 clients (about a quarter of them SDK clients) in 2 rooms, 40 msg/s for 2 s, every
+    /// kind of message (what CI runs).
     Smoke,
 }
 
-/// Percent weights of the kinds of message sent.
+/// Weights of the kinds of message sent (percentages by convention; only their ratios
+/// matter). A kind no client can send (room messages without rooms, voice without raw
+/// clients) is left out and the others share its weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Mix {
+    /// Text messages to one of the sender's rooms.
     pub room: u32,
+    /// Text messages to another client.
     pub private: u32,
+    /// Voice messages (an upload, then the send), to the sender's first room or, without
+    /// rooms, to another client.
     pub voice: u32,
 }
 
@@ -70,6 +81,7 @@ impl std::fmt::Display for Mix {
 /// Every parameter of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LoadParams {
+    /// The scenario whose defaults these started from (names the rooms and the report).
     pub scenario: ScenarioName,
     /// Clients in all, raw and SDK.
     pub clients: usize,
@@ -80,6 +92,7 @@ pub struct LoadParams {
     /// Messages offered per second by all clients together (open loop: the schedule does not
     /// wait for the server).
     pub rate_per_sec: f64,
+    /// The share of each kind of message in the sends.
     pub mix: Mix,
     /// Bytes of text in each text message (the send time and sender, padded).
     pub text_bytes: usize,
@@ -94,6 +107,9 @@ pub struct LoadParams {
     pub seconds: f64,
     /// Seconds to wait after the window for its messages to arrive.
     pub drain_secs: f64,
+    /// Seeds the dispatcher's choices (kind, sender, receiver) and the SDK clients' own
+    /// generators: with the same clients connected, the same seed offers the same sends in
+    /// the same order.
     pub seed: u64,
 }
 

@@ -138,7 +138,8 @@ async fn run(client: Client, mut commands: mpsc::Receiver<SendCommand>, plan: Cl
                 }
                 Some(Event::SendMessageStatus(status)) => {
                     if let Some(p) = pending.remove(&status.request_id.get()) {
-                        shared.acked(index, p.kind, p.stamp_ns, status.code.as_u32(), p.room);
+                        let code = status.code.as_u32();
+                        shared.acked(index, p.kind, p.stamp_ns, code, p.room, now_ns());
                     }
                 }
                 Some(Event::StartReconnect) => shared.error(index, "sdk: reconnecting", false),

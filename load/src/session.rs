@@ -30,12 +30,13 @@ const QUIET_MS: u64 = 300;
 /// See the module doc.
 #[derive(Debug)]
 pub struct Session {
-    pub params: LoadParams,
+    params: LoadParams,
     clients: Vec<ClientHandle>,
     shared: Arc<Shared>,
     /// Refusals and errors of the setup (failed logins and joins).
-    pub setup: WindowStats,
-    /// Why clients that are missing could not connect, by reason.
+    setup: WindowStats,
+    /// Why the clients that are missing could not get going (connect, log in, finish setup
+    /// in time): reason -> number of clients. A refused join is a refusal, not this.
     pub setup_failures: std::collections::BTreeMap<String, u64>,
     room_senders: Vec<usize>,
     raw_senders: Vec<usize>,
@@ -56,7 +57,9 @@ fn bar(total: u64, enabled: bool, template: &str) -> ProgressBar {
 }
 
 impl Session {
-    /// Connects, logs in and joins every client of `params` to the server at `addr`.
+    /// Connects, logs in and joins every client of `params` to the server at `addr`, 64 at a
+    /// time. Never fails: a client that cannot get going is left out and counted in
+    /// `setup_failures` (a refused join leaves the client in, without that room).
     pub async fn connect(addr: &str, params: &LoadParams, progress: bool) -> Session {
         let shared = Arc::new(Shared::default());
         let names = Arc::new(Names {
@@ -139,10 +142,12 @@ impl Session {
         }
     }
 
+    /// Clients logged in (raw and SDK).
     pub fn connected(&self) -> usize {
         self.clients.len()
     }
 
+    /// Of them, clients that are the SDK's `Client`.
     pub fn sdk_clients(&self) -> usize {
         self.clients.iter().filter(|c| c.sdk).count()
     }
@@ -300,8 +305,10 @@ impl Session {
         }
     }
 
-    /// One measured phase at `rate_per_sec`: warm-up, window, drain. `server` is measured
-    /// when this run started it.
+    /// One measured phase at `rate_per_sec` (sends a second, all clients together):
+    /// `warmup_secs` of load, a window of `seconds`, then up to `drain_secs` for the window's
+    /// sends to be answered and delivered. Only sends due in the window are counted. `server`'s
+    /// CPU and memory are measured when this run started it.
     pub async fn measure(
         &mut self,
         server: &mut Server,
@@ -387,7 +394,7 @@ impl Session {
         Report::build(context, &stats)
     }
 
-    /// Closes every client.
+    /// Stops every client's tasks and closes its connection.
     pub fn stop(self) {
         for client in self.clients {
             client.stop();

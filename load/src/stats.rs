@@ -1,5 +1,10 @@
-//! What the clients record while a load runs: sends, acknowledgements (with their codes),
-//! deliveries with their send-to-delivery latency, refusals by code and connection errors.
+//! What the clients record while a load runs: sends, answers to them (with their codes and
+//! ack latency), deliveries with their delivery latency, refusals by code and connection
+//! errors.
+//!
+//! Two latencies, both counted from the time a send was due (its stamp, also carried in its
+//! payload), and kept in separate histograms: **ack latency** ends when the sender reads the
+//! server's answer to the send, **delivery latency** ends when a receiver reads the message.
 //!
 //! Only messages *sent* inside the measurement window count towards latency and
 //! completeness (their send time is in the payload, so a delivery knows which window it
@@ -14,7 +19,6 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use serde::Serialize;
 use yim_proto::ErrorCode;
 
-use crate::clock::now_ns;
 use crate::histogram::Histogram;
 
 /// Stat shards.
@@ -24,18 +28,24 @@ const SHARDS: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
+    /// A text message to a room the sender is in.
     Room,
+    /// A text message to one user.
     Private,
+    /// A voice message (its audio uploaded first) to a room or, without one, to a user.
     Voice,
 }
 
 impl Kind {
+    /// Every kind, in the order of the per-kind arrays of [`WindowStats`].
     pub const ALL: [Kind; 3] = [Kind::Room, Kind::Private, Kind::Voice];
 
+    /// The kind's place in the per-kind arrays of [`WindowStats`].
     fn index(self) -> usize {
         self as usize
     }
 
+    /// The kind's name in reports and refusal keys: `room`, `private` or `voice`.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Room => "room",
@@ -53,11 +63,13 @@ pub struct Window {
 }
 
 impl Window {
+    /// Makes sends stamped in `start_ns..end_ns` (the run's clock) the ones that count.
     pub fn set(&self, start_ns: u64, end_ns: u64) {
         self.start_ns.store(start_ns, Ordering::Relaxed);
         self.end_ns.store(end_ns, Ordering::Relaxed);
     }
 
+    /// Whether a send stamped `stamp_ns` is in the window.
     pub fn contains(&self, stamp_ns: u64) -> bool {
         stamp_ns >= self.start_ns.load(Ordering::Relaxed)
             && stamp_ns < self.end_ns.load(Ordering::Relaxed)
@@ -82,17 +94,24 @@ impl Window {
 /// Running totals over the whole run, for the progress bar and for rates.
 #[derive(Debug, Default)]
 pub struct Totals {
+    /// Sends handed to the server (a raw client's written; an SDK client's accepted by its
+    /// send call).
     pub sent: AtomicU64,
+    /// Sends the server answered with success.
     pub acked: AtomicU64,
+    /// Sends the server (or the SDK) answered with an error code.
     pub refused: AtomicU64,
+    /// Load messages received, of any send.
     pub delivered: AtomicU64,
     /// Sends the load generator could not hand to a client: its queue was full because the
     /// server was not taking its bytes.
     pub backlogged: AtomicU64,
+    /// Clients whose connection ended (closed, a goodbye, a kick-off, an I/O error).
     pub disconnected: AtomicU64,
 }
 
 impl Totals {
+    /// The totals now.
     pub fn snapshot(&self) -> TotalsSnapshot {
         TotalsSnapshot {
             sent: self.sent.load(Ordering::Relaxed),
@@ -105,7 +124,7 @@ impl Totals {
     }
 }
 
-/// [`Totals`] at one moment.
+/// [`Totals`] at one moment (each field counts what the same field of [`Totals`] does).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TotalsSnapshot {
     pub sent: u64,
@@ -119,17 +138,27 @@ pub struct TotalsSnapshot {
 /// Detailed counts of the messages sent in the window (one shard's, or all of them merged).
 #[derive(Debug, Default, Clone)]
 pub struct WindowStats {
+    /// Sends handed to the server (as [`Totals::sent`]), by kind (in the order of
+    /// [`Kind::ALL`]).
     pub sent: [u64; 3],
+    /// Sends answered with success, by kind (in the order of [`Kind::ALL`]).
     pub acked_ok: [u64; 3],
     /// Deliveries the successful sends call for: the room's members but the sender, or the
     /// one private receiver.
     pub expected: u64,
-    pub latency: [Histogram; 3],
+    /// Delivery latency by kind (in the order of [`Kind::ALL`]), in ns: from the send time
+    /// carried in the payload to the read that brought the message to a receiver. One sample
+    /// per delivery, so a room message counts once per receiver.
+    pub delivery_latency: [Histogram; 3],
+    /// Ack latency, in ns: from the send time to the read that brought the sender the
+    /// answer (success or refusal; for an SDK client, the status the SDK reports, which may
+    /// be its own time-out). One sample per answered send.
     pub ack_latency: Histogram,
-    /// Delivery latency of the sends of the window's first and last thirds: a server that
-    /// keeps up has the same; one whose queues grow is slower in the last.
-    pub first_third: Histogram,
-    pub last_third: Histogram,
+    /// Delivery latency (ns) of the sends of the window's first third: a server that keeps
+    /// up has the same as in the last; one whose queues grow is slower in the last.
+    pub delivery_first_third: Histogram,
+    /// Delivery latency (ns) of the sends of the window's last third.
+    pub delivery_last_third: Histogram,
     /// "what: Code (n)" -> count.
     pub refusals: BTreeMap<String, u64>,
     /// Connection-level trouble: disconnects, goodbyes, kick-offs, I/O errors.
@@ -137,16 +166,17 @@ pub struct WindowStats {
 }
 
 impl WindowStats {
+    /// Adds `other`'s counts to these.
     pub fn merge(&mut self, other: &WindowStats) {
         for i in 0..3 {
             self.sent[i] += other.sent[i];
             self.acked_ok[i] += other.acked_ok[i];
-            self.latency[i].merge(&other.latency[i]);
+            self.delivery_latency[i].merge(&other.delivery_latency[i]);
         }
         self.expected += other.expected;
         self.ack_latency.merge(&other.ack_latency);
-        self.first_third.merge(&other.first_third);
-        self.last_third.merge(&other.last_third);
+        self.delivery_first_third.merge(&other.delivery_first_third);
+        self.delivery_last_third.merge(&other.delivery_last_third);
         for (k, v) in &other.refusals {
             *self.refusals.entry(k.clone()).or_default() += v;
         }
@@ -155,13 +185,15 @@ impl WindowStats {
         }
     }
 
+    /// Deliveries of the window's sends, of every kind.
     pub fn delivered(&self) -> u64 {
-        self.latency.iter().map(Histogram::count).sum()
+        self.delivery_latency.iter().map(Histogram::count).sum()
     }
 
-    pub fn all_latency(&self) -> Histogram {
+    /// Delivery latency of every kind together, in ns.
+    pub fn all_delivery_latency(&self) -> Histogram {
         let mut all = Histogram::default();
-        for h in &self.latency {
+        for h in &self.delivery_latency {
             all.merge(h);
         }
         all
@@ -171,7 +203,9 @@ impl WindowStats {
 /// Everything the clients of one run share.
 #[derive(Debug)]
 pub struct Shared {
+    /// Which sends the detailed counts are for.
     pub window: Window,
+    /// Counts over the whole run.
     pub totals: Totals,
     shards: Vec<Mutex<WindowStats>>,
     /// Members of each room once every client has joined.
@@ -189,7 +223,7 @@ impl Default for Shared {
     }
 }
 
-/// A refusal's key: what was refused and its YIM code.
+/// A refusal's key, `"what: Name (code)"` (`"what: code N"` for a code YIM does not name).
 pub fn refusal_key(what: &str, code: u32) -> String {
     match ErrorCode::from_u32(code) {
         Some(known) => format!("{what}: {known:?} ({code})"),
@@ -198,6 +232,8 @@ pub fn refusal_key(what: &str, code: u32) -> String {
 }
 
 impl Shared {
+    /// Sets each room's member count (by room index) once setup is done: a room send that
+    /// succeeds then calls for that many deliveries but one. Only the first call counts.
     pub fn set_room_members(&self, members: Vec<u64>) {
         let _ = self.room_members.set(members);
     }
@@ -234,9 +270,17 @@ impl Shared {
         }
     }
 
-    /// The server answered a send with `code`. `room` is the room it went to, if any.
-    pub fn acked(&self, client: usize, kind: Kind, stamp_ns: u64, code: u32, room: Option<usize>) {
-        let now = now_ns();
+    /// The answer to a send stamped `stamp_ns` reached its sender at `now_ns` with `code` (0:
+    /// success). `room` is the room it went to, if any.
+    pub fn acked(
+        &self,
+        client: usize,
+        kind: Kind,
+        stamp_ns: u64,
+        code: u32,
+        room: Option<usize>,
+        now_ns: u64,
+    ) {
         if code == 0 {
             self.totals.acked.fetch_add(1, Ordering::Relaxed);
         } else {
@@ -250,7 +294,7 @@ impl Shared {
             None => 1,
         };
         let mut shard = self.shard(client);
-        shard.ack_latency.record(now.saturating_sub(stamp_ns));
+        shard.ack_latency.record(now_ns.saturating_sub(stamp_ns));
         if code == 0 {
             shard.acked_ok[kind.index()] += 1;
             shard.expected += expected;
@@ -275,10 +319,10 @@ impl Shared {
             if self.window.contains(stamp_ns) {
                 let shard = shard.get_or_insert_with(|| self.shard(client));
                 let latency = now_ns.saturating_sub(stamp_ns);
-                shard.latency[kind.index()].record(latency);
+                shard.delivery_latency[kind.index()].record(latency);
                 match self.window.first_or_last_third(stamp_ns) {
-                    Some(true) => shard.first_third.record(latency),
-                    Some(false) => shard.last_third.record(latency),
+                    Some(true) => shard.delivery_first_third.record(latency),
+                    Some(false) => shard.delivery_last_third.record(latency),
                     None => {}
                 }
             }

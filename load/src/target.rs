@@ -28,6 +28,7 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
+    /// The server's name in reports: `yim-server` or `baseline`.
     pub fn name(self) -> &'static str {
         match self {
             TargetKind::Ours => "yim-server",
@@ -53,7 +54,9 @@ pub struct TargetOptions {
 /// A server the run talks to, and the process to measure if it started one.
 #[derive(Debug)]
 pub struct Target {
+    /// Which server it is.
     pub kind: TargetKind,
+    /// Where it listens, `host:port`.
     pub addr: String,
     child: Option<Child>,
     /// Holds the data dir and config while the server runs.
@@ -63,22 +66,36 @@ pub struct Target {
 /// Why the server could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
+    /// The server binary (or this one, for the baseline) was not found; says where it looked
+    /// and how to build it.
     #[error("{0}")]
     NotFound(String),
+    /// The server process could not be started.
     #[error("starting {what}: {source}")]
     Spawn {
+        /// The server's name ([`TargetKind::name`]).
         what: String,
+        /// The error of the spawn.
         source: std::io::Error,
     },
+    /// The server did not print `listening on ADDR` in time (or exited first); it was
+    /// killed.
     #[error("{what} did not say where it listens within {START_TIMEOUT_SECS} s: {detail}")]
-    NoAddress { what: String, detail: String },
+    NoAddress {
+        /// The server's name ([`TargetKind::name`]).
+        what: String,
+        /// What happened instead, and the server's log.
+        detail: String,
+    },
+    /// The temporary data dir, its config or the server's log could not be written.
     #[error("temporary directory: {0}")]
     TempDir(std::io::Error),
 }
 
-/// The `yim-server` config for a scenario: the load app, fast password hashing (logins are
-/// setup, not what is measured), and room and connection limits raised where the scenario
-/// needs more than the defaults (a room of 2,000 fits the default exactly).
+/// The text of the `yim-server` config (TOML) for a scenario: the load app, fast password
+/// hashing (logins are setup, not what is measured), and room and connection limits raised
+/// where the scenario needs more than the defaults (a room of 2,000 fits the default
+/// exactly).
 pub fn server_config_toml(params: &LoadParams) -> String {
     let members = params.largest_room().max(2000);
     let connections = (params.clients + 100).max(10_000);
@@ -111,7 +128,8 @@ fn default_server_bin() -> Result<PathBuf, TargetError> {
 }
 
 impl Target {
-    /// Starts (or reaches) the server of `kind` for `params`.
+    /// Starts the server of `kind` for `params` and waits (up to 30 s) for it to say where it
+    /// listens; with `options.address`, starts nothing and returns a target at that address.
     pub fn start(
         kind: TargetKind,
         params: &LoadParams,
@@ -208,19 +226,25 @@ impl Target {
         }
     }
 
-    /// The process to measure, if this run started it.
+    /// The server's process id, if this run started it.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
 
+    /// User + system CPU time the started server has used so far, in nanoseconds (`None`:
+    /// not started here, or not Linux).
     pub fn cpu_ns(&self) -> Option<u64> {
         procstat::cpu_ns(self.pid()?)
     }
 
+    /// The started server's peak resident memory so far (VmHWM), in KiB (`None` as for
+    /// [`Target::cpu_ns`]).
     pub fn peak_rss_kib(&self) -> Option<u64> {
         procstat::peak_rss_kib(self.pid()?)
     }
 
+    /// The started server's resident memory now (VmRSS), in KiB (`None` as for
+    /// [`Target::cpu_ns`]).
     pub fn rss_kib(&self) -> Option<u64> {
         procstat::rss_kib(self.pid()?)
     }
@@ -233,7 +257,8 @@ impl Target {
         }
     }
 
-    /// Stops a started server.
+    /// Kills a started server and waits for it (its temporary data dir goes with it); a
+    /// server given by address is left running.
     pub fn stop(mut self) {
         if let Some(child) = &mut self.child {
             let _ = child.kill();

@@ -39,10 +39,18 @@ fn smoke_against_the_baseline_it_starts() {
     );
     for kind in ["room", "private", "voice"] {
         assert!(
-            report["latency_by_kind"][kind]["count"].as_u64().unwrap() > 0,
+            report["delivery_latency_by_kind"][kind]["count"]
+                .as_u64()
+                .unwrap()
+                > 0,
             "{kind} messages were delivered: {report}"
         );
     }
+    assert_eq!(
+        report["ack_latency"]["count"].as_u64(),
+        report["sent"].as_u64(),
+        "every send of the window was answered once: {report}"
+    );
 }
 
 /// Runs the smoke scenario against an in-process `yim-server` with `max_room_members`.
