@@ -51,7 +51,7 @@ impl ClientMachine {
                 self.start_recording(now_ms, call)
             }
             Call::StopRecord { extra_param } => self.stop_recording(now_ms, extra_param),
-            Call::CancelRecord => self.cancel_recording(),
+            Call::CancelRecord => self.cancel_recording(now_ms),
             call => {
                 if self.pending_calls() >= self.config.max_pending_calls {
                     return Err(ErrorCode::StatusError);
