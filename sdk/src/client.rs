@@ -280,7 +280,8 @@ impl Client {
     /// [`Event::RecognizeText`]. Refused at once (no event ever): not logged in, a bad
     /// receiver, already recording (`PttIsSpeeching`, 2007), no microphone
     /// (`PttNoAudioDevice`, 2026), the input failed to start. At 60 s the recording stops and
-    /// is sent by itself, with `PttReachMaxDuration` (2009) as its success code.
+    /// is sent by itself, with `PttReachMaxDuration` (2009) as its success code. Dropping the
+    /// returned request does not cancel the recording (see [`Request`]).
     pub fn start_record_audio_message(
         &self,
         receiver_id: &str,

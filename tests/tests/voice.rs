@@ -293,6 +293,40 @@ async fn a_wav_file_is_sent_as_a_voice_message() {
     ));
 }
 
+/// Dropping a recording's request neither cancels the recording nor loses its completion: it
+/// is stopped and sent as usual, and its status comes through the event stream.
+#[tokio::test]
+async fn a_dropped_recording_request_still_records_sends_and_completes_in_the_stream() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = voice_client(&server, &dir.path().join("alice"));
+    let mut bob = voice_client(&server, &dir.path().join("bob"));
+    alice.login_ok("alice").await;
+    bob.login_ok("bob").await;
+    let recording = alice
+        .client
+        .start_record_audio_message("bob", ChatType::Private, Recognize::AlongWithSend)
+        .unwrap();
+    let id = recording.request_id();
+    drop(recording);
+    let again = alice
+        .client
+        .start_record_audio_message("bob", ChatType::Private, Recognize::No);
+    assert_eq!(refusal(again), ErrorCode::PttIsSpeeching, "still recording");
+    tokio::time::sleep(Duration::from_millis(spoken_ms() + 100)).await;
+    assert_eq!(alice.client.stop_and_send_audio_message("").unwrap(), id);
+    let status = alice
+        .wait_for("the recording's status", |e| match e {
+            Event::SendAudioStatus(status) if status.request_id == id => Some(status.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(status.code, ErrorCode::Success);
+    assert_eq!(status.text, SPOKEN);
+    let message = bob.next_message().await;
+    assert_eq!(message.message_id, status.message_id);
+}
+
 /// The path for real microphones: a worker thread pulls the input while recording, the clip is
 /// finished and downloads are saved on the runtime's blocking pool; here the "microphone" is a
 /// synthetic source. Multi-threaded, as in an application.

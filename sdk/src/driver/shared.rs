@@ -23,6 +23,7 @@ use super::capture::Finishing;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::machine::{AudioTask, Call, ClientMachine, Event, RequestId};
+use crate::request::Completion;
 
 /// The state behind the lock.
 #[derive(Debug)]
@@ -31,8 +32,9 @@ pub(crate) struct Core {
     /// Events for the application, oldest first (bounded by backpressure: see
     /// `wants_frames`).
     events: VecDeque<Event>,
-    /// Accepted calls whose result someone may await.
-    waiters: BTreeMap<RequestId, oneshot::Sender<Event>>,
+    /// Accepted calls whose result someone may await. A `Request` dropped meanwhile changes
+    /// nothing here: its completion is still queued for the application.
+    waiters: BTreeMap<RequestId, oneshot::Sender<Completion>>,
     pub audio: Audio,
     /// Set by `Client::shutdown` or when the last `Client` is dropped.
     pub shutdown_requested: bool,
@@ -70,7 +72,7 @@ impl Core {
         while let Some(event) = self.machine.poll_event() {
             if let Some(waiter) = event.request_id().and_then(|id| self.waiters.remove(&id)) {
                 if !waiter.is_closed() {
-                    let _ = waiter.send(event.clone());
+                    let _ = waiter.send(Completion::Done(event.clone()));
                 }
             }
             self.events.push_back(event);
@@ -98,7 +100,7 @@ impl std::fmt::Debug for Shared {
 }
 
 /// What the machine answered a call with, and the way to its completion.
-pub(crate) type Accepted = (RequestId, oneshot::Receiver<Event>);
+pub(crate) type Accepted = (RequestId, oneshot::Receiver<Completion>);
 
 impl Shared {
     pub fn new(
@@ -156,7 +158,9 @@ impl Shared {
             core.waiters.insert(request_id, tx);
         } else if cancels {
             // No event will ever come: whoever awaits the recording learns it was cancelled.
-            core.waiters.remove(&request_id);
+            if let Some(waiter) = core.waiters.remove(&request_id) {
+                let _ = waiter.send(Completion::Cancelled);
+            }
         }
         core.route_events();
         let wake = !local || core.next_deadline_ms() < core.sleeping_until_ms;
@@ -347,9 +351,24 @@ mod tests {
             event
         };
         assert_eq!(event.as_ref().and_then(Event::request_id), Some(request_id));
-        assert_eq!(completion.await.ok(), event);
+        assert_eq!(completion.await.ok(), event.map(Completion::Done));
         let refused = shared.call(login());
         assert!(refused.is_ok(), "logged out again: a new login is accepted");
+    }
+
+    #[tokio::test]
+    async fn a_dropped_request_loses_nothing_its_completion_still_reaches_the_stream() {
+        let shared = shared(16);
+        let accepted = shared.call(login()).ok();
+        let request_id = accepted.as_ref().map(|(id, _)| *id);
+        drop(accepted);
+        let mut core = shared.lock();
+        core.machine.handle_timeout(10_000);
+        shared.settle(&mut core, 10_000);
+        let event = shared.take_event(&mut core);
+        assert_eq!(event.as_ref().and_then(Event::request_id), request_id);
+        assert_eq!(event.and_then(|e| e.code()), Some(ErrorCode::TimeOut));
+        assert!(core.waiters.is_empty(), "no waiter is left behind");
     }
 
     #[tokio::test]
@@ -365,9 +384,10 @@ mod tests {
         let completion = accepted.map(|(_, rx)| rx);
         assert!(completion.is_some());
         if let Some(rx) = completion {
-            assert_eq!(
-                rx.await.ok().and_then(|e| e.code()),
-                Some(ErrorCode::NetError)
+            let completion = rx.await.ok();
+            assert!(
+                matches!(completion, Some(Completion::Done(ref e)) if e.code() == Some(ErrorCode::NetError)),
+                "{completion:?}"
             );
         }
         let refused = shared.call(login()).err().map(|e| e.code());
