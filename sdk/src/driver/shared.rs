@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::runtime::Handle;
 use tokio::sync::{oneshot, Notify};
 use tracing::debug;
+use yim_audio::WavFileInput;
 use yim_proto::ErrorCode;
 
 use super::audio::{self, Audio};
@@ -141,9 +142,17 @@ impl Shared {
     /// missing microphone fails the call), and the driver is woken when it has something new
     /// to do. A call that gets a completion gets a receiver for it.
     pub fn call(self: &Arc<Self>, call: Call) -> Result<Accepted, Error> {
+        // A WAV file to send is read before the lock is taken: file I/O never runs under it.
+        let preloaded = match &call {
+            Call::SendAudioFile { path, .. } => Some((path.clone(), WavFileInput::open(path))),
+            _ => None,
+        };
         let mut core = self.lock();
         if core.stopped || core.shutdown_requested {
             return Err(Error::Code(ErrorCode::NotStartUp));
+        }
+        if let Some((path, loaded)) = preloaded {
+            core.audio.preload(path, loaded);
         }
         let now_ms = self.clock.monotonic_ms();
         let gets_completion = call.gets_completion();
@@ -151,8 +160,13 @@ impl Shared {
         // Starting or cancelling a recording queues no frame, action or event for the driver;
         // every other call may.
         let local = matches!(call, Call::StartRecord { .. } | Call::CancelRecord);
-        let request_id = core.machine.handle_call(now_ms, call)?;
-        let started = self.run_audio(&mut core, now_ms);
+        let accepted = core.machine.handle_call(now_ms, call);
+        let started = match accepted {
+            Ok(_) => self.run_audio(&mut core, now_ms),
+            Err(_) => Ok(()),
+        };
+        core.audio.clear_preloaded();
+        let request_id = accepted?;
         let (tx, rx) = oneshot::channel();
         if gets_completion && started.is_ok() {
             core.waiters.insert(request_id, tx);
@@ -215,13 +229,20 @@ impl Shared {
                     }
                 },
                 AudioTask::CancelCapture { request_id } => core.audio.cancel_capture(request_id),
-                AudioTask::DeleteFile { path } => audio::delete_file(&path),
+                AudioTask::DeleteFile { path } => {
+                    if core.audio.works_inline() {
+                        audio::delete_file(&path);
+                    } else {
+                        self.runtime
+                            .spawn_blocking(move || audio::delete_file(&path));
+                    }
+                }
                 AudioTask::SaveAudio {
                     request_id,
                     save_path,
                     encoded,
                 } => {
-                    if core.audio.saves_inline() {
+                    if core.audio.works_inline() {
                         let code = audio::save_audio(&save_path, &encoded);
                         core.machine.handle_saved(request_id, code);
                     } else {
@@ -266,12 +287,15 @@ impl Shared {
         Some(event)
     }
 
-    /// YIM `StartPlayAudio(path)`.
+    /// YIM `StartPlayAudio(path)`. The output is opened and the file read and decoded
+    /// without the lock; only the switch to the new playback is made under it.
     pub fn play(&self, path: &Path) -> Result<(), Error> {
+        let setup = self.lock().audio.setup().clone();
+        let player = audio::load_player(&setup, path)?;
         let mut core = self.lock();
         let now_ms = self.clock.monotonic_ms();
         let Core { machine, audio, .. } = &mut *core;
-        let played = audio.play(now_ms, path, machine);
+        let played = audio.play(now_ms, player, machine);
         core.route_events();
         drop(core);
         self.wake_driver.notify_one();
