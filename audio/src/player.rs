@@ -78,10 +78,17 @@ impl Player {
     /// A file already playing is stopped first (its completion is `PTT_CancelPlay`).
     pub fn start_play(&mut self, path: &Path) -> Result<(), PlayError> {
         let clip = read_wav(path)?;
+        self.start_clip(path.to_path_buf(), clip)
+    }
+
+    /// Starts playing `clip`, already loaded from `path` (with [`read_wav`]; the completion
+    /// names `path`), for a caller that reads files elsewhere. As [`Player::start_play`]
+    /// otherwise.
+    pub fn start_clip(&mut self, path: PathBuf, clip: WavClip) -> Result<(), PlayError> {
         self.stop();
         self.output.open(clip.format)?;
         self.current = Some(Track {
-            path: path.to_path_buf(),
+            path,
             clip,
             position: 0,
         });

@@ -28,8 +28,11 @@ pub enum AudioWork {
     Threaded,
     /// Nothing runs while recording; when it stops, the client pulls from the input as much
     /// audio as the client's clock says was recorded (at most 60 s) and finishes at once, and
-    /// downloads are saved at once, all on the thread that asked. Deterministic and
-    /// thread-free: for simulations and tests with synthetic input.
+    /// downloads are saved at once, all on the thread that asked and under the client's lock
+    /// (other calls and the network wait meanwhile). Deterministic and thread-free: for
+    /// simulations and tests with synthetic input. (Under `Threaded`, nothing heavy runs under
+    /// the lock: a WAV to send or play is read before it is taken, and encoding, speech to
+    /// text, saving and deleting run on the blocking pool.)
     Inline,
 }
 

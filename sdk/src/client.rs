@@ -153,7 +153,10 @@ impl ClientBuilder {
 }
 
 /// A seed no other client of this or any other process is likely to have: the standard
-/// library's per-process random hasher keys, advanced for each call.
+/// library's per-process random hasher keys, advanced for each call. The SDK's one source of
+/// entropy, on purpose (two devices of one user must not draw the same idempotency keys);
+/// whoever needs a replayable run (the simulator, tests) gives `ClientBuilder::rng_seed`.
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // the one fresh seed, see above
 fn fresh_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
@@ -280,7 +283,8 @@ impl Client {
     /// [`Event::RecognizeText`]. Refused at once (no event ever): not logged in, a bad
     /// receiver, already recording (`PttIsSpeeching`, 2007), no microphone
     /// (`PttNoAudioDevice`, 2026), the input failed to start. At 60 s the recording stops and
-    /// is sent by itself, with `PttReachMaxDuration` (2009) as its success code.
+    /// is sent by itself, with `PttReachMaxDuration` (2009) as its success code. Dropping the
+    /// returned request does not cancel the recording (see [`Request`]).
     pub fn start_record_audio_message(
         &self,
         receiver_id: &str,

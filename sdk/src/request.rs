@@ -4,8 +4,10 @@
 //! What it is: a view of the one completion event of an accepted call, turned into a result.
 //! The event itself still comes through the client's event stream too, so a game may await,
 //! read the stream in YIM's style, or both. What it is not: a second path for the completion
-//! (it is decided once, in the machine) or a cancellation (dropping a `Request` only stops
-//! listening).
+//! (it is decided once, in the machine) or a cancellation: dropping a `Request` only stops
+//! listening. The call goes on and its completion event still comes through the stream; for
+//! a recording, dropping the request of `start_record_audio_message` does not cancel it (stop
+//! it, or cancel it, with the client's calls).
 
 use std::fmt;
 use std::future::Future;
@@ -20,11 +22,28 @@ use crate::error::Error;
 use crate::machine::{Event, RequestId};
 
 /// An accepted call: its request ID now, its result when awaited. See the module doc.
-/// Dropping it is fine (the completion still comes through the event stream).
+///
+/// Dropping it loses nothing: the call is not cancelled and its completion event still comes
+/// through the event stream ([`Client::next_event`](crate::Client::next_event)), as every
+/// completion does. A recording's request is no exception: dropping it leaves the recording
+/// running until it is stopped (or reaches 60 s), and its `SendAudioStatus` still comes in the
+/// stream. Awaited, it gives the call's result; [`Error::Cancelled`] only for a cancelled
+/// recording; `NetError` (9) if the client stopped before the call could complete (the driver
+/// never ran, say because its runtime was shut down first: every other ending completes the
+/// call with its own code, `NetError` included).
 pub struct Request<T> {
     request_id: RequestId,
-    completion: oneshot::Receiver<Event>,
+    completion: oneshot::Receiver<Completion>,
     outcome: fn(Event) -> Result<T, Error>,
+}
+
+/// What a `Request` is told.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Completion {
+    /// The call's completion event (also in the event stream).
+    Done(Event),
+    /// The recording was cancelled: no event will come.
+    Cancelled,
 }
 
 impl<T> fmt::Debug for Request<T> {
@@ -38,7 +57,7 @@ impl<T> fmt::Debug for Request<T> {
 impl<T> Request<T> {
     pub(crate) fn new(
         request_id: RequestId,
-        completion: oneshot::Receiver<Event>,
+        completion: oneshot::Receiver<Completion>,
         outcome: fn(Event) -> Result<T, Error>,
     ) -> Request<T> {
         Request {
@@ -61,10 +80,11 @@ impl<T> Future for Request<T> {
         let outcome = self.outcome;
         Pin::new(&mut self.completion)
             .poll(cx)
-            .map(|event| match event {
-                Ok(event) => outcome(event),
-                // Every accepted call completes once; only a cancelled recording never does.
-                Err(_) => Err(Error::Cancelled),
+            .map(|completion| match completion {
+                Ok(Completion::Done(event)) => outcome(event),
+                Ok(Completion::Cancelled) => Err(Error::Cancelled),
+                // Dropped unanswered: the client went away before the call could complete.
+                Err(_) => Err(Error::Code(ErrorCode::NetError)),
             })
     }
 }
@@ -230,18 +250,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_request_resolves_with_its_completion_or_reports_a_cancel() {
+    async fn a_request_resolves_with_its_completion_a_cancel_or_net_error_if_dropped_unanswered() {
         let (tx, rx) = oneshot::channel();
         let request = Request::new(RequestId(1), rx, sent);
         assert_eq!(request.request_id(), RequestId(1));
-        let _ = tx.send(status(ErrorCode::Success, None));
+        let _ = tx.send(Completion::Done(status(ErrorCode::Success, None)));
         assert_eq!(request.await.ok().map(|r| r.message_id), Some(42));
-        let (tx, rx) = oneshot::channel::<Event>();
+        let (tx, rx) = oneshot::channel();
         let request = Request::new(RequestId(2), rx, voice);
+        let _ = tx.send(Completion::Cancelled);
+        assert!(matches!(request.await, Err(Error::Cancelled)));
+        // A client that went away without completing the call: a send is not "cancelled".
+        let (tx, rx) = oneshot::channel::<Completion>();
+        let request = Request::new(RequestId(3), rx, sent);
         drop(tx);
         assert_eq!(
             request.await.err().map(|e| e.code()),
-            Some(ErrorCode::PttNotStartRecord)
+            Some(ErrorCode::NetError)
         );
     }
 }

@@ -211,8 +211,11 @@ impl TestClient {
         .await
     }
 
-    /// Asserts that no message arrives within `wait`: waits the whole window and checks every
-    /// event that comes in it (the others are kept for later).
+    /// Asserts that no message arrives within `wait`. Waits the whole window, however many
+    /// events come in it, and checks every one of them (the others are kept for later). A
+    /// message already waiting unclaimed fails it at once; so does an event stream that ends
+    /// inside the window (a client that cannot receive proves nothing about what it would
+    /// have received).
     pub async fn assert_no_message(&mut self, wait: Duration) {
         assert!(
             !self
@@ -223,9 +226,10 @@ impl TestClient {
             self.pending
         );
         let deadline = tokio::time::Instant::now() + wait;
-        while let Ok(Some(event)) =
-            tokio::time::timeout_at(deadline, self.client.next_event()).await
-        {
+        while let Ok(event) = tokio::time::timeout_at(deadline, self.client.next_event()).await {
+            let event = event.unwrap_or_else(|| {
+                panic!("the event stream ended inside the window: nothing could be checked")
+            });
             assert!(
                 !matches!(event, Event::RecvMessage(_)),
                 "unexpected message: {event:?}"

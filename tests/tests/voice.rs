@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use yim_audio::{AudioFormat, MemoryOutput, Recognizer, Signal, SynthInput, ToneRecognizer};
@@ -291,6 +291,106 @@ async fn a_wav_file_is_sent_as_a_voice_message() {
         MessageBody::Voice { extra_param, duration_ms, .. }
             if extra_param == "from a file" && *duration_ms > 1_000
     ));
+}
+
+/// Dropping a recording's request neither cancels the recording nor loses its completion: it
+/// is stopped and sent as usual, and its status comes through the event stream.
+#[tokio::test]
+async fn a_dropped_recording_request_still_records_sends_and_completes_in_the_stream() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut alice = voice_client(&server, &dir.path().join("alice"));
+    let mut bob = voice_client(&server, &dir.path().join("bob"));
+    alice.login_ok("alice").await;
+    bob.login_ok("bob").await;
+    let recording = alice
+        .client
+        .start_record_audio_message("bob", ChatType::Private, Recognize::AlongWithSend)
+        .unwrap();
+    let id = recording.request_id();
+    drop(recording);
+    let again = alice
+        .client
+        .start_record_audio_message("bob", ChatType::Private, Recognize::No);
+    assert_eq!(refusal(again), ErrorCode::PttIsSpeeching, "still recording");
+    tokio::time::sleep(Duration::from_millis(spoken_ms() + 100)).await;
+    assert_eq!(alice.client.stop_and_send_audio_message("").unwrap(), id);
+    let status = alice
+        .wait_for("the recording's status", |e| match e {
+            Event::SendAudioStatus(status) if status.request_id == id => Some(status.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(status.code, ErrorCode::Success);
+    assert_eq!(status.text, SPOKEN);
+    let message = bob.next_message().await;
+    assert_eq!(message.message_id, status.message_id);
+}
+
+/// Heavy audio work never runs under the client's lock: opening the output of a playback (and
+/// reading its WAV), and finishing a WAV file sent under a threaded setup (encoding, speech to
+/// text), run while another thread can still use the client. Each seam probes the lock from
+/// another thread and records whether the client answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn playing_and_sending_a_wav_file_leave_the_client_usable_meanwhile() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let slot: Arc<OnceLock<Client>> = Arc::new(OnceLock::new());
+    let probes: Arc<Mutex<Vec<(&'static str, bool)>>> = Arc::default();
+    let probe = |what: &'static str| {
+        let (slot, probes) = (slot.clone(), probes.clone());
+        move || {
+            let answered = slot.get().cloned().is_some_and(|client| {
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::spawn(move || tx.send(client.state()));
+                rx.recv_timeout(Duration::from_secs(2)).is_ok()
+            });
+            probes.lock().unwrap().push((what, answered));
+        }
+    };
+    let (output_probe, recognizer_probe) = (probe("output"), probe("recognizer"));
+    let setup = AudioSetup {
+        output: Arc::new(move || {
+            output_probe();
+            Ok(Box::new(MemoryOutput::new(4_096)) as Box<dyn yim_audio::AudioOutput>)
+        }),
+        recognizer: Some(Arc::new(move || {
+            recognizer_probe();
+            Box::new(ToneRecognizer::new()) as Box<dyn Recognizer>
+        })),
+        cache_dir: Some(dir.path().to_path_buf()),
+        work: AudioWork::Threaded,
+        ..AudioSetup::unavailable()
+    };
+    let client = Client::builder()
+        .config(ClientConfig::with_server(server.addr.to_string()))
+        .audio(setup)
+        .build();
+    let config = (yim_tests::APP_KEY, yim_tests::APP_SECRET);
+    client
+        .init(config.0, config.1, yim_sdk::ServerZone::China)
+        .unwrap();
+    let _ = slot.set(client.clone());
+    let mut alice = TestClient::from_client(client);
+    alice.login_ok("alice").await;
+    server.client().login_ok("bob").await;
+    let fixture = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/audio/enemy_team_push_middle.wav"
+    ));
+    let send = alice.client.send_audio_file(
+        "bob",
+        ChatType::Private,
+        fixture,
+        Recognize::AlongWithSend,
+        "",
+    );
+    sent(done(send).await.unwrap());
+    alice.client.start_play_audio(fixture).unwrap();
+    assert_eq!(
+        *probes.lock().unwrap(),
+        vec![("recognizer", true), ("output", true)]
+    );
 }
 
 /// The path for real microphones: a worker thread pulls the input while recording, the clip is

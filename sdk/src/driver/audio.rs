@@ -5,13 +5,14 @@
 //! cancelling, finishing inline captures, deleting files, saving downloads), playback, and the
 //! periodic work while audio runs (level updates from a microphone about 8 times a second,
 //! feeding the speaker every 20 ms), all reported to the machine. What it is not: blocking
-//! work on a runtime (`shared` spawns what `Finishing::Blocking` and `save_audio` need) or any
-//! rule (`machine::voice`).
+//! work on a runtime (`shared` spawns what `Finishing::Blocking`, `save_audio` and
+//! `delete_file` need), the loading that runs before the client's lock is taken
+//! (`load_player`, a WAV to send), or any rule (`machine::voice`).
 
 use std::path::{Path, PathBuf};
 
 use tracing::{debug, info};
-use yim_audio::Player;
+use yim_audio::{InputError, PlayError, Player, WavFileInput};
 use yim_proto::ErrorCode;
 
 use super::capture::{Capturing, Finishing};
@@ -31,6 +32,8 @@ const LEVEL_POLL_MS: u64 = 125;
 pub(crate) struct Audio {
     setup: AudioSetup,
     capture: Option<Capturing>,
+    /// A WAV file to send, read before the lock was taken, for the capture the call starts.
+    preloaded: Option<(PathBuf, Result<WavFileInput, InputError>)>,
     player: Option<Player>,
     /// For this and later playbacks.
     volume: f32,
@@ -43,6 +46,7 @@ impl Audio {
         Audio {
             setup,
             capture: None,
+            preloaded: None,
             player: None,
             volume: 1.0,
             next_level_ms: 0,
@@ -50,9 +54,26 @@ impl Audio {
         }
     }
 
-    /// True if downloads are saved at once rather than on the blocking pool.
-    pub fn saves_inline(&self) -> bool {
+    /// True if the audio work (finishing a capture, saving a download, deleting a file) runs
+    /// at once, under the client's lock, rather than on the blocking pool.
+    pub fn works_inline(&self) -> bool {
         self.setup.work == AudioWork::Inline
+    }
+
+    /// The setup, to load what a playback needs without the lock.
+    pub fn setup(&self) -> &AudioSetup {
+        &self.setup
+    }
+
+    /// Keeps `path`'s WAV, read before the lock was taken, for the capture the call being
+    /// made starts (taken by `start_capture`, or dropped by `clear_preloaded`).
+    pub fn preload(&mut self, path: PathBuf, loaded: Result<WavFileInput, InputError>) {
+        self.preloaded = Some((path, loaded));
+    }
+
+    /// Drops a preloaded WAV no capture took (the call was refused).
+    pub fn clear_preloaded(&mut self) {
+        self.preloaded = None;
     }
 
     /// Starts capturing `request_id`.
@@ -63,7 +84,8 @@ impl Audio {
         source: &CaptureSource,
         recognize: Recognize,
     ) -> Result<(), AudioError> {
-        let capturing = Capturing::start(&self.setup, request_id, source, recognize)?;
+        let preloaded = self.preloaded.take();
+        let capturing = Capturing::start(&self.setup, request_id, source, recognize, preloaded)?;
         if let Some(old) = self.capture.replace(capturing) {
             // Cannot happen (the machine has one recording at a time); do not leak it.
             old.cancel();
@@ -89,18 +111,15 @@ impl Audio {
         }
     }
 
-    /// YIM `StartPlayAudio(path)`: plays a WAV; the playback it replaces ends with
-    /// `PttCancelPlay`.
+    /// YIM `StartPlayAudio(path)`: plays `player` (from `load_player`); the playback it
+    /// replaces ends with `PttCancelPlay`.
     pub fn play(
         &mut self,
         now_ms: u64,
-        path: &Path,
+        mut player: Player,
         machine: &mut ClientMachine,
     ) -> Result<(), AudioError> {
-        let output = (self.setup.output)()?;
-        let mut player = Player::new(output);
         player.set_volume(self.volume)?;
-        player.start_play(path)?;
         if let Some(mut old) = self.player.replace(player) {
             old.stop();
             report_played(&mut old, machine);
@@ -183,6 +202,17 @@ fn report_played(player: &mut Player, machine: &mut ClientMachine) {
     while let Some(done) = player.poll_completion() {
         machine.handle_played(done.code, done.path);
     }
+}
+
+/// Opens the output and loads the WAV at `path` into a player, ready for `Audio::play`: the
+/// device opening, file reading and decoding a playback needs, run without the client's lock
+/// (a 10-minute WAV is 57.6 M samples).
+pub(crate) fn load_player(setup: &AudioSetup, path: &Path) -> Result<Player, AudioError> {
+    let output = (setup.output)()?;
+    let clip = yim_audio::read_wav(path).map_err(PlayError::from)?;
+    let mut player = Player::new(output);
+    player.start_clip(path.to_path_buf(), clip)?;
+    Ok(player)
 }
 
 /// Deletes a recording's file nothing will use.

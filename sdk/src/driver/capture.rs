@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use tracing::{info, warn};
 use yim_audio::limits::MAX_CLIP_MS;
 use yim_audio::{
-    AudioInput, FileError, RecordConfig, RecordError, RecordEvent, RecordedClip, Recorder,
-    RecorderCore, Recording,
+    AudioInput, FileError, InputError, RecordConfig, RecordError, RecordEvent, RecordedClip,
+    Recorder, RecorderCore, Recording, WavFileInput,
 };
 use yim_proto::ErrorCode;
 
@@ -29,6 +29,9 @@ pub(crate) struct Capturing {
     pub request_id: RequestId,
     recognize: Recognize,
     how: How,
+    /// An inline capture finished on the blocking pool rather than at once (a WAV file under
+    /// a threaded setup: encoding and speech to text never run under the client's lock).
+    finish_off_lock: bool,
 }
 
 enum How {
@@ -60,20 +63,27 @@ impl std::fmt::Debug for Capturing {
 
 impl Capturing {
     /// Opens the input and starts recording `request_id` (already accepted by the machine). A
-    /// file is captured inline whatever the setup says: its audio is all there.
+    /// file (`preloaded` if it was read already) is captured inline whatever the setup says:
+    /// its audio is all there; under a threaded setup it is finished on the blocking pool.
     pub fn start(
         setup: &AudioSetup,
         request_id: RequestId,
         source: &CaptureSource,
         recognize: Recognize,
+        preloaded: Option<(PathBuf, Result<WavFileInput, InputError>)>,
     ) -> Result<Capturing, AudioError> {
         let (mut input, work) = match source {
             CaptureSource::Microphone => ((setup.input)()?, setup.work),
-            CaptureSource::File(path) => (
-                Box::new(yim_audio::WavFileInput::open(path)?) as Box<dyn AudioInput>,
-                AudioWork::Inline,
-            ),
+            CaptureSource::File(path) => {
+                let file = match preloaded.filter(|(loaded, _)| loaded == path) {
+                    Some((_, loaded)) => loaded?,
+                    None => WavFileInput::open(path)?,
+                };
+                (Box::new(file) as Box<dyn AudioInput>, AudioWork::Inline)
+            }
         };
+        let finish_off_lock =
+            matches!(source, CaptureSource::File(_)) && setup.work == AudioWork::Threaded;
         let wav_path = match &setup.cache_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| FileError::Io {
@@ -107,6 +117,7 @@ impl Capturing {
             request_id,
             recognize,
             how,
+            finish_off_lock,
         })
     }
 
@@ -150,10 +161,18 @@ impl Capturing {
                 mut core,
             } => {
                 let recorded_ms = recorded_ms.unwrap_or(u64::MAX).min(u64::from(MAX_CLIP_MS));
-                let clip =
-                    pull(&mut *input, &mut core, recorded_ms).and_then(|()| (*core).finish());
-                input.stop();
-                Finishing::Done(outcome(setup, clip, recognize))
+                let setup = setup.clone();
+                let work = move || {
+                    let clip =
+                        pull(&mut *input, &mut core, recorded_ms).and_then(|()| (*core).finish());
+                    input.stop();
+                    outcome(&setup, clip, recognize)
+                };
+                if self.finish_off_lock {
+                    Finishing::Blocking(Box::new(work))
+                } else {
+                    Finishing::Done(work())
+                }
             }
             How::Threaded(recording) => {
                 let setup = setup.clone();

@@ -21,7 +21,9 @@ use crate::net::{BoxStream, Network};
 /// Frames decoded ahead of the driver per connection. Past this the reader stops reading the
 /// socket, which is how the client's backpressure (`Core::wants_frames`) reaches the server.
 const INBOUND_FRAMES: usize = 16;
-/// Encoded frames queued for the writer per connection.
+/// Encoded frames queued for the writer per connection. Behind it the machine's own queue
+/// waits, bounded by `machine::write_queue` (calls are refused with `NetError` past 256
+/// frames; acknowledgements coalesce into one).
 pub(crate) const OUTBOUND_FRAMES: usize = 64;
 /// Bytes read from the socket at once.
 const READ_CHUNK_BYTES: usize = 16 * 1024;

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::runtime::Handle;
 use tokio::sync::{oneshot, Notify};
 use tracing::debug;
+use yim_audio::WavFileInput;
 use yim_proto::ErrorCode;
 
 use super::audio::{self, Audio};
@@ -23,6 +24,7 @@ use super::capture::Finishing;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::machine::{AudioTask, Call, ClientMachine, Event, RequestId};
+use crate::request::Completion;
 
 /// The state behind the lock.
 #[derive(Debug)]
@@ -31,8 +33,9 @@ pub(crate) struct Core {
     /// Events for the application, oldest first (bounded by backpressure: see
     /// `wants_frames`).
     events: VecDeque<Event>,
-    /// Accepted calls whose result someone may await.
-    waiters: BTreeMap<RequestId, oneshot::Sender<Event>>,
+    /// Accepted calls whose result someone may await. A `Request` dropped meanwhile changes
+    /// nothing here: its completion is still queued for the application.
+    waiters: BTreeMap<RequestId, oneshot::Sender<Completion>>,
     pub audio: Audio,
     /// Set by `Client::shutdown` or when the last `Client` is dropped.
     pub shutdown_requested: bool,
@@ -70,7 +73,7 @@ impl Core {
         while let Some(event) = self.machine.poll_event() {
             if let Some(waiter) = event.request_id().and_then(|id| self.waiters.remove(&id)) {
                 if !waiter.is_closed() {
-                    let _ = waiter.send(event.clone());
+                    let _ = waiter.send(Completion::Done(event.clone()));
                 }
             }
             self.events.push_back(event);
@@ -98,7 +101,7 @@ impl std::fmt::Debug for Shared {
 }
 
 /// What the machine answered a call with, and the way to its completion.
-pub(crate) type Accepted = (RequestId, oneshot::Receiver<Event>);
+pub(crate) type Accepted = (RequestId, oneshot::Receiver<Completion>);
 
 impl Shared {
     pub fn new(
@@ -139,9 +142,17 @@ impl Shared {
     /// missing microphone fails the call), and the driver is woken when it has something new
     /// to do. A call that gets a completion gets a receiver for it.
     pub fn call(self: &Arc<Self>, call: Call) -> Result<Accepted, Error> {
+        // A WAV file to send is read before the lock is taken: file I/O never runs under it.
+        let preloaded = match &call {
+            Call::SendAudioFile { path, .. } => Some((path.clone(), WavFileInput::open(path))),
+            _ => None,
+        };
         let mut core = self.lock();
         if core.stopped || core.shutdown_requested {
             return Err(Error::Code(ErrorCode::NotStartUp));
+        }
+        if let Some((path, loaded)) = preloaded {
+            core.audio.preload(path, loaded);
         }
         let now_ms = self.clock.monotonic_ms();
         let gets_completion = call.gets_completion();
@@ -149,14 +160,21 @@ impl Shared {
         // Starting or cancelling a recording queues no frame, action or event for the driver;
         // every other call may.
         let local = matches!(call, Call::StartRecord { .. } | Call::CancelRecord);
-        let request_id = core.machine.handle_call(now_ms, call)?;
-        let started = self.run_audio(&mut core, now_ms);
+        let accepted = core.machine.handle_call(now_ms, call);
+        let started = match accepted {
+            Ok(_) => self.run_audio(&mut core, now_ms),
+            Err(_) => Ok(()),
+        };
+        core.audio.clear_preloaded();
+        let request_id = accepted?;
         let (tx, rx) = oneshot::channel();
         if gets_completion && started.is_ok() {
             core.waiters.insert(request_id, tx);
         } else if cancels {
             // No event will ever come: whoever awaits the recording learns it was cancelled.
-            core.waiters.remove(&request_id);
+            if let Some(waiter) = core.waiters.remove(&request_id) {
+                let _ = waiter.send(Completion::Cancelled);
+            }
         }
         core.route_events();
         let wake = !local || core.next_deadline_ms() < core.sleeping_until_ms;
@@ -211,13 +229,20 @@ impl Shared {
                     }
                 },
                 AudioTask::CancelCapture { request_id } => core.audio.cancel_capture(request_id),
-                AudioTask::DeleteFile { path } => audio::delete_file(&path),
+                AudioTask::DeleteFile { path } => {
+                    if core.audio.works_inline() {
+                        audio::delete_file(&path);
+                    } else {
+                        self.runtime
+                            .spawn_blocking(move || audio::delete_file(&path));
+                    }
+                }
                 AudioTask::SaveAudio {
                     request_id,
                     save_path,
                     encoded,
                 } => {
-                    if core.audio.saves_inline() {
+                    if core.audio.works_inline() {
                         let code = audio::save_audio(&save_path, &encoded);
                         core.machine.handle_saved(request_id, code);
                     } else {
@@ -262,12 +287,15 @@ impl Shared {
         Some(event)
     }
 
-    /// YIM `StartPlayAudio(path)`.
+    /// YIM `StartPlayAudio(path)`. The output is opened and the file read and decoded
+    /// without the lock; only the switch to the new playback is made under it.
     pub fn play(&self, path: &Path) -> Result<(), Error> {
+        let setup = self.lock().audio.setup().clone();
+        let player = audio::load_player(&setup, path)?;
         let mut core = self.lock();
         let now_ms = self.clock.monotonic_ms();
         let Core { machine, audio, .. } = &mut *core;
-        let played = audio.play(now_ms, path, machine);
+        let played = audio.play(now_ms, player, machine);
         core.route_events();
         drop(core);
         self.wake_driver.notify_one();
@@ -347,9 +375,24 @@ mod tests {
             event
         };
         assert_eq!(event.as_ref().and_then(Event::request_id), Some(request_id));
-        assert_eq!(completion.await.ok(), event);
+        assert_eq!(completion.await.ok(), event.map(Completion::Done));
         let refused = shared.call(login());
         assert!(refused.is_ok(), "logged out again: a new login is accepted");
+    }
+
+    #[tokio::test]
+    async fn a_dropped_request_loses_nothing_its_completion_still_reaches_the_stream() {
+        let shared = shared(16);
+        let accepted = shared.call(login()).ok();
+        let request_id = accepted.as_ref().map(|(id, _)| *id);
+        drop(accepted);
+        let mut core = shared.lock();
+        core.machine.handle_timeout(10_000);
+        shared.settle(&mut core, 10_000);
+        let event = shared.take_event(&mut core);
+        assert_eq!(event.as_ref().and_then(Event::request_id), request_id);
+        assert_eq!(event.and_then(|e| e.code()), Some(ErrorCode::TimeOut));
+        assert!(core.waiters.is_empty(), "no waiter is left behind");
     }
 
     #[tokio::test]
@@ -365,9 +408,10 @@ mod tests {
         let completion = accepted.map(|(_, rx)| rx);
         assert!(completion.is_some());
         if let Some(rx) = completion {
-            assert_eq!(
-                rx.await.ok().and_then(|e| e.code()),
-                Some(ErrorCode::NetError)
+            let completion = rx.await.ok();
+            assert!(
+                matches!(completion, Some(Completion::Done(ref e)) if e.code() == Some(ErrorCode::NetError)),
+                "{completion:?}"
             );
         }
         let refused = shared.call(login()).err().map(|e| e.code());

@@ -10,7 +10,6 @@ use yim_proto::ChatType;
 
 use super::event::Event;
 use super::message::ReceivedMessage;
-use super::outbound;
 use super::ClientMachine;
 
 impl ClientMachine {
@@ -69,7 +68,7 @@ impl ClientMachine {
             debug!(message_id, "delivered before; not again");
         }
         if private {
-            self.send(now_ms, outbound::ack(message_id));
+            self.acknowledge(now_ms, message_id);
         }
     }
 }

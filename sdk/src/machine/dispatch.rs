@@ -29,7 +29,8 @@ impl ClientMachine {
     /// `StatusError` while a logout is under way), the parameters (`ParamInvalid`,
     /// `RoomIDTooLong`, `MessageTooLong`, `ReceiverEmpty`, `InvalidChatType`, ...), then, for
     /// calls that wait for the server, room for one more pending call (`StatusError`; while
-    /// reconnecting, past `max_outage_calls`, `NetError`), and for the recording calls the
+    /// reconnecting, past `max_outage_calls`, `NetError`) and for one more frame waiting to be
+    /// written (`NetError`, see `write_queue`), and for the recording calls the
     /// recording rules (`PttIsSpeeching`, `PttNotStartRecord`).
     ///
     /// While reconnecting, calls are accepted and wait: they are sent when the session resumes
@@ -51,11 +52,12 @@ impl ClientMachine {
                 self.start_recording(now_ms, call)
             }
             Call::StopRecord { extra_param } => self.stop_recording(now_ms, extra_param),
-            Call::CancelRecord => self.cancel_recording(),
+            Call::CancelRecord => self.cancel_recording(now_ms),
             call => {
                 if self.pending_calls() >= self.config.max_pending_calls {
                     return Err(ErrorCode::StatusError);
                 }
+                self.check_write_queue()?;
                 match call {
                     Call::Login { .. } => self.start_login(now_ms, call),
                     call => self.start_request(now_ms, call),

@@ -23,7 +23,7 @@
 //!    `session` (a connection's start and every way a session ends), `reconnect`, `timers`
 //!    (time-outs, heartbeat, the 60 s recording limit), `order` (sends leave in order behind
 //!    a voice upload), `voice` (recordings), `upload` (a voice message's chunks and send),
-//!    `download`.
+//!    `download`, `write_queue` (the bound on frames waiting to be written).
 
 mod action;
 mod call;
@@ -48,6 +48,7 @@ mod timers;
 mod upload;
 mod validate;
 mod voice;
+mod write_queue;
 
 #[cfg(test)]
 mod tests;

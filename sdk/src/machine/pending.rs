@@ -3,10 +3,12 @@
 //!
 //! What it is: a map from `RequestId` to what the call needs for its completion event and the
 //! frame to send again after a reconnect, an ordered index of deadlines so the earliest is
-//! found without a scan, and a "not sent yet" mark. No rules: which calls wait for which is
-//! `order`'s, what a completion says is `complete`'s, when calls time out is `timers`'.
+//! found without a scan, each call's place in the send order (`SendSeq`) with an index by it,
+//! and a "not sent yet" mark. No rules: which calls wait for which is `order`'s, what a
+//! completion says is `complete`'s, when calls time out is `timers`'.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 use std::path::PathBuf;
 
 use yim_proto::{ChatType, Frame};
@@ -14,6 +16,26 @@ use yim_proto::{ChatType, Frame};
 use super::action::Recorded;
 use super::call::RequestId;
 use super::event::Event;
+
+/// A call's place in the order the application issued its sends: a call's is fixed when it is
+/// made, a voice message's when its recording is stopped (so it sorts after every call made
+/// before the stop and before every call made after it). Frames of pending calls leave, and
+/// leave again after a reconnect, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct SendSeq(u64);
+
+impl SendSeq {
+    /// The place of a call made now, with request ID `request_id`.
+    pub fn of_call(request_id: RequestId) -> SendSeq {
+        SendSeq(request_id.get().saturating_mul(2))
+    }
+
+    /// The place of a voice message stopped now, when `last_request_id` is the last request ID
+    /// given out (at least its own recording's): after that call, before the next one.
+    pub fn after(last_request_id: u64) -> SendSeq {
+        SendSeq(last_request_id.saturating_mul(2).saturating_add(1))
+    }
+}
 
 /// What a pending call needs to build its completion event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,13 +99,16 @@ struct Pending {
     frame: Option<Frame>,
     /// Not sent yet: held back until `release`.
     held: bool,
+    send_seq: SendSeq,
 }
 
-/// Pending calls, ordered by request ID, with a deadline index.
+/// Pending calls, ordered by request ID, with a deadline index and a send-order index.
 #[derive(Debug, Default)]
 pub(crate) struct PendingCalls {
     calls: BTreeMap<RequestId, Pending>,
     deadlines: BTreeSet<(u64, RequestId)>,
+    /// Every pending call, in send order.
+    send_order: BTreeMap<SendSeq, RequestId>,
 }
 
 impl PendingCalls {
@@ -91,8 +116,22 @@ impl PendingCalls {
         self.calls.len()
     }
 
+    /// Adds a call made now: its place in the send order is its request ID's.
     pub fn insert(
         &mut self,
+        request_id: RequestId,
+        kind: PendingKind,
+        deadline_ms: u64,
+        frame: Option<Frame>,
+    ) {
+        let send_seq = SendSeq::of_call(request_id);
+        self.insert_at(send_seq, request_id, kind, deadline_ms, frame);
+    }
+
+    /// Adds a call whose place in the send order was fixed earlier (a stopped recording).
+    pub fn insert_at(
+        &mut self,
+        send_seq: SendSeq,
         request_id: RequestId,
         kind: PendingKind,
         deadline_ms: u64,
@@ -103,12 +142,15 @@ impl PendingCalls {
             deadline_ms,
             frame,
             held: false,
+            send_seq,
         };
         if let Some(old) = self.calls.insert(request_id, pending) {
-            // Request IDs are never reused; keep the index consistent all the same.
+            // Request IDs are never reused; keep the indexes consistent all the same.
             self.deadlines.remove(&(old.deadline_ms, request_id));
+            self.send_order.remove(&old.send_seq);
         }
         self.deadlines.insert((deadline_ms, request_id));
+        self.send_order.insert(send_seq, request_id);
     }
 
     pub fn get(&self, request_id: RequestId) -> Option<&PendingKind> {
@@ -119,9 +161,25 @@ impl PendingCalls {
         self.calls.get_mut(&request_id).map(|p| &mut p.kind)
     }
 
-    /// True if a call before `request_id` matches `pred`.
+    /// The place of pending call `request_id` in the send order.
+    pub fn send_seq(&self, request_id: RequestId) -> Option<SendSeq> {
+        self.calls.get(&request_id).map(|p| p.send_seq)
+    }
+
+    /// The pending calls in send order.
+    fn in_send_order(&self) -> impl Iterator<Item = &Pending> {
+        self.send_order.values().filter_map(|id| self.calls.get(id))
+    }
+
+    /// True if a call before `request_id` in the send order matches `pred`.
     pub fn any_before(&self, request_id: RequestId, pred: impl Fn(&PendingKind) -> bool) -> bool {
-        self.calls.range(..request_id).any(|(_, p)| pred(&p.kind))
+        let Some(send_seq) = self.send_seq(request_id) else {
+            return false;
+        };
+        self.send_order
+            .range(..send_seq)
+            .filter_map(|(_, id)| self.calls.get(id))
+            .any(|p| pred(&p.kind))
     }
 
     /// Marks a call as not sent yet: its frame waits for `release`.
@@ -131,11 +189,20 @@ impl PendingCalls {
         }
     }
 
-    /// The frames of held calls, in request ID order, up to and including the first call
-    /// that matches `stop_after`; those calls are no longer held.
-    pub fn release(&mut self, stop_after: impl Fn(&PendingKind) -> bool) -> Vec<Frame> {
+    /// The frames of held calls, in send order, up to and including the first call that
+    /// matches `stop_after`, and before `until` (a place not in the table: a stopped
+    /// recording still being finished); those calls are no longer held.
+    pub fn release(
+        &mut self,
+        until: Option<SendSeq>,
+        stop_after: impl Fn(&PendingKind) -> bool,
+    ) -> Vec<Frame> {
         let mut frames = Vec::new();
-        for pending in self.calls.values_mut() {
+        let bound = until.map_or(Bound::Unbounded, Bound::Excluded);
+        for (_, request_id) in self.send_order.range((Bound::Unbounded, bound)) {
+            let Some(pending) = self.calls.get_mut(request_id) else {
+                continue;
+            };
             if pending.held {
                 pending.held = false;
                 frames.extend(pending.frame.clone());
@@ -161,6 +228,7 @@ impl PendingCalls {
     pub fn remove(&mut self, request_id: RequestId) -> Option<PendingKind> {
         let pending = self.calls.remove(&request_id)?;
         self.deadlines.remove(&(pending.deadline_ms, request_id));
+        self.send_order.remove(&pending.send_seq);
         Some(pending.kind)
     }
 
@@ -177,26 +245,26 @@ impl PendingCalls {
             .map(|(_, request_id)| *request_id)
     }
 
-    /// The frames of the pending calls that are not held, in request ID order, to send again
-    /// on a new connection; every deadline restarts at `deadline_ms`.
+    /// The frames of the pending calls that are not held, in send order, to send again on a
+    /// new connection; every deadline restarts at `deadline_ms`.
     pub fn frames_for_resume(&mut self, deadline_ms: u64) -> Vec<Frame> {
         self.deadlines = self
             .calls
             .keys()
             .map(|request_id| (deadline_ms, *request_id))
             .collect();
-        self.calls
-            .values_mut()
-            .filter_map(|pending| {
-                pending.deadline_ms = deadline_ms;
-                pending.frame.clone().filter(|_| !pending.held)
-            })
+        for pending in self.calls.values_mut() {
+            pending.deadline_ms = deadline_ms;
+        }
+        self.in_send_order()
+            .filter_map(|pending| pending.frame.clone().filter(|_| !pending.held))
             .collect()
     }
 
     /// Removes every pending call, in request ID order.
     pub fn drain(&mut self) -> Vec<(RequestId, PendingKind)> {
         self.deadlines.clear();
+        self.send_order.clear();
         std::mem::take(&mut self.calls)
             .into_iter()
             .map(|(request_id, pending)| (request_id, pending.kind))
@@ -249,8 +317,8 @@ mod tests {
             vec![frame(4)],
             "held frames wait"
         );
-        let released = table.release(|_| false);
+        let released = table.release(None, |_| false);
         assert_eq!(released, vec![frame(1), frame(2), frame(3)]);
-        assert_eq!(table.release(|_| false), vec![], "released once");
+        assert_eq!(table.release(None, |_| false), vec![], "released once");
     }
 }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use yim_proto::{ChatType, ErrorCode};
 
 use super::call::{Recognize, RequestId};
-use super::pending::PendingCalls;
+use super::pending::{PendingCalls, SendSeq};
 use super::state::State;
 use crate::config::ServerZone;
 
@@ -174,9 +174,27 @@ pub(crate) struct Recording {
     pub started_ms: u64,
     /// From a file: taken whole, no time limit to keep.
     pub from_file: bool,
-    /// Set by the stop (with the extra parameter): the driver is finishing the capture and
-    /// `handle_recorded` comes next.
-    pub stopping: Option<String>,
+    /// Set by the stop: the driver is finishing the capture and `handle_recorded` comes next.
+    pub stopping: Option<Stopping>,
+}
+
+impl Recording {
+    /// Where the voice message goes in the send order, once stopped; `None` while it records
+    /// and when it recognises only (it sends nothing).
+    pub fn send_seq(&self) -> Option<SendSeq> {
+        let stopping = self.stopping.as_ref()?;
+        (self.recognize != Recognize::Only).then_some(stopping.send_seq)
+    }
+}
+
+/// A recording being finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stopping {
+    /// The stop's extra parameter, sent with the message.
+    pub extra_param: String,
+    /// The message's place in the send order, fixed by the stop: sends made after the stop
+    /// wait for it even while the capture is still being finished.
+    pub send_seq: SendSeq,
 }
 
 /// Why a session ended; decides the codes of the completions and the closing event.

@@ -23,8 +23,8 @@ use super::call::{Call, Recognize, RequestId};
 use super::complete::Completing;
 use super::event::Event;
 use super::outbound;
-use super::pending::{PendingKind, VoiceUpload};
-use super::phase::{Recording, Step};
+use super::pending::{PendingKind, SendSeq, VoiceUpload};
+use super::phase::{Recording, Step, Stopping};
 use super::ClientMachine;
 
 impl ClientMachine {
@@ -60,6 +60,11 @@ impl ClientMachine {
             None => (CaptureSource::Microphone, None),
         };
         let from_file = stopping.is_some();
+        // A file is stopped at once: its place in the send order is fixed now.
+        let stopping = stopping.map(|extra_param| Stopping {
+            extra_param,
+            send_seq: SendSeq::after(request_id.get()),
+        });
         let Some(session) = self.phase.session_mut() else {
             return Err(ErrorCode::NotLogin);
         };
@@ -89,12 +94,15 @@ impl ClientMachine {
     }
 
     /// YIM `StopAudioMessage(extraParam)`: the driver finishes the capture and answers with
-    /// `handle_recorded`. Nothing recording (or already stopping): `PttNotStartRecord` (2016).
+    /// `handle_recorded`. The voice message's place in the send order is fixed here: sends
+    /// made from now on leave after it, however long the capture takes to finish. Nothing
+    /// recording (or already stopping): `PttNotStartRecord` (2016).
     pub(super) fn stop_recording(
         &mut self,
         now_ms: u64,
         extra_param: String,
     ) -> Result<RequestId, ErrorCode> {
+        let send_seq = SendSeq::after(self.last_request_id);
         let Some(recording) = self
             .phase
             .session_mut()
@@ -103,7 +111,10 @@ impl ClientMachine {
         else {
             return Err(ErrorCode::PttNotStartRecord);
         };
-        recording.stopping = Some(extra_param);
+        recording.stopping = Some(Stopping {
+            extra_param,
+            send_seq,
+        });
         let request_id = recording.request_id;
         let recorded_ms = now_ms
             .saturating_sub(recording.started_ms)
@@ -117,7 +128,7 @@ impl ClientMachine {
 
     /// YIM `CancleAudioMessage`: discards the recording (also one being stopped: cancel wins);
     /// no event will ever come for it. Nothing recording: `PttNotStartRecord` (2016).
-    pub(super) fn cancel_recording(&mut self) -> Result<RequestId, ErrorCode> {
+    pub(super) fn cancel_recording(&mut self, now_ms: u64) -> Result<RequestId, ErrorCode> {
         let recording = self
             .phase
             .session_mut()
@@ -128,6 +139,9 @@ impl ClientMachine {
         if recording.stopping.is_none() {
             self.audio
                 .push_back(AudioTask::CancelCapture { request_id });
+        } else {
+            // Sends made after its stop waited for it: nothing will be sent now.
+            self.release_held_sends(now_ms);
         }
         if planted::active(Bug::EventAfterCancel) {
             let what = Completing::Recording {
@@ -160,6 +174,18 @@ impl ClientMachine {
     /// ...). The result of a recording that is no longer under way (cancelled, or ended with
     /// its session) is dropped, and its file deleted.
     pub fn handle_recorded(
+        &mut self,
+        now_ms: u64,
+        request_id: RequestId,
+        outcome: Result<Recorded, ErrorCode>,
+    ) {
+        self.finish_recording(now_ms, request_id, outcome);
+        // Sends made after the stop waited for this answer: if nothing was sent (a failure, a
+        // recognise-only recording), they go now; if the upload started, they wait for it.
+        self.release_held_sends(now_ms);
+    }
+
+    fn finish_recording(
         &mut self,
         now_ms: u64,
         request_id: RequestId,
@@ -222,13 +248,20 @@ impl ClientMachine {
             self.events.push_back(start);
             None
         };
+        let send_seq = recording
+            .send_seq()
+            .unwrap_or_else(|| SendSeq::after(self.last_request_id));
         let upload = VoiceUpload {
             late_start,
             upload_key: self.rng.nonzero(),
             send_key: self.rng.nonzero(),
             receiver_id: recording.receiver_id,
             chat_type: recording.chat_type,
-            extra_param: recording.stopping.unwrap_or_default(),
+            extra_param: recording
+                .stopping
+                .as_ref()
+                .map(|s| s.extra_param.clone())
+                .unwrap_or_default(),
             recorded,
             received: 0,
             sending: false,
@@ -256,9 +289,10 @@ impl ClientMachine {
         let Some(session) = self.phase.session_mut() else {
             return;
         };
+        let frame_to_resend = Some(frame.clone());
         session
             .pending
-            .insert(request_id, kind, deadline_ms, Some(frame.clone()));
+            .insert_at(send_seq, request_id, kind, deadline_ms, frame_to_resend);
         self.send_in_order(now_ms, request_id, frame);
     }
 

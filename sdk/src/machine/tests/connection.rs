@@ -268,5 +268,40 @@ fn private_messages_are_acknowledged_and_delivered_once_across_sessions() {
         })
         .collect();
     assert_eq!(delivered, vec![9]);
-    assert_eq!(acks(&mut m), vec![7, 9]);
+    assert_eq!(
+        acks(&mut m),
+        vec![9],
+        "both, in one cumulative acknowledgement"
+    );
+}
+
+#[test]
+fn acknowledgements_waiting_to_be_written_coalesce_into_one() {
+    let mut m = logged_in();
+    // The writer is stalled: nothing is taken from the queue while messages arrive.
+    for message_id in [7, 8, 9] {
+        m.handle_frame(1, private_message(message_id));
+    }
+    assert_eq!(events(&mut m).len(), 3);
+    assert_eq!(acks(&mut m), vec![9], "one cumulative acknowledgement");
+    // Once written, the next message gets an acknowledgement of its own.
+    m.handle_frame(2, private_message(10));
+    assert_eq!(acks(&mut m), vec![10]);
+}
+
+#[test]
+fn calls_are_refused_with_net_error_while_the_write_queue_is_full() {
+    use crate::machine::write_queue::MAX_QUEUED_TRANSMITS;
+    let mut m = logged_in();
+    for n in 0..MAX_QUEUED_TRANSMITS {
+        let sent = m.handle_call(1, send_text("world", &format!("m{n}")));
+        assert!(sent.is_ok(), "call {n}: {sent:?}");
+    }
+    let refused = m.handle_call(1, send_text("world", "one too many"));
+    assert_eq!(refused, Err(ErrorCode::NetError));
+    // Received mail is still acknowledged (in the one waiting acknowledgement).
+    m.handle_frame(2, private_message(7));
+    m.handle_frame(2, private_message(8));
+    assert_eq!(transmits(&mut m).len(), MAX_QUEUED_TRANSMITS + 1);
+    assert!(m.handle_call(3, send_text("world", "written")).is_ok());
 }

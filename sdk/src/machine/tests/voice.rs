@@ -345,6 +345,110 @@ fn a_text_sent_while_a_voice_message_uploads_waits_and_leaves_after_it() {
     assert_eq!(order, vec![voice.get(), text.get()]);
 }
 
+/// The request IDs of the `SendMessage` frames sent, in order.
+fn sends(m: &mut ClientMachine) -> Vec<RequestId> {
+    transmits(m)
+        .into_iter()
+        .filter_map(|f| match f.body {
+            Some(FrameBody::SendMessage(s)) => Some(RequestId(s.request_id)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_text_sent_after_the_stop_waits_while_the_capture_is_still_being_finished() {
+    let mut m = logged_in();
+    let voice = record(&mut m, "bob").unwrap();
+    stop(&mut m, "").unwrap();
+    // The driver is still finishing the capture (encoding, speech to text): no answer yet.
+    let text = m
+        .handle_call(1, send_text("bob", "after the stop"))
+        .unwrap();
+    assert_eq!(
+        transmits(&mut m),
+        vec![],
+        "the text waits for the voice message"
+    );
+    m.handle_recorded(2, voice, Ok(recorded(10)));
+    assert_eq!(
+        uploads(&mut m),
+        (vec![(0, 10)], None),
+        "the upload, not the text"
+    );
+    m.handle_frame(3, upload_state(voice, 10));
+    assert_eq!(sends(&mut m), vec![voice, text]);
+}
+
+#[test]
+fn a_voice_message_keeps_the_place_of_its_stop_behind_an_earlier_upload_and_after_a_reconnect() {
+    let mut m = logged_in();
+    let first = record(&mut m, "bob").unwrap();
+    stop(&mut m, "").unwrap();
+    m.handle_recorded(0, first, Ok(recorded(10)));
+    transmits(&mut m);
+    // A second recording starts; a text made while it records comes before it (its stop is
+    // later), but waits behind the first voice message, still uploading.
+    let second = record(&mut m, "bob").unwrap();
+    let before_stop = m
+        .handle_call(1, send_text("bob", "before the stop"))
+        .unwrap();
+    stop(&mut m, "").unwrap();
+    m.handle_recorded(2, second, Ok(recorded(10)));
+    let after_stop = m
+        .handle_call(3, send_text("bob", "after the stop"))
+        .unwrap();
+    assert_eq!(transmits(&mut m), vec![]);
+    m.handle_frame(4, upload_state(first, 10));
+    assert_eq!(sends(&mut m), vec![first, before_stop]);
+    m.handle_frame(5, upload_state(second, 10));
+    assert_eq!(sends(&mut m), vec![second, after_stop]);
+
+    // A text made while a recording runs, then that voice message's send, both unanswered
+    // when the connection drops: they go again in the order they were issued.
+    let mut m = logged_in();
+    let voice = record(&mut m, "bob").unwrap();
+    let text = m
+        .handle_call(1, send_text("bob", "while recording"))
+        .unwrap();
+    stop(&mut m, "").unwrap();
+    m.handle_recorded(2, voice, Ok(recorded(10)));
+    m.handle_frame(3, upload_state(voice, 10));
+    assert_eq!(sends(&mut m), vec![text, voice]);
+    m.handle_disconnect(4);
+    events(&mut m);
+    resume(&mut m);
+    assert_eq!(sends(&mut m), vec![text, voice], "resent in send order");
+}
+
+#[test]
+fn texts_waiting_for_a_stopped_recording_leave_when_it_fails_or_is_cancelled() {
+    for failure in ["too short", "cancelled", "recognised only"] {
+        let mut m = logged_in();
+        let voice = if failure == "recognised only" {
+            recognise_only(&mut m).unwrap()
+        } else {
+            record(&mut m, "bob").unwrap()
+        };
+        stop(&mut m, "").unwrap();
+        let text = m
+            .handle_call(1, send_text("bob", "after the stop"))
+            .unwrap();
+        let waiting = transmits(&mut m);
+        match failure {
+            "too short" => m.handle_recorded(2, voice, Err(ErrorCode::PttSpeechTooShort)),
+            "cancelled" => assert_eq!(cancel(&mut m), Ok(voice)),
+            _ => {
+                // Nothing will be sent for it: nothing waits for it.
+                assert_eq!(waiting.len(), 1, "{failure}");
+                continue;
+            }
+        }
+        assert_eq!(waiting, vec![], "{failure}: the text waits");
+        assert_eq!(sends(&mut m), vec![text], "{failure}: then leaves");
+    }
+}
+
 #[test]
 fn the_capture_is_asked_for_started_finished_with_its_length_and_cancelled() {
     let mut m = logged_in();
