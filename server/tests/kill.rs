@@ -366,7 +366,10 @@ async fn client(
         index,
         next_op: 0,
         op: None,
-        last_seq: None,
+        // Every client is a member from the room's first message on (the room is empty
+        // before the first kill), however late its first join gets through: each join
+        // resumes from the last seq received, so every room message acknowledged is due.
+        last_seq: 0,
         next_request: 0,
     };
     while !control.done.load(Ordering::SeqCst) {
@@ -385,8 +388,8 @@ struct ClientState {
     index: usize,
     next_op: u64,
     op: Option<Op>,
-    /// The last room seq received.
-    last_seq: Option<u64>,
+    /// The last room seq received (0 before the first).
+    last_seq: u64,
     next_request: u64,
 }
 
@@ -415,7 +418,7 @@ impl ClientState {
         conn.write(FrameBody::JoinRoom(JoinRoom {
             request_id: join_id,
             room_id: ROOM.into(),
-            resume_after_seq: self.last_seq,
+            resume_after_seq: Some(self.last_seq),
         }))
         .await?;
         // The request of the op in flight on this connection, if it was sent.
@@ -449,10 +452,6 @@ impl ClientState {
                 }
                 Some(FrameBody::Reply(reply)) if reply.request_id == join_id => {
                     if let Some(reply::Detail::RoomJoined(joined)) = reply.detail {
-                        // A first join's membership starts at the room's last message: a
-                        // client killed before any room message reached it resumes from
-                        // there, or it would miss (and count as lost) what came in between.
-                        self.last_seq.get_or_insert(joined.last_seq);
                         if joined.lost_from_seq != 0 {
                             let lost = (joined.lost_from_seq, joined.lost_to_seq);
                             record.lock().unwrap().told_lost.push(lost);
@@ -463,7 +462,7 @@ impl ClientState {
                     let private = message.chat_type == ChatType::Private as i32;
                     let id = message.message_id;
                     if !private {
-                        self.last_seq = Some(self.last_seq.unwrap_or(0).max(message.room_seq));
+                        self.last_seq = self.last_seq.max(message.room_seq);
                     }
                     received(&message, record);
                     control.deliveries.fetch_add(1, Ordering::SeqCst);
