@@ -360,7 +360,7 @@ async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
                     app,
                     request_id: request_id.get(),
                     message_id: *message_id,
-                    code: code.as_u32(),
+                    code: *code,
                     heard,
                 });
             }

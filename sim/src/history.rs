@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use yim_sdk::{Call, ChatType, Event, MessageBody, ReceivedMessage};
+use yim_sdk::{
+    Call, ChatType, ErrorCode, Event, Forbid, MessageBody, ReceivedMessage, ReconnectResult,
+};
 
 use crate::scenario::Fault;
 
@@ -82,14 +84,15 @@ pub struct MessageRecord {
     pub body: BodyRecord,
 }
 
-/// The forbid fields and IDs of a send completion.
+/// The IDs and the mute of a send completion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendInfo {
+    /// The server's message ID; 0 when the send failed.
     pub message_id: u64,
+    /// The server's send time, unix seconds.
     pub send_time: u64,
-    pub is_forbid_room: bool,
-    pub reason: u32,
-    pub forbid_end_time: u64,
+    /// The mute behind a `ForbiddenSpeak`, as the server reported it.
+    pub forbid: Option<Forbid>,
 }
 
 /// What an operator action came to.
@@ -119,13 +122,13 @@ pub enum Entry {
         app: AppId,
         call: CallRecord,
         request_id: Option<u64>,
-        refused: Option<u32>,
+        refused: Option<ErrorCode>,
     },
     /// A completion event.
     Complete {
         app: AppId,
         request_id: u64,
-        code: u32,
+        code: ErrorCode,
         send: Option<SendInfo>,
         count: Option<u32>,
     },
@@ -139,16 +142,16 @@ pub enum Entry {
     /// The unsolicited logout (session lost).
     SessionLost {
         app: AppId,
-        code: u32,
+        code: ErrorCode,
     },
     /// The SDK started reconnecting by itself.
     StartReconnect {
         app: AppId,
     },
-    /// YIM's ReconnectResult: 0 resumed, 1 failed and retrying, 2 gave up.
+    /// YIM's ReconnectResult: resumed, failed and retrying, or gave up.
     ReconnectResult {
         app: AppId,
-        result: u32,
+        result: ReconnectResult,
     },
     /// Room messages the server no longer kept for a resuming member.
     RoomMessagesLost {
@@ -171,7 +174,7 @@ pub enum Entry {
     VoiceStarted {
         app: AppId,
         request_id: u64,
-        code: u32,
+        code: ErrorCode,
         text: String,
     },
     /// A download completed; `heard` is what the deterministic recognizer reads in the saved
@@ -180,14 +183,14 @@ pub enum Entry {
         app: AppId,
         request_id: u64,
         message_id: u64,
-        code: u32,
+        code: ErrorCode,
         heard: Option<String>,
     },
     /// Re-joining a room after a reconnect failed: the member is out of it.
     RejoinFailed {
         app: AppId,
         room: String,
-        code: u32,
+        code: ErrorCode,
     },
     Admin {
         room: String,
@@ -391,14 +394,12 @@ pub fn call_record(call: &Call) -> Option<CallRecord> {
     })
 }
 
-/// The forbid fields of a send completion as recorded (0 and false when not muted).
-fn send_info(message_id: u64, send_time: u64, forbid: Option<yim_sdk::Forbid>) -> SendInfo {
+/// The IDs and the mute of a send completion as recorded.
+fn send_info(message_id: u64, send_time: u64, forbid: Option<Forbid>) -> SendInfo {
     SendInfo {
         message_id,
         send_time,
-        is_forbid_room: forbid.is_some_and(|f| f.whole_room),
-        reason: forbid.map_or(0, |f| f.reason.as_u32()),
-        forbid_end_time: forbid.map_or(0, |f| f.end_time),
+        forbid,
     }
 }
 
@@ -406,11 +407,11 @@ fn send_info(message_id: u64, send_time: u64, forbid: Option<yim_sdk::Forbid>) -
 pub fn invoke_entry(
     app: AppId,
     call: CallRecord,
-    result: Result<yim_sdk::RequestId, yim_sdk::ErrorCode>,
+    result: Result<yim_sdk::RequestId, ErrorCode>,
 ) -> Entry {
     let (request_id, refused) = match result {
         Ok(id) => (Some(id.get()), None),
-        Err(code) => (None, Some(code.as_u32())),
+        Err(code) => (None, Some(code)),
     };
     Entry::Invoke {
         app,
@@ -422,10 +423,10 @@ pub fn invoke_entry(
 
 /// The history entry for an SDK event.
 pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
-    let complete = |request_id: u64, code: yim_sdk::ErrorCode| Entry::Complete {
+    let complete = |request_id: u64, code: ErrorCode| Entry::Complete {
         app,
         request_id,
-        code: code.as_u32(),
+        code,
         send: None,
         count: None,
     };
@@ -438,7 +439,7 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
         Event::StartReconnect => Entry::StartReconnect { app },
         Event::ReconnectResult(result) => Entry::ReconnectResult {
             app,
-            result: result.as_u32(),
+            result: *result,
         },
         Event::RoomMessagesLost {
             room_id,
@@ -458,13 +459,13 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
         } => Entry::VoiceStarted {
             app,
             request_id: request_id.get(),
-            code: code.as_u32(),
+            code: *code,
             text: text.clone(),
         },
         Event::SendAudioStatus(status) => Entry::Complete {
             app,
             request_id: status.request_id.get(),
-            code: status.code.as_u32(),
+            code: status.code,
             send: Some(send_info(
                 status.message_id,
                 status.send_time,
@@ -476,19 +477,16 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
         Event::RejoinChatRoomFailed { room_id, code } => Entry::RejoinFailed {
             app,
             room: room_id.clone(),
-            code: code.as_u32(),
+            code: *code,
         },
         Event::Logout {
             request_id: None,
             code,
-        } => Entry::SessionLost {
-            app,
-            code: code.as_u32(),
-        },
+        } => Entry::SessionLost { app, code: *code },
         Event::SendMessageStatus(status) => Entry::Complete {
             app,
             request_id: status.request_id.get(),
-            code: status.code.as_u32(),
+            code: status.code,
             send: Some(send_info(
                 status.message_id,
                 status.send_time,
@@ -504,7 +502,7 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
         } => Entry::Complete {
             app,
             request_id: request_id.get(),
-            code: code.as_u32(),
+            code: *code,
             send: None,
             count: Some(*count),
         },

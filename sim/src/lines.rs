@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use yim_sdk::ErrorCode;
+use yim_sdk::{ErrorCode, ReconnectResult};
 
 use crate::history::{
     AdminOutcome, AppId, BodyRecord, CallRecord, DiskEvent, Entry, History, Record,
@@ -131,11 +131,11 @@ impl<'a> Lines<'a> {
                     if info.message_id != 0 {
                         out.push_str(&format!(" msg {}", info.message_id));
                     }
-                    if *code == 23 || info.forbid_end_time != 0 {
-                        let target = if info.is_forbid_room { "room" } else { "user" };
+                    if let Some(forbid) = info.forbid {
+                        let target = if forbid.whole_room { "room" } else { "user" };
                         out.push_str(&format!(
-                            " muted {target} reason {} until {} (sent {})",
-                            info.reason, info.forbid_end_time, info.send_time
+                            " muted {target} reason {:?} until {} (sent {})",
+                            forbid.reason, forbid.end_time, info.send_time
                         ));
                     }
                 }
@@ -161,10 +161,9 @@ impl<'a> Lines<'a> {
             Entry::SessionLost { code, .. } => format!("session lost {}", code_name(*code)),
             Entry::StartReconnect { .. } => "reconnect started".to_owned(),
             Entry::ReconnectResult { result, .. } => match result {
-                0 => "reconnect resumed".to_owned(),
-                1 => "reconnect attempt failed (retrying)".to_owned(),
-                2 => "reconnect gave up".to_owned(),
-                other => format!("reconnect result {other}"),
+                ReconnectResult::Success => "reconnect resumed".to_owned(),
+                ReconnectResult::FailAgain => "reconnect attempt failed (retrying)".to_owned(),
+                ReconnectResult::Fail => "reconnect gave up".to_owned(),
             },
             Entry::RoomMessagesLost {
                 room,
@@ -367,11 +366,9 @@ fn seconds(ms: u64) -> String {
 }
 
 /// YIM's name of a code, e.g. `Success`, or `code 12345` for one it does not know.
-pub fn code_name(code: u32) -> String {
-    match ErrorCode::from_u32(code) {
-        Some(known) => format!("{known:?}"),
-        None => format!("code {code}"),
-    }
+/// YIM's name of a code (`Success`, `TimeOut`, ...).
+pub fn code_name(code: ErrorCode) -> String {
+    format!("{code:?}")
 }
 
 fn place(receiver: &str, room: bool) -> String {
@@ -519,13 +516,11 @@ mod tests {
             Entry::Complete {
                 app: alice,
                 request_id: 41,
-                code: 0,
+                code: ErrorCode::Success,
                 send: Some(SendInfo {
                     message_id: 9,
                     send_time: 1,
-                    is_forbid_room: false,
-                    reason: 0,
-                    forbid_end_time: 0,
+                    forbid: None,
                 }),
                 count: None,
             },

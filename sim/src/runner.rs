@@ -67,9 +67,11 @@ fn session_events(history: &History) -> BTreeMap<String, usize> {
     for (_, entry) in history.iter() {
         let kind = match entry {
             Entry::StartReconnect { .. } => "reconnect started",
-            Entry::ReconnectResult { result: 0, .. } => "reconnect resumed",
-            Entry::ReconnectResult { result: 1, .. } => "reconnect attempt failed",
-            Entry::ReconnectResult { .. } => "reconnect gave up",
+            Entry::ReconnectResult { result, .. } => match result {
+                yim_sdk::ReconnectResult::Success => "reconnect resumed",
+                yim_sdk::ReconnectResult::FailAgain => "reconnect attempt failed",
+                yim_sdk::ReconnectResult::Fail => "reconnect gave up",
+            },
             Entry::KickOff { .. } => "kick-off",
             Entry::SessionLost { .. } => "session lost",
             Entry::RoomMessagesLost { .. } => "room messages lost",

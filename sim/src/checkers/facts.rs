@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use yim_sdk::{ErrorCode, ReconnectResult};
+
 use crate::history::{
     AppId, BodyRecord, CallRecord, DiskEvent, Entry, History, MessageRecord, SendInfo,
 };
@@ -22,7 +24,7 @@ pub struct Invoke<'a> {
     pub app: AppId,
     pub call: &'a CallRecord,
     pub request_id: Option<u64>,
-    pub refused: Option<u32>,
+    pub refused: Option<ErrorCode>,
 }
 
 /// A completion event.
@@ -31,7 +33,7 @@ pub struct Completion {
     pub at_ms: u64,
     /// Position in the history, to order entries of the same instant.
     pub position: usize,
-    pub code: u32,
+    pub code: ErrorCode,
     pub send: Option<SendInfo>,
 }
 
@@ -92,8 +94,8 @@ pub enum Mark {
     /// A login completed with Success.
     LoginSuccess,
     StartReconnect,
-    /// YIM's ReconnectResult: 0 resumed, 1 retrying, 2 gave up.
-    ReconnectResult(u32),
+    /// YIM's ReconnectResult.
+    ReconnectResult(ReconnectResult),
     /// The unsolicited logout.
     SessionLost,
     KickOff,
@@ -133,7 +135,7 @@ pub struct Download<'a> {
     pub position: usize,
     pub app: AppId,
     pub message_id: u64,
-    pub code: u32,
+    pub code: ErrorCode,
     /// What the saved audio says.
     pub heard: Option<&'a str>,
 }
@@ -166,7 +168,7 @@ pub struct Facts<'a> {
     /// Voice recordings the app stopped to send: (time, position).
     pub voice_stopped: BTreeMap<(AppId, u64), (u64, usize)>,
     /// StartSendAudio events: (time, history position, app, request, code, recognised text).
-    pub voice_started: Vec<(u64, usize, AppId, u64, u32, &'a str)>,
+    pub voice_started: Vec<(u64, usize, AppId, u64, ErrorCode, &'a str)>,
     /// The position in the history of the entry being indexed.
     position: usize,
     pub downloads: Vec<Download<'a>>,
@@ -438,7 +440,9 @@ fn reconnect_spans(
                         list.push(closed(start, at_ms, position));
                     }
                 }
-                Mark::ReconnectResult(1) | Mark::Delivered | Mark::LoginSuccess => {}
+                Mark::ReconnectResult(ReconnectResult::FailAgain)
+                | Mark::Delivered
+                | Mark::LoginSuccess => {}
                 _ => {
                     if let Some(start) = open.take() {
                         list.push(closed(start, at_ms, position));
@@ -488,7 +492,7 @@ impl Timelines {
         }
     }
 
-    fn complete(&mut self, at_ms: u64, position: usize, invoke: &Invoke<'_>, code: u32) {
+    fn complete(&mut self, at_ms: u64, position: usize, invoke: &Invoke<'_>, code: ErrorCode) {
         let app = invoke.app;
         match invoke.call {
             CallRecord::Login { .. } if code == code::SUCCESS => {

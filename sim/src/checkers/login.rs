@@ -14,7 +14,7 @@ use super::{code, Facts, Findings};
 
 /// The refusals of a login made while a session is open, opening or closing: AlreadyLogin
 /// (7), or StatusError (5) while logging out.
-fn busy(code: u32) -> bool {
+fn busy(code: yim_sdk::ErrorCode) -> bool {
     code == code::ALREADY_LOGIN || code == code::STATUS_ERROR
 }
 

@@ -122,14 +122,16 @@ pub fn check_all(scenario: &Scenario, history: &History) -> Report {
 
 /// YIM codes the checkers reason about.
 pub(crate) mod code {
-    pub const SUCCESS: u32 = 0;
-    pub const PARAM_INVALID: u32 = 3;
-    pub const STATUS_ERROR: u32 = 5;
-    pub const TIME_OUT: u32 = 4;
-    pub const ALREADY_LOGIN: u32 = 7;
-    pub const NET_ERROR: u32 = 9;
-    pub const USERNAME_PASSWORD_ERROR: u32 = 15;
-    pub const FORBIDDEN_SPEAK: u32 = 23;
+    use yim_sdk::ErrorCode;
+
+    pub const SUCCESS: ErrorCode = ErrorCode::Success;
+    pub const PARAM_INVALID: ErrorCode = ErrorCode::ParamInvalid;
+    pub const STATUS_ERROR: ErrorCode = ErrorCode::StatusError;
+    pub const TIME_OUT: ErrorCode = ErrorCode::TimeOut;
+    pub const ALREADY_LOGIN: ErrorCode = ErrorCode::AlreadyLogin;
+    pub const NET_ERROR: ErrorCode = ErrorCode::NetError;
+    pub const USERNAME_PASSWORD_ERROR: ErrorCode = ErrorCode::UsernamePasswordError;
+    pub const FORBIDDEN_SPEAK: ErrorCode = ErrorCode::ForbiddenSpeak;
 }
 
 /// How long after its invoke a call must have completed: the SDK's request timeout (10 s)

@@ -70,17 +70,29 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         }
         let Some(info) = done.send else { continue };
         if done.code == code::FORBIDDEN_SPEAK {
-            let target = if info.is_forbid_room { "" } else { sender };
+            let Some(forbid) = info.forbid else {
+                findings.violation(
+                    done.at_ms,
+                    &cited,
+                    format!(
+                        "{:?} ForbiddenSpeak without the mute's fields",
+                        send.invoke.app
+                    ),
+                );
+                continue;
+            };
+            let target = if forbid.whole_room { "" } else { sender };
             let explained = actions.iter().any(|a| {
                 a.room == send.receiver
                     && a.user == target
                     && a.outcome != AdminOutcome::NotApplied
                     && a.invoked_ms <= done.at_ms
                     && a.mute.is_some_and(|m| {
-                        m.reason == info.reason && m.end_time == info.forbid_end_time
+                        yim_sdk::ForbidReason::from_u32(m.reason) == forbid.reason
+                            && m.end_time == forbid.end_time
                     })
             });
-            if !explained || info.send_time >= info.forbid_end_time {
+            if !explained || info.send_time >= forbid.end_time {
                 findings.violation(
                     done.at_ms,
                     &cited,
