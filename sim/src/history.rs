@@ -9,7 +9,7 @@ use yim_sdk::{
     Call, ChatType, ErrorCode, Event, Forbid, MessageBody, ReceivedMessage, ReconnectResult,
 };
 
-use crate::scenario::Fault;
+use crate::scenario::{Fault, TokenKind};
 
 /// Identifies one run of one client app: `client` is the scenario's client index, and
 /// `incarnation` counts app (re)starts, since request IDs restart with each app.
@@ -26,6 +26,9 @@ pub enum CallRecord {
     Login {
         user: String,
         password: String,
+        /// The kind of login token the call carried, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<TokenKind>,
     },
     Logout,
     Join {
@@ -82,6 +85,16 @@ pub struct MessageRecord {
     pub create_time: u64,
     pub room_seq: u64,
     pub body: BodyRecord,
+    /// A voice message's length and encoded size, as delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<VoiceMeta>,
+}
+
+/// A voice message's length and the bytes of its encoded audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoiceMeta {
+    pub duration_ms: u32,
+    pub file_size: u64,
 }
 
 /// The IDs and the mute of a send completion.
@@ -93,6 +106,9 @@ pub struct SendInfo {
     pub send_time: u64,
     /// The mute behind a `ForbiddenSpeak`, as the server reported it.
     pub forbid: Option<Forbid>,
+    /// A voice message's status: the length of the recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u32>,
 }
 
 /// What an operator action came to.
@@ -176,6 +192,9 @@ pub enum Entry {
         request_id: u64,
         code: ErrorCode,
         text: String,
+        /// The length of the recording.
+        #[serde(default)]
+        duration_ms: u32,
     },
     /// A download completed; `heard` is what the deterministic recognizer reads in the saved
     /// WAV (`None` when nothing was saved or it could not be read).
@@ -185,12 +204,24 @@ pub enum Entry {
         message_id: u64,
         code: ErrorCode,
         heard: Option<String>,
+        /// The length of the saved audio.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        heard_ms: Option<u64>,
     },
     /// Re-joining a room after a reconnect failed: the member is out of it.
     RejoinFailed {
         app: AppId,
         room: String,
         code: ErrorCode,
+    },
+    /// The server's room membership of a user changed (or its session did), observed after
+    /// the server's input (see `yim_proto::probe::observe`): the server incarnation, the
+    /// session's connection (`None`: no session) and the rooms whose member lists hold it.
+    ServerRooms {
+        user: String,
+        server: u64,
+        conn: Option<u64>,
+        rooms: Vec<String>,
     },
     Admin {
         room: String,
@@ -316,6 +347,17 @@ pub fn message_record(message: &ReceivedMessage) -> MessageRecord {
         create_time: message.create_time,
         room_seq: message.room_seq,
         body: body_record(&message.body),
+        voice: match message.body {
+            MessageBody::Voice {
+                duration_ms,
+                file_size,
+                ..
+            } => Some(VoiceMeta {
+                duration_ms,
+                file_size,
+            }),
+            _ => None,
+        },
     }
 }
 
@@ -328,6 +370,7 @@ pub fn call_record(call: &Call) -> Option<CallRecord> {
         } => CallRecord::Login {
             user: user_id.clone(),
             password: password.clone(),
+            token: None,
         },
         Call::Logout => CallRecord::Logout,
         Call::JoinChatRoom { room_id } => CallRecord::Join {
@@ -400,6 +443,7 @@ fn send_info(message_id: u64, send_time: u64, forbid: Option<Forbid>) -> SendInf
         message_id,
         send_time,
         forbid,
+        duration_ms: None,
     }
 }
 
@@ -455,22 +499,23 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
             request_id,
             code,
             text,
+            duration_ms,
             ..
         } => Entry::VoiceStarted {
             app,
             request_id: request_id.get(),
             code: *code,
             text: text.clone(),
+            duration_ms: *duration_ms,
         },
         Event::SendAudioStatus(status) => Entry::Complete {
             app,
             request_id: status.request_id.get(),
             code: status.code,
-            send: Some(send_info(
-                status.message_id,
-                status.send_time,
-                status.forbid,
-            )),
+            send: Some(SendInfo {
+                duration_ms: Some(status.duration_ms),
+                ..send_info(status.message_id, status.send_time, status.forbid)
+            }),
             count: None,
         },
         Event::PlayCompletion { .. } => return None,

@@ -18,7 +18,7 @@ use yim_sdk::{ErrorCode, ReconnectResult};
 use crate::history::{
     AdminOutcome, AppId, BodyRecord, CallRecord, DiskEvent, Entry, History, Record,
 };
-use crate::scenario::{Fault, Scenario};
+use crate::scenario::{Fault, Scenario, TokenKind};
 
 /// Formats the entries of one history.
 #[derive(Debug)]
@@ -79,6 +79,7 @@ impl<'a> Lines<'a> {
         match entry {
             Entry::Fault { .. } | Entry::Heal => "fault".to_owned(),
             Entry::Disk { .. } => "disk".to_owned(),
+            Entry::ServerRooms { .. } => "server".to_owned(),
             Entry::Admin { .. } => "admin".to_owned(),
             other => app_of(other).map_or_else(String::new, |app| who_app(self.scenario, app)),
         }
@@ -231,6 +232,18 @@ impl<'a> Lines<'a> {
             Entry::Fault { fault } => fault_text(fault),
             Entry::Disk { event } => disk_text(event),
             Entry::Heal => "heal: every fault ends (clock skews stay)".to_owned(),
+            Entry::ServerRooms {
+                user,
+                server,
+                conn,
+                rooms,
+            } => {
+                let session = match conn {
+                    Some(conn) => format!("session on conn {server}.{conn}"),
+                    None => "no session".to_owned(),
+                };
+                format!("members: {user} ({session}) in [{}]", rooms.join(", "))
+            }
             Entry::Final {
                 state,
                 pending_calls,
@@ -251,13 +264,26 @@ impl<'a> Lines<'a> {
     fn call(&self, app: AppId, call: &CallRecord) -> String {
         let spec = self.scenario.clients.get(app.client);
         match call {
-            CallRecord::Login { user, password } => {
+            CallRecord::Login {
+                user,
+                password,
+                token,
+            } => {
                 let mut out = "login".to_owned();
                 if spec.is_none_or(|s| s.user != *user) {
                     out.push_str(&format!(" as {user:?}"));
                 }
                 if spec.is_some_and(|s| s.password != *password) {
                     out.push_str(" with a wrong password");
+                }
+                if let Some(token) = token {
+                    let kind = match token {
+                        TokenKind::Valid => "a valid",
+                        TokenKind::Expired => "an expired",
+                        TokenKind::Forged => "a forged",
+                        TokenKind::OtherUser => "another user's",
+                    };
+                    out.push_str(&format!(" with {kind} token"));
                 }
                 out
             }
@@ -335,7 +361,11 @@ pub fn app_of(entry: &Entry) -> Option<AppId> {
         | Entry::Downloaded { app, .. }
         | Entry::RejoinFailed { app, .. }
         | Entry::Final { app, .. } => Some(*app),
-        Entry::Admin { .. } | Entry::Fault { .. } | Entry::Disk { .. } | Entry::Heal => None,
+        Entry::Admin { .. }
+        | Entry::Fault { .. }
+        | Entry::Disk { .. }
+        | Entry::ServerRooms { .. }
+        | Entry::Heal => None,
     }
 }
 

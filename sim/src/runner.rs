@@ -48,6 +48,8 @@ pub struct RunStats {
     pub session_events: BTreeMap<String, usize>,
     /// Checker name -> number of history entries it examined.
     pub examined_by_checker: BTreeMap<String, usize>,
+    /// Probe name -> hits in the run (every probe listed, hit or not; see `crate::probes`).
+    pub probes: BTreeMap<String, u64>,
 }
 
 fn client_host_name(host: usize) -> String {
@@ -109,8 +111,10 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
     let disk = SimDisk::new(
         scenario.durability,
         scenario.checkpoint_commits,
+        scenario.first_message_id,
         shared.clone(),
     );
+    crate::probes::install(shared.clone());
     {
         // One clock for every incarnation of the server: the machine's clock survives a crash.
         let clock = Arc::new(SimClock::new(server_skew.clone()));
@@ -241,6 +245,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
         }
     }
     let history = std::mem::take(&mut world.history);
+    let code_probes = crate::probes::uninstall();
     // Downloads are deleted once heard; whatever an unfinished run left goes too.
     let _ = std::fs::remove_dir_all(&world.download_dir);
     drop(world);
@@ -266,6 +271,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
             .count(),
         session_events: session_events(&history),
         examined_by_checker: report.examined,
+        probes: crate::probes::hits(code_probes, &scenario, &history),
     };
     RunOutcome {
         history,

@@ -35,6 +35,8 @@ pub struct Completion {
     pub position: usize,
     pub code: ErrorCode,
     pub send: Option<SendInfo>,
+    /// The member count a count returned.
+    pub count: Option<u32>,
 }
 
 /// One send: its call and its (first) completion.
@@ -138,6 +140,8 @@ pub struct Download<'a> {
     pub code: ErrorCode,
     /// What the saved audio says.
     pub heard: Option<&'a str>,
+    /// How long the saved audio is.
+    pub heard_ms: Option<u64>,
 }
 
 /// See the module doc.
@@ -176,6 +180,22 @@ pub struct Facts<'a> {
     /// does not promise to keep the last commits before one): acknowledged or not, they may
     /// be lost, and a resend of one may be delivered again under a new ID.
     pub lost_in_power_loss: BTreeSet<u64>,
+    /// The recorded length of each voice recording that started sending (StartSendAudio),
+    /// with that entry's position.
+    pub voice_durations: BTreeMap<(AppId, u64), (u32, usize)>,
+    /// The server's room membership as observed, in history order.
+    pub server_rooms: Vec<ServerRooms<'a>>,
+}
+
+/// One user's membership in the server after an input (see `Entry::ServerRooms`).
+#[derive(Debug, Clone, Copy)]
+pub struct ServerRooms<'a> {
+    pub at_ms: u64,
+    pub position: usize,
+    pub user: &'a str,
+    /// (server incarnation, connection) of the user's session, if it has one.
+    pub session: Option<(u64, u64)>,
+    pub rooms: &'a [String],
 }
 
 impl<'a> Facts<'a> {
@@ -203,6 +223,8 @@ impl<'a> Facts<'a> {
             position: 0,
             downloads: Vec::new(),
             lost_in_power_loss: BTreeSet::new(),
+            server_rooms: Vec::new(),
+            voice_durations: BTreeMap::new(),
         };
         let mut timelines = Timelines::default();
         for (position, (at_ms, entry)) in history.iter().enumerate() {
@@ -287,13 +309,14 @@ impl<'a> Facts<'a> {
                 request_id,
                 code,
                 send,
-                ..
+                count,
             } => {
                 let completion = Completion {
                     at_ms,
                     position,
                     code: *code,
                     send: *send,
+                    count: *count,
                 };
                 let Some(invoke) = self.invokes.get(&(*app, *request_id)).copied() else {
                     self.orphan_completions
@@ -375,7 +398,10 @@ impl<'a> Facts<'a> {
                 request_id,
                 code,
                 text,
+                duration_ms,
             } => {
+                self.voice_durations
+                    .insert((*app, *request_id), (*duration_ms, position));
                 self.voice_started
                     .push((at_ms, position, *app, *request_id, *code, text.as_str()))
             }
@@ -384,6 +410,7 @@ impl<'a> Facts<'a> {
                 message_id,
                 code,
                 heard,
+                heard_ms,
                 ..
             } => self.downloads.push(Download {
                 at_ms,
@@ -392,6 +419,7 @@ impl<'a> Facts<'a> {
                 message_id: *message_id,
                 code: *code,
                 heard: heard.as_deref(),
+                heard_ms: *heard_ms,
             }),
             Entry::Admin { .. } => self.admin.push((at_ms, position, entry)),
             Entry::Final { .. } => self.finals.push((at_ms, position, entry)),
@@ -401,6 +429,18 @@ impl<'a> Facts<'a> {
                         lost_message_ids, ..
                     },
             } => self.lost_in_power_loss.extend(lost_message_ids),
+            Entry::ServerRooms {
+                user,
+                server,
+                conn,
+                rooms,
+            } => self.server_rooms.push(ServerRooms {
+                at_ms,
+                position,
+                user,
+                session: conn.map(|conn| (*server, conn)),
+                rooms,
+            }),
             Entry::AppStart { .. } | Entry::Fault { .. } | Entry::Disk { .. } | Entry::Heal => {}
         }
     }

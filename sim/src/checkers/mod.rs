@@ -8,16 +8,20 @@ mod facts;
 mod kick_off;
 mod liveness;
 mod login;
+mod member_count;
 mod membership;
 mod mute;
 mod no_duplicates;
+mod no_echo;
 mod no_phantom;
 mod private_delivery;
 mod reconnect;
 mod room_completeness;
 mod room_order;
 mod sender_fifo;
+mod server_membership;
 mod voice;
+mod voice_meta;
 
 use std::collections::BTreeMap;
 
@@ -90,10 +94,13 @@ pub struct Report {
 pub type Checker = (&'static str, fn(&Facts<'_>, &mut Findings));
 
 /// Every checker, in report order.
-pub const CHECKERS: [Checker; 14] = [
+pub const CHECKERS: [Checker; 18] = [
     ("login", login::check),
     ("kick_off", kick_off::check),
     ("membership", membership::check),
+    ("server_membership", server_membership::check),
+    ("member_count", member_count::check),
+    ("no_echo", no_echo::check),
     ("no_phantom", no_phantom::check),
     ("no_duplicates", no_duplicates::check),
     ("room_order", room_order::check),
@@ -104,6 +111,7 @@ pub const CHECKERS: [Checker; 14] = [
     ("mute", mute::check),
     ("reconnect", reconnect::check),
     ("voice", voice::check),
+    ("voice_meta", voice_meta::check),
     ("liveness", liveness::check),
 ];
 

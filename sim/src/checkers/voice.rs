@@ -144,6 +144,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             message_id,
             code: download_code,
             heard,
+            ..
         } = *download;
         findings.examined();
         let Some(&(spoken, delivered_position)) = spoken_by_id.get(&message_id) else {
