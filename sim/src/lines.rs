@@ -510,6 +510,7 @@ mod tests {
             room_log_messages: None,
             durability: yim_server::store::Durability::Full,
             checkpoint_commits: 16,
+            first_message_id: None,
         }
     }
 
@@ -551,6 +552,7 @@ mod tests {
                     message_id: 9,
                     send_time: 1,
                     forbid: None,
+                    duration_ms: None,
                 }),
                 count: None,
             },
@@ -567,6 +569,7 @@ mod tests {
                     create_time: 1,
                     room_seq: 3,
                     body: text,
+                    voice: None,
                 },
             },
         );
