@@ -9,6 +9,10 @@
 //!   acknowledged before the invoke, still in force at the server's send time.
 //! - Private sends never fail with ForbiddenSpeak.
 //!
+//! (An unmute can break three ways: ignored, applied to the wrong target (a user's unmute
+//! lifting the room's, or not), or not surviving a restart; each shows as a send refused by a
+//! mute an acknowledged unmute lifted, or as a send let through.)
+//!
 //! (Nothing from a muted sender is delivered: `no_phantom` rejects delivery of any send that
 //! failed, ForbiddenSpeak included.)
 

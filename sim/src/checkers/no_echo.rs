@@ -1,6 +1,9 @@
 //! **no_echo**: the sender never gets its own room message back: no app receives a room
 //! message whose sender is the app's own user (live fan-out and the replay of a resuming
 //! join both leave the sender out; a second device of the sender is the same user).
+//! (The likely breaks: fan-out that forgets to skip the sender, a replay that includes the
+//! member's own messages, a filter by connection instead of user that echoes to the sender's
+//! other device; each shows as such a delivery.)
 
 use super::{Facts, Findings};
 

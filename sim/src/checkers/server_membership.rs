@@ -12,6 +12,10 @@
 //!   not hold the user in it, and once a leave-all does, in no room; unless one of the
 //!   user's apps invoked a join of the room after the leave, or the leaving app reconnected
 //!   in between (its re-joins may land after the leave).
+//!
+//! (The likely breaks: a leave or leave-all that forgets a room, a kick-off or disconnect that
+//! leaves the member lists to the next session, a join that lands in the wrong room; the
+//! planted `LeaveAllKeepsOne` and `KickOffKeepsRooms` are the first two.)
 
 use std::collections::BTreeMap;
 
