@@ -12,6 +12,7 @@ pub mod framing;
 pub mod fuzzing;
 pub mod limits;
 pub mod planted;
+pub mod probe;
 pub mod rng;
 
 /// Types generated from `proto/yim.proto`.

@@ -43,6 +43,22 @@ pub enum Bug {
     /// input's commit, so a crash or a failed commit in between loses an acknowledged
     /// message.
     ReplyBeforeCommit,
+    /// Fans a room message out to its sender too (an echo).
+    EchoToSender,
+    /// Acknowledges an unmute but keeps the mute in force (in memory).
+    IgnoreUnmute,
+    /// Leave-all keeps the user in one of its rooms.
+    LeaveAllKeepsOne,
+    /// A login that kicks an older session off hands that session's rooms to the new one.
+    KickOffKeepsRooms,
+    /// The member count leaves out the member who asks.
+    MemberCountWithoutAsker,
+    /// Keeps only the whole seconds of a voice message's duration.
+    VoiceDurationInSeconds,
+    /// Accepts expired login tokens.
+    IgnoreTokenExpiry,
+    /// Hands stored private mail over sorted by the message ID's decimal text.
+    MailSortedAsText,
     /// SDK: holds a room message back and delivers it after the next room message.
     ReorderRoom,
     /// SDK: delivers one received message in five twice.
@@ -60,6 +76,8 @@ pub enum Bug {
     /// SDK: takes a kick-off for a lost connection and reconnects with a fresh login, taking
     /// the session back from the device that kicked it off.
     ReconnectAfterKickOff,
+    /// SDK: keeps a timed-out call pending, so its late answer completes it a second time.
+    CompleteLateAnswer,
 }
 
 impl Bug {

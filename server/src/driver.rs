@@ -125,6 +125,7 @@ fn route_outputs(core: &mut ServerCore, writers: &mut BTreeMap<ConnId, mpsc::Sen
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         // Dropping the sender makes the connection task close the socket.
                         writers.remove(&conn);
+                        yim_proto::probe::hit(yim_proto::probe::Probe::SlowReaderCutOff);
                         core.handle_disconnect(conn, "slow reader: output queue full");
                     }
                     Err(mpsc::error::TrySendError::Closed(_)) => {

@@ -13,7 +13,7 @@ use yim_server::admin::{AdminClient, AdminError};
 use crate::env::{host_now_ms, sim_ms, SimClock, SimNetwork, Skew};
 use crate::history::{self, AdminOutcome, AppId, Entry, History, MuteRecord};
 use crate::link::Links;
-use crate::scenario::{Op, Scenario};
+use crate::scenario::{Op, Scenario, TokenKind};
 
 pub const APP_KEY: &str = "sim_app";
 pub const APP_SECRET: &str = "sim_secret";
@@ -315,14 +315,21 @@ fn download_path(world: &World, app: AppId, message_id: u64) -> std::path::PathB
     ))
 }
 
-/// What the saved audio of a download says (read, recognised, then deleted).
-fn hear(path: &std::path::Path) -> Option<String> {
+/// What the saved audio of a download says and how long it is (read, recognised, then
+/// deleted).
+fn hear(path: &std::path::Path) -> (Option<String>, Option<u64>) {
     use yim_sdk::yim_audio::Recognizer;
     let samples = yim_sdk::yim_audio::wav::read_wav_i16_speech(path).ok();
     let _ = std::fs::remove_file(path);
-    yim_sdk::yim_audio::ToneRecognizer::new()
-        .recognize(&samples?)
-        .ok()
+    let Some(samples) = samples else {
+        return (None, None);
+    };
+    let rate = u64::from(yim_sdk::yim_audio::AudioFormat::SPEECH.sample_rate);
+    let heard_ms = samples.len() as u64 * 1000 / rate.max(1);
+    let heard = yim_sdk::yim_audio::ToneRecognizer::new()
+        .recognize(&samples)
+        .ok();
+    (heard, Some(heard_ms))
 }
 
 /// Records every event the app's SDK delivers.
@@ -353,15 +360,18 @@ async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
                 message_id,
                 save_path,
             } => {
-                let heard = (*code == ErrorCode::Success)
-                    .then(|| hear(save_path))
-                    .flatten();
+                let (heard, heard_ms) = if *code == ErrorCode::Success {
+                    hear(save_path)
+                } else {
+                    (None, None)
+                };
                 world.record(Entry::Downloaded {
                     app,
                     request_id: request_id.get(),
                     message_id: *message_id,
-                    code: code.as_u32(),
+                    code: *code,
                     heard,
+                    heard_ms,
                 });
             }
             _ => {}
@@ -431,7 +441,11 @@ async fn run_app(shared: Shared, client: usize, skew: Skew) {
             continue;
         }
         if let Some(call) = call_for(&shared, &scenario, index, &timed.op) {
-            invoke(&shared, app, &sdk, call);
+            let token = match timed.op {
+                Op::LoginToken { token, .. } => Some(token),
+                _ => None,
+            };
+            invoke_with_token(&shared, app, &sdk, call, token);
         }
     }
 }
@@ -496,9 +510,26 @@ async fn keep_online(shared: Shared, client: usize) {
 /// Calls the SDK and records the call with its immediate result. An accepted login is the
 /// player's intent to be online on this device.
 fn invoke(shared: &Shared, app: AppId, sdk: &Client, call: Call) {
-    let Some(record) = history::call_record(&call) else {
+    invoke_with_token(shared, app, sdk, call, None);
+}
+
+/// [`invoke`], recording the kind of login token a login carries.
+fn invoke_with_token(
+    shared: &Shared,
+    app: AppId,
+    sdk: &Client,
+    call: Call,
+    token: Option<TokenKind>,
+) {
+    let Some(mut record) = history::call_record(&call) else {
         return;
     };
+    if let history::CallRecord::Login {
+        token: recorded, ..
+    } = &mut record
+    {
+        *recorded = token;
+    }
     let login_user = match &call {
         Call::Login { user_id, .. } => Some(user_id.clone()),
         _ => None,
@@ -533,6 +564,14 @@ fn call_for(shared: &Shared, scenario: &Scenario, index: usize, op: &Op) -> Opti
             login(spec.user.clone(), format!("{}_wrong", spec.password))
         }
         Op::LoginInvalidName { .. } => login("no such name!".into(), "pw".into()),
+        Op::LoginToken { client, token } => {
+            let spec = &scenario.clients[client];
+            Call::Login {
+                user_id: spec.user.clone(),
+                password: spec.password.clone(),
+                token: login_token(scenario, client, token),
+            }
+        }
         Op::Join { client, room: r } => {
             lock(shared).slots[client].desired_rooms.insert(room(r));
             Call::JoinChatRoom { room_id: room(r) }
@@ -563,6 +602,32 @@ fn call_for(shared: &Shared, scenario: &Scenario, index: usize, op: &Op) -> Opti
             return None
         }
     })
+}
+
+/// A login token of `kind` for the user of `client`, as the game's backend would issue it
+/// (valid for a day), or broken as `kind` says. Expiry is judged by the server's clock, which
+/// clock skew moves by at most 5 minutes: an hour is far enough either way.
+fn login_token(scenario: &Scenario, client: usize, kind: TokenKind) -> String {
+    let now_secs = host_now_ms(&Skew::default()) / 1000;
+    let user = &scenario.clients[client].user;
+    let make = |user: &str, expiry_secs: u64| {
+        yim_proto::auth::make_login_token(APP_SECRET, user, expiry_secs)
+    };
+    match kind {
+        TokenKind::Valid => make(user, now_secs + 86_400),
+        TokenKind::Expired => make(user, now_secs.saturating_sub(3_600)),
+        TokenKind::Forged => {
+            // The expiry pushed on by a day under the old MAC.
+            let expiry_secs = now_secs + 86_400;
+            let token = make(user, expiry_secs);
+            token.replacen(
+                &expiry_secs.to_string(),
+                &(expiry_secs + 86_400).to_string(),
+                1,
+            )
+        }
+        TokenKind::OtherUser => make(&format!("{user}_other"), now_secs + 86_400),
+    }
 }
 
 fn send(receiver_id: String, chat_type: ChatType, content: String, custom: bool) -> Call {

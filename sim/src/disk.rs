@@ -79,8 +79,21 @@ pub struct SimDisk {
 }
 
 impl SimDisk {
-    pub fn new(durability: Durability, checkpoint_commits: u32, shared: Shared) -> SimDisk {
-        let store = MemoryStore::new();
+    /// A fresh disk; `first_message_id` starts the store's message-ID mark there (see
+    /// `Scenario::first_message_id`).
+    pub fn new(
+        durability: Durability,
+        checkpoint_commits: u32,
+        first_message_id: Option<u64>,
+        shared: Shared,
+    ) -> SimDisk {
+        let mut store = MemoryStore::new();
+        if let Some(next) = first_message_id {
+            let mut mark = WriteBatch::new();
+            mark.push(yim_server::store::Write::MessageIdMark { next });
+            // A memory store's commit of a mark cannot fail.
+            let _ = store.commit(&mark);
+        }
         let synced = (durability == Durability::Normal).then(|| store.deep_copy());
         SimDisk {
             store,
@@ -317,7 +330,7 @@ mod tests {
     fn disk(durability: Durability, checkpoint_commits: u32) -> SimDisk {
         let scenario = Arc::new(generate(0, &Size::small(), Profile::Calm));
         let shared = Arc::new(Mutex::new(World::new(scenario)));
-        SimDisk::new(durability, checkpoint_commits, shared)
+        SimDisk::new(durability, checkpoint_commits, None, shared)
     }
 
     fn mail(message_id: u64) -> WriteBatch {

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use yim_server::store::Durability;
 
-use crate::scenario::{ClientSpec, Direction, Fault, HostRef, Op, Scenario, TimedFault, TimedOp};
+use crate::scenario::{
+    ClientSpec, Direction, Fault, HostRef, Op, Scenario, TimedFault, TimedOp, TokenKind,
+};
 
 /// Which faults a generated scenario may contain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -286,6 +288,10 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
     let has_voice = ops.iter().any(|t| matches!(t.op, Op::SendVoice { .. }));
     let disk = generate_disk(seed, size, profile, has_voice);
     faults.extend(disk.faults);
+    let extra = generate_extras(seed, size, profile, hosts, &ops);
+    ops.extend(extra.ops);
+    ops.sort_by_key(|t| t.at_ms);
+    faults.extend(extra.faults);
     faults.sort_by_key(|f| f.at_ms);
     // Most seeds keep YIM's five-minute reconnect budget; some give up after a few seconds,
     // so outages outlast it and the game's own re-login loop is exercised too.
@@ -312,6 +318,89 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
         room_log_messages,
         durability: disk.durability,
         checkpoint_commits: disk.checkpoint_commits,
+        first_message_id: extra.first_message_id,
+    }
+}
+
+/// What [`generate_extras`] adds to a seed's scenario.
+struct Extras {
+    ops: Vec<TimedOp>,
+    faults: Vec<TimedFault>,
+    first_message_id: Option<u64>,
+}
+
+/// Boundaries message IDs are started just below: powers of ten (where a sort by text goes
+/// wrong), 2^31 and 2^32 (narrow integers), 2^53 (a double's integers).
+const ID_BOUNDARIES: [u64; 7] = [10, 100, 1_000, 10_000, 1 << 31, 1 << 32, 1 << 53];
+
+/// Draws, from a stream of its own (so the rest of a seed stays as it was), what closes the
+/// blind spots of the other draws:
+/// - an unmute after some mutes, of the same target, while the mute is still in force;
+/// - logins with login tokens (valid, expired, forged, another user's) after some logouts,
+///   while the player is away;
+/// - in the faulty profile, now and then a hold longer than the SDK's 10 s call timeout, so
+///   answers arrive after their calls timed out on a live connection;
+/// - in half the seeds, a first message ID just below a boundary, so IDs cross it.
+fn generate_extras(
+    seed: u64,
+    size: &Size,
+    profile: Profile,
+    hosts: usize,
+    ops: &[TimedOp],
+) -> Extras {
+    let mut rng = Rng(ChaCha8Rng::seed_from_u64(seed ^ 0x0B11_AD5B_0000_0000));
+    let mut extra_ops = Vec::new();
+    for timed in ops {
+        match timed.op {
+            Op::Mute {
+                room,
+                user,
+                duration_ms,
+                ..
+            } if rng.chance(50) => extra_ops.push(TimedOp {
+                at_ms: timed.at_ms + rng.range(300, duration_ms.max(301)),
+                op: Op::Unmute { room, user },
+            }),
+            Op::Logout { client } if rng.chance(40) => {
+                let token = match rng.below(4) {
+                    0 => TokenKind::Valid,
+                    1 => TokenKind::Expired,
+                    2 => TokenKind::Forged,
+                    _ => TokenKind::OtherUser,
+                };
+                extra_ops.push(TimedOp {
+                    at_ms: timed.at_ms + rng.range(300, 1_500),
+                    op: Op::LoginToken { client, token },
+                });
+            }
+            _ => {}
+        }
+    }
+    extra_ops.retain(|t| t.at_ms < size.safety_ms);
+    let mut faults = Vec::new();
+    // A hold from `at` to past `at` + 10 s, released before the safety phase ends.
+    let latest_start_ms = size.safety_ms.saturating_sub(11_000);
+    if profile == Profile::Faulty && latest_start_ms > 1_000 && rng.chance(30) {
+        let at_ms = rng.range(1_000, latest_start_ms);
+        let longest_ms = (size.safety_ms - 1 - at_ms).min(25_000);
+        let host = rng.index(hosts);
+        faults.push(TimedFault {
+            at_ms,
+            fault: Fault::Hold { host },
+        });
+        faults.push(TimedFault {
+            at_ms: at_ms + rng.range(10_500, longest_ms.max(10_501)),
+            fault: Fault::Release { host },
+        });
+    }
+    let first_message_id = rng.chance(50).then(|| {
+        let boundary = ID_BOUNDARIES[rng.index(ID_BOUNDARIES.len())];
+        boundary.saturating_sub(rng.range(1, 120)).max(1)
+    });
+    Extras {
+        ops: extra_ops,
+        faults,
+        first_message_id,
     }
 }
 

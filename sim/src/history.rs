@@ -5,9 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use yim_sdk::{Call, ChatType, Event, MessageBody, ReceivedMessage};
+use yim_sdk::{
+    Call, ChatType, ErrorCode, Event, Forbid, MessageBody, ReceivedMessage, ReconnectResult,
+};
 
-use crate::scenario::Fault;
+use crate::scenario::{Fault, TokenKind};
 
 /// Identifies one run of one client app: `client` is the scenario's client index, and
 /// `incarnation` counts app (re)starts, since request IDs restart with each app.
@@ -24,6 +26,9 @@ pub enum CallRecord {
     Login {
         user: String,
         password: String,
+        /// The kind of login token the call carried, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<TokenKind>,
     },
     Logout,
     Join {
@@ -80,16 +85,30 @@ pub struct MessageRecord {
     pub create_time: u64,
     pub room_seq: u64,
     pub body: BodyRecord,
+    /// A voice message's length and encoded size, as delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<VoiceMeta>,
 }
 
-/// The forbid fields and IDs of a send completion.
+/// A voice message's length and the bytes of its encoded audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoiceMeta {
+    pub duration_ms: u32,
+    pub file_size: u64,
+}
+
+/// The IDs and the mute of a send completion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendInfo {
+    /// The server's message ID; 0 when the send failed.
     pub message_id: u64,
+    /// The server's send time, unix seconds.
     pub send_time: u64,
-    pub is_forbid_room: bool,
-    pub reason: u32,
-    pub forbid_end_time: u64,
+    /// The mute behind a `ForbiddenSpeak`, as the server reported it.
+    pub forbid: Option<Forbid>,
+    /// A voice message's status: the length of the recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u32>,
 }
 
 /// What an operator action came to.
@@ -119,13 +138,13 @@ pub enum Entry {
         app: AppId,
         call: CallRecord,
         request_id: Option<u64>,
-        refused: Option<u32>,
+        refused: Option<ErrorCode>,
     },
     /// A completion event.
     Complete {
         app: AppId,
         request_id: u64,
-        code: u32,
+        code: ErrorCode,
         send: Option<SendInfo>,
         count: Option<u32>,
     },
@@ -139,16 +158,16 @@ pub enum Entry {
     /// The unsolicited logout (session lost).
     SessionLost {
         app: AppId,
-        code: u32,
+        code: ErrorCode,
     },
     /// The SDK started reconnecting by itself.
     StartReconnect {
         app: AppId,
     },
-    /// YIM's ReconnectResult: 0 resumed, 1 failed and retrying, 2 gave up.
+    /// YIM's ReconnectResult: resumed, failed and retrying, or gave up.
     ReconnectResult {
         app: AppId,
-        result: u32,
+        result: ReconnectResult,
     },
     /// Room messages the server no longer kept for a resuming member.
     RoomMessagesLost {
@@ -171,8 +190,11 @@ pub enum Entry {
     VoiceStarted {
         app: AppId,
         request_id: u64,
-        code: u32,
+        code: ErrorCode,
         text: String,
+        /// The length of the recording.
+        #[serde(default)]
+        duration_ms: u32,
     },
     /// A download completed; `heard` is what the deterministic recognizer reads in the saved
     /// WAV (`None` when nothing was saved or it could not be read).
@@ -180,14 +202,26 @@ pub enum Entry {
         app: AppId,
         request_id: u64,
         message_id: u64,
-        code: u32,
+        code: ErrorCode,
         heard: Option<String>,
+        /// The length of the saved audio.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        heard_ms: Option<u64>,
     },
     /// Re-joining a room after a reconnect failed: the member is out of it.
     RejoinFailed {
         app: AppId,
         room: String,
-        code: u32,
+        code: ErrorCode,
+    },
+    /// The server's room membership of a user changed (or its session did), observed after
+    /// the server's input (see `yim_proto::probe::observe`): the server incarnation, the
+    /// session's connection (`None`: no session) and the rooms whose member lists hold it.
+    ServerRooms {
+        user: String,
+        server: u64,
+        conn: Option<u64>,
+        rooms: Vec<String>,
     },
     Admin {
         room: String,
@@ -313,6 +347,17 @@ pub fn message_record(message: &ReceivedMessage) -> MessageRecord {
         create_time: message.create_time,
         room_seq: message.room_seq,
         body: body_record(&message.body),
+        voice: match message.body {
+            MessageBody::Voice {
+                duration_ms,
+                file_size,
+                ..
+            } => Some(VoiceMeta {
+                duration_ms,
+                file_size,
+            }),
+            _ => None,
+        },
     }
 }
 
@@ -325,6 +370,7 @@ pub fn call_record(call: &Call) -> Option<CallRecord> {
         } => CallRecord::Login {
             user: user_id.clone(),
             password: password.clone(),
+            token: None,
         },
         Call::Logout => CallRecord::Logout,
         Call::JoinChatRoom { room_id } => CallRecord::Join {
@@ -391,14 +437,13 @@ pub fn call_record(call: &Call) -> Option<CallRecord> {
     })
 }
 
-/// The forbid fields of a send completion as recorded (0 and false when not muted).
-fn send_info(message_id: u64, send_time: u64, forbid: Option<yim_sdk::Forbid>) -> SendInfo {
+/// The IDs and the mute of a send completion as recorded.
+fn send_info(message_id: u64, send_time: u64, forbid: Option<Forbid>) -> SendInfo {
     SendInfo {
         message_id,
         send_time,
-        is_forbid_room: forbid.is_some_and(|f| f.whole_room),
-        reason: forbid.map_or(0, |f| f.reason.as_u32()),
-        forbid_end_time: forbid.map_or(0, |f| f.end_time),
+        forbid,
+        duration_ms: None,
     }
 }
 
@@ -406,11 +451,11 @@ fn send_info(message_id: u64, send_time: u64, forbid: Option<yim_sdk::Forbid>) -
 pub fn invoke_entry(
     app: AppId,
     call: CallRecord,
-    result: Result<yim_sdk::RequestId, yim_sdk::ErrorCode>,
+    result: Result<yim_sdk::RequestId, ErrorCode>,
 ) -> Entry {
     let (request_id, refused) = match result {
         Ok(id) => (Some(id.get()), None),
-        Err(code) => (None, Some(code.as_u32())),
+        Err(code) => (None, Some(code)),
     };
     Entry::Invoke {
         app,
@@ -422,10 +467,10 @@ pub fn invoke_entry(
 
 /// The history entry for an SDK event.
 pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
-    let complete = |request_id: u64, code: yim_sdk::ErrorCode| Entry::Complete {
+    let complete = |request_id: u64, code: ErrorCode| Entry::Complete {
         app,
         request_id,
-        code: code.as_u32(),
+        code,
         send: None,
         count: None,
     };
@@ -438,7 +483,7 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
         Event::StartReconnect => Entry::StartReconnect { app },
         Event::ReconnectResult(result) => Entry::ReconnectResult {
             app,
-            result: result.as_u32(),
+            result: *result,
         },
         Event::RoomMessagesLost {
             room_id,
@@ -454,41 +499,39 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
             request_id,
             code,
             text,
+            duration_ms,
             ..
         } => Entry::VoiceStarted {
             app,
             request_id: request_id.get(),
-            code: code.as_u32(),
+            code: *code,
             text: text.clone(),
+            duration_ms: *duration_ms,
         },
         Event::SendAudioStatus(status) => Entry::Complete {
             app,
             request_id: status.request_id.get(),
-            code: status.code.as_u32(),
-            send: Some(send_info(
-                status.message_id,
-                status.send_time,
-                status.forbid,
-            )),
+            code: status.code,
+            send: Some(SendInfo {
+                duration_ms: Some(status.duration_ms),
+                ..send_info(status.message_id, status.send_time, status.forbid)
+            }),
             count: None,
         },
         Event::PlayCompletion { .. } => return None,
         Event::RejoinChatRoomFailed { room_id, code } => Entry::RejoinFailed {
             app,
             room: room_id.clone(),
-            code: code.as_u32(),
+            code: *code,
         },
         Event::Logout {
             request_id: None,
             code,
-        } => Entry::SessionLost {
-            app,
-            code: code.as_u32(),
-        },
+        } => Entry::SessionLost { app, code: *code },
         Event::SendMessageStatus(status) => Entry::Complete {
             app,
             request_id: status.request_id.get(),
-            code: status.code.as_u32(),
+            code: status.code,
             send: Some(send_info(
                 status.message_id,
                 status.send_time,
@@ -504,7 +547,7 @@ pub fn event_entry(app: AppId, event: &Event) -> Option<Entry> {
         } => Entry::Complete {
             app,
             request_id: request_id.get(),
-            code: code.as_u32(),
+            code: *code,
             send: None,
             count: Some(*count),
         },

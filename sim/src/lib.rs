@@ -31,6 +31,7 @@ pub mod live;
 pub mod logging;
 pub mod merge;
 pub mod plant;
+pub mod probes;
 pub mod runner;
 pub mod scenario;
 pub mod shrink;

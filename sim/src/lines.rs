@@ -13,12 +13,12 @@
 
 use std::collections::BTreeMap;
 
-use yim_sdk::ErrorCode;
+use yim_sdk::{ErrorCode, ReconnectResult};
 
 use crate::history::{
     AdminOutcome, AppId, BodyRecord, CallRecord, DiskEvent, Entry, History, Record,
 };
-use crate::scenario::{Fault, Scenario};
+use crate::scenario::{Fault, Scenario, TokenKind};
 
 /// Formats the entries of one history.
 #[derive(Debug)]
@@ -79,6 +79,7 @@ impl<'a> Lines<'a> {
         match entry {
             Entry::Fault { .. } | Entry::Heal => "fault".to_owned(),
             Entry::Disk { .. } => "disk".to_owned(),
+            Entry::ServerRooms { .. } => "server".to_owned(),
             Entry::Admin { .. } => "admin".to_owned(),
             other => app_of(other).map_or_else(String::new, |app| who_app(self.scenario, app)),
         }
@@ -131,11 +132,11 @@ impl<'a> Lines<'a> {
                     if info.message_id != 0 {
                         out.push_str(&format!(" msg {}", info.message_id));
                     }
-                    if *code == 23 || info.forbid_end_time != 0 {
-                        let target = if info.is_forbid_room { "room" } else { "user" };
+                    if let Some(forbid) = info.forbid {
+                        let target = if forbid.whole_room { "room" } else { "user" };
                         out.push_str(&format!(
-                            " muted {target} reason {} until {} (sent {})",
-                            info.reason, info.forbid_end_time, info.send_time
+                            " muted {target} reason {:?} until {} (sent {})",
+                            forbid.reason, forbid.end_time, info.send_time
                         ));
                     }
                 }
@@ -161,10 +162,9 @@ impl<'a> Lines<'a> {
             Entry::SessionLost { code, .. } => format!("session lost {}", code_name(*code)),
             Entry::StartReconnect { .. } => "reconnect started".to_owned(),
             Entry::ReconnectResult { result, .. } => match result {
-                0 => "reconnect resumed".to_owned(),
-                1 => "reconnect attempt failed (retrying)".to_owned(),
-                2 => "reconnect gave up".to_owned(),
-                other => format!("reconnect result {other}"),
+                ReconnectResult::Success => "reconnect resumed".to_owned(),
+                ReconnectResult::FailAgain => "reconnect attempt failed (retrying)".to_owned(),
+                ReconnectResult::Fail => "reconnect gave up".to_owned(),
             },
             Entry::RoomMessagesLost {
                 room,
@@ -232,6 +232,18 @@ impl<'a> Lines<'a> {
             Entry::Fault { fault } => fault_text(fault),
             Entry::Disk { event } => disk_text(event),
             Entry::Heal => "heal: every fault ends (clock skews stay)".to_owned(),
+            Entry::ServerRooms {
+                user,
+                server,
+                conn,
+                rooms,
+            } => {
+                let session = match conn {
+                    Some(conn) => format!("session on conn {server}.{conn}"),
+                    None => "no session".to_owned(),
+                };
+                format!("members: {user} ({session}) in [{}]", rooms.join(", "))
+            }
             Entry::Final {
                 state,
                 pending_calls,
@@ -252,13 +264,26 @@ impl<'a> Lines<'a> {
     fn call(&self, app: AppId, call: &CallRecord) -> String {
         let spec = self.scenario.clients.get(app.client);
         match call {
-            CallRecord::Login { user, password } => {
+            CallRecord::Login {
+                user,
+                password,
+                token,
+            } => {
                 let mut out = "login".to_owned();
                 if spec.is_none_or(|s| s.user != *user) {
                     out.push_str(&format!(" as {user:?}"));
                 }
                 if spec.is_some_and(|s| s.password != *password) {
                     out.push_str(" with a wrong password");
+                }
+                if let Some(token) = token {
+                    let kind = match token {
+                        TokenKind::Valid => "a valid",
+                        TokenKind::Expired => "an expired",
+                        TokenKind::Forged => "a forged",
+                        TokenKind::OtherUser => "another user's",
+                    };
+                    out.push_str(&format!(" with {kind} token"));
                 }
                 out
             }
@@ -336,7 +361,11 @@ pub fn app_of(entry: &Entry) -> Option<AppId> {
         | Entry::Downloaded { app, .. }
         | Entry::RejoinFailed { app, .. }
         | Entry::Final { app, .. } => Some(*app),
-        Entry::Admin { .. } | Entry::Fault { .. } | Entry::Disk { .. } | Entry::Heal => None,
+        Entry::Admin { .. }
+        | Entry::Fault { .. }
+        | Entry::Disk { .. }
+        | Entry::ServerRooms { .. }
+        | Entry::Heal => None,
     }
 }
 
@@ -367,11 +396,9 @@ fn seconds(ms: u64) -> String {
 }
 
 /// YIM's name of a code, e.g. `Success`, or `code 12345` for one it does not know.
-pub fn code_name(code: u32) -> String {
-    match ErrorCode::from_u32(code) {
-        Some(known) => format!("{known:?}"),
-        None => format!("code {code}"),
-    }
+/// YIM's name of a code (`Success`, `TimeOut`, ...).
+pub fn code_name(code: ErrorCode) -> String {
+    format!("{code:?}")
 }
 
 fn place(receiver: &str, room: bool) -> String {
@@ -483,6 +510,7 @@ mod tests {
             room_log_messages: None,
             durability: yim_server::store::Durability::Full,
             checkpoint_commits: 16,
+            first_message_id: None,
         }
     }
 
@@ -519,13 +547,12 @@ mod tests {
             Entry::Complete {
                 app: alice,
                 request_id: 41,
-                code: 0,
+                code: ErrorCode::Success,
                 send: Some(SendInfo {
                     message_id: 9,
                     send_time: 1,
-                    is_forbid_room: false,
-                    reason: 0,
-                    forbid_end_time: 0,
+                    forbid: None,
+                    duration_ms: None,
                 }),
                 count: None,
             },
@@ -542,6 +569,7 @@ mod tests {
                     create_time: 1,
                     room_seq: 3,
                     body: text,
+                    voice: None,
                 },
             },
         );

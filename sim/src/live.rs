@@ -72,6 +72,7 @@ pub fn generate(seed: u64, size: &Size) -> Scenario {
         room_log_messages: None,
         durability: yim_server::store::Durability::Full,
         checkpoint_commits: 16,
+        first_message_id: None,
     }
 }
 

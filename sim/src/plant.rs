@@ -7,7 +7,7 @@ use yim_proto::planted::Bug;
 
 /// Every planted bug with its name, in `Bug`'s order. `tests/planted_bugs.rs` checks that it
 /// lists the same bugs as the canaries there.
-pub const BUGS: [(&str, Bug); 22] = [
+pub const BUGS: [(&str, Bug); 31] = [
     ("drop-fanout", Bug::DropFanout),
     ("skip-mute-check", Bug::SkipMuteCheck),
     ("deliver-to-non-member", Bug::DeliverToNonMember),
@@ -22,6 +22,14 @@ pub const BUGS: [(&str, Bug); 22] = [
     ("no-gap-fill", Bug::NoGapFill),
     ("split-send-commit", Bug::SplitSendCommit),
     ("reply-before-commit", Bug::ReplyBeforeCommit),
+    ("echo-to-sender", Bug::EchoToSender),
+    ("ignore-unmute", Bug::IgnoreUnmute),
+    ("leave-all-keeps-one", Bug::LeaveAllKeepsOne),
+    ("kick-off-keeps-rooms", Bug::KickOffKeepsRooms),
+    ("member-count-without-asker", Bug::MemberCountWithoutAsker),
+    ("voice-duration-in-seconds", Bug::VoiceDurationInSeconds),
+    ("ignore-token-expiry", Bug::IgnoreTokenExpiry),
+    ("mail-sorted-as-text", Bug::MailSortedAsText),
     ("reorder-room", Bug::ReorderRoom),
     ("duplicate-delivery", Bug::DuplicateDelivery),
     (
@@ -33,6 +41,7 @@ pub const BUGS: [(&str, Bug); 22] = [
     ("event-after-cancel", Bug::EventAfterCancel),
     ("start-after-status", Bug::StartAfterStatus),
     ("reconnect-after-kick-off", Bug::ReconnectAfterKickOff),
+    ("complete-late-answer", Bug::CompleteLateAnswer),
 ];
 
 /// Every name, for the CLI's list of possible values.

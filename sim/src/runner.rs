@@ -48,6 +48,8 @@ pub struct RunStats {
     pub session_events: BTreeMap<String, usize>,
     /// Checker name -> number of history entries it examined.
     pub examined_by_checker: BTreeMap<String, usize>,
+    /// Probe name -> hits in the run (every probe listed, hit or not; see `crate::probes`).
+    pub probes: BTreeMap<String, u64>,
 }
 
 fn client_host_name(host: usize) -> String {
@@ -67,9 +69,11 @@ fn session_events(history: &History) -> BTreeMap<String, usize> {
     for (_, entry) in history.iter() {
         let kind = match entry {
             Entry::StartReconnect { .. } => "reconnect started",
-            Entry::ReconnectResult { result: 0, .. } => "reconnect resumed",
-            Entry::ReconnectResult { result: 1, .. } => "reconnect attempt failed",
-            Entry::ReconnectResult { .. } => "reconnect gave up",
+            Entry::ReconnectResult { result, .. } => match result {
+                yim_sdk::ReconnectResult::Success => "reconnect resumed",
+                yim_sdk::ReconnectResult::FailAgain => "reconnect attempt failed",
+                yim_sdk::ReconnectResult::Fail => "reconnect gave up",
+            },
             Entry::KickOff { .. } => "kick-off",
             Entry::SessionLost { .. } => "session lost",
             Entry::RoomMessagesLost { .. } => "room messages lost",
@@ -107,8 +111,10 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
     let disk = SimDisk::new(
         scenario.durability,
         scenario.checkpoint_commits,
+        scenario.first_message_id,
         shared.clone(),
     );
+    crate::probes::install(shared.clone());
     {
         // One clock for every incarnation of the server: the machine's clock survives a crash.
         let clock = Arc::new(SimClock::new(server_skew.clone()));
@@ -239,6 +245,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
         }
     }
     let history = std::mem::take(&mut world.history);
+    let code_probes = crate::probes::uninstall();
     // Downloads are deleted once heard; whatever an unfinished run left goes too.
     let _ = std::fs::remove_dir_all(&world.download_dir);
     drop(world);
@@ -264,6 +271,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
             .count(),
         session_events: session_events(&history),
         examined_by_checker: report.examined,
+        probes: crate::probes::hits(code_probes, &scenario, &history),
     };
     RunOutcome {
         history,

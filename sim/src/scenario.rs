@@ -17,6 +17,25 @@ pub struct ClientSpec {
     pub host: usize,
 }
 
+/// The login token a login carries (see `yim_proto::auth`): one the game's backend issued
+/// for this user and still valid, one that expired an hour ago, one whose MAC is forged, or
+/// a valid one issued for another user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    Valid,
+    Expired,
+    Forged,
+    OtherUser,
+}
+
+impl TokenKind {
+    /// Only a valid token of the user's own may let a login in.
+    pub fn accepted(self) -> bool {
+        self == TokenKind::Valid
+    }
+}
+
 /// Something a client app or the operator does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -26,6 +45,11 @@ pub enum Op {
     },
     LoginWrongPassword {
         client: usize,
+    },
+    /// A login with the right password and a login token of the given kind.
+    LoginToken {
+        client: usize,
+        token: TokenKind,
     },
     LoginInvalidName {
         client: usize,
@@ -92,6 +116,7 @@ impl Op {
         match *self {
             Op::Login { client }
             | Op::LoginWrongPassword { client }
+            | Op::LoginToken { client, .. }
             | Op::LoginInvalidName { client }
             | Op::Join { client, .. }
             | Op::Leave { client, .. }
@@ -277,6 +302,11 @@ pub struct Scenario {
     /// (besides the commits that are always synced); see `crate::disk`.
     #[serde(default = "default_checkpoint_commits")]
     pub checkpoint_commits: u32,
+    /// The first message ID the server hands out (its store starts with this mark); `None`:
+    /// 1, as on a fresh store. Starting just below a power of ten (or 2^32, 2^53) makes IDs
+    /// cross it in the run, where ordering by text or narrow integers goes wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_message_id: Option<u64>,
 }
 
 fn default_reconnect_budget_ms() -> u64 {

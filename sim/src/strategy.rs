@@ -126,6 +126,7 @@ pub fn scenario(faulty: bool) -> impl Strategy<Value = Scenario> {
                 room_log_messages: None,
                 durability: yim_server::store::Durability::Full,
                 checkpoint_commits: 16,
+                first_message_id: None,
             }
         })
 }

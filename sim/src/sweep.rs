@@ -47,6 +47,9 @@ pub struct SeedResult {
     pub examined_by_checker: BTreeMap<String, usize>,
     pub violations: Vec<Violation>,
     pub history_hash: String,
+    /// Hits per coverage probe (see `crate::probes`).
+    #[serde(default)]
+    pub probes: BTreeMap<String, u64>,
 }
 
 /// The whole sweep.
@@ -97,6 +100,31 @@ impl SweepReport {
             *counts.entry(name.clone()).or_default() += n;
         }
         counts
+    }
+
+    /// Per probe: (hits summed, seeds that hit it). Every probe is listed.
+    pub fn probes(&self) -> BTreeMap<String, (u64, usize)> {
+        let mut counts: BTreeMap<String, (u64, usize)> = yim_proto::probe::Probe::ALL
+            .iter()
+            .map(|p| (p.name().to_owned(), (0, 0)))
+            .collect();
+        for (name, n) in self.results.iter().flat_map(|r| &r.probes) {
+            let count = counts.entry(name.clone()).or_default();
+            count.0 += n;
+            count.1 += usize::from(*n > 0);
+        }
+        counts
+    }
+
+    /// The probes never hit that are not marked rare (a meta-test wants none).
+    pub fn unhit_probes(&self) -> Vec<String> {
+        self.probes()
+            .into_iter()
+            .filter(|(name, (hits, _))| {
+                *hits == 0 && yim_proto::probe::Probe::by_name(name).is_some_and(|p| !p.rare())
+            })
+            .map(|(name, _)| name)
+            .collect()
     }
 
     /// The summary table printed at the end of a sweep.
@@ -160,6 +188,16 @@ impl SweepReport {
                 format!("{violations} violations ({examined} examined)"),
             );
         }
+        for (name, (hits, seeds)) in self.probes() {
+            let rare = yim_proto::probe::Probe::by_name(&name).is_some_and(|p| p.rare());
+            line(
+                &format!("probe: {name}"),
+                format!(
+                    "{hits} hits in {seeds} seeds{}",
+                    if rare { " (rare)" } else { "" }
+                ),
+            );
+        }
         if let Some(n) = by_checker.get("simulation") {
             line("checker: simulation", format!("{n} violations"));
         }
@@ -183,6 +221,7 @@ pub fn run_seed(scenario: &Scenario) -> SeedResult {
         messages_delivered,
         session_events,
         examined_by_checker,
+        probes,
     } = outcome.stats;
     SeedResult {
         seed: scenario.seed,
@@ -195,6 +234,7 @@ pub fn run_seed(scenario: &Scenario) -> SeedResult {
         examined_by_checker,
         violations: outcome.violations,
         history_hash: outcome.history.hash(),
+        probes,
     }
 }
 

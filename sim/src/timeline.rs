@@ -11,6 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use yim_sdk::{ErrorCode, ReconnectResult};
+
 use crate::checkers::{Facts, Violation};
 use crate::history::{AppId, Entry, History};
 use crate::lines::{self, Lines};
@@ -428,7 +430,7 @@ impl Svg<'_> {
 
     /// Calls as bars from invoke to completion, in rows so overlapping calls stay apart.
     fn calls(&mut self, history: &History, lanes: &Lanes, end_ms: u64) {
-        let mut completions: BTreeMap<(AppId, u64), (u64, usize, u32)> = BTreeMap::new();
+        let mut completions: BTreeMap<(AppId, u64), (u64, usize, ErrorCode)> = BTreeMap::new();
         let mut stops: BTreeMap<AppId, u64> = BTreeMap::new();
         for (position, record) in history.records.iter().enumerate() {
             match &record.entry {
@@ -507,9 +509,9 @@ impl Svg<'_> {
                 Entry::StartReconnect { .. } => ("recon", "<polygon points=\"-4,-4 4,0 -4,4\"/>"),
                 Entry::ReconnectResult { result, .. } => (
                     match result {
-                        0 => "recon ok",
-                        2 => "bad",
-                        _ => "recon",
+                        ReconnectResult::Success => "recon ok",
+                        ReconnectResult::Fail => "bad",
+                        ReconnectResult::FailAgain => "recon",
                     },
                     "<rect x=\"-1.5\" y=\"-5\" width=\"3\" height=\"10\"/>",
                 ),
@@ -621,11 +623,11 @@ impl Svg<'_> {
     }
 }
 
-fn outcome_class(code: u32) -> &'static str {
+fn outcome_class(code: ErrorCode) -> &'static str {
     match code {
-        0 | 2009 => "ok",
-        // TimeOut, NetError: the outcome is unknown.
-        4 | 9 => "unknown",
+        ErrorCode::Success | ErrorCode::PttReachMaxDuration => "ok",
+        // The outcome is unknown.
+        ErrorCode::TimeOut | ErrorCode::NetError => "unknown",
         _ => "error",
     }
 }

@@ -1,5 +1,6 @@
 //! Bounded sweeps sized for CI, and the meta-tests that keep them honest: every fault kind
-//! fires and every checker examines a non-empty history, so a green sweep is not a vacuous one.
+//! fires, every checker examines a non-empty history, and every coverage probe not marked
+//! rare is hit, so a green sweep is not a vacuous one.
 
 use yim_sim::generate::{Profile, Size};
 use yim_sim::sweep::{sweep, SweepConfig, SweepReport};
@@ -93,4 +94,10 @@ fn the_faulty_profile_fires_every_fault_and_passes_every_checker() {
     }
     assert_every_checker_examined_something(&report, &[]);
     assert_eq!(report.violations(), 0, "{}", report.table());
+    let unhit = report.unhit_probes();
+    assert!(
+        unhit.is_empty(),
+        "probes never hit (mark a probe rare only if CI's sweep cannot be made to reach it): {unhit:?}\n{}",
+        report.table()
+    );
 }

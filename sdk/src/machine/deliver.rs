@@ -6,6 +6,7 @@
 
 use tracing::debug;
 use yim_proto::planted::{self, Bug};
+use yim_proto::probe::{self, Probe};
 use yim_proto::ChatType;
 
 use super::event::Event;
@@ -41,6 +42,7 @@ impl ClientMachine {
                         seq = message.room_seq,
                         "room message seen before"
                     );
+                    probe::hit(Probe::RedeliveryDropped);
                     return;
                 }
                 *cursor = message.room_seq;
@@ -66,6 +68,7 @@ impl ClientMachine {
             self.events.push_back(Event::RecvMessage(message));
         } else {
             debug!(message_id, "delivered before; not again");
+            probe::hit(Probe::RedeliveryDropped);
         }
         if private {
             self.acknowledge(now_ms, message_id);

@@ -8,6 +8,7 @@
 
 use tracing::{debug, info, warn};
 use yim_proto::planted::{self, Bug};
+use yim_proto::probe::{self, Probe};
 use yim_proto::wire::{reply, Reply};
 use yim_proto::{ErrorCode, Frame, FrameBody};
 
@@ -173,6 +174,7 @@ impl ClientMachine {
         }
         let Some(kind) = self.session().and_then(|s| s.pending.get(request_id)) else {
             debug!(%request_id, %code, "reply for no pending call; ignored");
+            probe::hit(Probe::LateAnswerAfterTimeOut);
             return;
         };
         match Replied::to(kind) {

@@ -15,6 +15,7 @@
 
 use tracing::{debug, info};
 use yim_proto::planted::{self, Bug};
+use yim_proto::probe::{self, Probe};
 use yim_proto::wire::{reply, RoomJoined};
 use yim_proto::ErrorCode;
 
@@ -229,6 +230,7 @@ impl ClientMachine {
         match code {
             ErrorCode::Success => self.resume(now_ms, detail),
             ErrorCode::LoginSessionError => {
+                probe::hit(Probe::KickOffDuringReconnect);
                 info!("the session was taken over while away: kicked off");
                 self.events
                     .push_back(Event::ReconnectResult(ReconnectResult::Fail));
@@ -287,6 +289,9 @@ impl ClientMachine {
             Some(session) => session.pending.frames_for_resume(deadline_ms),
             None => Vec::new(),
         };
+        if !frames.is_empty() {
+            probe::hit(Probe::CallResentAfterResume);
+        }
         for frame in frames {
             self.send(now_ms, frame);
         }

@@ -6,6 +6,7 @@
 
 use tracing::{debug, info};
 use yim_proto::limits::MAX_VOICE_DURATION_MS;
+use yim_proto::planted::{self, Bug};
 use yim_proto::ErrorCode;
 
 use super::complete::Completing;
@@ -78,6 +79,14 @@ impl ClientMachine {
                         .and_then(|s| s.pending.remove(request_id));
                     if let Some(kind) = kind {
                         debug!(%request_id, "call timed out");
+                        if planted::active(Bug::CompleteLateAnswer) {
+                            // The planted bug keeps the call, so a late answer completes it again.
+                            if let Some(session) = self.session_mut() {
+                                session
+                                    .pending
+                                    .insert(request_id, kind.clone(), u64::MAX, None);
+                            }
+                        }
                         self.complete(request_id, Completing::Call(kind), ErrorCode::TimeOut, None);
                         self.release_held_sends(now_ms);
                     }

@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 use prost::Message as _;
 use sha2::Sha256;
 use yim_proto::planted::{self, Bug};
+use yim_proto::probe::{self, Probe};
 use yim_proto::wire::{reply, AdminLogin, KickOff, Login, LoginReceipt};
 use yim_proto::{auth, limits, ErrorCode, FrameBody};
 
@@ -66,6 +67,13 @@ impl ServerCore {
         };
         let key = (login.app_key.clone(), login.user_id.clone());
         let old = self.sessions.insert(key, conn);
+        // The planted bug hands the old session's rooms to the new one.
+        let inherited = match old.and_then(|old| self.user_session_mut(old)) {
+            Some(session) if planted::active(Bug::KickOffKeepsRooms) => {
+                std::mem::take(&mut session.rooms)
+            }
+            _ => BTreeSet::new(),
+        };
         if let Some(old) = old.filter(|_| !planted::active(Bug::NoKickOff)) {
             self.send(old, FrameBody::KickOff(KickOff {}));
             self.close(
@@ -78,7 +86,7 @@ impl ServerCore {
             connection.role = Role::User(UserSession {
                 app_key: login.app_key.clone(),
                 user_id: login.user_id.clone(),
-                rooms: BTreeSet::new(),
+                rooms: inherited,
             });
         }
         self.reply_with(
@@ -118,9 +126,16 @@ impl ServerCore {
         limits::check_user_id(&login.user_id)?;
         limits::check_password(&login.password)?;
         limits::check_token(&login.token)?;
+        // The planted bug checks the token at the beginning of time: it never expires.
+        let token_now_secs = if planted::active(Bug::IgnoreTokenExpiry) {
+            0
+        } else {
+            now.wall_secs()
+        };
         if !login.token.is_empty()
-            && !auth::verify_login_token(secret, &login.user_id, &login.token, now.wall_secs())
+            && !auth::verify_login_token(secret, &login.user_id, &login.token, token_now_secs)
         {
+            probe::hit(Probe::TokenRefused);
             return Err(ErrorCode::LoginTokenInvalid);
         }
         let rounds = self.limits.password_hash_rounds;
@@ -187,6 +202,9 @@ impl ServerCore {
         let mut mail = self.store.0.mail(app_key, user_id)?;
         if planted::active(Bug::ReverseMailbox) {
             mail.reverse();
+        }
+        if planted::active(Bug::MailSortedAsText) {
+            mail.sort_by_key(|stored| stored.message_id.to_string());
         }
         for stored in mail {
             match yim_proto::wire::Message::decode(stored.message.as_slice()) {

@@ -18,6 +18,7 @@
 
 use prost::Message as _;
 use yim_proto::planted::{self, Bug};
+use yim_proto::probe::{self, Probe};
 use yim_proto::wire::{body, reply, Forbid, Message, SendMessage, SendReceipt};
 use yim_proto::{limits, ChatType, ErrorCode, FrameBody};
 
@@ -67,6 +68,7 @@ impl ServerCore {
                 }
             };
             if let Some(receipt) = receipt {
+                probe::hit(Probe::ResendFromKeyTable);
                 let detail = Some(reply::Detail::SendReceipt(receipt));
                 self.reply_with(conn, request_id, code, detail);
                 return;
@@ -130,6 +132,13 @@ impl ServerCore {
             }
             body::Kind::Voice(voice) => Some(self.voice_audio(app_key, sender.user_id, voice)?),
         };
+        let mut body = body;
+        if let Some(body::Kind::Voice(voice)) = body.kind.as_mut() {
+            if planted::active(Bug::VoiceDurationInSeconds) {
+                // The planted bug keeps whole seconds only (YIM's own API counts seconds).
+                voice.duration_ms = voice.duration_ms / 1000 * 1000;
+            }
+        }
         let mut message = Message {
             message_id: 0,
             sender_id: sender.user_id.to_owned(),
@@ -242,7 +251,7 @@ impl ServerCore {
         let mut receivers: Vec<ConnId> = room
             .members
             .iter()
-            .filter(|member| **member != message.sender_id)
+            .filter(|member| **member != message.sender_id || planted::active(Bug::EchoToSender))
             .filter_map(|member| {
                 self.sessions
                     .get(&(app_key.to_owned(), member.clone()))
@@ -288,6 +297,7 @@ impl ServerCore {
                 let count = self.store.0.mail_count(app_key, receiver_id)?;
                 if count >= self.limits.max_mailbox_messages {
                     tracing::warn!(receiver = %receiver_id, "mailbox full");
+                    probe::hit(Probe::MailboxFull);
                     return Ok(Err(ErrorCode::ServerError));
                 }
                 Ok(Ok(()))

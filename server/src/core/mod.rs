@@ -37,6 +37,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use yim_proto::planted::{self, Bug};
+use yim_proto::probe::{self, Probe};
 use yim_proto::wire::{reply, Goodbye, Pong, Reply};
 use yim_proto::{ErrorCode, Frame, FrameBody};
 
@@ -367,6 +368,9 @@ impl ServerCore {
             self.close(conn, ErrorCode::TimeOut, reason.into());
         }
         let expired = self.mutes.expired(now.wall_secs());
+        if !expired.is_empty() {
+            probe::hit(Probe::MuteExpired);
+        }
         for key in &expired {
             self.stage(MuteTable::delete(key));
         }
@@ -415,6 +419,30 @@ impl ServerCore {
             return;
         }
         self.outputs.extend(self.pending.drain(..));
+        probe::observe(|| probe::Observation::Membership(self.membership()));
+    }
+
+    /// Every user with a session or in a room, with its connection and rooms (for the
+    /// simulator's membership checker; see `yim_proto::probe`).
+    fn membership(&self) -> Vec<probe::MemberState> {
+        let mut users: BTreeMap<Scoped, probe::MemberState> = BTreeMap::new();
+        let state = |(app_key, user_id): &Scoped| probe::MemberState {
+            app_key: app_key.clone(),
+            user_id: user_id.clone(),
+            conn: None,
+            rooms: Vec::new(),
+        };
+        for (key, conn) in &self.sessions {
+            users.entry(key.clone()).or_insert_with(|| state(key)).conn = Some(*conn);
+        }
+        for ((app_key, room_id), room) in &self.rooms {
+            for user_id in &room.members {
+                let key = (app_key.clone(), user_id.clone());
+                let member = users.entry(key.clone()).or_insert_with(|| state(&key));
+                member.rooms.push(room_id.clone());
+            }
+        }
+        users.into_values().collect()
     }
 
     /// Stages a write of the current input.

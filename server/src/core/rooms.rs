@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 
 use prost::Message as _;
 use yim_proto::planted::{self, Bug};
+use yim_proto::probe::{self, Probe};
 use yim_proto::wire::{reply, GetRoomMemberCount, JoinRoom, LeaveRoom, Message, RoomJoined};
 use yim_proto::{limits, ErrorCode, FrameBody};
 
@@ -127,6 +128,7 @@ impl ServerCore {
             .first()
             .map_or(last_seq.saturating_add(1), |entry| entry.seq);
         if first_kept > after + 1 {
+            probe::hit(Probe::GapOutlastedRoomLog);
             reply.lost_from_seq = after + 1;
             reply.lost_to_seq = first_kept - 1;
         }
@@ -139,6 +141,9 @@ impl ServerCore {
                     tracing::error!(error = %e, room = %room_id, seq = entry.seq, "unreadable room log entry");
                 }
             }
+        }
+        if !replay.is_empty() {
+            probe::hit(Probe::GapFillReplayed);
         }
         Ok(Joined { reply, replay })
     }
@@ -163,9 +168,16 @@ impl ServerCore {
         let Some((app_key, user_id)) = self.require_user(conn, request_id) else {
             return;
         };
-        let rooms = self
-            .user_session_mut(conn)
-            .map(|s| std::mem::take(&mut s.rooms));
+        let rooms = self.user_session_mut(conn).map(|s| {
+            let mut left = std::mem::take(&mut s.rooms);
+            if planted::active(Bug::LeaveAllKeepsOne) {
+                // The planted bug keeps the last room, in the session and the room.
+                if let Some(kept) = left.pop_last() {
+                    s.rooms.insert(kept);
+                }
+            }
+            left
+        });
         for room_id in rooms.unwrap_or_default() {
             self.remove_member(&app_key, &room_id, &user_id);
         }
@@ -186,6 +198,12 @@ impl ServerCore {
         let count = self.rooms.get(&(app_key, get.room_id)).map_or(0, |room| {
             u32::try_from(room.members.len()).unwrap_or(u32::MAX)
         });
+        // The planted bug leaves the asker out.
+        let count = if planted::active(Bug::MemberCountWithoutAsker) {
+            count.saturating_sub(1)
+        } else {
+            count
+        };
         self.reply_with(
             conn,
             get.request_id,

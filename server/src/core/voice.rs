@@ -108,6 +108,9 @@ impl ServerCore {
         }
         // The part already held is skipped: a resend stores nothing twice.
         let skip = usize::try_from(received - upload.offset).unwrap_or(usize::MAX);
+        if skip > 0 {
+            yim_proto::probe::hit(yim_proto::probe::Probe::VoiceUploadResumed);
+        }
         let fresh = upload.data.get(skip..).unwrap_or_default();
         if current.is_none() {
             self.make_room_for_upload(app_key, user_id)

@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use yim_sdk::{ErrorCode, ReconnectResult};
+
 use crate::history::{
     AppId, BodyRecord, CallRecord, DiskEvent, Entry, History, MessageRecord, SendInfo,
 };
@@ -22,7 +24,7 @@ pub struct Invoke<'a> {
     pub app: AppId,
     pub call: &'a CallRecord,
     pub request_id: Option<u64>,
-    pub refused: Option<u32>,
+    pub refused: Option<ErrorCode>,
 }
 
 /// A completion event.
@@ -31,8 +33,10 @@ pub struct Completion {
     pub at_ms: u64,
     /// Position in the history, to order entries of the same instant.
     pub position: usize,
-    pub code: u32,
+    pub code: ErrorCode,
     pub send: Option<SendInfo>,
+    /// The member count a count returned.
+    pub count: Option<u32>,
 }
 
 /// One send: its call and its (first) completion.
@@ -92,8 +96,8 @@ pub enum Mark {
     /// A login completed with Success.
     LoginSuccess,
     StartReconnect,
-    /// YIM's ReconnectResult: 0 resumed, 1 retrying, 2 gave up.
-    ReconnectResult(u32),
+    /// YIM's ReconnectResult.
+    ReconnectResult(ReconnectResult),
     /// The unsolicited logout.
     SessionLost,
     KickOff,
@@ -133,9 +137,11 @@ pub struct Download<'a> {
     pub position: usize,
     pub app: AppId,
     pub message_id: u64,
-    pub code: u32,
+    pub code: ErrorCode,
     /// What the saved audio says.
     pub heard: Option<&'a str>,
+    /// How long the saved audio is.
+    pub heard_ms: Option<u64>,
 }
 
 /// See the module doc.
@@ -166,7 +172,7 @@ pub struct Facts<'a> {
     /// Voice recordings the app stopped to send: (time, position).
     pub voice_stopped: BTreeMap<(AppId, u64), (u64, usize)>,
     /// StartSendAudio events: (time, history position, app, request, code, recognised text).
-    pub voice_started: Vec<(u64, usize, AppId, u64, u32, &'a str)>,
+    pub voice_started: Vec<(u64, usize, AppId, u64, ErrorCode, &'a str)>,
     /// The position in the history of the entry being indexed.
     position: usize,
     pub downloads: Vec<Download<'a>>,
@@ -174,6 +180,22 @@ pub struct Facts<'a> {
     /// does not promise to keep the last commits before one): acknowledged or not, they may
     /// be lost, and a resend of one may be delivered again under a new ID.
     pub lost_in_power_loss: BTreeSet<u64>,
+    /// The recorded length of each voice recording that started sending (StartSendAudio),
+    /// with that entry's position.
+    pub voice_durations: BTreeMap<(AppId, u64), (u32, usize)>,
+    /// The server's room membership as observed, in history order.
+    pub server_rooms: Vec<ServerRooms<'a>>,
+}
+
+/// One user's membership in the server after an input (see `Entry::ServerRooms`).
+#[derive(Debug, Clone, Copy)]
+pub struct ServerRooms<'a> {
+    pub at_ms: u64,
+    pub position: usize,
+    pub user: &'a str,
+    /// (server incarnation, connection) of the user's session, if it has one.
+    pub session: Option<(u64, u64)>,
+    pub rooms: &'a [String],
 }
 
 impl<'a> Facts<'a> {
@@ -201,6 +223,8 @@ impl<'a> Facts<'a> {
             position: 0,
             downloads: Vec::new(),
             lost_in_power_loss: BTreeSet::new(),
+            server_rooms: Vec::new(),
+            voice_durations: BTreeMap::new(),
         };
         let mut timelines = Timelines::default();
         for (position, (at_ms, entry)) in history.iter().enumerate() {
@@ -285,13 +309,14 @@ impl<'a> Facts<'a> {
                 request_id,
                 code,
                 send,
-                ..
+                count,
             } => {
                 let completion = Completion {
                     at_ms,
                     position,
                     code: *code,
                     send: *send,
+                    count: *count,
                 };
                 let Some(invoke) = self.invokes.get(&(*app, *request_id)).copied() else {
                     self.orphan_completions
@@ -373,7 +398,10 @@ impl<'a> Facts<'a> {
                 request_id,
                 code,
                 text,
+                duration_ms,
             } => {
+                self.voice_durations
+                    .insert((*app, *request_id), (*duration_ms, position));
                 self.voice_started
                     .push((at_ms, position, *app, *request_id, *code, text.as_str()))
             }
@@ -382,6 +410,7 @@ impl<'a> Facts<'a> {
                 message_id,
                 code,
                 heard,
+                heard_ms,
                 ..
             } => self.downloads.push(Download {
                 at_ms,
@@ -390,6 +419,7 @@ impl<'a> Facts<'a> {
                 message_id: *message_id,
                 code: *code,
                 heard: heard.as_deref(),
+                heard_ms: *heard_ms,
             }),
             Entry::Admin { .. } => self.admin.push((at_ms, position, entry)),
             Entry::Final { .. } => self.finals.push((at_ms, position, entry)),
@@ -399,6 +429,18 @@ impl<'a> Facts<'a> {
                         lost_message_ids, ..
                     },
             } => self.lost_in_power_loss.extend(lost_message_ids),
+            Entry::ServerRooms {
+                user,
+                server,
+                conn,
+                rooms,
+            } => self.server_rooms.push(ServerRooms {
+                at_ms,
+                position,
+                user,
+                session: conn.map(|conn| (*server, conn)),
+                rooms,
+            }),
             Entry::AppStart { .. } | Entry::Fault { .. } | Entry::Disk { .. } | Entry::Heal => {}
         }
     }
@@ -438,7 +480,9 @@ fn reconnect_spans(
                         list.push(closed(start, at_ms, position));
                     }
                 }
-                Mark::ReconnectResult(1) | Mark::Delivered | Mark::LoginSuccess => {}
+                Mark::ReconnectResult(ReconnectResult::FailAgain)
+                | Mark::Delivered
+                | Mark::LoginSuccess => {}
                 _ => {
                     if let Some(start) = open.take() {
                         list.push(closed(start, at_ms, position));
@@ -488,7 +532,7 @@ impl Timelines {
         }
     }
 
-    fn complete(&mut self, at_ms: u64, position: usize, invoke: &Invoke<'_>, code: u32) {
+    fn complete(&mut self, at_ms: u64, position: usize, invoke: &Invoke<'_>, code: ErrorCode) {
         let app = invoke.app;
         match invoke.call {
             CallRecord::Login { .. } if code == code::SUCCESS => {

@@ -5,16 +5,24 @@
 //! ParamInvalid (3) (or AlreadyLogin / StatusError while a session is open, opening or
 //! closing) and never completes; a login while the app is logged in is refused at once
 //! with AlreadyLogin (7) (StatusError (5) while logging out).
+//!
+//! Login tokens (the scenario's logins with a token carry the right password): a login with
+//! an expired or forged token, or one issued for another user, never completes with Success
+//! (nor with UsernamePasswordError: the token is checked first), and one with a valid token
+//! of its own user never completes with LoginTokenInvalid (112).
 
 use std::collections::BTreeMap;
 
+use yim_sdk::ErrorCode;
+
 use crate::history::CallRecord;
+use crate::scenario::TokenKind;
 
 use super::{code, Facts, Findings};
 
 /// The refusals of a login made while a session is open, opening or closing: AlreadyLogin
 /// (7), or StatusError (5) while logging out.
-fn busy(code: u32) -> bool {
+fn busy(code: yim_sdk::ErrorCode) -> bool {
     code == code::ALREADY_LOGIN || code == code::STATUS_ERROR
 }
 
@@ -24,7 +32,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         .invokes
         .iter()
         .filter_map(|(key, invoke)| match invoke.call {
-            CallRecord::Login { user, password } => {
+            CallRecord::Login { user, password, .. } => {
                 let done = facts.completions.get(key)?.first()?;
                 (done.code == code::SUCCESS).then_some((
                     done.at_ms,
@@ -45,7 +53,12 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             .or_insert((password, at_ms, position));
     }
     for invoke in facts.invokes.values().chain(facts.refused.iter()) {
-        let CallRecord::Login { user, password } = invoke.call else {
+        let CallRecord::Login {
+            user,
+            password,
+            token,
+        } = invoke.call
+        else {
             continue;
         };
         findings.examined();
@@ -95,6 +108,9 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         else {
             continue;
         };
+        if let Some(token) = token {
+            check_token(invoke, *token, done, findings);
+        }
         let Some(&(password_registered, registered_ms, registered_position)) =
             registered.get(user.as_str())
         else {
@@ -122,5 +138,30 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                 format!("{:?} a wrong password for {user} was accepted", invoke.app),
             );
         }
+    }
+}
+
+/// The token rules of the module doc, for a login that carried `token` and completed.
+fn check_token(
+    invoke: &super::facts::Invoke<'_>,
+    token: TokenKind,
+    done: &super::facts::Completion,
+    findings: &mut Findings,
+) {
+    let cited = [invoke.position, done.position];
+    let wrong = if token.accepted() {
+        done.code == ErrorCode::LoginTokenInvalid
+    } else {
+        done.code == code::SUCCESS || done.code == code::USERNAME_PASSWORD_ERROR
+    };
+    if wrong {
+        findings.violation(
+            done.at_ms,
+            &cited,
+            format!(
+                "{:?} login with a {token:?} token completed {}",
+                invoke.app, done.code
+            ),
+        );
     }
 }

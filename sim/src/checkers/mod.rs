@@ -8,16 +8,20 @@ mod facts;
 mod kick_off;
 mod liveness;
 mod login;
+mod member_count;
 mod membership;
 mod mute;
 mod no_duplicates;
+mod no_echo;
 mod no_phantom;
 mod private_delivery;
 mod reconnect;
 mod room_completeness;
 mod room_order;
 mod sender_fifo;
+mod server_membership;
 mod voice;
+mod voice_meta;
 
 use std::collections::BTreeMap;
 
@@ -90,10 +94,13 @@ pub struct Report {
 pub type Checker = (&'static str, fn(&Facts<'_>, &mut Findings));
 
 /// Every checker, in report order.
-pub const CHECKERS: [Checker; 14] = [
+pub const CHECKERS: [Checker; 18] = [
     ("login", login::check),
     ("kick_off", kick_off::check),
     ("membership", membership::check),
+    ("server_membership", server_membership::check),
+    ("member_count", member_count::check),
+    ("no_echo", no_echo::check),
     ("no_phantom", no_phantom::check),
     ("no_duplicates", no_duplicates::check),
     ("room_order", room_order::check),
@@ -104,6 +111,7 @@ pub const CHECKERS: [Checker; 14] = [
     ("mute", mute::check),
     ("reconnect", reconnect::check),
     ("voice", voice::check),
+    ("voice_meta", voice_meta::check),
     ("liveness", liveness::check),
 ];
 
@@ -122,14 +130,16 @@ pub fn check_all(scenario: &Scenario, history: &History) -> Report {
 
 /// YIM codes the checkers reason about.
 pub(crate) mod code {
-    pub const SUCCESS: u32 = 0;
-    pub const PARAM_INVALID: u32 = 3;
-    pub const STATUS_ERROR: u32 = 5;
-    pub const TIME_OUT: u32 = 4;
-    pub const ALREADY_LOGIN: u32 = 7;
-    pub const NET_ERROR: u32 = 9;
-    pub const USERNAME_PASSWORD_ERROR: u32 = 15;
-    pub const FORBIDDEN_SPEAK: u32 = 23;
+    use yim_sdk::ErrorCode;
+
+    pub const SUCCESS: ErrorCode = ErrorCode::Success;
+    pub const PARAM_INVALID: ErrorCode = ErrorCode::ParamInvalid;
+    pub const STATUS_ERROR: ErrorCode = ErrorCode::StatusError;
+    pub const TIME_OUT: ErrorCode = ErrorCode::TimeOut;
+    pub const ALREADY_LOGIN: ErrorCode = ErrorCode::AlreadyLogin;
+    pub const NET_ERROR: ErrorCode = ErrorCode::NetError;
+    pub const USERNAME_PASSWORD_ERROR: ErrorCode = ErrorCode::UsernamePasswordError;
+    pub const FORBIDDEN_SPEAK: ErrorCode = ErrorCode::ForbiddenSpeak;
 }
 
 /// How long after its invoke a call must have completed: the SDK's request timeout (10 s)

@@ -16,6 +16,8 @@
 
 use std::collections::BTreeMap;
 
+use yim_sdk::ReconnectResult;
+
 use crate::generate::LIVENESS_BOUND_MS;
 
 use super::facts::Mark;
@@ -145,9 +147,10 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                         format!("{app:?} started reconnecting with no session up ({phase:?})"),
                     );
                 }
-                (Mark::ReconnectResult(1), Phase::Reconnecting { .. }) => {}
+                (Mark::ReconnectResult(ReconnectResult::FailAgain), Phase::Reconnecting { .. }) => {
+                }
                 (
-                    Mark::ReconnectResult(0),
+                    Mark::ReconnectResult(ReconnectResult::Success),
                     Phase::Reconnecting {
                         login_ms,
                         login_position,
@@ -173,7 +176,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                     };
                 }
                 (
-                    Mark::ReconnectResult(2),
+                    Mark::ReconnectResult(ReconnectResult::Fail),
                     Phase::Reconnecting {
                         start_ms,
                         start_position,
@@ -191,7 +194,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
                     findings.violation(
                         at_ms,
                         &[position],
-                        format!("{app:?} got ReconnectResult {result} while {phase:?}"),
+                        format!("{app:?} got ReconnectResult {result:?} while {phase:?}"),
                     );
                 }
                 (Mark::Delivered, Phase::Reconnecting { start_position, .. }) => {

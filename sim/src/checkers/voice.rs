@@ -16,13 +16,15 @@
 
 use std::collections::BTreeMap;
 
+use yim_sdk::ErrorCode;
+
 use crate::history::{BodyRecord, CallRecord};
 
 use super::facts::Download;
 use super::{code, Facts, Findings};
 
-const PTT_REACH_MAX_DURATION: u32 = 2009;
-const PTT_DOWNLOAD_FAIL: u32 = 2002;
+const PTT_REACH_MAX_DURATION: ErrorCode = ErrorCode::PttReachMaxDuration;
+const PTT_DOWNLOAD_FAIL: ErrorCode = ErrorCode::PttDownloadFail;
 
 pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     let mut started: BTreeMap<_, Vec<(u64, usize, &str)>> = BTreeMap::new();
@@ -142,6 +144,7 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             message_id,
             code: download_code,
             heard,
+            ..
         } = *download;
         findings.examined();
         let Some(&(spoken, delivered_position)) = spoken_by_id.get(&message_id) else {
