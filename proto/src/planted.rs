@@ -43,6 +43,10 @@ pub enum Bug {
     /// input's commit, so a crash or a failed commit in between loses an acknowledged
     /// message.
     ReplyBeforeCommit,
+    /// Leaves the newest message out of the first page of a room's history.
+    HistorySkipsNewest,
+    /// Serves a room's history to users who are not members of the room.
+    HistoryIgnoresMembership,
     /// SDK: holds a room message back and delivers it after the next room message.
     ReorderRoom,
     /// SDK: delivers one received message in five twice.
@@ -60,6 +64,17 @@ pub enum Bug {
     /// SDK: takes a kick-off for a lost connection and reconnects with a fresh login, taking
     /// the session back from the device that kicked it off.
     ReconnectAfterKickOff,
+    /// SDK: hands a received message over and acknowledges it before writing it to the
+    /// local store, whose write waits for the next one (write-behind).
+    AckBeforeStore,
+    /// SDK: the local store forgets which messages were handed to the application each time
+    /// it is opened, so mail the server sends again after a restart is handed over again.
+    ForgetHandedOnRestart,
+    /// SDK: room history from the server is not deduplicated against what the application
+    /// already has.
+    NoHistoryDedupe,
+    /// SDK: the local store trims its newest messages instead of its oldest.
+    TrimNewestFirst,
 }
 
 impl Bug {

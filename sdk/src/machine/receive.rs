@@ -26,6 +26,7 @@ enum Replied {
     Logout,
     Upload,
     Download,
+    RoomHistory,
     Other,
 }
 
@@ -36,6 +37,7 @@ impl Replied {
             PendingKind::Logout => Replied::Logout,
             PendingKind::Voice(_) => Replied::Upload,
             PendingKind::Download(_) => Replied::Download,
+            PendingKind::RoomHistory(_) => Replied::RoomHistory,
             _ => Replied::Other,
         }
     }
@@ -147,6 +149,7 @@ impl ClientMachine {
             | FrameBody::AckMessages(_)
             | FrameBody::UploadAudio(_)
             | FrameBody::DownloadAudio(_)
+            | FrameBody::QueryRoomHistory(_)
             | FrameBody::AdminLogin(_)
             | FrameBody::Mute(_)
             | FrameBody::Unmute(_) => {
@@ -183,6 +186,7 @@ impl ClientMachine {
             }
             Replied::Upload => self.upload_reply(now_ms, request_id, code, detail),
             Replied::Download => self.download_reply(now_ms, request_id, code, detail),
+            Replied::RoomHistory => self.room_history_reply(now_ms, request_id, code, detail),
             Replied::Other => {
                 let kind = self
                     .session_mut()
