@@ -51,6 +51,21 @@ pub enum CallRecord {
     DownloadAudio {
         message_id: u64,
     },
+    /// A query of the local history (`QueryHistoryMessage`).
+    QueryHistory {
+        target: String,
+        room: bool,
+        count: u32,
+    },
+    /// `QueryRoomHistoryMessageFromServer`.
+    RoomHistoryFromServer {
+        room: String,
+        count: u32,
+    },
+    /// Another local history call (switch, delete, contacts, read and played marks), by name.
+    HistoryCall {
+        name: String,
+    },
 }
 
 /// A message body as recorded.
@@ -386,6 +401,30 @@ pub fn call_record(call: &Call) -> Option<CallRecord> {
         },
         Call::DownloadAudio { message_id, .. } => CallRecord::DownloadAudio {
             message_id: *message_id,
+        },
+        Call::QueryHistoryMessage {
+            target_id,
+            chat_type,
+            count,
+            ..
+        } => CallRecord::QueryHistory {
+            target: target_id.clone(),
+            room: *chat_type == ChatType::Room,
+            count: *count,
+        },
+        Call::QueryRoomHistoryMessageFromServer { room_id, count, .. } => {
+            CallRecord::RoomHistoryFromServer {
+                room: room_id.clone(),
+                count: *count,
+            }
+        }
+        Call::SetRoomHistoryMessageSwitch { .. }
+        | Call::DeleteHistoryMessage(_)
+        | Call::GetRecentContacts
+        | Call::SetMessageRead { .. }
+        | Call::SetAllMessageRead { .. }
+        | Call::SetVoiceMessagePlayed { .. } => CallRecord::HistoryCall {
+            name: call.name().to_owned(),
         },
         Call::StopRecord { .. } | Call::CancelRecord => return None,
     })

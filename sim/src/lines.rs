@@ -396,6 +396,15 @@ pub fn call_short(call: &CallRecord) -> String {
             format!("voice {}", place(receiver, *room))
         }
         CallRecord::DownloadAudio { message_id } => format!("download msg {message_id}"),
+        CallRecord::QueryHistory {
+            target,
+            room,
+            count,
+        } => format!("query {count} of local history {}", place(target, *room)),
+        CallRecord::RoomHistoryFromServer { room, count } => {
+            format!("query {count} of {room}'s history from the server")
+        }
+        CallRecord::HistoryCall { name } => name.clone(),
     }
 }
 
