@@ -45,8 +45,6 @@ pub enum Bug {
     ReplyBeforeCommit,
     /// Leaves the newest message out of the first page of a room's history.
     HistorySkipsNewest,
-    /// Serves a room's history to users who are not members of the room.
-    HistoryIgnoresMembership,
     /// SDK: holds a room message back and delivers it after the next room message.
     ReorderRoom,
     /// SDK: delivers one received message in five twice.

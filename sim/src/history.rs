@@ -62,7 +62,12 @@ pub enum CallRecord {
         room: String,
         count: u32,
     },
-    /// Another local history call (switch, delete, contacts, read and played marks), by name.
+    /// `SetRoomHistoryMessageSwitch`: whether the rooms' messages are kept in the local history.
+    RoomHistorySwitch {
+        rooms: Vec<String>,
+        save: bool,
+    },
+    /// Another local history call (delete, contacts, read and played marks), by name.
     HistoryCall {
         name: String,
     },
@@ -95,6 +100,17 @@ pub struct MessageRecord {
     pub create_time: u64,
     pub room_seq: u64,
     pub body: BodyRecord,
+}
+
+/// A message of a client's local history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    /// The conversation: the room, or the other user.
+    pub target: String,
+    pub message_id: u64,
+    pub sender: String,
+    pub room: bool,
+    pub room_seq: u64,
 }
 
 /// The forbid fields and IDs of a send completion.
@@ -197,6 +213,24 @@ pub enum Entry {
         message_id: u64,
         code: u32,
         heard: Option<String>,
+    },
+    /// The messages of a room history query's completion (`QueryRoomHistoryMessageFromServer`;
+    /// its `Complete` entry comes just before), in the order the SDK returned them.
+    RoomHistory {
+        app: AppId,
+        request_id: u64,
+        room: String,
+        messages: Vec<MessageRecord>,
+    },
+    /// What a client's disk holds at the end of the run (the local store of its user, which
+    /// outlives its app runs): the kept messages in message ID order, and the IDs the store
+    /// marked handed to the application.
+    LocalHistory {
+        /// The client's last app run.
+        app: AppId,
+        user: String,
+        messages: Vec<StoredRecord>,
+        handed: Vec<u64>,
     },
     /// Re-joining a room after a reconnect failed: the member is out of it.
     RejoinFailed {
@@ -418,8 +452,11 @@ pub fn call_record(call: &Call) -> Option<CallRecord> {
                 count: *count,
             }
         }
-        Call::SetRoomHistoryMessageSwitch { .. }
-        | Call::DeleteHistoryMessage(_)
+        Call::SetRoomHistoryMessageSwitch { room_ids, save } => CallRecord::RoomHistorySwitch {
+            rooms: room_ids.clone(),
+            save: *save,
+        },
+        Call::DeleteHistoryMessage(_)
         | Call::GetRecentContacts
         | Call::SetMessageRead { .. }
         | Call::SetAllMessageRead { .. }

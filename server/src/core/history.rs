@@ -48,7 +48,7 @@ impl ServerCore {
         let member = self
             .user_session(conn)
             .is_some_and(|s| s.rooms.contains(room_id));
-        if !member && !planted::active(Bug::HistoryIgnoresMembership) {
+        if !member {
             return Err(ErrorCode::NotJoinRoom);
         }
         let store_failed = |e| {

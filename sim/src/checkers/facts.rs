@@ -174,6 +174,8 @@ pub struct Facts<'a> {
     /// does not promise to keep the last commits before one): acknowledged or not, they may
     /// be lost, and a resend of one may be delivered again under a new ID.
     pub lost_in_power_loss: BTreeSet<u64>,
+    /// Room history results and the clients' local histories at the end (see `history`).
+    pub local_history: Vec<(u64, usize, &'a Entry)>,
 }
 
 impl<'a> Facts<'a> {
@@ -201,6 +203,7 @@ impl<'a> Facts<'a> {
             position: 0,
             downloads: Vec::new(),
             lost_in_power_loss: BTreeSet::new(),
+            local_history: Vec::new(),
         };
         let mut timelines = Timelines::default();
         for (position, (at_ms, entry)) in history.iter().enumerate() {
@@ -393,6 +396,9 @@ impl<'a> Facts<'a> {
             }),
             Entry::Admin { .. } => self.admin.push((at_ms, position, entry)),
             Entry::Final { .. } => self.finals.push((at_ms, position, entry)),
+            Entry::RoomHistory { .. } | Entry::LocalHistory { .. } => {
+                self.local_history.push((at_ms, position, entry));
+            }
             Entry::Disk {
                 event:
                     DiskEvent::PowerLoss {

@@ -5,6 +5,7 @@
 
 mod completion;
 mod facts;
+mod history;
 mod kick_off;
 mod liveness;
 mod login;
@@ -90,7 +91,7 @@ pub struct Report {
 pub type Checker = (&'static str, fn(&Facts<'_>, &mut Findings));
 
 /// Every checker, in report order.
-pub const CHECKERS: [Checker; 14] = [
+pub const CHECKERS: [Checker; 15] = [
     ("login", login::check),
     ("kick_off", kick_off::check),
     ("membership", membership::check),
@@ -104,6 +105,7 @@ pub const CHECKERS: [Checker; 14] = [
     ("mute", mute::check),
     ("reconnect", reconnect::check),
     ("voice", voice::check),
+    ("history", history::check),
     ("liveness", liveness::check),
 ];
 
