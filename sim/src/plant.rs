@@ -7,7 +7,7 @@ use yim_proto::planted::Bug;
 
 /// Every planted bug with its name, in `Bug`'s order. `tests/planted_bugs.rs` checks that it
 /// lists the same bugs as the canaries there.
-pub const BUGS: [(&str, Bug); 22] = [
+pub const BUGS: [(&str, Bug); 27] = [
     ("drop-fanout", Bug::DropFanout),
     ("skip-mute-check", Bug::SkipMuteCheck),
     ("deliver-to-non-member", Bug::DeliverToNonMember),
@@ -22,6 +22,7 @@ pub const BUGS: [(&str, Bug); 22] = [
     ("no-gap-fill", Bug::NoGapFill),
     ("split-send-commit", Bug::SplitSendCommit),
     ("reply-before-commit", Bug::ReplyBeforeCommit),
+    ("history-skips-newest", Bug::HistorySkipsNewest),
     ("reorder-room", Bug::ReorderRoom),
     ("duplicate-delivery", Bug::DuplicateDelivery),
     (
@@ -33,6 +34,10 @@ pub const BUGS: [(&str, Bug); 22] = [
     ("event-after-cancel", Bug::EventAfterCancel),
     ("start-after-status", Bug::StartAfterStatus),
     ("reconnect-after-kick-off", Bug::ReconnectAfterKickOff),
+    ("ack-before-store", Bug::AckBeforeStore),
+    ("forget-handed-on-restart", Bug::ForgetHandedOnRestart),
+    ("no-history-dedupe", Bug::NoHistoryDedupe),
+    ("trim-newest-first", Bug::TrimNewestFirst),
 ];
 
 /// Every name, for the CLI's list of possible values.

@@ -81,6 +81,50 @@ fn reply_before_commit_is_caught_by_the_delivery_checkers() {
     assert!(seed.is_some(), "not caught within 200 faulty seeds");
 }
 
+/// The SDK hands a received message over and acknowledges it before it is in the local
+/// store: a message the app had is missing from its history.
+#[test]
+fn ack_before_store_is_caught_by_history() {
+    let seed = first_catch(Bug::AckBeforeStore, "history", Profile::Faulty, 200);
+    println!("AckBeforeStore: caught by history at seed {seed:?}");
+    assert!(seed.is_some(), "not caught within 200 faulty seeds");
+}
+
+/// The store forgets which messages were handed over each time it is opened: after an app
+/// restart, mail the server sends again, or room history from the server, is handed over
+/// again.
+#[test]
+fn forget_handed_on_restart_is_caught_across_restarts() {
+    let checkers = ["history", "no_duplicates"];
+    let seed = first_catch_by(Bug::ForgetHandedOnRestart, &checkers, Profile::Faulty, 200);
+    println!("ForgetHandedOnRestart: caught at seed {seed:?}");
+    assert!(seed.is_some(), "not caught within 200 faulty seeds");
+}
+
+/// Room history from the server not deduplicated against what the app already has.
+#[test]
+fn no_history_dedupe_is_caught_by_history() {
+    let seed = first_catch(Bug::NoHistoryDedupe, "history", Profile::Faulty, 200);
+    println!("NoHistoryDedupe: caught by history at seed {seed:?}");
+    assert!(seed.is_some(), "not caught within 200 faulty seeds");
+}
+
+/// The local store trims its newest messages instead of its oldest.
+#[test]
+fn trim_newest_first_is_caught_by_history() {
+    let seed = first_catch(Bug::TrimNewestFirst, "history", Profile::Faulty, 200);
+    println!("TrimNewestFirst: caught by history at seed {seed:?}");
+    assert!(seed.is_some(), "not caught within 200 faulty seeds");
+}
+
+/// The server leaves a room's newest message out of its history.
+#[test]
+fn history_skips_newest_is_caught_by_history() {
+    let seed = first_catch(Bug::HistorySkipsNewest, "history", Profile::Faulty, 200);
+    println!("HistorySkipsNewest: caught by history at seed {seed:?}");
+    assert!(seed.is_some(), "not caught within 200 faulty seeds");
+}
+
 #[test]
 fn every_planted_bug_is_caught_by_its_checker() {
     let mut missed = Vec::new();
@@ -110,6 +154,14 @@ fn every_planted_bug_has_a_name_for_the_cli() {
     let mut canaries: std::collections::BTreeSet<Bug> = CASES.iter().map(|case| case.0).collect();
     // The two commit-rule canaries have tests of their own above.
     canaries.extend([Bug::SplitSendCommit, Bug::ReplyBeforeCommit]);
+    // So have the history canaries.
+    canaries.extend([
+        Bug::AckBeforeStore,
+        Bug::ForgetHandedOnRestart,
+        Bug::NoHistoryDedupe,
+        Bug::TrimNewestFirst,
+        Bug::HistorySkipsNewest,
+    ]);
     assert_eq!(
         named, canaries,
         "add each new bug to yim_sim::plant::BUGS (sim/src/plant.rs) too"

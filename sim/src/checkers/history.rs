@@ -10,8 +10,9 @@
 //!    message may be missing only if its conversation holds its full bound
 //!    (`HISTORY_MAX_PER_CONVERSATION`) of messages, all newer than it.
 //! 2. *Once, in delivery order*: no message ID is kept twice, and the received messages of a
-//!    conversation, listed in message ID order as the history pages them, were handed over in
-//!    that order (room messages also in room sequence order).
+//!    conversation, listed in message ID order as the history pages them, were delivered live
+//!    in that order (room messages also in room sequence order; room history from the server
+//!    hands older messages over later, by design).
 //! 3. *Room history from the server*: a result names each message once, all of the room asked
 //!    for, in one room order (ascending or descending sequence); no message of a result was
 //!    ever handed to the client before or after (delivered live, returned by another result,
@@ -251,7 +252,8 @@ fn check_order(
     handed: &[Handed<'_>],
 ) {
     let mut seen = BTreeSet::new();
-    let first_handed: BTreeMap<u64, usize> = handed.iter().rev().fold(
+    // Live deliveries only: room history from the server hands older messages over later.
+    let first_handed: BTreeMap<u64, usize> = handed.iter().filter(|h| !h.from_history).rev().fold(
         BTreeMap::new(),
         |mut first, h| {
             first.insert(h.message.message_id, h.position);
