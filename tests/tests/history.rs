@@ -286,12 +286,12 @@ async fn history_calls_check_their_limits_and_codes() {
         ErrorCode::ParamInvalid
     );
 
-    // A history directory that cannot be made: the login is refused with YIM's code.
+    // A history directory that cannot be made: the login is refused at once with YIM's code.
     let blocker = dir.path().join("a_file");
     std::fs::write(&blocker, b"not a directory").unwrap();
-    let mut carol = client_on_disk(&server, &blocker.join("history"));
+    let carol = client_on_disk(&server, &blocker.join("history"));
     assert_eq!(
-        carol.login("carol", "pw").await,
+        refusal(carol.client.login("carol", "pw", "")),
         ErrorCode::CreateDirectoryFailed
     );
 }
