@@ -426,7 +426,11 @@ pub fn call_short(call: &CallRecord) -> String {
             format!("query {count} of {room}'s history from the server")
         }
         CallRecord::RoomHistorySwitch { rooms, save } => {
-            format!("switch local history of {} {}", rooms.join(", "), if *save { "on" } else { "off" })
+            format!(
+                "switch local history of {} {}",
+                rooms.join(", "),
+                if *save { "on" } else { "off" }
+            )
         }
         CallRecord::HistoryCall { name } => name.clone(),
     }

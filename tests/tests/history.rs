@@ -18,7 +18,7 @@ use yim_tests::{code, done, refusal, TestClient, TestServer, APP_KEY, APP_SECRET
 /// A client of the test app whose local history is kept under `dir`.
 fn client_on_disk(server: &TestServer, dir: &Path) -> TestClient {
     let client = Client::builder()
-        .config(ClientConfig::with_server(&server.addr.to_string()))
+        .config(ClientConfig::with_server(server.addr.to_string()))
         .history_dir(dir)
         .build();
     client.init(APP_KEY, APP_SECRET, ServerZone::China).unwrap();
@@ -116,13 +116,20 @@ async fn private_history_survives_the_app_being_killed_and_nothing_comes_twice()
     ))
     .await
     .unwrap();
-    let ids: Vec<u64> = older.messages.iter().map(|m| m.message.message_id).collect();
+    let ids: Vec<u64> = older
+        .messages
+        .iter()
+        .map(|m| m.message.message_id)
+        .collect();
     assert_eq!((ids, older.remain), (vec![sent[1], sent[2]], 1));
 
     let contacts = done(bob.client.get_recent_contacts()).await.unwrap();
     assert_eq!(contacts.len(), 1);
     assert_eq!(contacts[0].contact_id, "alice");
-    assert_eq!(contacts[0].last_message.message.message_id, reply.message_id);
+    assert_eq!(
+        contacts[0].last_message.message.message_id,
+        reply.message_id
+    );
     assert_eq!(contacts[0].unread, 3, "alice's three, not bob's own");
     assert_eq!(
         done(bob.client.set_all_message_read("alice", true))
@@ -188,7 +195,10 @@ async fn room_history_from_the_server_skips_what_the_app_had_before_it_was_kille
     );
     let mut live = Vec::new();
     for text in ["live one", "live two"] {
-        let receipt = alice.send_text("world", ChatType::Room, text).await.unwrap();
+        let receipt = alice
+            .send_text("world", ChatType::Room, text)
+            .await
+            .unwrap();
         assert_eq!(bob.next_message().await.message_id, receipt.message_id);
         live.push(receipt.message_id);
     }
@@ -233,7 +243,11 @@ async fn room_history_from_the_server_skips_what_the_app_had_before_it_was_kille
     ))
     .await
     .unwrap();
-    let ids: Vec<u64> = local.messages.iter().map(|m| m.message.message_id).collect();
+    let ids: Vec<u64> = local
+        .messages
+        .iter()
+        .map(|m| m.message.message_id)
+        .collect();
     assert_eq!(ids, [before.message_id, live[0], live[1], own.message_id]);
 }
 
@@ -243,17 +257,22 @@ async fn history_calls_check_their_limits_and_codes() {
     let dir = tempfile::tempdir().unwrap();
     let mut bob = client_on_disk(&server, dir.path());
     let query = |client: &Client, count| {
-        client.query_history_message("alice", ChatType::Private, 0, count, HistoryDirection::Older)
+        client.query_history_message(
+            "alice",
+            ChatType::Private,
+            0,
+            count,
+            HistoryDirection::Older,
+        )
     };
     assert_eq!(refusal(query(&bob.client, 10)), ErrorCode::NotLogin);
     bob.login_ok("bob").await;
     assert_eq!(refusal(query(&bob.client, 0)), ErrorCode::ParamInvalid);
     assert_eq!(refusal(query(&bob.client, 101)), ErrorCode::ParamInvalid);
     assert_eq!(code(query(&bob.client, 100)).await, ErrorCode::Success);
-    let room_history =
-        |client: &Client, room: &str, count| {
-            client.query_room_history_message_from_server(room, count, TimeOrder::Descending)
-        };
+    let room_history = |client: &Client, room: &str, count| {
+        client.query_room_history_message_from_server(room, count, TimeOrder::Descending)
+    };
     assert_eq!(
         refusal(room_history(&bob.client, "world", 201)),
         ErrorCode::ParamInvalid

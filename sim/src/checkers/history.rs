@@ -41,12 +41,15 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
     let switches = switch_positions(facts);
     let mut handed_by_client: BTreeMap<usize, Vec<Handed<'_>>> = BTreeMap::new();
     for &(at_ms, position, app, message) in &facts.deliveries {
-        handed_by_client.entry(app.client).or_default().push(Handed {
-            at_ms,
-            position,
-            message,
-            from_history: false,
-        });
+        handed_by_client
+            .entry(app.client)
+            .or_default()
+            .push(Handed {
+                at_ms,
+                position,
+                message,
+                from_history: false,
+            });
     }
     let mut results = Vec::new();
     for &(at_ms, position, entry) in &facts.local_history {
@@ -59,12 +62,15 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         {
             results.push((at_ms, position, *app, *request_id, room.as_str(), messages));
             for message in messages {
-                handed_by_client.entry(app.client).or_default().push(Handed {
-                    at_ms,
-                    position,
-                    message,
-                    from_history: true,
-                });
+                handed_by_client
+                    .entry(app.client)
+                    .or_default()
+                    .push(Handed {
+                        at_ms,
+                        position,
+                        message,
+                        from_history: true,
+                    });
             }
         }
     }
@@ -78,7 +84,9 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         else {
             continue;
         };
-        let handed = handed_by_client.get(&app.client).map_or(&[][..], Vec::as_slice);
+        let handed = handed_by_client
+            .get(&app.client)
+            .map_or(&[][..], Vec::as_slice);
         let own = own_sends(facts, app.client, &switches);
         check_kept(
             findings, at_ms, position, app.client, user, messages, handed, &own, &switches,
@@ -97,7 +105,9 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
         .collect();
     for (at_ms, position, app, request_id, room, messages) in results {
         findings.examined();
-        let handed = handed_by_client.get(&app.client).map_or(&[][..], Vec::as_slice);
+        let handed = handed_by_client
+            .get(&app.client)
+            .map_or(&[][..], Vec::as_slice);
         check_result(findings, at_ms, position, room, messages, handed);
         check_sent_ones_handed(facts, findings, at_ms, position, app.client, messages);
         if let Some(final_handed) = finals.get(&app.client) {
@@ -224,7 +234,8 @@ fn check_kept(
             continue;
         }
         let trimmed = ids.is_some_and(|ids| {
-            ids.len() >= HISTORY_MAX_PER_CONVERSATION && ids.first().is_some_and(|&o| o > message_id)
+            ids.len() >= HISTORY_MAX_PER_CONVERSATION
+                && ids.first().is_some_and(|&o| o > message_id)
         });
         if trimmed {
             continue;
@@ -235,7 +246,11 @@ fn check_kept(
             format!(
                 "c{client}'s local history lacks message {message_id} of {} {} (it keeps {} \
                  there, bound {HISTORY_MAX_PER_CONVERSATION})",
-                if conversation.0 { "room" } else { "the chat with" },
+                if conversation.0 {
+                    "room"
+                } else {
+                    "the chat with"
+                },
                 conversation.1,
                 ids.map_or(0, BTreeSet::len)
             ),
@@ -253,13 +268,15 @@ fn check_order(
 ) {
     let mut seen = BTreeSet::new();
     // Live deliveries only: room history from the server hands older messages over later.
-    let first_handed: BTreeMap<u64, usize> = handed.iter().filter(|h| !h.from_history).rev().fold(
-        BTreeMap::new(),
-        |mut first, h| {
-            first.insert(h.message.message_id, h.position);
-            first
-        },
-    );
+    let first_handed: BTreeMap<u64, usize> =
+        handed
+            .iter()
+            .filter(|h| !h.from_history)
+            .rev()
+            .fold(BTreeMap::new(), |mut first, h| {
+                first.insert(h.message.message_id, h.position);
+                first
+            });
     // conversation -> (last message ID, the last room seq, the last received message's
     // hand-over position)
     let mut last: BTreeMap<Conversation, (u64, u64, Option<usize>)> = BTreeMap::new();
