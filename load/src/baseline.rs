@@ -184,6 +184,7 @@ fn handle(
                 message_id,
                 send_time: now_secs,
                 forbid: None,
+                room_seq: 0,
             };
             Some(reply_bytes(
                 send.request_id,

@@ -57,6 +57,7 @@ impl Frame {
                 FrameBody::AckMessages(_) => "AckMessages",
                 FrameBody::UploadAudio(_) => "UploadAudio",
                 FrameBody::DownloadAudio(_) => "DownloadAudio",
+                FrameBody::QueryRoomHistory(_) => "QueryRoomHistory",
                 FrameBody::AdminLogin(_) => "AdminLogin",
                 FrameBody::Mute(_) => "Mute",
                 FrameBody::Unmute(_) => "Unmute",

@@ -59,6 +59,8 @@ pub enum Bug {
     IgnoreTokenExpiry,
     /// Hands stored private mail over sorted by the message ID's decimal text.
     MailSortedAsText,
+    /// Leaves the newest message out of the first page of a room's history.
+    HistorySkipsNewest,
     /// SDK: holds a room message back and delivers it after the next room message.
     ReorderRoom,
     /// SDK: delivers one received message in five twice.
@@ -78,6 +80,17 @@ pub enum Bug {
     ReconnectAfterKickOff,
     /// SDK: keeps a timed-out call pending, so its late answer completes it a second time.
     CompleteLateAnswer,
+    /// SDK: hands a received message over and acknowledges it before writing it to the
+    /// local store, whose write waits for the next one (write-behind).
+    AckBeforeStore,
+    /// SDK: the local store forgets which messages were handed to the application each time
+    /// it is opened, so mail the server sends again after a restart is handed over again.
+    ForgetHandedOnRestart,
+    /// SDK: room history from the server is not deduplicated against what the application
+    /// already has.
+    NoHistoryDedupe,
+    /// SDK: the local store trims its newest messages instead of its oldest.
+    TrimNewestFirst,
 }
 
 impl Bug {

@@ -228,7 +228,7 @@ fn decode_frame_seeds() -> Vec<(String, Vec<u8>)> {
 }
 
 /// Variants of `FrameBody` (golden.rs checks the count against the schema).
-const FRAME_BODY_VARIANTS: u64 = 20;
+const FRAME_BODY_VARIANTS: u64 = 21;
 
 /// The hand-made seeds of the round_trip corpus: for each variant, input that makes
 /// `Frame::arbitrary` pick it (the golden encoding serves as filler for the fields), plus

@@ -21,9 +21,12 @@ use crate::clock::{Clock, TokioClock};
 use crate::config::{ClientConfig, ServerZone};
 use crate::driver::{self, Accepted, Audio, Shared};
 use crate::error::Error;
-use crate::machine::{Call, ClientMachine, Event, Recognize, RequestId, State};
+use crate::machine::{Call, ClientMachine, Event, Recognize, RequestId, State, TimeOrder};
 use crate::net::{Network, TcpNetwork};
-use crate::request::{self, LoginReceipt, Request, SendReceipt, VoiceOutcome};
+use crate::request::{
+    self, HistoryPage, LoginReceipt, Request, RoomHistoryPage, SendReceipt, VoiceOutcome,
+};
+use crate::store::{Contact, DeleteHistory, HistoryDirection, HistoryDisk, MemoryDisk, SqliteDisk};
 
 /// A handle on one YIM client. Clones share the client; when the last one is dropped the
 /// driver stops and closes the connection.
@@ -56,9 +59,11 @@ impl fmt::Debug for Client {
 pub struct NoRuntime;
 
 /// Builds a [`Client`]. Defaults: `ClientConfig::default()`, [`TokioClock`], [`TcpNetwork`],
-/// [`AudioSetup::unavailable`], the current tokio runtime.
+/// [`AudioSetup::unavailable`], the current tokio runtime, and the local history in memory
+/// (nothing kept across app restarts; see [`ClientBuilder::history_dir`]).
 pub struct ClientBuilder {
     config: ClientConfig,
+    history: Option<Arc<dyn HistoryDisk>>,
     clock: Option<Arc<dyn Clock>>,
     network: Option<Arc<dyn Network>>,
     rng_seed: Option<u64>,
@@ -93,6 +98,21 @@ impl ClientBuilder {
     /// How the driver connects (the simulator's network, say).
     pub fn network(mut self, network: Arc<dyn Network>) -> ClientBuilder {
         self.network = Some(network);
+        self
+    }
+
+    /// Keeps the local history in `dir`: one SQLite file per app key and user
+    /// (`<dir>/<app key>/<user>.sqlite3`), so history and exactly-once delivery survive app
+    /// restarts. The directory is created at the first login; a login whose store cannot be
+    /// opened is refused (`CreateDirectoryFailed`, `ReadWriteFileError`).
+    pub fn history_dir(mut self, dir: impl Into<PathBuf>) -> ClientBuilder {
+        self.history = Some(Arc::new(SqliteDisk::new(dir)));
+        self
+    }
+
+    /// Keeps the local history on `disk` (the simulator's, say); see [`HistoryDisk`].
+    pub fn history_disk(mut self, disk: Arc<dyn HistoryDisk>) -> ClientBuilder {
+        self.history = Some(disk);
         self
     }
 
@@ -141,7 +161,8 @@ impl ClientBuilder {
         let clock = self.clock.unwrap_or_else(|| Arc::new(TokioClock::new()));
         let network = self.network.unwrap_or_else(|| Arc::new(TcpNetwork));
         let seed = self.rng_seed.unwrap_or_else(fresh_seed);
-        let machine = ClientMachine::with_seed(self.config, seed);
+        let disk = self.history.unwrap_or_else(|| Arc::new(MemoryDisk::new()));
+        let machine = ClientMachine::with_disk(self.config, seed, disk);
         let audio = Audio::new(self.audio.unwrap_or_else(AudioSetup::unavailable));
         let shared = Arc::new(Shared::new(machine, audio, clock, runtime.clone()));
         runtime.spawn(driver::run(shared.clone(), network));
@@ -169,6 +190,7 @@ impl Client {
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
             config: ClientConfig::default(),
+            history: None,
             clock: None,
             network: None,
             rng_seed: None,
@@ -352,6 +374,102 @@ impl Client {
             },
             request::downloaded,
         )
+    }
+
+    /// YIM `QueryHistoryMessage(targetID, chatType, startMessageID, count, direction)`: a page
+    /// of a conversation of the local history, the user's own messages included (see
+    /// [`Call::QueryHistoryMessage`]); completes at once with [`Event::QueryHistoryMessage`].
+    /// `count` 1-100, else `ParamInvalid`; a bad target: `ReceiverEmpty`, `InvalidReceiver`,
+    /// `InvalidChatType`, ...
+    pub fn query_history_message(
+        &self,
+        target_id: &str,
+        chat_type: ChatType,
+        start_message_id: u64,
+        count: u32,
+        direction: HistoryDirection,
+    ) -> Result<Request<HistoryPage>, Error> {
+        let call = Call::QueryHistoryMessage {
+            target_id: target_id.to_owned(),
+            chat_type,
+            start_message_id,
+            count,
+            direction,
+        };
+        self.request(call, request::history_page)
+    }
+
+    /// YIM `SetRoomHistoryMessageSwitch(roomIDs, save)`: keep the rooms' messages in the
+    /// local history from now on (off by default), or stop; completes at once with
+    /// [`Event::HistoryChanged`] (the rooms switched). 1-32 valid room IDs, else
+    /// `ParamInvalid` (or `RoomIDTooLong`); more than 1024 rooms kept: `StatusError`.
+    pub fn set_room_history_message_switch(
+        &self,
+        room_ids: &[&str],
+        save: bool,
+    ) -> Result<Request<u32>, Error> {
+        let call = Call::SetRoomHistoryMessageSwitch {
+            room_ids: room_ids.iter().map(|r| (*r).to_owned()).collect(),
+            save,
+        };
+        self.request(call, request::changed)
+    }
+
+    /// YIM `DeleteHistoryMessage` / `DeleteHistoryMessageByID`: deletes from the local
+    /// history (and the cached audio of deleted voice messages); completes at once with
+    /// [`Event::HistoryChanged`] (the messages deleted).
+    pub fn delete_history_message(&self, delete: DeleteHistory) -> Result<Request<u32>, Error> {
+        self.request(Call::DeleteHistoryMessage(delete), request::changed)
+    }
+
+    /// YIM `GetRecentContacts`: the private conversations of the local history, newest first,
+    /// at most 100, each with its last message and unread count; completes at once with
+    /// [`Event::RecentContacts`].
+    pub fn get_recent_contacts(&self) -> Result<Request<Vec<Contact>>, Error> {
+        self.request(Call::GetRecentContacts, request::contacts)
+    }
+
+    /// YIM `SetMessageRead(messageID, read)`; completes at once with
+    /// [`Event::HistoryChanged`]. Message ID 0: `ParamInvalid`.
+    pub fn set_message_read(&self, message_id: u64, read: bool) -> Result<Request<u32>, Error> {
+        self.request(Call::SetMessageRead { message_id, read }, request::changed)
+    }
+
+    /// YIM `SetAllMessageRead(userID, read)`: the conversation with `user_id`, or every message
+    /// when it is empty; completes at once with [`Event::HistoryChanged`].
+    pub fn set_all_message_read(&self, user_id: &str, read: bool) -> Result<Request<u32>, Error> {
+        let user_id = user_id.to_owned();
+        self.request(Call::SetAllMessageRead { user_id, read }, request::changed)
+    }
+
+    /// YIM `SetVoiceMsgPlayed(messageID, played)`; completes at once with
+    /// [`Event::HistoryChanged`].
+    pub fn set_voice_message_played(
+        &self,
+        message_id: u64,
+        played: bool,
+    ) -> Result<Request<u32>, Error> {
+        let call = Call::SetVoiceMessagePlayed { message_id, played };
+        self.request(call, request::changed)
+    }
+
+    /// YIM `QueryRoomHistoryMessageFromServer(roomID, count, direction)`: the room's most
+    /// recent messages the server keeps that this app was never handed (delivered, sent, or
+    /// returned before, also before an app restart), at most `count` (1-200, else
+    /// `ParamInvalid`), in `order`; a later call goes on with older ones. Completes with
+    /// [`Event::RoomHistoryFromServer`]; not in the room: `NotJoinRoom`.
+    pub fn query_room_history_message_from_server(
+        &self,
+        room_id: &str,
+        count: u32,
+        order: TimeOrder,
+    ) -> Result<Request<RoomHistoryPage>, Error> {
+        let call = Call::QueryRoomHistoryMessageFromServer {
+            room_id: room_id.to_owned(),
+            count,
+            order,
+        };
+        self.request(call, request::room_history)
     }
 
     /// YIM `StartPlayAudio(path)`: plays a WAV; completes with [`Event::PlayCompletion`]

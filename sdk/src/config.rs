@@ -95,9 +95,15 @@ pub struct ClientConfig {
     pub max_pending_calls: usize,
     /// Events queued for the application past which the driver stops reading the socket.
     pub max_queued_events: usize,
-    /// Message IDs remembered as delivered, so a message the server sends again is delivered
-    /// once. Must cover the server's redelivery window (a mailbox of up to 1000 messages).
+    /// Message IDs remembered (in the local store) as handed to the application, so a message
+    /// the server sends again, also after an app restart, is handed over once. Must cover the
+    /// server's redelivery window (a mailbox of up to 1000 messages).
     pub delivered_window: usize,
+    /// Messages the local history keeps per conversation (a private chat, a room); past it
+    /// the oldest is dropped.
+    pub history_max_per_conversation: usize,
+    /// Messages the local history keeps in all; past it the oldest is dropped.
+    pub history_max_messages: usize,
     /// How long after a lost connection the SDK keeps trying to reconnect before it gives up
     /// (`ReconnectResult::Fail`, then an unsolicited `Logout`). YIM: about 5 minutes. 0: never
     /// reconnect; a lost connection ends the session at once with the unsolicited `Logout`.
@@ -126,6 +132,10 @@ impl ClientConfig {
     pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 4096;
     /// Default number of delivered message IDs remembered.
     pub const DEFAULT_DELIVERED_WINDOW: usize = 4096;
+    /// Default bound on the messages the local history keeps per conversation.
+    pub const DEFAULT_HISTORY_MAX_PER_CONVERSATION: usize = 1000;
+    /// Default bound on the messages the local history keeps in all.
+    pub const DEFAULT_HISTORY_MAX_MESSAGES: usize = 10_000;
     /// Default reconnect budget: YIM's five minutes.
     pub const DEFAULT_RECONNECT_BUDGET_MS: u64 = 300_000;
     /// Default first reconnect wait.
@@ -157,6 +167,8 @@ impl Default for ClientConfig {
             max_pending_calls: ClientConfig::DEFAULT_MAX_PENDING_CALLS,
             max_queued_events: ClientConfig::DEFAULT_MAX_QUEUED_EVENTS,
             delivered_window: ClientConfig::DEFAULT_DELIVERED_WINDOW,
+            history_max_per_conversation: ClientConfig::DEFAULT_HISTORY_MAX_PER_CONVERSATION,
+            history_max_messages: ClientConfig::DEFAULT_HISTORY_MAX_MESSAGES,
             reconnect_budget_ms: ClientConfig::DEFAULT_RECONNECT_BUDGET_MS,
             reconnect_initial_backoff_ms: ClientConfig::DEFAULT_RECONNECT_INITIAL_BACKOFF_MS,
             reconnect_max_backoff_ms: ClientConfig::DEFAULT_RECONNECT_MAX_BACKOFF_MS,

@@ -16,10 +16,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tokio::sync::oneshot;
-use yim_proto::ErrorCode;
+use yim_proto::{ChatType, ErrorCode};
 
 use crate::error::Error;
-use crate::machine::{Event, RequestId};
+use crate::machine::{Event, ReceivedMessage, RequestId};
+use crate::store::{Contact, HistoryMessage};
 
 /// An accepted call: its request ID now, its result when awaited. See the module doc.
 ///
@@ -134,6 +135,31 @@ pub enum VoiceOutcome {
     },
 }
 
+/// A page of the local history (YIM `OnQueryHistoryMessage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryPage {
+    /// The other user, or the room.
+    pub target_id: String,
+    /// Private or room.
+    pub chat_type: ChatType,
+    /// Messages of the conversation past this page, in the direction asked.
+    pub remain: u32,
+    /// Oldest first.
+    pub messages: Vec<HistoryMessage>,
+}
+
+/// Room history from the server (YIM `OnQueryRoomHistoryMessageFromServer`): messages this
+/// app was never handed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomHistoryPage {
+    /// The room.
+    pub room_id: String,
+    /// Older messages the server still keeps that this app was never handed.
+    pub remain: u32,
+    /// In the order asked for.
+    pub messages: Vec<ReceivedMessage>,
+}
+
 /// The event's code as a result: a success, or the error it stands for.
 fn succeeded(event: &Event) -> Result<(), Error> {
     let forbid = match event {
@@ -197,6 +223,58 @@ pub(crate) fn voice(event: Event) -> Result<VoiceOutcome, Error> {
             reached_max_duration: status.code == ErrorCode::PttReachMaxDuration,
         })),
         Event::RecognizeText { text, .. } => Ok(VoiceOutcome::Recognized { text }),
+        _ => Err(unexpected()),
+    }
+}
+
+pub(crate) fn history_page(event: Event) -> Result<HistoryPage, Error> {
+    succeeded(&event)?;
+    match event {
+        Event::QueryHistoryMessage {
+            target_id,
+            chat_type,
+            remain,
+            messages,
+            ..
+        } => Ok(HistoryPage {
+            target_id,
+            chat_type,
+            remain,
+            messages,
+        }),
+        _ => Err(unexpected()),
+    }
+}
+
+pub(crate) fn room_history(event: Event) -> Result<RoomHistoryPage, Error> {
+    succeeded(&event)?;
+    match event {
+        Event::RoomHistoryFromServer {
+            room_id,
+            remain,
+            messages,
+            ..
+        } => Ok(RoomHistoryPage {
+            room_id,
+            remain,
+            messages,
+        }),
+        _ => Err(unexpected()),
+    }
+}
+
+pub(crate) fn contacts(event: Event) -> Result<Vec<Contact>, Error> {
+    succeeded(&event)?;
+    match event {
+        Event::RecentContacts { contacts, .. } => Ok(contacts),
+        _ => Err(unexpected()),
+    }
+}
+
+pub(crate) fn changed(event: Event) -> Result<u32, Error> {
+    succeeded(&event)?;
+    match event {
+        Event::HistoryChanged { changed, .. } => Ok(changed),
         _ => Err(unexpected()),
     }
 }

@@ -129,6 +129,7 @@ async fn login_send_receive_and_logout_over_tcp() {
                         message_id: 17,
                         send_time: 1_700_000_000,
                         forbid: None,
+                        room_seq: 0,
                     };
                     peer.reply(
                         send.request_id,
@@ -136,9 +137,10 @@ async fn login_send_receive_and_logout_over_tcp() {
                         Some(reply::Detail::SendReceipt(receipt)),
                     )
                     .await;
-                    // Echo it back as a delivered room message from "bob".
+                    // Echo it back as a delivered room message from "bob" (another message:
+                    // the client counts its own message 17 as handed already).
                     peer.send(Frame::new(FrameBody::Message(wire::Message {
-                        message_id: 17,
+                        message_id: 18,
                         sender_id: "bob".to_owned(),
                         receiver_id: send.receiver_id,
                         chat_type: send.chat_type,

@@ -38,7 +38,8 @@ pub struct Limits {
     pub password_hash_rounds: u32,
     /// Idempotency keys of successful sends remembered per user (oldest forgotten first).
     pub max_send_keys_per_user: usize,
-    /// Messages kept per room for members that resume after a reconnect (oldest dropped).
+    /// Messages kept per room (oldest dropped): the room log, which fills the gaps of members
+    /// that resume after a reconnect and serves the room's history to its members.
     pub room_log_messages: usize,
     /// Room log entries older than this (by their create time) are purged.
     pub room_log_max_age_secs: u64,
@@ -67,7 +68,8 @@ impl Default for Limits {
             password_hash_rounds: 10_000,
             max_send_keys_per_user: 1024,
             room_log_messages: 256,
-            room_log_max_age_secs: 600,
+            // YIM's server history window: ten hours.
+            room_log_max_age_secs: 36_000,
             max_uploads_per_user: 4,
             upload_max_age_secs: 600,
             audio_retention_secs: 86_400,

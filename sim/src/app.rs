@@ -10,6 +10,7 @@ use tracing::Instrument;
 use yim_sdk::{Call, ChatType, Client, ClientConfig, ErrorCode, Recognize, ServerZone, State};
 use yim_server::admin::{AdminClient, AdminError};
 
+use crate::client_disk::ClientDisk;
 use crate::env::{host_now_ms, sim_ms, SimClock, SimNetwork, Skew};
 use crate::history::{self, AdminOutcome, AppId, Entry, History, MuteRecord};
 use crate::link::Links;
@@ -23,6 +24,11 @@ pub const SERVER_ADDR: &str = "server:5000";
 const RELOGIN_INTERVAL_MS: u64 = 1000;
 /// An operator request with no answer within this long has an unknown outcome.
 const ADMIN_TIMEOUT_MS: u64 = 5000;
+/// The local history's bound per conversation in the simulation: small, so that trimming
+/// happens in most runs.
+pub const HISTORY_MAX_PER_CONVERSATION: usize = 8;
+/// How long after a join the game asks for the room's history from the server.
+const ROOM_HISTORY_DELAY_MS: u64 = 1500;
 
 /// One client slot: its current app and what the player wants.
 #[derive(Debug, Default)]
@@ -55,6 +61,8 @@ pub struct World {
     pub links: Links,
     /// Where apps save downloaded voice audio during this run (never recorded in the history).
     pub download_dir: std::path::PathBuf,
+    /// Each client's disk (its SDK's local history), which outlives its apps.
+    pub client_disks: Vec<ClientDisk>,
 }
 
 pub type Shared = Arc<Mutex<World>>;
@@ -120,6 +128,7 @@ impl World {
         crate::logging::forget_tasks();
         let scenario_hosts = scenario.client_hosts;
         let slots = scenario.clients.iter().map(|_| Slot::default()).collect();
+        let client_disks = scenario.clients.iter().map(|_| ClientDisk::new()).collect();
         World {
             scenario,
             history: History::default(),
@@ -128,7 +137,15 @@ impl World {
             server_incarnation: 0,
             links: Links::new(scenario_hosts),
             download_dir: run_dir(),
+            client_disks,
         }
+    }
+
+    /// The clients on client host `host`.
+    pub fn clients_of_host(&self, host: usize) -> Vec<usize> {
+        (0..self.scenario.clients.len())
+            .filter(|&c| self.scenario.clients[c].host == host)
+            .collect()
     }
 
     pub fn record(&mut self, entry: Entry) {
@@ -202,6 +219,7 @@ fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
     world.stop_app(client, sim_ms());
     let config = ClientConfig {
         reconnect_budget_ms: world.scenario.reconnect_budget_ms,
+        history_max_per_conversation: HISTORY_MAX_PER_CONVERSATION,
         ..ClientConfig::with_server(SERVER_ADDR)
     };
     // Each app run draws its own jitter and idempotency keys, a function of the seed.
@@ -224,6 +242,7 @@ fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
         .config(config)
         .rng_seed(rng_seed)
         .audio(sim_audio(client, spoken))
+        .history_disk(Arc::new(world.client_disks[client].clone()))
         .clock(Arc::new(AppClock {
             clock: SimClock::new(skew.clone()),
             name: name.into(),
@@ -336,6 +355,10 @@ fn hear(path: &std::path::Path) -> (Option<String>, Option<u64>) {
 async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
     while let Some(event) = sdk.next_event().await {
         let mut world = lock(&shared);
+        if world.client_disks[app.client].struck() {
+            // The host crashed at a store write: the app is dead (the runner ends the host).
+            continue;
+        }
         match &event {
             yim_sdk::Event::RecvMessage(message)
                 if matches!(message.body, yim_sdk::MessageBody::Voice { .. }) =>
@@ -390,6 +413,20 @@ async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
         }
         if let Some(entry) = history::event_entry(app, &event) {
             world.record(entry);
+        }
+        if let yim_sdk::Event::RoomHistoryFromServer {
+            request_id,
+            room_id,
+            messages,
+            ..
+        } = &event
+        {
+            world.record(Entry::RoomHistory {
+                app,
+                request_id: request_id.get(),
+                room: room_id.clone(),
+                messages: messages.iter().map(history::message_record).collect(),
+            });
         }
     }
 }
@@ -447,7 +484,47 @@ async fn run_app(shared: Shared, client: usize, skew: Skew) {
             };
             invoke_with_token(&shared, app, &sdk, call, token);
         }
+        if let Op::Join { room, .. } = timed.op {
+            let room_id = scenario.rooms[room].clone();
+            tokio::spawn(
+                open_room_window(shared.clone(), app, sdk.clone(), room_id, room, index)
+                    .in_current_span(),
+            );
+        }
     }
+}
+
+/// What the game does when the player opens a room's window after joining it: rooms of even
+/// index keep their messages in the local history (the switch is on from then on, on the
+/// client's disk), and a moment later it asks the server for what was said before (a count
+/// and an order drawn from the op's index).
+async fn open_room_window(
+    shared: Shared,
+    app: AppId,
+    sdk: Client,
+    room_id: String,
+    room: usize,
+    index: usize,
+) {
+    if room.is_multiple_of(2) {
+        let call = Call::SetRoomHistoryMessageSwitch {
+            room_ids: vec![room_id.clone()],
+            save: true,
+        };
+        invoke(&shared, app, &sdk, call);
+    }
+    tokio::time::sleep(Duration::from_millis(ROOM_HISTORY_DELAY_MS)).await;
+    let order = if index.is_multiple_of(2) {
+        yim_sdk::TimeOrder::Ascending
+    } else {
+        yim_sdk::TimeOrder::Descending
+    };
+    let call = Call::QueryRoomHistoryMessageFromServer {
+        room_id,
+        count: 1 + (index % 12) as u32,
+        order,
+    };
+    invoke(&shared, app, &sdk, call);
 }
 
 /// The game's own loop beside the player's actions, as YIM tells games to run one: when the

@@ -564,7 +564,14 @@ pub(crate) fn generate_faults(
                 );
             }
             _ => {
-                push(&mut faults, at_ms, Fault::ClientHostCrash { host });
+                // Half of the client crashes (by the parity of their time, so the seed's
+                // other draws stay as they were) strike at an SDK's local store write.
+                let crash = if at_ms.is_multiple_of(2) {
+                    Fault::ClientCrashAtStore { host }
+                } else {
+                    Fault::ClientHostCrash { host }
+                };
+                push(&mut faults, at_ms, crash);
                 push(
                     &mut faults,
                     at_ms + rng.range(500, 5_000),

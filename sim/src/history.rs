@@ -56,6 +56,26 @@ pub enum CallRecord {
     DownloadAudio {
         message_id: u64,
     },
+    /// A query of the local history (`QueryHistoryMessage`).
+    QueryHistory {
+        target: String,
+        room: bool,
+        count: u32,
+    },
+    /// `QueryRoomHistoryMessageFromServer`.
+    RoomHistoryFromServer {
+        room: String,
+        count: u32,
+    },
+    /// `SetRoomHistoryMessageSwitch`: whether the rooms' messages are kept in the local history.
+    RoomHistorySwitch {
+        rooms: Vec<String>,
+        save: bool,
+    },
+    /// Another local history call (delete, contacts, read and played marks), by name.
+    HistoryCall {
+        name: String,
+    },
 }
 
 /// A message body as recorded.
@@ -97,7 +117,18 @@ pub struct VoiceMeta {
     pub file_size: u64,
 }
 
-/// The IDs and the mute of a send completion.
+/// A message of a client's local history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    /// The conversation: the room, or the other user.
+    pub target: String,
+    pub message_id: u64,
+    pub sender: String,
+    pub room: bool,
+    pub room_seq: u64,
+}
+
+/// The forbid fields and IDs of a send completion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendInfo {
     /// The server's message ID; 0 when the send failed.
@@ -207,6 +238,24 @@ pub enum Entry {
         /// The length of the saved audio.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         heard_ms: Option<u64>,
+    },
+    /// The messages of a room history query's completion (`QueryRoomHistoryMessageFromServer`;
+    /// its `Complete` entry comes just before), in the order the SDK returned them.
+    RoomHistory {
+        app: AppId,
+        request_id: u64,
+        room: String,
+        messages: Vec<MessageRecord>,
+    },
+    /// What a client's disk holds at the end of the run (the local store of its user, which
+    /// outlives its app runs): the kept messages in message ID order, and the IDs the store
+    /// marked handed to the application.
+    LocalHistory {
+        /// The client's last app run.
+        app: AppId,
+        user: String,
+        messages: Vec<StoredRecord>,
+        handed: Vec<u64>,
     },
     /// Re-joining a room after a reconnect failed: the member is out of it.
     RejoinFailed {
@@ -432,6 +481,33 @@ pub fn call_record(call: &Call) -> Option<CallRecord> {
         },
         Call::DownloadAudio { message_id, .. } => CallRecord::DownloadAudio {
             message_id: *message_id,
+        },
+        Call::QueryHistoryMessage {
+            target_id,
+            chat_type,
+            count,
+            ..
+        } => CallRecord::QueryHistory {
+            target: target_id.clone(),
+            room: *chat_type == ChatType::Room,
+            count: *count,
+        },
+        Call::QueryRoomHistoryMessageFromServer { room_id, count, .. } => {
+            CallRecord::RoomHistoryFromServer {
+                room: room_id.clone(),
+                count: *count,
+            }
+        }
+        Call::SetRoomHistoryMessageSwitch { room_ids, save } => CallRecord::RoomHistorySwitch {
+            rooms: room_ids.clone(),
+            save: *save,
+        },
+        Call::DeleteHistoryMessage(_)
+        | Call::GetRecentContacts
+        | Call::SetMessageRead { .. }
+        | Call::SetAllMessageRead { .. }
+        | Call::SetVoiceMessagePlayed { .. } => CallRecord::HistoryCall {
+            name: call.name().to_owned(),
         },
         Call::StopRecord { .. } | Call::CancelRecord => return None,
     })

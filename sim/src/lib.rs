@@ -20,6 +20,7 @@
 
 pub mod app;
 pub mod checkers;
+pub mod client_disk;
 pub mod disk;
 pub mod env;
 pub mod explain;

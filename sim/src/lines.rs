@@ -244,6 +244,25 @@ impl<'a> Lines<'a> {
                 };
                 format!("members: {user} ({session}) in [{}]", rooms.join(", "))
             }
+            Entry::RoomHistory {
+                request_id,
+                room,
+                messages,
+                ..
+            } => {
+                let seqs: Vec<String> = messages.iter().map(|m| m.room_seq.to_string()).collect();
+                format!(
+                    "room history of {room} from the server (req {request_id}): seqs [{}]",
+                    seqs.join(", ")
+                )
+            }
+            Entry::LocalHistory {
+                messages, handed, ..
+            } => format!(
+                "local history at the end: {} messages kept, {} marked handed",
+                messages.len(),
+                handed.len()
+            ),
             Entry::Final {
                 state,
                 pending_calls,
@@ -360,6 +379,8 @@ pub fn app_of(entry: &Entry) -> Option<AppId> {
         | Entry::VoiceStarted { app, .. }
         | Entry::Downloaded { app, .. }
         | Entry::RejoinFailed { app, .. }
+        | Entry::RoomHistory { app, .. }
+        | Entry::LocalHistory { app, .. }
         | Entry::Final { app, .. } => Some(*app),
         Entry::Admin { .. }
         | Entry::Fault { .. }
@@ -423,6 +444,22 @@ pub fn call_short(call: &CallRecord) -> String {
             format!("voice {}", place(receiver, *room))
         }
         CallRecord::DownloadAudio { message_id } => format!("download msg {message_id}"),
+        CallRecord::QueryHistory {
+            target,
+            room,
+            count,
+        } => format!("query {count} of local history {}", place(target, *room)),
+        CallRecord::RoomHistoryFromServer { room, count } => {
+            format!("query {count} of {room}'s history from the server")
+        }
+        CallRecord::RoomHistorySwitch { rooms, save } => {
+            format!(
+                "switch local history of {} {}",
+                rooms.join(", "),
+                if *save { "on" } else { "off" }
+            )
+        }
+        CallRecord::HistoryCall { name } => name.clone(),
     }
 }
 

@@ -7,7 +7,7 @@ use yim_proto::planted::Bug;
 
 /// Every planted bug with its name, in `Bug`'s order. `tests/planted_bugs.rs` checks that it
 /// lists the same bugs as the canaries there.
-pub const BUGS: [(&str, Bug); 31] = [
+pub const BUGS: [(&str, Bug); 36] = [
     ("drop-fanout", Bug::DropFanout),
     ("skip-mute-check", Bug::SkipMuteCheck),
     ("deliver-to-non-member", Bug::DeliverToNonMember),
@@ -30,6 +30,7 @@ pub const BUGS: [(&str, Bug); 31] = [
     ("voice-duration-in-seconds", Bug::VoiceDurationInSeconds),
     ("ignore-token-expiry", Bug::IgnoreTokenExpiry),
     ("mail-sorted-as-text", Bug::MailSortedAsText),
+    ("history-skips-newest", Bug::HistorySkipsNewest),
     ("reorder-room", Bug::ReorderRoom),
     ("duplicate-delivery", Bug::DuplicateDelivery),
     (
@@ -42,6 +43,10 @@ pub const BUGS: [(&str, Bug); 31] = [
     ("start-after-status", Bug::StartAfterStatus),
     ("reconnect-after-kick-off", Bug::ReconnectAfterKickOff),
     ("complete-late-answer", Bug::CompleteLateAnswer),
+    ("ack-before-store", Bug::AckBeforeStore),
+    ("forget-handed-on-restart", Bug::ForgetHandedOnRestart),
+    ("no-history-dedupe", Bug::NoHistoryDedupe),
+    ("trim-newest-first", Bug::TrimNewestFirst),
 ];
 
 /// Every name, for the CLI's list of possible values.

@@ -202,6 +202,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
             step_error = Some(e.to_string());
             break;
         }
+        faults.crash_struck_client_hosts(&mut sim, &shared);
         if disk.take_crashed() && !faults.server_down {
             // A crash point struck inside the server: the process dies here.
             sim.crash(SERVER);
@@ -236,6 +237,23 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
                 state,
                 pending_calls,
                 wants_online,
+            },
+        );
+    }
+    for client in 0..scenario.clients.len() {
+        let app = AppId {
+            client,
+            incarnation: world.slots[client].incarnation,
+        };
+        let user = scenario.clients[client].user.clone();
+        let (messages, handed) = world.client_disks[client].contents(app::APP_KEY, &user);
+        world.history.push(
+            end_ms,
+            Entry::LocalHistory {
+                app,
+                user,
+                messages,
+                handed,
             },
         );
     }
@@ -346,20 +364,20 @@ impl Faults {
                 }
                 disk.power_loss(now_ms);
             }
-            Fault::ClientHostCrash { host } => {
-                if self.crashed_hosts.insert(*host) {
-                    let mut world = lock(shared);
-                    let clients: Vec<usize> = (0..world.scenario.clients.len())
-                        .filter(|&c| world.scenario.clients[c].host == *host)
-                        .collect();
-                    for client in clients {
-                        world.stop_app(client, now_ms);
-                    }
-                    drop(world);
-                    sim.crash(client_host_name(*host).as_str());
+            Fault::ClientHostCrash { host } => self.crash_client_host(now_ms, sim, shared, *host),
+            Fault::ClientCrashAtStore { host } => {
+                let world = lock(shared);
+                for client in world.clients_of_host(*host) {
+                    world.client_disks[client].arm();
                 }
             }
             Fault::ClientHostRestart { host } => {
+                {
+                    let world = lock(shared);
+                    for client in world.clients_of_host(*host) {
+                        world.client_disks[client].restart();
+                    }
+                }
                 if self.crashed_hosts.remove(host) {
                     sim.bounce(client_host_name(*host).as_str());
                 }
@@ -372,6 +390,50 @@ impl Faults {
                     }
                 }
             },
+        }
+    }
+
+    /// The client host crashes now: its apps stop (their pending calls die), its disk stays.
+    fn crash_client_host(
+        &mut self,
+        now_ms: u64,
+        sim: &mut turmoil::Sim<'_>,
+        shared: &Shared,
+        host: usize,
+    ) {
+        if self.crashed_hosts.insert(host) {
+            let mut world = lock(shared);
+            for client in world.clients_of_host(host) {
+                world.stop_app(client, now_ms);
+            }
+            drop(world);
+            sim.crash(client_host_name(host).as_str());
+        }
+    }
+
+    /// A client store's crash point struck during the last step: its host crashes now (the
+    /// app was dead from the commit on; see `crate::client_disk`).
+    fn crash_struck_client_hosts(&mut self, sim: &mut turmoil::Sim<'_>, shared: &Shared) {
+        let now_ms = sim.elapsed().as_millis() as u64;
+        let struck: Vec<usize> = {
+            let world = lock(shared);
+            (0..self.client_hosts)
+                .filter(|&host| {
+                    world
+                        .clients_of_host(host)
+                        .into_iter()
+                        .any(|client| world.client_disks[client].take_crashed())
+                })
+                .collect()
+        };
+        for host in struck {
+            *self
+                .fired
+                .entry(Fault::ClientCrashAtStore { host }.kind().to_owned())
+                .or_default() += 1;
+            let fault = Fault::ClientHostCrash { host };
+            lock(shared).history.push(now_ms, Entry::Fault { fault });
+            self.crash_client_host(now_ms, sim, shared, host);
         }
     }
 
@@ -388,6 +450,12 @@ impl Faults {
         if self.server_down {
             sim.bounce(SERVER);
             self.server_down = false;
+        }
+        {
+            let world = lock(shared);
+            for disk in &world.client_disks {
+                disk.restart();
+            }
         }
         for host in std::mem::take(&mut self.crashed_hosts) {
             sim.bounce(client_host_name(host).as_str());

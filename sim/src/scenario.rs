@@ -199,6 +199,13 @@ pub enum Fault {
     ClientHostRestart {
         host: usize,
     },
+    /// The client host crashes right after the next commit of an SDK's local store that keeps
+    /// or marks handed a message (see `crate::client_disk`): the message is on the disk, its
+    /// hand-over never reaches the game, its acknowledgement may or may not leave. Armed until
+    /// it strikes or the next `ClientHostRestart` of the host.
+    ClientCrashAtStore {
+        host: usize,
+    },
     ClockSkew {
         host: HostRef,
         offset_ms: i64,
@@ -227,6 +234,7 @@ impl Fault {
             Fault::StoreFailure { .. } => "store_failure",
             Fault::ClientHostCrash { .. } => "client_crash",
             Fault::ClientHostRestart { .. } => "client_restart",
+            Fault::ClientCrashAtStore { .. } => "client_crash_at_store",
             Fault::ClockSkew { .. } => "clock_skew",
         }
     }
@@ -243,6 +251,7 @@ impl Fault {
                 | Fault::CrashMidUpload
                 | Fault::PowerLoss
                 | Fault::ClientHostCrash { .. }
+                | Fault::ClientCrashAtStore { .. }
         )
     }
 
@@ -251,7 +260,10 @@ impl Fault {
     pub fn is_armed(&self) -> bool {
         matches!(
             self,
-            Fault::CrashAtCommit { .. } | Fault::CrashMidUpload | Fault::StoreFailure { .. }
+            Fault::CrashAtCommit { .. }
+                | Fault::CrashMidUpload
+                | Fault::StoreFailure { .. }
+                | Fault::ClientCrashAtStore { .. }
         )
     }
 }

@@ -97,6 +97,15 @@ canaries! {
     // two mails of one sender waiting across a power of ten: first caught at seed 24 (1 seed
     // in the first 60; it was about 1 in 1,000 before IDs started near boundaries).
     mail_sorted_as_text: MailSortedAsText caught by ["sender_fifo"] in Calm within 200;
+    // Issue 15, the local history: the message handed over and acknowledged before it is in
+    // the store; the store forgetting what was handed each time it opens; room history from
+    // the server not deduplicated; the store trimming its newest; the server's history
+    // leaving out the newest message.
+    ack_before_store: AckBeforeStore caught by ["history"] in Faulty within 200;
+    forget_handed_on_restart: ForgetHandedOnRestart caught by ["history", "no_duplicates"] in Faulty within 200;
+    no_history_dedupe: NoHistoryDedupe caught by ["history"] in Faulty within 200;
+    trim_newest_first: TrimNewestFirst caught by ["history"] in Faulty within 200;
+    history_skips_newest: HistorySkipsNewest caught by ["history"] in Faulty within 200;
 }
 
 #[test]

@@ -60,7 +60,7 @@ fn the_calm_profile_passes_every_checker() {
 }
 
 /// Connection-breaking faults too: partitions (both ways and one way), holds, server and
-/// client crashes, app restarts, clock skew, and the disk's: crash points before and after a
+/// client crashes (also at an SDK's local store write), app restarts, clock skew, and the disk's: crash points before and after a
 /// commit and in a voice upload, power loss (under durability `normal`), failing commits. The SDK reconnects and resumes (rooms re-joined
 /// with replay, waiting calls resent with their idempotency keys), private messages are kept
 /// until acknowledged, and each is delivered once: this profile passes every checker.
@@ -80,6 +80,7 @@ fn the_faulty_profile_fires_every_fault_and_passes_every_checker() {
         "server_restart",
         "client_crash",
         "client_restart",
+        "client_crash_at_store",
         "crash_before_commit",
         "crash_after_commit",
         "crash_mid_upload",

@@ -7,8 +7,8 @@ use yim_proto::auth::{challenge_proof, make_login_token};
 use yim_proto::wire::{
     body, reply, AckMessages, AdminLogin, AudioChunk, Body, Challenge, Custom, DownloadAudio,
     Forbid, GetRoomMemberCount, Goodbye, JoinRoom, KickOff, LeaveAllRooms, LeaveRoom, Login,
-    LoginReceipt, Logout, Message, Mute, Ping, Pong, Reply, RoomJoined, SendMessage, SendReceipt,
-    Text, Unmute, UploadAudio, UploadState, Voice,
+    LoginReceipt, Logout, Message, Mute, Ping, Pong, QueryRoomHistory, Reply, RoomHistory,
+    RoomJoined, SendMessage, SendReceipt, Text, Unmute, UploadAudio, UploadState, Voice,
 };
 use yim_proto::{ChatType, ErrorCode, Frame, FrameBody, PROTOCOL_VERSION};
 
@@ -109,6 +109,7 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                     message_id: MESSAGE_ID,
                     send_time: CREATE_TIME,
                     forbid: None,
+                    room_seq: 0,
                 })),
             })),
         ),
@@ -125,6 +126,45 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                         reason: 2,
                         end_time: CREATE_TIME + 3_600,
                     }),
+                    room_seq: 0,
+                })),
+            })),
+        ),
+        (
+            "reply_send_receipt_room",
+            frame(FrameBody::Reply(Reply {
+                request_id: SEND_REQUEST_ID + 1,
+                code: ErrorCode::Success.as_u32(),
+                detail: Some(reply::Detail::SendReceipt(SendReceipt {
+                    message_id: MESSAGE_ID + 1,
+                    send_time: CREATE_TIME,
+                    forbid: None,
+                    room_seq: ROOM_SEQ,
+                })),
+            })),
+        ),
+        (
+            "reply_room_history",
+            frame(FrameBody::Reply(Reply {
+                request_id: 16,
+                code: ErrorCode::Success.as_u32(),
+                detail: Some(reply::Detail::RoomHistory(RoomHistory {
+                    messages: vec![Message {
+                        message_id: MESSAGE_ID,
+                        sender_id: "alice".into(),
+                        receiver_id: "world".into(),
+                        chat_type: ChatType::Room as i32,
+                        create_time: CREATE_TIME,
+                        room_seq: ROOM_SEQ,
+                        body: Some(Body {
+                            kind: Some(body::Kind::Text(Text {
+                                content: TEXT_20.into(),
+                                attach: String::new(),
+                            })),
+                        }),
+                    }],
+                    first_seq: ROOM_SEQ - 10,
+                    last_seq: ROOM_SEQ,
                 })),
             })),
         ),
@@ -346,6 +386,14 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                 audio_id: MESSAGE_ID + 2,
                 offset: 4,
                 max_bytes: 16_384,
+            })),
+        ),
+        (
+            "query_room_history",
+            frame(FrameBody::QueryRoomHistory(QueryRoomHistory {
+                request_id: 16,
+                room_id: "world".into(),
+                before_seq: ROOM_SEQ + 1,
             })),
         ),
         ("ping", frame(FrameBody::Ping(Ping { nonce: 17 }))),

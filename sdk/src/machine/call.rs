@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use yim_proto::ChatType;
 
+use crate::store::{DeleteHistory, HistoryDirection};
+
 /// The client's number for one accepted call, echoed in its one completion event.
 /// Allocated by the machine: 1, 2, 3, ... in the order calls are accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,6 +43,18 @@ pub enum Recognize {
     /// Recognise only (YIM `SetOnlyRecognizeSpeechText(true)`): nothing is sent, the result
     /// is one `Event::RecognizeText`; a recognition failure is `PttRecognizeFailed`.
     Only,
+}
+
+/// The order of the messages of room history from the server (YIM's `direction` of
+/// `QueryRoomHistoryMessageFromServer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[repr(u32)]
+pub enum TimeOrder {
+    /// Oldest first (YIM 0).
+    Ascending = 0,
+    /// Newest first (YIM 1).
+    Descending = 1,
 }
 
 /// One application call. Every call but `StopRecord` and `CancelRecord` gets exactly one
@@ -139,6 +153,69 @@ pub enum Call {
         /// Where to write the WAV.
         save_path: PathBuf,
     },
+    /// YIM `QueryHistoryMessage`: a page of a conversation of the local history (the user's
+    /// own messages included); completes with `Event::QueryHistoryMessage`.
+    QueryHistoryMessage {
+        /// The other user, or the room.
+        target_id: String,
+        /// Private or room.
+        chat_type: ChatType,
+        /// 0: the newest messages; else the page starts next to this message.
+        start_message_id: u64,
+        /// At most this many, 1-100.
+        count: u32,
+        /// Which way from the start message (ignored when it is 0).
+        direction: HistoryDirection,
+    },
+    /// YIM `SetRoomHistoryMessageSwitch(roomIDs, save)`: whether the rooms' messages are
+    /// kept in the local history (off by default); completes with `Event::HistoryChanged`.
+    SetRoomHistoryMessageSwitch {
+        /// The rooms, 1-32 of them.
+        room_ids: Vec<String>,
+        /// Keep their messages from now on, or stop (what is kept stays).
+        save: bool,
+    },
+    /// YIM `DeleteHistoryMessage` (by time, by conversation) and `DeleteHistoryMessageByID`;
+    /// the cached audio of deleted voice messages is deleted too. Completes with
+    /// `Event::HistoryChanged`.
+    DeleteHistoryMessage(DeleteHistory),
+    /// YIM `GetRecentContacts`: the private conversations of the local history, newest
+    /// first, at most 100; completes with `Event::RecentContacts`.
+    GetRecentContacts,
+    /// YIM `SetMessageRead(messageID, read)`; completes with `Event::HistoryChanged`.
+    SetMessageRead {
+        /// The message.
+        message_id: u64,
+        /// Read or unread.
+        read: bool,
+    },
+    /// YIM `SetAllMessageRead(userID, read)`: the conversation with the user, or every
+    /// message when `user_id` is empty; completes with `Event::HistoryChanged`.
+    SetAllMessageRead {
+        /// The other user; empty for all.
+        user_id: String,
+        /// Read or unread.
+        read: bool,
+    },
+    /// YIM `SetVoiceMsgPlayed(messageID, played)`; completes with `Event::HistoryChanged`.
+    SetVoiceMessagePlayed {
+        /// The voice message.
+        message_id: u64,
+        /// Played or not.
+        played: bool,
+    },
+    /// YIM `QueryRoomHistoryMessageFromServer(roomID, count, direction)`: the room's most
+    /// recent messages the server keeps that this app was never handed (unlike YIM, which
+    /// returns its whole window every time), so a later call goes on with older ones; only in
+    /// a room the client is in. Completes with `Event::RoomHistoryFromServer`.
+    QueryRoomHistoryMessageFromServer {
+        /// The room.
+        room_id: String,
+        /// At most this many, 1-200.
+        count: u32,
+        /// The order of the messages in the result.
+        order: TimeOrder,
+    },
 }
 
 impl Call {
@@ -158,7 +235,30 @@ impl Call {
             Call::CancelRecord => "CancelRecord",
             Call::SendAudioFile { .. } => "SendAudioFile",
             Call::DownloadAudio { .. } => "DownloadAudio",
+            Call::QueryHistoryMessage { .. } => "QueryHistoryMessage",
+            Call::SetRoomHistoryMessageSwitch { .. } => "SetRoomHistoryMessageSwitch",
+            Call::DeleteHistoryMessage(_) => "DeleteHistoryMessage",
+            Call::GetRecentContacts => "GetRecentContacts",
+            Call::SetMessageRead { .. } => "SetMessageRead",
+            Call::SetAllMessageRead { .. } => "SetAllMessageRead",
+            Call::SetVoiceMessagePlayed { .. } => "SetVoiceMessagePlayed",
+            Call::QueryRoomHistoryMessageFromServer { .. } => "QueryRoomHistoryMessageFromServer",
         }
+    }
+
+    /// True for the history calls answered from the local store alone (all but the room
+    /// history from the server).
+    pub fn is_local_history(&self) -> bool {
+        matches!(
+            self,
+            Call::QueryHistoryMessage { .. }
+                | Call::SetRoomHistoryMessageSwitch { .. }
+                | Call::DeleteHistoryMessage(_)
+                | Call::GetRecentContacts
+                | Call::SetMessageRead { .. }
+                | Call::SetAllMessageRead { .. }
+                | Call::SetVoiceMessagePlayed { .. }
+        )
     }
 
     /// True if the accepted call gets a completion of its own (all but stop and cancel,

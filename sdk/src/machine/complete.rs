@@ -6,7 +6,7 @@
 //! and keeps the rooms up to date as room calls complete. What it is not: deciding *that* a
 //! call completes (the rules do that).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use yim_proto::wire::reply;
 use yim_proto::ErrorCode;
@@ -14,7 +14,8 @@ use yim_proto::ErrorCode;
 use super::call::{Recognize, RequestId};
 use super::event::Event;
 use super::inbound;
-use super::pending::PendingKind;
+use super::message::{MessageBody, ReceivedMessage};
+use super::pending::{Outgoing, PendingKind};
 use super::status::AudioStatus;
 use super::ClientMachine;
 
@@ -28,6 +29,12 @@ pub(crate) enum Completing {
     Recording { recognize: Recognize, text: String },
     /// A download whose audio the driver saved (or failed to).
     Saved { message_id: u64, save_path: PathBuf },
+    /// Room history from the server, fetched and deduplicated.
+    RoomHistory {
+        room_id: String,
+        remain: u32,
+        messages: Vec<ReceivedMessage>,
+    },
 }
 
 impl ClientMachine {
@@ -64,10 +71,27 @@ impl ClientMachine {
                 self.events.push_back(Event::SendAudioStatus(status));
                 return;
             }
+            Completing::RoomHistory {
+                room_id,
+                remain,
+                messages,
+            } => {
+                self.events.push_back(Event::RoomHistoryFromServer {
+                    request_id,
+                    code,
+                    room_id,
+                    remain,
+                    messages,
+                });
+                return;
+            }
             Completing::Saved {
                 message_id,
                 save_path,
             } => {
+                if code == ErrorCode::Success {
+                    self.keep_saved_path(message_id, &save_path);
+                }
                 self.events.push_back(Event::DownloadAudio {
                     request_id,
                     code,
@@ -111,10 +135,28 @@ impl ClientMachine {
                     count,
                 }
             }
-            PendingKind::Send => {
+            PendingKind::Send(outgoing) => {
+                if code == ErrorCode::Success {
+                    let Outgoing {
+                        receiver_id,
+                        chat_type,
+                        body,
+                    } = *outgoing;
+                    self.keep_sent(&receiver_id, chat_type, body, Path::new(""), detail);
+                }
                 Event::SendMessageStatus(inbound::send_status(request_id, code, detail))
             }
             PendingKind::Voice(upload) => {
+                if code == ErrorCode::Success {
+                    let body = MessageBody::Voice {
+                        file_size: upload.recorded.encoded.len() as u64,
+                        duration_ms: upload.recorded.duration_ms,
+                        text: upload.recorded.text.clone(),
+                        extra_param: upload.extra_param.clone(),
+                    };
+                    let path = upload.recorded.audio_path.clone();
+                    self.keep_sent(&upload.receiver_id, upload.chat_type, body, &path, detail);
+                }
                 let mut status = audio_status(request_id, code, detail);
                 let recorded = &upload.recorded;
                 status.text = recorded.text.clone();
@@ -140,6 +182,13 @@ impl ClientMachine {
                 },
                 message_id: download.message_id,
                 save_path: download.save_path,
+            },
+            PendingKind::RoomHistory(paging) => Event::RoomHistoryFromServer {
+                request_id,
+                code,
+                room_id: paging.room_id,
+                remain: 0,
+                messages: Vec::new(),
             },
         };
         self.events.push_back(event);

@@ -13,8 +13,9 @@ use yim_proto::ErrorCode;
 
 use super::action::Action;
 use super::call::{Call, RequestId};
+use super::message::MessageBody;
 use super::outbound;
-use super::pending::{Download, PendingCalls, PendingKind};
+use super::pending::{Download, Outgoing, PendingCalls, PendingKind, RoomPaging};
 use super::phase::{Credentials, Ending, Phase, Session, Step};
 use super::state::State;
 use super::{validate, ClientMachine};
@@ -53,6 +54,7 @@ impl ClientMachine {
             }
             Call::StopRecord { extra_param } => self.stop_recording(now_ms, extra_param),
             Call::CancelRecord => self.cancel_recording(now_ms),
+            call if call.is_local_history() => self.history_call(now_ms, call),
             call => {
                 if self.pending_calls() >= self.config.max_pending_calls {
                     return Err(ErrorCode::StatusError);
@@ -66,7 +68,8 @@ impl ClientMachine {
         }
     }
 
-    /// A login: a new session, connecting.
+    /// A login: a new session with the user's local store, connecting. A store that cannot be
+    /// opened refuses the login (`ReadWriteFileError`, or `CreateDirectoryFailed`).
     fn start_login(&mut self, now_ms: u64, call: Call) -> Result<RequestId, ErrorCode> {
         let Call::Login {
             user_id,
@@ -87,6 +90,10 @@ impl ClientMachine {
             .get(&settings.zone)
             .ok_or(ErrorCode::ParamInvalid)?
             .clone();
+        let history = self.disk.open(&settings.app_key, &user_id).map_err(|e| {
+            tracing::warn!(error = %e, "the local history store cannot be opened");
+            e.code()
+        })?;
         let request_id = self.next_request_id();
         let mut pending = PendingCalls::default();
         let kind = PendingKind::Login {
@@ -111,6 +118,7 @@ impl ClientMachine {
             room_cursors: BTreeMap::new(),
             internal: BTreeMap::new(),
             recording: None,
+            history,
         };
         self.phase = Phase::InSession {
             settings,
@@ -135,7 +143,28 @@ impl ClientMachine {
             Call::GetRoomMemberCount { room_id } => PendingKind::RoomMemberCount {
                 room_id: room_id.clone(),
             },
-            Call::SendText { .. } | Call::SendCustom { .. } => PendingKind::Send,
+            Call::SendText {
+                receiver_id,
+                chat_type,
+                text,
+                attach,
+            } => PendingKind::Send(Box::new(Outgoing {
+                receiver_id: receiver_id.clone(),
+                chat_type: *chat_type,
+                body: MessageBody::Text {
+                    content: text.clone(),
+                    attach: attach.clone(),
+                },
+            })),
+            Call::SendCustom {
+                receiver_id,
+                chat_type,
+                content,
+            } => PendingKind::Send(Box::new(Outgoing {
+                receiver_id: receiver_id.clone(),
+                chat_type: *chat_type,
+                body: MessageBody::Custom(content.clone()),
+            })),
             Call::DownloadAudio {
                 message_id,
                 save_path,
@@ -144,6 +173,16 @@ impl ClientMachine {
                 save_path: save_path.clone(),
                 data: Vec::new(),
             })),
+            Call::QueryRoomHistoryMessageFromServer {
+                room_id,
+                count,
+                order,
+            } => PendingKind::RoomHistory(Box::new(RoomPaging {
+                room_id: room_id.clone(),
+                count: *count,
+                order: *order,
+                messages: Vec::new(),
+            })),
             _ => return Err(ErrorCode::ParamInvalid),
         };
         let reconnecting = self.state() == State::Reconnecting;
@@ -151,10 +190,10 @@ impl ClientMachine {
             return Err(ErrorCode::NetError);
         }
         let request_id = self.next_request_id();
-        // Every call but a download draws a key, used or not: which calls draw is part of
-        // every seeded run's jitter, so it stays as it is.
+        // Every call but a download (or a history query) draws a key, used or not: which
+        // calls draw is part of every seeded run's jitter, so it stays as it is.
         let idempotency_key = match kind {
-            PendingKind::Download(_) => 0,
+            PendingKind::Download(_) | PendingKind::RoomHistory(_) => 0,
             _ => self.rng.nonzero(),
         };
         let frame = outbound::for_call(request_id, &call, idempotency_key);
@@ -177,7 +216,7 @@ impl ClientMachine {
                 session.step = Step::LoggingOut;
             }
         }
-        let is_send = matches!(kind, PendingKind::Send);
+        let is_send = matches!(kind, PendingKind::Send(_));
         let Some(session) = self.session_mut() else {
             return Err(ErrorCode::NotLogin);
         };

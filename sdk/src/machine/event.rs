@@ -5,11 +5,12 @@
 
 use std::path::PathBuf;
 
-use yim_proto::ErrorCode;
+use yim_proto::{ChatType, ErrorCode};
 
 use super::call::RequestId;
 use super::message::ReceivedMessage;
 use super::status::{AudioStatus, SendStatus};
+use crate::store::{Contact, HistoryMessage};
 
 /// YIM's `ReconnectResult`: how one reconnect attempt (or the whole reconnect) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -174,6 +175,56 @@ pub enum Event {
         /// The level in thousandths.
         level_permille: u16,
     },
+    /// YIM `OnQueryHistoryMessage`: the completion of `QueryHistoryMessage`.
+    QueryHistoryMessage {
+        /// The query.
+        request_id: RequestId,
+        /// `Success`, or why the store could not be read (`ReadWriteFileError`).
+        code: ErrorCode,
+        /// The other user, or the room.
+        target_id: String,
+        /// Private or room.
+        chat_type: ChatType,
+        /// Messages of the conversation past this page, in the direction asked.
+        remain: u32,
+        /// The page, oldest first.
+        messages: Vec<HistoryMessage>,
+    },
+    /// YIM `OnQueryRoomHistoryMessageFromServer`: the completion of
+    /// `QueryRoomHistoryMessageFromServer`: messages this app was never handed.
+    RoomHistoryFromServer {
+        /// The query.
+        request_id: RequestId,
+        /// `Success`, `NotJoinRoom`, or why not.
+        code: ErrorCode,
+        /// The room.
+        room_id: String,
+        /// Older messages the server still keeps that this app was never handed.
+        remain: u32,
+        /// In the order asked for.
+        messages: Vec<ReceivedMessage>,
+    },
+    /// YIM `OnGetRecentContacts`: the completion of `GetRecentContacts`.
+    RecentContacts {
+        /// The call.
+        request_id: RequestId,
+        /// `Success`, or why the store could not be read.
+        code: ErrorCode,
+        /// Newest first.
+        contacts: Vec<Contact>,
+    },
+    /// The completion of a call that changes the local history: `SetRoomHistoryMessageSwitch`,
+    /// `DeleteHistoryMessage`, `SetMessageRead`, `SetAllMessageRead`, `SetVoiceMessagePlayed`
+    /// (YIM answers these synchronously only).
+    HistoryChanged {
+        /// The call.
+        request_id: RequestId,
+        /// `Success`, or why not (`ReadWriteFileError`; `StatusError` when too many rooms
+        /// would be kept).
+        code: ErrorCode,
+        /// Messages (or rooms) it changed.
+        changed: u32,
+    },
 }
 
 impl Event {
@@ -186,7 +237,11 @@ impl Event {
             | Event::LeaveAllChatRooms { request_id, .. }
             | Event::RoomMemberCount { request_id, .. }
             | Event::RecognizeText { request_id, .. }
-            | Event::DownloadAudio { request_id, .. } => Some(*request_id),
+            | Event::DownloadAudio { request_id, .. }
+            | Event::QueryHistoryMessage { request_id, .. }
+            | Event::RoomHistoryFromServer { request_id, .. }
+            | Event::RecentContacts { request_id, .. }
+            | Event::HistoryChanged { request_id, .. } => Some(*request_id),
             Event::Logout { request_id, .. } => *request_id,
             Event::SendMessageStatus(status) => Some(status.request_id),
             Event::SendAudioStatus(status) => Some(status.request_id),
@@ -215,7 +270,11 @@ impl Event {
             | Event::StartSendAudio { code, .. }
             | Event::RecognizeText { code, .. }
             | Event::DownloadAudio { code, .. }
-            | Event::PlayCompletion { code, .. } => Some(*code),
+            | Event::PlayCompletion { code, .. }
+            | Event::QueryHistoryMessage { code, .. }
+            | Event::RoomHistoryFromServer { code, .. }
+            | Event::RecentContacts { code, .. }
+            | Event::HistoryChanged { code, .. } => Some(*code),
             Event::SendMessageStatus(status) => Some(status.code),
             Event::SendAudioStatus(status) => Some(status.code),
             Event::KickOff

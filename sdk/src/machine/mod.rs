@@ -12,7 +12,7 @@
 //! (see `crate::driver`).
 //!
 //! The modules are layered and import only from the layers above them in this list:
-//! 1. data: `call`, `message`, `status`, `event`, `action`, `state`, `delivered`;
+//! 1. data: `call`, `message`, `status`, `event`, `action`, `state`;
 //! 2. the pending table, with no rules: `pending`; then the machine's own state: `phase`;
 //! 3. pure conversions and checks: `outbound` (frames), `inbound` (replies, messages),
 //!    `validate` (parameters and states);
@@ -23,24 +23,31 @@
 //!    `session` (a connection's start and every way a session ends), `reconnect`, `timers`
 //!    (time-outs, heartbeat, the 60 s recording limit), `order` (sends leave in order behind
 //!    a voice upload), `voice` (recordings), `upload` (a voice message's chunks and send),
-//!    `download`, `write_queue` (the bound on frames waiting to be written).
+//!    `download`, `write_queue` (the bound on frames waiting to be written), `history` (the
+//!    local history: what is kept, the calls on it), `room_history` (room history from the
+//!    server, paged and deduplicated).
+//!
+//! The local history store (`crate::store`) is a seam like the others, but a synchronous one
+//! the machine calls itself, as the server's core calls its store: opened by the login call,
+//! written before a message is handed to the application or acknowledged.
 
 mod action;
 mod call;
 mod complete;
 mod deliver;
-mod delivered;
 mod dispatch;
 mod download;
 mod event;
+mod history;
 mod inbound;
-mod message;
+pub(crate) mod message;
 mod order;
 mod outbound;
 mod pending;
 mod phase;
 mod receive;
 mod reconnect;
+mod room_history;
 mod session;
 mod state;
 mod status;
@@ -55,21 +62,25 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use yim_proto::rng::SplitMix64;
 use yim_proto::{ErrorCode, Frame};
 
 use crate::config::{ClientConfig, ServerZone};
+use crate::store::{HistoryBatch, HistoryDisk, MemoryDisk};
 
 pub use action::{Action, AudioTask, CaptureSource, Recorded};
-pub use call::{Call, Recognize, RequestId};
+pub use call::{Call, Recognize, RequestId, TimeOrder};
 pub use event::{Event, ReconnectResult};
 pub use message::{MessageBody, ReceivedMessage};
 pub use state::State;
 pub use status::{AudioStatus, Forbid, ForbidReason, SendStatus};
-pub use validate::{MAX_APP_KEY_BYTES, MAX_APP_SECRET_BYTES};
+pub use validate::{
+    MAX_APP_KEY_BYTES, MAX_APP_SECRET_BYTES, MAX_HISTORY_QUERY_COUNT, MAX_RECENT_CONTACTS,
+    MAX_ROOM_HISTORY_COUNT, MAX_SAVED_ROOMS, MAX_SWITCH_ROOMS,
+};
 
-use delivered::DeliveredWindow;
 use phase::{Phase, Session, Settings};
 
 /// The YIM client session as a pure state machine. See the module docs.
@@ -81,8 +92,10 @@ pub struct ClientMachine {
     /// their session: a save under way still completes.
     saving: BTreeMap<RequestId, (u64, PathBuf)>,
     rng: SplitMix64,
-    /// Kept across sessions: see `delivered`.
-    delivered: DeliveredWindow,
+    /// Opens each session's local store.
+    disk: Arc<dyn HistoryDisk>,
+    /// Writes the planted `AckBeforeStore` bug leaves for the next commit.
+    deferred_history: HistoryBatch,
     /// A room message held back by the planted `ReorderRoom` bug.
     planted_held: Option<ReceivedMessage>,
     last_request_id: u64,
@@ -104,10 +117,22 @@ impl ClientMachine {
     }
 
     /// A machine in `State::Uninitialised` whose random numbers (reconnect jitter, send
-    /// idempotency keys) come from `rng_seed`. Give each client its own seed.
+    /// idempotency keys) come from `rng_seed`. Give each client its own seed. Its local
+    /// history is in memory (see [`ClientMachine::with_disk`]).
     pub fn with_seed(config: ClientConfig, rng_seed: u64) -> ClientMachine {
+        ClientMachine::with_disk(config, rng_seed, Arc::new(MemoryDisk::new()))
+    }
+
+    /// A machine whose sessions keep their local history on `disk` (one store per app key
+    /// and user, opened by each login call).
+    pub fn with_disk(
+        config: ClientConfig,
+        rng_seed: u64,
+        disk: Arc<dyn HistoryDisk>,
+    ) -> ClientMachine {
         ClientMachine {
-            delivered: DeliveredWindow::new(config.delivered_window),
+            disk,
+            deferred_history: HistoryBatch::new(),
             config,
             phase: Phase::Uninitialised,
             saving: BTreeMap::new(),

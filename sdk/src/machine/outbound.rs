@@ -7,7 +7,7 @@
 use yim_proto::limits::MAX_AUDIO_CHUNK_BYTES;
 use yim_proto::wire::{
     body, AckMessages, Body, Custom, DownloadAudio, GetRoomMemberCount, JoinRoom, LeaveAllRooms,
-    LeaveRoom, Login, Logout, Ping, SendMessage, Text, UploadAudio, Voice,
+    LeaveRoom, Login, Logout, Ping, QueryRoomHistory, SendMessage, Text, UploadAudio, Voice,
 };
 use yim_proto::{auth, Frame, FrameBody, PROTOCOL_VERSION};
 
@@ -99,6 +99,13 @@ fn for_request(request_id: u64, call: &Call, idempotency_key: u64) -> Option<Fra
             request_id,
             room_id: room_id.clone(),
         }),
+        Call::QueryRoomHistoryMessageFromServer { room_id, .. } => {
+            FrameBody::QueryRoomHistory(QueryRoomHistory {
+                request_id,
+                room_id: room_id.clone(),
+                before_seq: 0,
+            })
+        }
         Call::SendText {
             receiver_id,
             chat_type,
@@ -172,6 +179,15 @@ pub(crate) fn upload(request_id: RequestId, upload: &VoiceUpload) -> Frame {
         total_size: total,
         offset: upload.received,
         data,
+    }))
+}
+
+/// Asks for the page of `room_id`'s history below `before_seq`.
+pub(crate) fn room_history(request_id: RequestId, room_id: &str, before_seq: u64) -> Frame {
+    Frame::new(FrameBody::QueryRoomHistory(QueryRoomHistory {
+        request_id: request_id.get(),
+        room_id: room_id.to_owned(),
+        before_seq,
     }))
 }
 

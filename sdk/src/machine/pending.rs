@@ -14,8 +14,9 @@ use std::path::PathBuf;
 use yim_proto::{ChatType, Frame};
 
 use super::action::Recorded;
-use super::call::RequestId;
+use super::call::{RequestId, TimeOrder};
 use super::event::Event;
+use super::message::{MessageBody, ReceivedMessage};
 
 /// A call's place in the order the application issued its sends: a call's is fixed when it is
 /// made, a voice message's when its recording is stopped (so it sorts after every call made
@@ -54,12 +55,32 @@ pub(crate) enum PendingKind {
     RoomMemberCount {
         room_id: String,
     },
-    /// A text or custom send.
-    Send,
+    /// A text or custom send, with what the local history keeps of it once it succeeds.
+    Send(Box<Outgoing>),
     /// A voice message being uploaded, then sent.
     Voice(Box<VoiceUpload>),
     /// A voice message's audio being downloaded.
     Download(Box<Download>),
+    /// Room history being fetched from the server, page by page.
+    RoomHistory(Box<RoomPaging>),
+}
+
+/// A text or custom message on its way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outgoing {
+    pub receiver_id: String,
+    pub chat_type: ChatType,
+    pub body: MessageBody,
+}
+
+/// A room history query on its way: the pages so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoomPaging {
+    pub room_id: String,
+    pub count: u32,
+    pub order: TimeOrder,
+    /// The room's messages received so far, newest first.
+    pub messages: Vec<ReceivedMessage>,
 }
 
 /// A voice message on its way: the audio, how much of it the server has, and what the status
@@ -276,10 +297,18 @@ impl PendingCalls {
 mod tests {
     use super::*;
 
+    fn send() -> PendingKind {
+        PendingKind::Send(Box::new(Outgoing {
+            receiver_id: "bob".into(),
+            chat_type: ChatType::Private,
+            body: MessageBody::Custom(Vec::new()),
+        }))
+    }
+
     #[test]
     fn deadlines_are_found_in_order_and_removed_with_their_calls() {
         let mut table = PendingCalls::default();
-        table.insert(RequestId(1), PendingKind::Send, 300, None);
+        table.insert(RequestId(1), send(), 300, None);
         table.insert(RequestId(2), PendingKind::LeaveAllChatRooms, 100, None);
         table.insert(RequestId(3), PendingKind::Logout, 200, None);
         assert_eq!(table.next_deadline_ms(), Some(100));
@@ -306,11 +335,11 @@ mod tests {
         };
         let mut table = PendingCalls::default();
         for n in 1..=3 {
-            table.insert(RequestId(n), PendingKind::Send, 0, Some(frame(n)));
+            table.insert(RequestId(n), send(), 0, Some(frame(n)));
             table.hold(RequestId(n));
         }
         table.insert(RequestId(4), PendingKind::Logout, 0, Some(frame(4)));
-        assert!(table.any_before(RequestId(3), |k| *k == PendingKind::Send));
+        assert!(table.any_before(RequestId(3), |k| *k == send()));
         assert!(!table.any_before(RequestId(1), |_| true));
         assert_eq!(
             table.frames_for_resume(5),

@@ -14,6 +14,7 @@ use super::call::{Recognize, RequestId};
 use super::pending::{PendingCalls, SendSeq};
 use super::state::State;
 use crate::config::ServerZone;
+use crate::store::HistoryStore;
 
 /// What `init` set: the app's key and secret and the zone to connect to.
 #[derive(Debug, Clone)]
@@ -111,6 +112,8 @@ pub(crate) struct Session {
     pub internal: BTreeMap<RequestId, Internal>,
     /// The voice recording under way; it ends with the session.
     pub recording: Option<Recording>,
+    /// The user's local store, opened by the login call; it closes with the session.
+    pub history: Box<dyn HistoryStore>,
 }
 
 /// Where a session stands.

@@ -27,6 +27,7 @@ enum Replied {
     Logout,
     Upload,
     Download,
+    RoomHistory,
     Other,
 }
 
@@ -37,6 +38,7 @@ impl Replied {
             PendingKind::Logout => Replied::Logout,
             PendingKind::Voice(_) => Replied::Upload,
             PendingKind::Download(_) => Replied::Download,
+            PendingKind::RoomHistory(_) => Replied::RoomHistory,
             _ => Replied::Other,
         }
     }
@@ -148,6 +150,7 @@ impl ClientMachine {
             | FrameBody::AckMessages(_)
             | FrameBody::UploadAudio(_)
             | FrameBody::DownloadAudio(_)
+            | FrameBody::QueryRoomHistory(_)
             | FrameBody::AdminLogin(_)
             | FrameBody::Mute(_)
             | FrameBody::Unmute(_) => {
@@ -185,6 +188,7 @@ impl ClientMachine {
             }
             Replied::Upload => self.upload_reply(now_ms, request_id, code, detail),
             Replied::Download => self.download_reply(now_ms, request_id, code, detail),
+            Replied::RoomHistory => self.room_history_reply(now_ms, request_id, code, detail),
             Replied::Other => {
                 let kind = self
                     .session_mut()

@@ -5,10 +5,22 @@
 //! rules (already recording, nothing recording), which need the machine's tables (see
 //! `dispatch` and `voice`).
 
-use yim_proto::{limits, ErrorCode};
+use yim_proto::{limits, ChatType, ErrorCode};
 
 use super::call::{Call, Recognize};
 use super::state::State;
+use crate::store::DeleteHistory;
+
+/// Most messages one `QueryHistoryMessage` returns (YIM's bound).
+pub const MAX_HISTORY_QUERY_COUNT: u32 = 100;
+/// Most messages one `QueryRoomHistoryMessageFromServer` returns (YIM's bound).
+pub const MAX_ROOM_HISTORY_COUNT: u32 = 200;
+/// Most conversations `GetRecentContacts` returns (YIM's bound).
+pub const MAX_RECENT_CONTACTS: usize = 100;
+/// Most rooms one `SetRoomHistoryMessageSwitch` names.
+pub const MAX_SWITCH_ROOMS: usize = 32;
+/// Most rooms whose history is kept at once; switching one more on is `StatusError`.
+pub const MAX_SAVED_ROOMS: usize = 1024;
 
 /// The state rules: which calls may be made in which state.
 pub(crate) fn check_state(state: State, call: &Call) -> Result<(), ErrorCode> {
@@ -101,6 +113,60 @@ pub(crate) fn check_params(call: &Call) -> Result<(), ErrorCode> {
                 Ok(())
             }
         }
+        Call::QueryHistoryMessage {
+            target_id,
+            chat_type,
+            count,
+            ..
+        } => {
+            limits::check_receiver(target_id, *chat_type)?;
+            check_count(*count, MAX_HISTORY_QUERY_COUNT)
+        }
+        Call::SetRoomHistoryMessageSwitch { room_ids, .. } => {
+            if room_ids.is_empty() || room_ids.len() > MAX_SWITCH_ROOMS {
+                return Err(ErrorCode::ParamInvalid);
+            }
+            room_ids
+                .iter()
+                .try_for_each(|room| limits::check_room_id(room))
+        }
+        Call::DeleteHistoryMessage(delete) => match delete {
+            DeleteHistory::OlderThan { .. } => Ok(()),
+            DeleteHistory::Conversation {
+                target_id,
+                chat_type,
+            } => limits::check_receiver(target_id, *chat_type),
+            DeleteHistory::Message { message_id } => check_message_id(*message_id),
+        },
+        Call::GetRecentContacts => Ok(()),
+        Call::SetMessageRead { message_id, .. }
+        | Call::SetVoiceMessagePlayed { message_id, .. } => check_message_id(*message_id),
+        Call::SetAllMessageRead { user_id, .. } if user_id.is_empty() => Ok(()),
+        Call::SetAllMessageRead { user_id, .. } => {
+            limits::check_receiver(user_id, ChatType::Private)
+        }
+        Call::QueryRoomHistoryMessageFromServer { room_id, count, .. } => {
+            limits::check_room_id(room_id)?;
+            check_count(*count, MAX_ROOM_HISTORY_COUNT)
+        }
+    }
+}
+
+/// A count of messages to return: 1 to `max`.
+fn check_count(count: u32, max: u32) -> Result<(), ErrorCode> {
+    if count == 0 || count > max {
+        Err(ErrorCode::ParamInvalid)
+    } else {
+        Ok(())
+    }
+}
+
+/// Message IDs start at 1.
+fn check_message_id(message_id: u64) -> Result<(), ErrorCode> {
+    if message_id == 0 {
+        Err(ErrorCode::ParamInvalid)
+    } else {
+        Ok(())
     }
 }
 

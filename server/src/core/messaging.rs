@@ -5,9 +5,12 @@
 //! messages are kept in the receiver's mailbox until its SDK acknowledges them: sent at once
 //! to an online receiver, and again at each login until then.
 //!
+//! A successful room send's receipt carries the message's room seq.
+//!
 //! Safe resend: a send with a non-zero idempotency key that the user already made
 //! successfully (the key is remembered in the store, a bounded number per user) is answered
-//! Success with the first send's message ID and send time and is not delivered again. That
+//! Success with the first send's message ID and send time (room seq 0: it is not remembered)
+//! and is not delivered again. That
 //! check comes before every other check of the send, because the first send was accepted.
 //!
 //! One commit per send: every check is a read; then the message (the mail or the room log
@@ -55,6 +58,7 @@ impl ServerCore {
                         message_id: first.message_id,
                         send_time: first.send_time,
                         forbid: None,
+                        room_seq: 0,
                     }),
                 ),
                 Err(e) => {
@@ -63,6 +67,7 @@ impl ServerCore {
                         message_id: 0,
                         send_time: now_secs,
                         forbid: None,
+                        room_seq: 0,
                     };
                     (ErrorCode::ServerError, Some(receipt))
                 }
@@ -81,12 +86,13 @@ impl ServerCore {
             key: dedupe.then_some(key),
         };
         let (code, receipt) = match self.send_message(now_secs, &sender, send) {
-            Ok(message_id) => (
+            Ok((message_id, room_seq)) => (
                 ErrorCode::Success,
                 SendReceipt {
                     message_id,
                     send_time: now_secs,
                     forbid: None,
+                    room_seq,
                 },
             ),
             Err(Refusal { code, forbid }) => (
@@ -95,6 +101,7 @@ impl ServerCore {
                     message_id: 0,
                     send_time: now_secs,
                     forbid,
+                    room_seq: 0,
                 },
             ),
         };
@@ -106,7 +113,8 @@ impl ServerCore {
         );
     }
 
-    /// Checks, commits and delivers one message; returns its message ID. One path for every
+    /// Checks, commits and delivers one message; returns its message ID and room seq (0 for
+    /// private messages). One path for every
     /// body: check the body (a voice body also takes its audio from its upload) and the
     /// receiver (room membership and mutes, or a registered user with room in its mailbox),
     /// all with reads; then stage the message with its ID (and a voice message its blob),
@@ -116,7 +124,7 @@ impl ServerCore {
         now_secs: u64,
         sender: &Sender<'_>,
         send: SendMessage,
-    ) -> Result<u64, Refusal> {
+    ) -> Result<(u64, u64), Refusal> {
         let app_key = sender.app_key;
         let chat_type = ChatType::try_from(send.chat_type).unwrap_or(ChatType::Unknown);
         limits::check_receiver(&send.receiver_id, chat_type)?;
@@ -157,6 +165,7 @@ impl ServerCore {
         // Checked: from here on only the commit can fail.
         message.message_id = self.next_message_id();
         let id = message.message_id;
+        let room_seq = message.room_seq;
         if let Some(audio) = audio {
             self.stage_audio(app_key, sender.user_id, &mut message, audio);
         }
@@ -193,7 +202,7 @@ impl ServerCore {
         } else {
             self.deliver_private(app_key, message);
         }
-        Ok(id)
+        Ok((id, room_seq))
     }
 
     /// The sender must be in the room (which exists while it has a member) and not muted

@@ -23,9 +23,11 @@
 //!
 //! Split by concern: `login` (apps, accounts, sessions and their IDs, kick-off), `rooms`
 //! (membership, resuming joins with replay), `messaging` (sends, resend dedupe, room seqs and
-//! log, fan-out, private mailboxes), `voice` (resumable audio uploads, the stored audio of
-//! voice messages and its chunked download), `mutes` (operator mutes).
+//! log, fan-out, private mailboxes), `history` (pages of a room's log for its members), `voice`
+//! (resumable audio uploads, the stored audio of voice messages and its chunked download),
+//! `mutes` (operator mutes).
 
+mod history;
 mod login;
 mod messaging;
 mod mutes;
@@ -300,6 +302,7 @@ impl ServerCore {
             FrameBody::AckMessages(ack) => self.handle_ack(conn, ack.up_to_message_id),
             FrameBody::UploadAudio(upload) => self.handle_upload(now, conn, upload),
             FrameBody::DownloadAudio(download) => self.handle_download(conn, download),
+            FrameBody::QueryRoomHistory(query) => self.handle_room_history(conn, query),
             FrameBody::Login(login) => self.handle_login(now, conn, login),
             FrameBody::AdminLogin(login) => self.handle_admin_login(conn, login),
             FrameBody::Logout(logout) => self.handle_logout(conn, logout.request_id),

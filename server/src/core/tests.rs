@@ -30,6 +30,7 @@ fn config() -> ServerConfig {
     config.limits.max_mailbox_messages = 2;
     config.limits.max_send_keys_per_user = 2;
     config.limits.room_log_messages = 3;
+    config.limits.room_log_max_age_secs = 600;
     config.limits.max_uploads_per_user = 2;
     config.limits.max_audio_blobs = 2;
     config
@@ -761,5 +762,6 @@ fn unexpected_frames_close_the_connection_and_logout_ends_the_session() {
 }
 
 mod commits;
+mod history;
 mod reliability;
 mod voice;

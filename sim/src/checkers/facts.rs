@@ -185,6 +185,8 @@ pub struct Facts<'a> {
     pub voice_durations: BTreeMap<(AppId, u64), (u32, usize)>,
     /// The server's room membership as observed, in history order.
     pub server_rooms: Vec<ServerRooms<'a>>,
+    /// Room history results and the clients' local histories at the end (see `history`).
+    pub local_history: Vec<(u64, usize, &'a Entry)>,
 }
 
 /// One user's membership in the server after an input (see `Entry::ServerRooms`).
@@ -225,6 +227,7 @@ impl<'a> Facts<'a> {
             lost_in_power_loss: BTreeSet::new(),
             server_rooms: Vec::new(),
             voice_durations: BTreeMap::new(),
+            local_history: Vec::new(),
         };
         let mut timelines = Timelines::default();
         for (position, (at_ms, entry)) in history.iter().enumerate() {
@@ -423,6 +426,9 @@ impl<'a> Facts<'a> {
             }),
             Entry::Admin { .. } => self.admin.push((at_ms, position, entry)),
             Entry::Final { .. } => self.finals.push((at_ms, position, entry)),
+            Entry::RoomHistory { .. } | Entry::LocalHistory { .. } => {
+                self.local_history.push((at_ms, position, entry));
+            }
             Entry::Disk {
                 event:
                     DiskEvent::PowerLoss {

@@ -5,6 +5,7 @@
 
 mod completion;
 mod facts;
+mod history;
 mod kick_off;
 mod liveness;
 mod login;
@@ -94,7 +95,7 @@ pub struct Report {
 pub type Checker = (&'static str, fn(&Facts<'_>, &mut Findings));
 
 /// Every checker, in report order.
-pub const CHECKERS: [Checker; 18] = [
+pub const CHECKERS: [Checker; 19] = [
     ("login", login::check),
     ("kick_off", kick_off::check),
     ("membership", membership::check),
@@ -112,6 +113,7 @@ pub const CHECKERS: [Checker; 18] = [
     ("reconnect", reconnect::check),
     ("voice", voice::check),
     ("voice_meta", voice_meta::check),
+    ("history", history::check),
     ("liveness", liveness::check),
 ];
 

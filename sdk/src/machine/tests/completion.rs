@@ -107,6 +107,7 @@ fn receipt(forbid: Option<Forbid>) -> Option<reply::Detail> {
         message_id: 17,
         send_time: 1_700_000_123,
         forbid,
+        room_seq: 0,
     }))
 }
 

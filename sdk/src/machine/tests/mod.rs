@@ -3,6 +3,7 @@
 
 mod completion;
 mod connection;
+mod history;
 mod login;
 mod reconnect;
 mod validation;

@@ -139,6 +139,7 @@ fn a_lost_connection_starts_a_reconnect_and_the_session_resumes() {
                 message_id: 9,
                 send_time: 1,
                 forbid: None,
+                room_seq: 0,
             })),
         )
     };

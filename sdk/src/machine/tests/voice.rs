@@ -86,6 +86,7 @@ fn receipt(id: RequestId, code: ErrorCode) -> Frame {
             message_id: 42,
             send_time: 7,
             forbid: None,
+            room_seq: 0,
         })),
     )
 }
