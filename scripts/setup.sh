@@ -36,4 +36,7 @@ for component in rustfmt clippy; do
     rustup component add "$component"
   fi
 done
+# CI runs every fuzz target for a bounded time (.ci/run): cargo-fuzz, on stable with
+# RUSTC_BOOTSTRAP=1 (libFuzzer's sanitizer flags are nightly-only otherwise).
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --version 0.13.2
 cargo --version

@@ -8,7 +8,9 @@
 //! private text and voice uploads ([`session`]); send-to-delivery latency from the send time
 //! carried in each payload ([`payload`], [`clock`]); and a report ([`report`]) of throughput,
 //! latency percentiles, refusals by code, and the server's CPU and peak memory
-//! ([`procstat`]). [`saturate`] ramps the rate up to find where a server gives out.
+//! ([`procstat`]). [`saturate`] ramps the rate up to find where a server gives out;
+//! [`hostile`] measures a normal pair's latency and the server's memory under the attacks of
+//! hostile clients, before and after (two server binaries).
 //!
 //! What it is not: a correctness checker (the simulator is), or a test of anything but one
 //! machine over loopback: client and server share its cores.
@@ -20,6 +22,7 @@ pub mod baseline;
 pub mod client;
 pub mod clock;
 pub mod histogram;
+pub mod hostile;
 pub mod payload;
 pub mod procstat;
 pub mod raw;

@@ -60,6 +60,12 @@ pub enum Bug {
     /// SDK: takes a kick-off for a lost connection and reconnects with a fresh login, taking
     /// the session back from the device that kicked it off.
     ReconnectAfterKickOff,
+    /// SDK: a recording under way when its session ends is not ended with it: it carries over
+    /// into the client's next session, so a stop there sends it as whoever logged in then.
+    RecordingOutlivesSession,
+    /// Server: serves voice audio to any user of the app who asks by message ID, token or
+    /// not.
+    LeakVoiceAudio,
 }
 
 impl Bug {

@@ -19,6 +19,8 @@ pub mod clock;
 pub mod config;
 pub mod core;
 pub mod driver;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod hash_pool;
 pub mod net;
 mod output_bytes;

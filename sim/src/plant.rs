@@ -7,7 +7,7 @@ use yim_proto::planted::Bug;
 
 /// Every planted bug with its name, in `Bug`'s order. `tests/planted_bugs.rs` checks that it
 /// lists the same bugs as the canaries there.
-pub const BUGS: [(&str, Bug); 22] = [
+pub const BUGS: [(&str, Bug); 24] = [
     ("drop-fanout", Bug::DropFanout),
     ("skip-mute-check", Bug::SkipMuteCheck),
     ("deliver-to-non-member", Bug::DeliverToNonMember),
@@ -33,6 +33,8 @@ pub const BUGS: [(&str, Bug); 22] = [
     ("event-after-cancel", Bug::EventAfterCancel),
     ("start-after-status", Bug::StartAfterStatus),
     ("reconnect-after-kick-off", Bug::ReconnectAfterKickOff),
+    ("recording-outlives-session", Bug::RecordingOutlivesSession),
+    ("leak-voice-audio", Bug::LeakVoiceAudio),
 ];
 
 /// Every name, for the CLI's list of possible values.

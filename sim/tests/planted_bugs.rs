@@ -5,7 +5,7 @@ use yim_proto::planted::{self, Bug};
 use yim_sim::generate::{generate, Profile, Size};
 
 /// (bug, the checker that must catch it, the profile to run, seeds allowed)
-const CASES: [(Bug, &str, Profile, u64); 20] = [
+const CASES: [(Bug, &str, Profile, u64); 22] = [
     (Bug::DropFanout, "room_completeness", Profile::Calm, 5),
     (Bug::SkipMuteCheck, "mute", Profile::Calm, 10),
     (Bug::DeliverToNonMember, "membership", Profile::Calm, 5),
@@ -31,6 +31,15 @@ const CASES: [(Bug, &str, Profile, u64); 20] = [
     (Bug::CorruptAudio, "voice", Profile::Calm, 10),
     (Bug::EventAfterCancel, "voice", Profile::Calm, 20),
     (Bug::StartAfterStatus, "voice", Profile::Calm, 10),
+    // An account switch while recording (`Op::SwitchAccount`): sent as the second account.
+    (
+        Bug::RecordingOutlivesSession,
+        "no_phantom",
+        Profile::Calm,
+        200,
+    ),
+    // A curious player (`Op::Eavesdrop`) hears another pair's voice message.
+    (Bug::LeakVoiceAudio, "voice", Profile::Calm, 200),
 ];
 
 /// The first seed in `0..max_seeds` whose run has a violation from `checker`.
