@@ -10,7 +10,9 @@
 //! receiver reading the message, from the send time carried in each payload (`payload`,
 //! `clock`, `stats`); and a report ([`report`]) of throughput, both latencies' percentiles,
 //! refusals by code, and the server's CPU and peak memory (`procstat`). [`saturate`] ramps
-//! the rate up to find where a server gives out.
+//! the rate up to find where a server gives out; [`hostile`] measures a normal pair's latency
+//! and the server's memory under the attacks of hostile clients, before and after (two server
+//! binaries).
 //!
 //! The public modules are what a caller drives a run with and reads its results from; the
 //! clients, their shared counters, the clock and `/proc` parsing are private to the crate.
@@ -22,6 +24,7 @@ pub mod baseline;
 mod client;
 mod clock;
 pub mod histogram;
+pub mod hostile;
 mod payload;
 mod procstat;
 mod raw;

@@ -160,6 +160,24 @@ enum Command {
         #[arg(long, default_value_t = 4.0)]
         p99_growth: f64,
     },
+    /// Hostile clients while a normal pair chats (see `yim_load::hostile`): each attack
+    /// against a fresh `--before` server, then a fresh `--after` one, and the ratios.
+    Hostile {
+        /// The `yim-server` binary measured first (say, main's).
+        #[arg(long)]
+        before: PathBuf,
+        /// The `yim-server` binary measured second; default: the one next to yim-load.
+        #[arg(long)]
+        after: Option<PathBuf>,
+        /// The attacks (default: all of them).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        attack: Vec<yim_load::hostile::Attack>,
+        /// Run the servers on their in-memory store.
+        #[arg(long)]
+        memory_store: bool,
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Run the bare fan-out baseline server (the load tool starts it by itself).
     BaselineServer {
         /// The address to listen on (port 0: any free port, printed at start).
@@ -276,6 +294,29 @@ async fn run(command: Command) -> Result<ExitCode, String> {
                 results.push(result);
             }
             write_json(&load.json, &results)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Hostile {
+            before,
+            after,
+            attack,
+            memory_store,
+            json,
+        } => {
+            let attacks = if attack.is_empty() {
+                yim_load::hostile::Attack::ALL.to_vec()
+            } else {
+                attack
+            };
+            let options = |server_bin: Option<PathBuf>| TargetOptions {
+                server_bin,
+                memory_store,
+                ..TargetOptions::default()
+            };
+            let before = yim_load::hostile::run(&attacks, &options(Some(before))).await?;
+            let after = yim_load::hostile::run(&attacks, &options(after)).await?;
+            println!("{}", yim_load::hostile::table(&before, &after));
+            write_json(&json, &(before, after))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BaselineServer { listen } => {

@@ -235,6 +235,7 @@ fn encode_send(
                 text: String::new(),
                 extra_param: text,
                 upload_key: key,
+                download_token: 0,
             })
         }
     };

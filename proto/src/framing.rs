@@ -32,6 +32,17 @@ pub enum DecodeError {
     /// A `Frame` without its `oneof` body.
     #[error("frame has no body")]
     EmptyBody,
+    /// The length prefix announces more than the decoder's own, lower limit (a server's limit
+    /// for connections that have not logged in; see [`FrameDecoder::with_max_frame_bytes`]).
+    #[error(
+        "frame of {declared_bytes} bytes exceeds this connection's limit of {limit_bytes} bytes"
+    )]
+    OverLimit {
+        /// What the prefix said.
+        declared_bytes: usize,
+        /// The decoder's limit.
+        limit_bytes: usize,
+    },
     /// The frame fits the limit as sent, but its canonical encoding does not, so it could not
     /// be encoded again (relayed, logged). prost reads an over-long varint into an `int32`
     /// field (an enum) by truncating it, and writes a negative `int32` as 10 bytes: a 5-byte
@@ -97,17 +108,44 @@ pub fn decode_frame(input: &[u8]) -> Result<Option<(Frame, usize)>, DecodeError>
 
 /// Buffers bytes from a stream and yields whole frames.
 ///
-/// The buffer never holds more than one maximal frame plus whatever the caller pushed in one
-/// `extend`, because the length is checked before waiting for the body.
-#[derive(Debug, Default)]
+/// The buffer never holds more than one frame of its limit plus whatever the caller pushed in
+/// one `extend`, because the length is checked before waiting for the body; and it grows with
+/// the bytes received, never with the length a prefix declares.
+#[derive(Debug)]
 pub struct FrameDecoder {
     buffer: BytesMut,
+    max_frame_bytes: usize,
+}
+
+impl Default for FrameDecoder {
+    fn default() -> FrameDecoder {
+        FrameDecoder::new()
+    }
 }
 
 impl FrameDecoder {
-    /// A decoder with an empty buffer.
+    /// A decoder with an empty buffer, taking frames up to [`MAX_FRAME_BYTES`].
     pub fn new() -> FrameDecoder {
-        FrameDecoder::default()
+        FrameDecoder::with_max_frame_bytes(MAX_FRAME_BYTES)
+    }
+
+    /// A decoder taking frames up to `max_frame_bytes` (at most [`MAX_FRAME_BYTES`]); a longer
+    /// one is `DecodeError::OverLimit`, checked on the prefix.
+    pub fn with_max_frame_bytes(max_frame_bytes: usize) -> FrameDecoder {
+        FrameDecoder {
+            buffer: BytesMut::new(),
+            max_frame_bytes: max_frame_bytes.min(MAX_FRAME_BYTES),
+        }
+    }
+
+    /// Changes the limit for the frames still to come (at most [`MAX_FRAME_BYTES`]).
+    pub fn set_max_frame_bytes(&mut self, max_frame_bytes: usize) {
+        self.max_frame_bytes = max_frame_bytes.min(MAX_FRAME_BYTES);
+    }
+
+    /// The limit in force.
+    pub fn max_frame_bytes(&self) -> usize {
+        self.max_frame_bytes
     }
 
     /// Appends bytes read from the stream.
@@ -118,6 +156,16 @@ impl FrameDecoder {
     /// The next whole frame, `Ok(None)` if more bytes are needed, or the reason the stream is
     /// broken. After an error the decoder should be dropped with its connection.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, DecodeError> {
+        if let Some(prefix) = self.buffer.get(..LENGTH_PREFIX_BYTES) {
+            let declared_bytes =
+                u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
+            if declared_bytes > self.max_frame_bytes && declared_bytes <= MAX_FRAME_BYTES {
+                return Err(DecodeError::OverLimit {
+                    declared_bytes,
+                    limit_bytes: self.max_frame_bytes,
+                });
+            }
+        }
         match decode_frame(&self.buffer)? {
             Some((frame, used)) => {
                 self.buffer.advance(used);
@@ -130,6 +178,11 @@ impl FrameDecoder {
     /// Bytes buffered but not yet decoded.
     pub fn buffered_bytes(&self) -> usize {
         self.buffer.len()
+    }
+
+    /// Bytes the buffer has room for (what it holds in memory).
+    pub fn buffer_capacity(&self) -> usize {
+        self.buffer.capacity()
     }
 }
 
@@ -164,6 +217,57 @@ mod tests {
         }
         assert_eq!(decoded, frames);
         assert_eq!(decoder.buffered_bytes(), 0);
+    }
+
+    #[test]
+    fn a_lower_limit_is_checked_on_the_prefix_and_can_be_raised() {
+        let big = Frame::new(FrameBody::Ping(Ping { nonce: 1 }));
+        let small_len = encode_frame(&big).unwrap().len() - LENGTH_PREFIX_BYTES;
+        let mut decoder = FrameDecoder::with_max_frame_bytes(small_len);
+        decoder.extend(&encode_frame(&big).unwrap());
+        assert_eq!(
+            decoder.next_frame().unwrap(),
+            Some(big.clone()),
+            "at the limit"
+        );
+        // A prefix past the limit fails before its body arrives.
+        decoder.extend(&((small_len + 1) as u32).to_be_bytes());
+        assert_eq!(
+            decoder.next_frame(),
+            Err(DecodeError::OverLimit {
+                declared_bytes: small_len + 1,
+                limit_bytes: small_len
+            })
+        );
+        let mut decoder = FrameDecoder::with_max_frame_bytes(4);
+        decoder.set_max_frame_bytes(usize::MAX);
+        assert_eq!(
+            decoder.max_frame_bytes(),
+            MAX_FRAME_BYTES,
+            "never past the protocol's"
+        );
+        decoder.extend(&encode_frame(&big).unwrap());
+        assert_eq!(decoder.next_frame().unwrap(), Some(big));
+        // Past the protocol's limit it is still TooLong.
+        let mut decoder = FrameDecoder::with_max_frame_bytes(16);
+        decoder.extend(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            decoder.next_frame(),
+            Err(DecodeError::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn the_buffer_grows_with_bytes_received_not_with_the_declared_length() {
+        let mut decoder = FrameDecoder::new();
+        decoder.extend(&(MAX_FRAME_BYTES as u32).to_be_bytes());
+        decoder.extend(&[0x1a; 10]);
+        assert_eq!(decoder.next_frame(), Ok(None));
+        assert!(
+            decoder.buffer_capacity() < 1024,
+            "{} bytes held for 14 received",
+            decoder.buffer_capacity()
+        );
     }
 
     #[test]

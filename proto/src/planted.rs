@@ -91,6 +91,12 @@ pub enum Bug {
     NoHistoryDedupe,
     /// SDK: the local store trims its newest messages instead of its oldest.
     TrimNewestFirst,
+    /// SDK: a recording under way when its session ends is not ended with it: it carries over
+    /// into the client's next session, so a stop there sends it as whoever logged in then.
+    RecordingOutlivesSession,
+    /// Server: serves voice audio to any user of the app who asks by message ID, token or
+    /// not.
+    LeakVoiceAudio,
 }
 
 impl Bug {

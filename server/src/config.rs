@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::core::Rate;
 use crate::store::Durability;
 
 /// One hosted app: its key and the secret clients and operators prove they know.
@@ -52,6 +53,44 @@ pub struct Limits {
     pub audio_retention_secs: u64,
     /// Voice messages' audio kept per app (the oldest dropped first).
     pub max_audio_blobs: usize,
+    /// Private messages from one sender kept in one receiver's mailbox; past it that sender
+    /// gets MessageBlocked (45) and the others can still reach the receiver.
+    pub max_mail_per_sender: usize,
+
+    // ---- hostile and careless clients (see docs/limits.md) ----
+    /// Threads hashing passwords, off the task that owns the core. 0 hashes on the core's
+    /// task between inputs: the simulator's setting (deterministic), never a real server's.
+    pub hash_workers: usize,
+    /// Logins waiting for (or in) a password hash, all connections together; one more gets
+    /// ServerError (8).
+    pub max_pending_hashes: usize,
+    /// Failed logins (wrong password, bad token) per account, counting the logins still
+    /// being checked; past it logins of the account get UserStatusError (16).
+    pub failed_logins_per_account: Rate,
+    /// Failed logins per peer address (IP), likewise.
+    pub failed_logins_per_address: Rate,
+    /// Registrations (first logins of new user IDs) per peer address; past it UserStatusError
+    /// (16).
+    pub registrations_per_address: Rate,
+    /// Keys (accounts, addresses) each of those three limits tracks at once.
+    pub max_throttled_keys: usize,
+    /// Sends to one room (all senders together); past it MessageBlocked (45).
+    pub room_sends: Rate,
+    /// Frames of one connection read but not yet handled by the core; its reader waits for
+    /// the core past it, so a pipelining client slows only itself.
+    pub max_requests_in_flight: usize,
+    /// Largest frame (encoded, without the length prefix) of a connection that has not logged
+    /// in; a longer one closes the connection with ParamInvalid (3).
+    pub max_login_frame_bytes: usize,
+    /// Connections open at once that have not logged in; more are closed at accept.
+    pub max_unauthenticated_connections: usize,
+    /// Bytes queued for one connection (as encoded frames); past it the connection is cut
+    /// off as a slow reader. Must hold the login burst of `max_queued_frames` (see
+    /// `validate`).
+    pub max_queued_bytes: usize,
+    /// Bytes queued for all connections together; past it the connection with the most
+    /// queued is cut off.
+    pub max_output_bytes: usize,
 }
 
 impl Default for Limits {
@@ -74,9 +113,31 @@ impl Default for Limits {
             upload_max_age_secs: 600,
             audio_retention_secs: 86_400,
             max_audio_blobs: 100_000,
+            max_mail_per_sender: 100,
+            hash_workers: 1,
+            max_pending_hashes: 64,
+            failed_logins_per_account: Rate::new(10, 30_000),
+            failed_logins_per_address: Rate::new(100, 1_000),
+            registrations_per_address: Rate::new(100, 10_000),
+            max_throttled_keys: 100_000,
+            room_sends: Rate::new(200, 10),
+            max_requests_in_flight: 8,
+            max_login_frame_bytes: 4096,
+            max_unauthenticated_connections: 1000,
+            max_queued_bytes: 40 * 1024 * 1024,
+            max_output_bytes: 256 * 1024 * 1024,
         }
     }
 }
+
+/// The largest frame of a delivered message (text 2048 + attach 1024 bytes, or a voice or
+/// custom body, two 255-byte IDs and the small fields come to about 3.7 KB), rounded up: the
+/// byte budget of an output queue must hold its frame budget of these.
+pub const MAX_MESSAGE_FRAME_BYTES: usize = 4096;
+
+/// The smallest `max_login_frame_bytes` that holds every login a valid client can send
+/// (app key, user ID and password of 255 bytes, a 512-byte token, the proof).
+pub const MIN_LOGIN_FRAME_BYTES: usize = 2048;
 
 /// Room for the login reply and whatever else is queued with the mailbox at login.
 const LOGIN_FRAMES_BESIDES_MAIL: usize = 16;
@@ -194,6 +255,41 @@ impl ServerConfig {
                 limits.max_queued_frames
             )));
         }
+        let burst_bytes = burst.saturating_mul(MAX_MESSAGE_FRAME_BYTES);
+        if limits.max_queued_bytes < burst_bytes {
+            return Err(ConfigError::Invalid(format!(
+                "max_queued_bytes ({}) must hold the login burst of {burst} frames of up to {MAX_MESSAGE_FRAME_BYTES} bytes ({burst_bytes})",
+                limits.max_queued_bytes
+            )));
+        }
+        if limits.max_output_bytes < limits.max_queued_bytes {
+            return Err(ConfigError::Invalid(format!(
+                "max_output_bytes ({}) must be at least max_queued_bytes ({})",
+                limits.max_output_bytes, limits.max_queued_bytes
+            )));
+        }
+        if !(MIN_LOGIN_FRAME_BYTES..=yim_proto::framing::MAX_FRAME_BYTES)
+            .contains(&limits.max_login_frame_bytes)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "max_login_frame_bytes ({}) must be within {MIN_LOGIN_FRAME_BYTES}..={}",
+                limits.max_login_frame_bytes,
+                yim_proto::framing::MAX_FRAME_BYTES
+            )));
+        }
+        if limits.max_mail_per_sender == 0
+            || limits.max_mail_per_sender > limits.max_mailbox_messages
+        {
+            return Err(ConfigError::Invalid(format!(
+                "max_mail_per_sender ({}) must be within 1..=max_mailbox_messages ({})",
+                limits.max_mail_per_sender, limits.max_mailbox_messages
+            )));
+        }
+        if limits.max_requests_in_flight == 0 || limits.max_pending_hashes == 0 {
+            return Err(ConfigError::Invalid(
+                "max_requests_in_flight and max_pending_hashes must be at least 1".into(),
+            ));
+        }
         if limits.max_uploads_per_user == 0 {
             return Err(ConfigError::Invalid(
                 "max_uploads_per_user must be at least 1, or no voice message could be sent".into(),
@@ -262,6 +358,38 @@ mod tests {
         assert_eq!(config.limits.max_uploads_per_user, 4);
         assert_eq!(config.limits.audio_retention_secs, 86_400);
         assert_eq!(config.store.durability, Durability::Full);
+        assert_eq!(
+            config.limits,
+            Limits::default(),
+            "the sample states the defaults"
+        );
+    }
+
+    #[test]
+    fn rates_parse_as_inline_tables_and_contradictions_are_refused() {
+        let apps = "[[apps]]\nkey = \"a\"\nsecret = \"s\"\n";
+        let text = format!("{apps}[limits]\nroom_sends = {{ burst = 5, refill_ms = 100 }}\n");
+        let config: ServerConfig = toml::from_str(&text).unwrap();
+        assert_eq!(config.limits.room_sends, Rate::new(5, 100));
+        let bad = format!("{apps}[limits]\nroom_sends = {{ burst = 5, every = 1 }}\n");
+        assert!(toml::from_str::<ServerConfig>(&bad).is_err());
+        let check = |change: fn(&mut Limits)| {
+            let mut config = ServerConfig::new("x", &[("a", "s")]);
+            change(&mut config.limits);
+            config.validate()
+        };
+        assert!(check(|_| {}).is_ok());
+        assert!(
+            check(|l| l.max_queued_bytes = 1024 * 1024).is_err(),
+            "burst bytes"
+        );
+        assert!(check(|l| l.max_output_bytes = l.max_queued_bytes - 1).is_err());
+        assert!(check(|l| l.max_login_frame_bytes = 100).is_err());
+        assert!(check(|l| l.max_login_frame_bytes = 70_000).is_err());
+        assert!(check(|l| l.max_mail_per_sender = 0).is_err());
+        assert!(check(|l| l.max_mail_per_sender = 1001).is_err());
+        assert!(check(|l| l.max_requests_in_flight = 0).is_err());
+        assert!(check(|l| l.max_pending_hashes = 0).is_err());
     }
 
     #[test]

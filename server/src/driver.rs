@@ -2,48 +2,150 @@
 //!
 //! One task owns the core (so the core needs no locks and stays deterministic given its
 //! inputs); each connection has one task that reads frames into the core's input channel and
-//! writes the frames the core routes to it. The core never waits on a connection: a
-//! connection whose bounded output queue is full is cut off as a slow reader. When the core
-//! halts (a commit's outcome is unknown), `serve` returns at once, dropping every
-//! connection without routing anything more: the process is meant to stop and be restarted.
+//! writes the frames the core routes to it; password hashes run on the [`HashPool`]. The core
+//! never waits on a connection: a connection whose bounded output queue is full (in frames,
+//! `max_queued_frames`, or in bytes, `max_queued_bytes`) is cut off as a slow reader, and when
+//! the queues of all connections together pass `max_output_bytes` the one holding the most is
+//! cut off. When the core halts (a commit's outcome is unknown), `serve` returns at once,
+//! dropping every connection without routing anything more: the process is meant to stop and
+//! be restarted.
+//!
+//! Fairness: a connection has at most `max_requests_in_flight` frames read and not yet handled
+//! by the core; past that its task stops reading its socket until the core catches up, so a
+//! client pipelining thousands of requests holds a few places in the input queue, not all of
+//! them, and slows only itself. Before it has logged in a connection's frames may be at most
+//! `max_login_frame_bytes` long (its buffers stay that small), and at most
+//! `max_unauthenticated_connections` such connections are open at once (more are closed at
+//! accept).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
+use prost::Message as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::task::{AbortHandle, JoinSet};
+use yim_proto::framing::{LENGTH_PREFIX_BYTES, MAX_FRAME_BYTES};
 use yim_proto::{encode_frame, ErrorCode, Frame, FrameDecoder};
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::ServerConfig;
+use crate::config::{Limits, ServerConfig};
 use crate::core::{ConnId, Now, Output, ServerCore};
+use crate::hash_pool::HashPool;
 use crate::net::{BoxStream, Listener, TcpListener};
+use crate::output_bytes::QueuedBytes;
 use crate::store::{Store, StoreError};
 
 /// Inputs queued for the core task.
 #[derive(Debug)]
 enum Input {
-    Frame { conn: ConnId, frame: Frame },
-    Ended { conn: ConnId, reason: String },
+    /// The permit is one of the connection's `max_requests_in_flight`, given back once the
+    /// core has handled the frame.
+    Frame {
+        conn: ConnId,
+        frame: Frame,
+        _permit: OwnedSemaphorePermit,
+    },
+    Ended {
+        conn: ConnId,
+        reason: String,
+    },
 }
 
 /// What the core task tells a connection task.
 #[derive(Debug)]
 enum Command {
-    Send(Frame),
+    /// Write this frame of `bytes` (as counted in the connection's [`QueuedBytes`]).
+    Send { frame: Frame, bytes: usize },
     /// Send this Goodbye, then close.
     Close(Frame),
+    /// The connection has logged in: lift the frame limit.
+    LoggedIn,
+}
+
+/// The core task's handle on one connection.
+#[derive(Debug)]
+struct Writer {
+    commands: mpsc::Sender<Command>,
+    queued: Arc<QueuedBytes>,
+    task: AbortHandle,
 }
 
 /// Frames from all connections waiting for the core.
 const INPUT_QUEUE_FRAMES: usize = 1024;
-/// Bytes read from a socket at a time.
+/// Bytes read from a socket at a time (once logged in; before, a login frame's worth).
 const READ_CHUNK_BYTES: usize = 8 * 1024;
 /// How long accepting pauses after an accept fails.
 const ACCEPT_PAUSE_MS: u64 = 100;
 /// A frame the peer does not take within this long ends the connection.
 const WRITE_TIMEOUT_MS: u64 = 10_000;
+
+/// The connections' side of the driver: their output queues and what they share.
+struct Connections {
+    writers: BTreeMap<ConnId, Writer>,
+    /// Bytes queued for all connections together.
+    total_bytes: Arc<AtomicUsize>,
+    limits: Limits,
+}
+
+impl Connections {
+    /// Cuts `conn` off at once (its queue is dropped, its bytes freed) and tells the core.
+    fn cut_off(&mut self, core: &mut ServerCore, conn: ConnId, reason: &str) {
+        if let Some(writer) = self.writers.remove(&conn) {
+            writer.queued.detach();
+            writer.task.abort();
+            tracing::warn!(conn, reason, "cutting a connection off");
+            core.handle_disconnect(conn, reason);
+        }
+    }
+
+    /// Queues `frame` for `conn`, cutting off whoever the byte bounds say.
+    fn send(&mut self, core: &mut ServerCore, conn: ConnId, frame: Frame) {
+        let bytes = frame.encoded_len() + LENGTH_PREFIX_BYTES;
+        let Some(writer) = self.writers.get(&conn) else {
+            return;
+        };
+        if writer.queued.get() + bytes > self.limits.max_queued_bytes {
+            return self.cut_off(core, conn, "slow reader: max_queued_bytes queued");
+        }
+        while self.total() + bytes > self.limits.max_output_bytes {
+            let hog = self
+                .writers
+                .iter()
+                .max_by_key(|(_, w)| w.queued.get())
+                .map(|(&hog, _)| hog);
+            let Some(hog) = hog else { break };
+            self.cut_off(
+                core,
+                hog,
+                "the most output queued when the server's max_output_bytes was reached",
+            );
+            if hog == conn {
+                return;
+            }
+        }
+        let Some(writer) = self.writers.get(&conn) else {
+            return;
+        };
+        writer.queued.add(bytes);
+        match writer.commands.try_send(Command::Send { frame, bytes }) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.cut_off(core, conn, "slow reader: output queue full");
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                if let Some(writer) = self.writers.remove(&conn) {
+                    writer.queued.detach();
+                }
+            }
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.total_bytes.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
 
 /// Serves connections from `listener` until the returned future is dropped, or until the
 /// core halts, returning why. Dropping it (for example by aborting its task) closes every
@@ -53,16 +155,27 @@ pub async fn serve(
     mut core: ServerCore,
     clock: Arc<dyn Clock>,
 ) -> StoreError {
+    let limits = core.limits().clone();
     let (input_tx, mut input_rx) = mpsc::channel(INPUT_QUEUE_FRAMES);
-    let mut writers: BTreeMap<ConnId, mpsc::Sender<Command>> = BTreeMap::new();
+    let mut connections = Connections {
+        writers: BTreeMap::new(),
+        total_bytes: Arc::new(AtomicUsize::new(0)),
+        limits: limits.clone(),
+    };
+    let mut hashes = HashPool::new(limits.hash_workers);
     let mut tasks = JoinSet::new();
     let mut next_conn: ConnId = 1;
     // After a failed accept (e.g. out of file descriptors), accepting pauses until then.
     let mut accept_paused_until_ms: Option<u64> = None;
     loop {
-        route_outputs(&mut core, &mut writers);
+        route_outputs(&mut core, &mut connections, &mut hashes);
         if let Some(halt) = core.halted() {
             return halt.clone();
+        }
+        // An inline hash's result is the next input (the simulator: a seed replays exactly).
+        if let Some(done) = hashes.take_inline() {
+            core.handle_hash_done(Now::read(clock.as_ref()), done);
+            continue;
         }
         let now_ms = clock.monotonic_ms();
         if accept_paused_until_ms.is_some_and(|until| now_ms >= until) {
@@ -76,24 +189,35 @@ pub async fn serve(
         tokio::select! {
             biased;
             () = clock.sleep_until(deadline_ms) => core.handle_timeout(Now::read(clock.as_ref())),
+            Some(done) = hashes.next_done() => core.handle_hash_done(Now::read(clock.as_ref()), done),
             accepted = listener.accept(), if accept_paused_until_ms.is_none() => match accepted {
                 Ok((stream, peer)) => {
-                    if writers.len() >= core.limits().max_connections {
+                    if connections.writers.len() >= limits.max_connections {
                         tracing::warn!(%peer, "connection limit reached; refusing");
+                        continue;
+                    }
+                    if core.unauthenticated_count() >= limits.max_unauthenticated_connections {
+                        tracing::warn!(%peer, "too many connections not logged in; refusing");
                         continue;
                     }
                     let conn = next_conn;
                     next_conn += 1;
-                    let (command_tx, command_rx) = mpsc::channel(core.limits().max_queued_frames);
-                    writers.insert(conn, command_tx);
-                    core.handle_connect(Now::read(clock.as_ref()), conn, &peer);
-                    tasks.spawn(run_connection(
-                        conn,
+                    let (command_tx, command_rx) = mpsc::channel(limits.max_queued_frames);
+                    let queued = Arc::new(QueuedBytes::new(connections.total_bytes.clone()));
+                    let task = tasks.spawn(run_connection(
+                        Connection {
+                            conn,
+                            clock: clock.clone(),
+                            input: input_tx.clone(),
+                            in_flight: Arc::new(Semaphore::new(limits.max_requests_in_flight)),
+                            login_frame_bytes: limits.max_login_frame_bytes,
+                            queued: queued.clone(),
+                        },
                         stream,
-                        clock.clone(),
-                        input_tx.clone(),
                         command_rx,
                     ));
+                    connections.writers.insert(conn, Writer { commands: command_tx, queued, task });
+                    core.handle_connect(Now::read(clock.as_ref()), conn, &peer);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed; pausing accepts");
@@ -101,9 +225,13 @@ pub async fn serve(
                 }
             },
             Some(input) = input_rx.recv() => match input {
-                Input::Frame { conn, frame } => core.handle_frame(Now::read(clock.as_ref()), conn, frame),
+                Input::Frame { conn, frame, _permit } => {
+                    core.handle_frame(Now::read(clock.as_ref()), conn, frame);
+                }
                 Input::Ended { conn, reason } => {
-                    writers.remove(&conn);
+                    if let Some(writer) = connections.writers.remove(&conn) {
+                        writer.queued.detach();
+                    }
                     core.handle_disconnect(conn, &reason);
                 }
             },
@@ -112,34 +240,50 @@ pub async fn serve(
     }
 }
 
-/// Hands the core's outputs to the connection tasks.
-fn route_outputs(core: &mut ServerCore, writers: &mut BTreeMap<ConnId, mpsc::Sender<Command>>) {
+/// Hands the core's outputs to the connection tasks and the hash pool.
+fn route_outputs(core: &mut ServerCore, connections: &mut Connections, hashes: &mut HashPool) {
     while let Some(output) = core.poll_output() {
         match output {
-            Output::Send { conn, frame } => {
-                let Some(writer) = writers.get(&conn) else {
-                    continue;
-                };
-                match writer.try_send(Command::Send(frame)) {
-                    Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        // Dropping the sender makes the connection task close the socket.
-                        writers.remove(&conn);
-                        yim_proto::probe::hit(yim_proto::probe::Probe::SlowReaderCutOff);
-                        core.handle_disconnect(conn, "slow reader: output queue full");
-                    }
-                    Err(mpsc::error::TrySendError::Closed(_)) => {
-                        writers.remove(&conn);
-                    }
-                }
-            }
+            Output::Send { conn, frame } => connections.send(core, conn, frame),
             Output::Close { conn, code, reason } => {
-                if let Some(writer) = writers.remove(&conn) {
+                if let Some(writer) = connections.writers.remove(&conn) {
+                    writer.queued.detach();
                     // If the queue is full the goodbye is skipped; the socket closes either way.
-                    let _ = writer.try_send(Command::Close(Output::goodbye(code, &reason)));
+                    let _ = writer
+                        .commands
+                        .try_send(Command::Close(Output::goodbye(code, &reason)));
                 }
             }
+            Output::LoggedIn { conn } => {
+                if let Some(writer) = connections.writers.get(&conn) {
+                    if writer.commands.try_send(Command::LoggedIn).is_err() {
+                        connections.cut_off(core, conn, "slow reader: output queue full");
+                    }
+                }
+            }
+            Output::Hash(job) => hashes.submit(job),
         }
+    }
+}
+
+/// What a connection's task works with, besides its socket and commands.
+struct Connection {
+    conn: ConnId,
+    clock: Arc<dyn Clock>,
+    input: mpsc::Sender<Input>,
+    /// `max_requests_in_flight` permits.
+    in_flight: Arc<Semaphore>,
+    /// The frame limit until the connection logs in.
+    login_frame_bytes: usize,
+    queued: Arc<QueuedBytes>,
+}
+
+/// Takes the connection's bytes off the total however its task ends (aborted too).
+struct DetachOnDrop(Arc<QueuedBytes>);
+
+impl Drop for DetachOnDrop {
+    fn drop(&mut self) {
+        self.0.detach();
     }
 }
 
@@ -147,22 +291,32 @@ fn route_outputs(core: &mut ServerCore, writers: &mut BTreeMap<ConnId, mpsc::Sen
 /// Writing comes first, so a busy reader still drains its output queue; a write the peer
 /// does not take within [`WRITE_TIMEOUT_MS`] ends the connection.
 async fn run_connection(
-    conn: ConnId,
+    connection: Connection,
     stream: BoxStream,
-    clock: Arc<dyn Clock>,
-    input: mpsc::Sender<Input>,
     mut commands: mpsc::Receiver<Command>,
 ) {
+    let Connection {
+        conn,
+        clock,
+        input,
+        in_flight,
+        login_frame_bytes,
+        queued,
+    } = connection;
+    let _detach = DetachOnDrop(queued.clone());
     let (mut reader, mut writer) = tokio::io::split(stream);
-    let mut decoder = FrameDecoder::new();
-    let mut chunk = vec![0u8; READ_CHUNK_BYTES];
+    let mut decoder = FrameDecoder::with_max_frame_bytes(login_frame_bytes);
+    // Before login a read need not hold more than a login frame.
+    let mut chunk = vec![0u8; (login_frame_bytes + LENGTH_PREFIX_BYTES).min(READ_CHUNK_BYTES)];
     let clock = clock.as_ref();
     let reason = 'connection: loop {
         tokio::select! {
             biased;
             command = commands.recv() => match command {
-                Some(Command::Send(frame)) => {
-                    if let Err(e) = write_frame(&mut writer, &frame, clock).await {
+                Some(Command::Send { frame, bytes }) => {
+                    let written = write_frame(&mut writer, &frame, clock).await;
+                    queued.written(bytes);
+                    if let Err(e) = written {
                         break 'connection format!("write error: {e}");
                     }
                 }
@@ -170,6 +324,10 @@ async fn run_connection(
                     let _ = write_frame(&mut writer, &goodbye, clock).await;
                     let _ = writer.shutdown().await;
                     break 'connection "closed by the server".to_owned();
+                }
+                Some(Command::LoggedIn) => {
+                    decoder.set_max_frame_bytes(MAX_FRAME_BYTES);
+                    chunk.resize(READ_CHUNK_BYTES, 0);
                 }
                 None => {
                     let _ = writer.shutdown().await;
@@ -186,7 +344,11 @@ async fn run_connection(
                 loop {
                     match decoder.next_frame() {
                         Ok(Some(frame)) => {
-                            if input.send(Input::Frame { conn, frame }).await.is_err() {
+                            let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                                return; // never closed
+                            };
+                            let frame = Input::Frame { conn, frame, _permit: permit };
+                            if input.send(frame).await.is_err() {
                                 return; // the server is shutting down
                             }
                         }

@@ -4,7 +4,8 @@
 //! the audio of voice messages.
 //! The protocol logic is a sans-IO core ([`core::ServerCore`]); [`driver`] runs it over any
 //! [`net::Listener`] and [`clock::Clock`], so the real binary (TCP, system clock, SQLite) and
-//! the simulator (turmoil, simulated clock, in-memory store) run the same code.
+//! the simulator (turmoil, simulated clock, in-memory store) run the same code. Password
+//! hashes run off the core's task on a [`hash_pool::HashPool`].
 //! [`admin`] is the operator client used by the `yim-server admin` CLI and by tests.
 
 // `missing_docs` (a workspace lint) is scoped out of this crate for now: other branches are
@@ -18,7 +19,11 @@ pub mod clock;
 pub mod config;
 pub mod core;
 pub mod driver;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+pub mod hash_pool;
 pub mod net;
+mod output_bytes;
 pub mod store;
 
 pub use config::{AppConfig, Limits, ServerConfig, StoreConfig};

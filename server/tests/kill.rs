@@ -225,8 +225,8 @@ struct Record {
     received: BTreeMap<String, BTreeSet<u64>>,
     /// Every message ID seen (received or acknowledged) -> its content.
     ids: Vec<(u64, String)>,
-    /// Voice messages received: (audio ID, content).
-    voice: Vec<(u64, String)>,
+    /// Voice messages received: (audio ID, download token, content).
+    voice: Vec<(u64, u64, String)>,
     /// Room ranges the server said it no longer had.
     told_lost: Vec<(u64, u64)>,
     /// Logins answered with something else than Success.
@@ -338,6 +338,7 @@ impl Op {
                             text: content.clone(),
                             extra_param: String::new(),
                             upload_key: *upload_key,
+                            download_token: 0,
                         }),
                     );
                 }
@@ -529,11 +530,11 @@ fn received(message: &Message, record: &Mutex<Record>) {
     let content = match message.body.as_ref().and_then(|b| b.kind.as_ref()) {
         Some(body::Kind::Text(text)) => text.content.clone(),
         Some(body::Kind::Voice(voice)) => {
-            record
-                .lock()
-                .unwrap()
-                .voice
-                .push((voice.audio_id, voice.text.clone()));
+            record.lock().unwrap().voice.push((
+                voice.audio_id,
+                voice.download_token,
+                voice.text.clone(),
+            ));
             voice.text.clone()
         }
         _ => return,
@@ -757,12 +758,16 @@ async fn check_survivors(addr: SocketAddr, records: &[Record]) -> usize {
         "the mute survived"
     );
 
-    let voice: BTreeSet<(u64, &str)> = records
+    let voice: BTreeSet<(u64, u64, &str)> = records
         .iter()
-        .flat_map(|r| r.voice.iter().map(|(id, text)| (*id, text.as_str())))
+        .flat_map(|r| {
+            r.voice
+                .iter()
+                .map(|(id, token, text)| (*id, *token, text.as_str()))
+        })
         .collect();
     let mut request_id = 10;
-    for &(audio_id, content) in &voice {
+    for &(audio_id, download_token, content) in &voice {
         let expected = voice_audio(content);
         let mut data = Vec::new();
         loop {
@@ -772,6 +777,7 @@ async fn check_survivors(addr: SocketAddr, records: &[Record]) -> usize {
                 audio_id,
                 offset: data.len() as u64,
                 max_bytes: 0,
+                download_token,
             }))
             .await
             .unwrap();

@@ -44,6 +44,9 @@ pub struct Slot {
     pub desired_rooms: std::collections::BTreeSet<String>,
     /// What the client's microphone says next.
     pub spoken: Spoken,
+    /// An account switch (`Op::SwitchAccount`) is under way: the game's own loop leaves the
+    /// session alone.
+    pub switching: bool,
 }
 
 /// State shared by the hosts and the runner (one thread; the mutex is never held across an
@@ -63,6 +66,8 @@ pub struct World {
     pub download_dir: std::path::PathBuf,
     /// Each client's disk (its SDK's local history), which outlives its apps.
     pub client_disks: Vec<ClientDisk>,
+    /// The ID of the latest voice message delivered to any app (what `Op::Eavesdrop` asks for).
+    pub last_voice_message: Option<u64>,
 }
 
 pub type Shared = Arc<Mutex<World>>;
@@ -138,6 +143,7 @@ impl World {
             links: Links::new(scenario_hosts),
             download_dir: run_dir(),
             client_disks,
+            last_voice_message: None,
         }
     }
 
@@ -161,6 +167,8 @@ impl World {
     /// Marks the client's current app as stopped (crash or restart) at `at_ms`.
     pub fn stop_app(&mut self, client: usize, at_ms: u64) {
         let slot = &mut self.slots[client];
+        // An account switch under way dies with its app.
+        slot.switching = false;
         if let Some(app) = slot.client.take() {
             app.shutdown();
             let app = AppId {
@@ -278,20 +286,60 @@ struct VoiceOp {
 
 /// Records a voice message for the natural length of its speech, then sends or cancels it.
 async fn send_voice(shared: Shared, app: AppId, sdk: Client, op: VoiceOp) {
+    let Some(recording) = start_recording(&shared, app, &sdk, op.index, op.room, op.to) else {
+        return;
+    };
+    tokio::time::sleep(Duration::from_millis(recording.speech_ms + 100)).await;
+    if op.cancel {
+        if sdk.cancel_audio_message().is_ok() {
+            lock(&shared).record(Entry::VoiceCancelled {
+                app,
+                request_id: recording.request_id,
+            });
+        }
+    } else if sdk
+        .stop_and_send_audio_message(&recording.extra_param)
+        .is_ok()
+    {
+        lock(&shared).record(Entry::VoiceStopped {
+            app,
+            request_id: recording.request_id,
+        });
+    }
+}
+
+/// A recording started by [`start_recording`].
+struct Started {
+    request_id: u64,
+    extra_param: String,
+    /// How long its speech takes.
+    speech_ms: u64,
+}
+
+/// Starts recording the speech of op `index` to the room, or to the user of client `to`, and
+/// records the call.
+fn start_recording(
+    shared: &Shared,
+    app: AppId,
+    sdk: &Client,
+    index: usize,
+    room: usize,
+    to: Option<usize>,
+) -> Option<Started> {
     let (receiver, room, text) = {
-        let world = lock(&shared);
+        let world = lock(shared);
         let scenario = &world.scenario;
-        let text = spoken_text(app.client, op.index);
+        let text = spoken_text(app.client, index);
         *world.slots[app.client]
             .spoken
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = text.clone();
-        match op.to {
+        match to {
             Some(to) => (scenario.clients[to].user.clone(), false, text),
-            None => (scenario.rooms[op.room].clone(), true, text),
+            None => (scenario.rooms[room].clone(), true, text),
         }
     };
-    let extra_param = format!("v{}_{}", app.client, op.index);
+    let extra_param = format!("v{}_{}", app.client, index);
     let chat_type = if room {
         ChatType::Room
     } else {
@@ -309,21 +357,89 @@ async fn send_voice(shared: Shared, app: AppId, sdk: Client, op: VoiceOp) {
             extra_param: extra_param.clone(),
         },
     };
-    lock(&shared).record(history::invoke_entry(app, record, result));
-    let Ok(request_id) = result.map(|id| id.get()) else {
-        return;
-    };
+    lock(shared).record(history::invoke_entry(app, record, result));
+    let request_id = result.ok()?.get();
     let speech_ms = yim_sdk::yim_audio::Signal::speech(&text)
         .natural_ms()
         .unwrap_or(1_000);
-    tokio::time::sleep(Duration::from_millis(speech_ms + 100)).await;
-    if op.cancel {
-        if sdk.cancel_audio_message().is_ok() {
-            lock(&shared).record(Entry::VoiceCancelled { app, request_id });
+    Some(Started {
+        request_id,
+        extra_param,
+        speech_ms,
+    })
+}
+
+/// How long an account switch waits for each logout and login.
+const SWITCH_STEP_TIMEOUT_MS: u64 = 10_000;
+
+/// Waits until the app's SDK is in `state`, or the step's time is up.
+async fn wait_for_state(sdk: &Client, state: State) {
+    for _ in 0..SWITCH_STEP_TIMEOUT_MS / 50 {
+        if sdk.state() == state {
+            return;
         }
-    } else if sdk.stop_and_send_audio_message(&extra_param).is_ok() {
-        lock(&shared).record(Entry::VoiceStopped { app, request_id });
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// `Op::SwitchAccount` (see its doc). The stop is made whatever came of the logout and the
+/// login; if it is accepted it is recorded as `VoiceStopped`, so a voice message it sends is
+/// judged (as the player's recording, by `no_phantom`: sent by another account, it is
+/// altered addressing).
+async fn switch_account(shared: &Shared, app: AppId, sdk: &Client, index: usize, to: usize) {
+    let (player, password) = {
+        let mut world = lock(shared);
+        world.slots[app.client].switching = true;
+        let spec = &world.scenario.clients[app.client];
+        (spec.user.clone(), spec.password.clone())
+    };
+    let recording = start_recording(shared, app, sdk, index, 0, Some(to));
+    if let Some(recording) = &recording {
+        tokio::time::sleep(Duration::from_millis(recording.speech_ms / 2 + 100)).await;
+    }
+    let login = |user: String| Call::Login {
+        user_id: user,
+        password: password.clone(),
+        token: String::new(),
+    };
+    lock(shared).slots[app.client].wants_online = false;
+    invoke(shared, app, sdk, Call::Logout);
+    wait_for_state(sdk, State::LoggedOut).await;
+    invoke(shared, app, sdk, login(format!("{player}_alt")));
+    wait_for_state(sdk, State::LoggedIn).await;
+    if let Some(recording) = recording {
+        if sdk
+            .stop_and_send_audio_message(&recording.extra_param)
+            .is_ok()
+        {
+            lock(shared).record(Entry::VoiceStopped {
+                app,
+                request_id: recording.request_id,
+            });
+        }
+    }
+    // Long enough for a voice message sent as the second account to go out.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    lock(shared).slots[app.client].wants_online = false;
+    invoke(shared, app, sdk, Call::Logout);
+    wait_for_state(sdk, State::LoggedOut).await;
+    lock(shared).slots[app.client].switching = false;
+    invoke(shared, app, sdk, login(player));
+}
+
+/// `Op::Eavesdrop`: a download of the latest voice message delivered to anyone.
+fn eavesdrop(shared: &Shared, app: AppId, sdk: &Client) {
+    let mut world = lock(shared);
+    let Some(message_id) = world.last_voice_message else {
+        return;
+    };
+    let path = download_path(&world, app, message_id);
+    let result = sdk
+        .download_audio(message_id, &path)
+        .map(|request| request.request_id())
+        .map_err(|e| e.code());
+    let call = history::CallRecord::DownloadAudio { message_id };
+    world.record(history::invoke_entry(app, call, result));
 }
 
 /// Receivers fetch every voice message they get; this is where the audio is saved.
@@ -363,6 +479,7 @@ async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
             yim_sdk::Event::RecvMessage(message)
                 if matches!(message.body, yim_sdk::MessageBody::Voice { .. }) =>
             {
+                world.last_voice_message = Some(message.message_id);
                 let path = download_path(&world, app, message.message_id);
                 let result = sdk
                     .download_audio(message.message_id, &path)
@@ -464,6 +581,14 @@ async fn run_app(shared: Shared, client: usize, skew: Skew) {
             (app, sdk) = start_app(&shared, client, &skew);
             continue;
         }
+        if let Op::Eavesdrop { .. } = timed.op {
+            eavesdrop(&shared, app, &sdk);
+            continue;
+        }
+        if let Op::SwitchAccount { to, .. } = timed.op {
+            switch_account(&shared, app, &sdk, index, to).await;
+            continue;
+        }
         if let Op::SendVoice {
             room, to, cancel, ..
         } = timed.op
@@ -539,7 +664,7 @@ async fn keep_online(shared: Shared, client: usize) {
         let (app, sdk, should, desired) = {
             let world = lock(&shared);
             let slot = &world.slots[client];
-            let Some(sdk) = slot.client.clone() else {
+            let Some(sdk) = slot.client.clone().filter(|_| !slot.switching) else {
                 continue;
             };
             let app = AppId {
@@ -675,9 +800,12 @@ fn call_for(shared: &Shared, scenario: &Scenario, index: usize, op: &Op) -> Opti
             lock(shared).slots[client].wants_online = false;
             Call::Logout
         }
-        Op::Mute { .. } | Op::Unmute { .. } | Op::AppRestart { .. } | Op::SendVoice { .. } => {
-            return None
-        }
+        Op::Mute { .. }
+        | Op::Unmute { .. }
+        | Op::AppRestart { .. }
+        | Op::SendVoice { .. }
+        | Op::SwitchAccount { .. }
+        | Op::Eavesdrop { .. } => return None,
     })
 }
 

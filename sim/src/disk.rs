@@ -212,6 +212,15 @@ impl Store for SimDisk {
         self.store.mail_count(app_key, user_id)
     }
 
+    fn mail_count_from(
+        &self,
+        app_key: &str,
+        user_id: &str,
+        sender_id: &str,
+    ) -> Result<usize, StoreError> {
+        self.store.mail_count_from(app_key, user_id, sender_id)
+    }
+
     fn message_id_mark(&self) -> Result<u64, StoreError> {
         self.store.message_id_mark()
     }
@@ -338,6 +347,7 @@ mod tests {
         batch.push(Write::PushMail {
             app_key: "a".into(),
             user_id: "u".into(),
+            sender_id: "s".into(),
             message_id,
             message: vec![1],
         });

@@ -7,7 +7,7 @@ use yim_proto::planted::Bug;
 
 /// Every planted bug with its name, in `Bug`'s order. `tests/planted_bugs.rs` checks that it
 /// lists the same bugs as the canaries there.
-pub const BUGS: [(&str, Bug); 36] = [
+pub const BUGS: [(&str, Bug); 38] = [
     ("drop-fanout", Bug::DropFanout),
     ("skip-mute-check", Bug::SkipMuteCheck),
     ("deliver-to-non-member", Bug::DeliverToNonMember),
@@ -47,6 +47,8 @@ pub const BUGS: [(&str, Bug); 36] = [
     ("forget-handed-on-restart", Bug::ForgetHandedOnRestart),
     ("no-history-dedupe", Bug::NoHistoryDedupe),
     ("trim-newest-first", Bug::TrimNewestFirst),
+    ("recording-outlives-session", Bug::RecordingOutlivesSession),
+    ("leak-voice-audio", Bug::LeakVoiceAudio),
 ];
 
 /// Every name, for the CLI's list of possible values.

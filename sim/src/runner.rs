@@ -56,10 +56,17 @@ fn client_host_name(host: usize) -> String {
     format!("c{host}")
 }
 
-/// The server configuration used in simulations: fast password hashing, default limits.
+/// The server configuration used in simulations: fast password hashing, run inline between
+/// inputs (so a seed replays exactly; still a separate input from its login frame, as on a
+/// real server), no login throttles (a few client hosts log in many players, and the game's
+/// re-login loop retries every second), and default limits otherwise.
 pub fn server_config() -> ServerConfig {
     let mut config = ServerConfig::new("0.0.0.0:5000", &[(APP_KEY, APP_SECRET)]);
     config.limits.password_hash_rounds = 1;
+    config.limits.hash_workers = 0;
+    config.limits.failed_logins_per_account = yim_server::core::Rate::UNLIMITED;
+    config.limits.failed_logins_per_address = yim_server::core::Rate::UNLIMITED;
+    config.limits.registrations_per_address = yim_server::core::Rate::UNLIMITED;
     config
 }
 

@@ -108,6 +108,20 @@ pub enum Op {
     AppRestart {
         client: usize,
     },
+    /// Another account on the same client while a voice message is being recorded: the app
+    /// starts recording to the user of client `to`, logs out, logs in as the player's second
+    /// account (`{user}_alt`), stops the recording (which ended with the first session, so
+    /// nothing may be sent, least of all as the second account), logs out and logs back in as
+    /// the player. The client's later ops wait for it.
+    SwitchAccount {
+        client: usize,
+        to: usize,
+    },
+    /// A curious player: the app asks for the audio of the latest voice message delivered to
+    /// anyone in the run, by its message ID, whether or not it was sent to this player.
+    Eavesdrop {
+        client: usize,
+    },
 }
 
 impl Op {
@@ -126,7 +140,9 @@ impl Op {
             | Op::SendPrivate { client, .. }
             | Op::SendVoice { client, .. }
             | Op::Logout { client }
-            | Op::AppRestart { client } => Some(client),
+            | Op::AppRestart { client }
+            | Op::SwitchAccount { client, .. }
+            | Op::Eavesdrop { client } => Some(client),
             Op::Mute { .. } | Op::Unmute { .. } => None,
         }
     }
@@ -398,7 +414,9 @@ impl Scenario {
                 | Op::Leave { client, room }
                 | Op::CountMembers { client, room }
                 | Op::SendRoom { client, room, .. } => *client < clients && *room < rooms,
-                Op::SendPrivate { client, to, .. } => *client < clients && *to < clients,
+                Op::SendPrivate { client, to, .. } | Op::SwitchAccount { client, to } => {
+                    *client < clients && *to < clients
+                }
                 Op::SendVoice {
                     client, room, to, ..
                 } => *client < clients && *room < rooms && to.is_none_or(|t| t < clients),

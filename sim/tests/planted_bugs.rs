@@ -106,6 +106,11 @@ canaries! {
     no_history_dedupe: NoHistoryDedupe caught by ["history"] in Faulty within 200;
     trim_newest_first: TrimNewestFirst caught by ["history"] in Faulty within 200;
     history_skips_newest: HistorySkipsNewest caught by ["history"] in Faulty within 200;
+    // Issue 10: an account switch while recording (`Op::SwitchAccount`) sends the recording
+    // as the second account; a curious player (`Op::Eavesdrop`) hears another pair's voice
+    // message.
+    recording_outlives_session: RecordingOutlivesSession caught by ["no_phantom"] in Calm within 200;
+    leak_voice_audio: LeakVoiceAudio caught by ["voice"] in Calm within 200;
 }
 
 #[test]

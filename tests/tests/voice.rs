@@ -162,6 +162,19 @@ async fn a_voice_message_is_recorded_recognised_sent_downloaded_and_played() {
 
     let unknown = code(bob.client.download_audio(999_999, &save)).await;
     assert_eq!(unknown, ErrorCode::ParamInvalid);
+
+    // The audio is private: the sender may download it, and carol (who joins the room only
+    // now, so the message never reached her) gets what an unknown ID gets.
+    let mine = dir.path().join("alice_own.wav");
+    let own = done(alice.client.download_audio(message.message_id, &mine)).await;
+    assert_eq!(own.unwrap(), mine);
+    let mut carol = voice_client(&server, &dir.path().join("carol"));
+    carol.login_ok("carol").await;
+    carol.join_ok("world").await;
+    let theirs = dir.path().join("carol_theirs.wav");
+    let leaked = code(carol.client.download_audio(message.message_id, &theirs)).await;
+    assert_eq!(leaked, ErrorCode::ParamInvalid);
+    assert!(!theirs.exists(), "nothing saved");
 }
 
 #[tokio::test]

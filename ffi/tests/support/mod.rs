@@ -42,6 +42,9 @@ impl TestServer {
             .expect("server runtime");
         let mut config = ServerConfig::new("127.0.0.1:0", &[(APP_KEY, APP_SECRET)]);
         config.limits.password_hash_rounds = 16;
+        // Tests send bursts of room messages at once (240 in `threads.rs`); the room send rate
+        // has tests of its own.
+        config.limits.room_sends = yim_server::core::Rate::UNLIMITED;
         let running = runtime
             .block_on(yim_server::spawn_tcp(
                 &config,

@@ -235,6 +235,7 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                         text: "meet at the bridge".into(),
                         extra_param: "{\"team\":2}".into(),
                         upload_key: 0,
+                        download_token: 0,
                     })),
                 }),
             })),
@@ -364,6 +365,7 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                         text: "meet at the bridge".into(),
                         extra_param: "{\"team\":2}".into(),
                         upload_key: IDEMPOTENCY_KEY + 2,
+                        download_token: 0,
                     })),
                 }),
                 idempotency_key: IDEMPOTENCY_KEY + 3,
@@ -386,6 +388,7 @@ pub fn golden_frames() -> Vec<(&'static str, Frame)> {
                 audio_id: MESSAGE_ID + 2,
                 offset: 4,
                 max_bytes: 16_384,
+                download_token: 0,
             })),
         ),
         (

@@ -117,7 +117,7 @@ impl ClientMachine {
             joined_rooms: BTreeSet::new(),
             room_cursors: BTreeMap::new(),
             internal: BTreeMap::new(),
-            recording: None,
+            recording: self.planted_recording.take(),
             history,
         };
         self.phase = Phase::InSession {
@@ -170,6 +170,9 @@ impl ClientMachine {
                 save_path,
             } => PendingKind::Download(Box::new(Download {
                 message_id: *message_id,
+                download_token: self
+                    .user_id()
+                    .map_or(0, |user| self.voice_tokens.token(user, *message_id)),
                 save_path: save_path.clone(),
                 data: Vec::new(),
             })),
@@ -196,7 +199,15 @@ impl ClientMachine {
             PendingKind::Download(_) | PendingKind::RoomHistory(_) => 0,
             _ => self.rng.nonzero(),
         };
-        let frame = outbound::for_call(request_id, &call, idempotency_key);
+        let frame = match &kind {
+            PendingKind::Download(download) => Some(outbound::download(
+                request_id,
+                download.message_id,
+                download.download_token,
+                0,
+            )),
+            _ => outbound::for_call(request_id, &call, idempotency_key),
+        };
         let deadline_ms = self.request_deadline_ms(now_ms);
         if matches!(call, Call::Logout) {
             if reconnecting {

@@ -66,7 +66,12 @@ impl ClientMachine {
             }
             return;
         }
-        let frame = outbound::download(request_id, download.message_id, have);
+        let frame = outbound::download(
+            request_id,
+            download.message_id,
+            download.download_token,
+            have,
+        );
         session
             .pending
             .set_frame(request_id, frame.clone(), deadline_ms);

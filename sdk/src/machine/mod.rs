@@ -55,6 +55,7 @@ mod timers;
 mod upload;
 mod validate;
 mod voice;
+mod voice_tokens;
 mod write_queue;
 
 #[cfg(test)]
@@ -96,8 +97,12 @@ pub struct ClientMachine {
     disk: Arc<dyn HistoryDisk>,
     /// Writes the planted `AckBeforeStore` bug leaves for the next commit.
     deferred_history: HistoryBatch,
+    /// Kept across sessions of one account: see `voice_tokens`.
+    voice_tokens: voice_tokens::VoiceTokens,
     /// A room message held back by the planted `ReorderRoom` bug.
     planted_held: Option<ReceivedMessage>,
+    /// A recording carried over to the next session by the planted `RecordingOutlivesSession`.
+    planted_recording: Option<phase::Recording>,
     last_request_id: u64,
     last_ping_nonce: u64,
     events: VecDeque<Event>,
@@ -137,7 +142,9 @@ impl ClientMachine {
             phase: Phase::Uninitialised,
             saving: BTreeMap::new(),
             rng: SplitMix64::new(rng_seed),
+            voice_tokens: voice_tokens::VoiceTokens::default(),
             planted_held: None,
+            planted_recording: None,
             last_request_id: 0,
             last_ping_nonce: 0,
             events: VecDeque::new(),

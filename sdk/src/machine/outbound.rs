@@ -66,17 +66,16 @@ pub(crate) fn rejoin(request_id: RequestId, room_id: &str, after_seq: u64) -> Fr
 
 /// The frame a call made while logged in becomes; sends carry `idempotency_key`. `Login` has
 /// none of its own (it is sent on the challenge), nor have the recording calls (a recording
-/// becomes frames when it is uploaded), so they yield `None`.
+/// becomes frames when it is uploaded), so they yield `None`; so does `DownloadAudio`, whose
+/// frames carry the message's token (see [`download`]).
 pub(crate) fn for_call(request_id: RequestId, call: &Call, idempotency_key: u64) -> Option<Frame> {
     let body = match call {
         Call::Login { .. }
         | Call::StartRecord { .. }
         | Call::StopRecord { .. }
         | Call::CancelRecord
-        | Call::SendAudioFile { .. } => return None,
-        Call::DownloadAudio { message_id, .. } => {
-            return Some(download(request_id, *message_id, 0));
-        }
+        | Call::SendAudioFile { .. }
+        | Call::DownloadAudio { .. } => return None,
         _ => for_request(request_id.get(), call, idempotency_key)?,
     };
     Some(Frame::new(body))
@@ -159,6 +158,7 @@ pub(crate) fn upload(request_id: RequestId, upload: &VoiceUpload) -> Frame {
                     text: upload.recorded.text.clone(),
                     extra_param: upload.extra_param.clone(),
                     upload_key: upload.upload_key,
+                    download_token: 0,
                 })),
             }),
             idempotency_key: upload.send_key,
@@ -191,12 +191,19 @@ pub(crate) fn room_history(request_id: RequestId, room_id: &str, before_seq: u64
     }))
 }
 
-/// Asks for the chunk of voice message `audio_id`'s audio from `offset`.
-pub(crate) fn download(request_id: RequestId, audio_id: u64, offset: u64) -> Frame {
+/// Asks for the chunk of voice message `audio_id`'s audio from `offset`, showing the token the
+/// message came with (0 for one this account sent).
+pub(crate) fn download(
+    request_id: RequestId,
+    audio_id: u64,
+    download_token: u64,
+    offset: u64,
+) -> Frame {
     Frame::new(FrameBody::DownloadAudio(DownloadAudio {
         request_id: request_id.get(),
         audio_id,
         offset,
         max_bytes: MAX_AUDIO_CHUNK_BYTES as u32,
+        download_token,
     }))
 }

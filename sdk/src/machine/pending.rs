@@ -105,6 +105,8 @@ pub(crate) struct VoiceUpload {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Download {
     pub message_id: u64,
+    /// The token the message came with (0: none, as for one this account sent).
+    pub download_token: u64,
     pub save_path: PathBuf,
     /// The chunks received so far.
     pub data: Vec<u8>,

@@ -9,7 +9,7 @@
 use tracing::{debug, info, warn};
 use yim_proto::planted::{self, Bug};
 use yim_proto::probe::{self, Probe};
-use yim_proto::wire::{reply, Reply};
+use yim_proto::wire::{self, reply, Reply};
 use yim_proto::{ErrorCode, Frame, FrameBody};
 
 use super::call::RequestId;
@@ -103,6 +103,17 @@ impl ClientMachine {
                 if !matches!(state, State::LoggedIn | State::LoggingOut) {
                     self.protocol_error(now_ms, "message before login");
                     return;
+                }
+                if let Some(wire::body::Kind::Voice(voice)) =
+                    message.body.as_ref().and_then(|b| b.kind.as_ref())
+                {
+                    if let Some(user_id) = self.phase.session().map(|s| &s.credentials.user_id) {
+                        self.voice_tokens.remember(
+                            user_id,
+                            message.message_id,
+                            voice.download_token,
+                        );
+                    }
                 }
                 match inbound::received_message(message) {
                     Ok(message) => self.deliver(now_ms, message),

@@ -124,6 +124,9 @@ impl ClientMachine {
                 (request_id, Completing::Call(kind), code)
             })
             .collect();
+        if planted::active(Bug::RecordingOutlivesSession) {
+            self.planted_recording = session.recording.take();
+        }
         if let Some(recording) = session.recording.take() {
             if recording.stopping.is_none() {
                 self.audio.push_back(AudioTask::CancelCapture {

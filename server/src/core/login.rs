@@ -9,9 +9,26 @@
 //! LoginSessionError (10) unless that ID is still the user's current session, and a refused
 //! resume kicks no one off; an accepted one keeps its ID and is otherwise a normal login.
 //!
-//! A login's writes (a new account, the new session ID and any message-ID block it takes)
-//! are one commit, made before anything changes in memory: if it fails the login gets
-//! ServerError and its connection is closed, and the older session is not kicked off.
+//! A login takes two inputs, so that no password is hashed on the core (see the module doc
+//! of `core`): the `Login` frame makes every cheap check (state, protocol, app key and proof,
+//! IDs, token), applies the throttles, reads the account and queues a [`HashJob`] (the stored
+//! salt to check the password, or a fresh one to register it); the job's result
+//! (`hash_done`) judges the password and makes the login's writes (a new account, the new
+//! session ID and any message-ID block it takes) one commit, before anything changes in
+//! memory: if it fails the login gets ServerError and its connection is closed, and the
+//! older session is not kicked off. A registration whose user ID was registered while its
+//! hash was computed (a login racing it) is checked again against that account. A connection
+//! gone by the time its hash is ready is answered nothing.
+//!
+//! Throttles (token buckets, `throttle`): a login of an existing account takes a token from
+//! the account's and from the peer address's failed-login buckets, given back when the
+//! password matches (so only failures, and logins still being checked, count); a
+//! registration takes one from the address's registration bucket. With no token left the
+//! login is refused at once with UserStatusError (16), without hashing, and its connection
+//! closed. More than `max_pending_hashes` logins waiting for a hash: ServerError (8). A
+//! locked account refuses its right password too until it refills: an attacker can keep one
+//! account locked (the price of limiting guesses per account; the address limit does not
+//! lock anyone else out).
 
 use std::collections::BTreeSet;
 
@@ -22,7 +39,9 @@ use yim_proto::probe::{self, Probe};
 use yim_proto::wire::{reply, AdminLogin, KickOff, Login, LoginReceipt};
 use yim_proto::{auth, limits, ErrorCode, FrameBody};
 
-use super::{ConnId, Now, Role, ServerCore, UserSession};
+use super::throttle::{peer_address, Throttle};
+use super::{ConnId, Now, Output, Role, ServerCore, UserSession};
+use crate::config::Limits;
 use crate::store::{Account, StoreError, Write};
 
 /// Bytes of salt per password.
@@ -40,11 +59,280 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A password to hash off the core (`Output::Hash`): pure work, run anywhere.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HashJob {
+    pub id: u64,
+    password: String,
+    salt: Vec<u8>,
+    rounds: u32,
+}
+
+impl std::fmt::Debug for HashJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashJob")
+            .field("id", &self.id)
+            .field("rounds", &self.rounds)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HashJob {
+    /// Hashes the password (milliseconds of CPU at the default rounds).
+    pub fn run(&self) -> HashDone {
+        HashDone {
+            id: self.id,
+            hash: hash_password(&self.password, &self.salt, self.rounds),
+        }
+    }
+}
+
+/// The result of a [`HashJob`], for `ServerCore::handle_hash_done`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashDone {
+    pub id: u64,
+    hash: Vec<u8>,
+}
+
+/// A login waiting for its hash.
+#[derive(Debug)]
+pub(super) struct PendingLogin {
+    conn: ConnId,
+    login: Login,
+    /// The account the password is checked against; `None`: registering with `salt`.
+    account: Option<Account>,
+    salt: Vec<u8>,
+    address: String,
+}
+
+impl PendingLogin {
+    pub(super) fn conn(&self) -> ConnId {
+        self.conn
+    }
+}
+
+/// The login rate limits (see the module doc).
+#[derive(Debug)]
+pub(super) struct Throttles {
+    failed_by_account: Throttle<(String, String)>,
+    failed_by_address: Throttle<String>,
+    registrations_by_address: Throttle<String>,
+}
+
+impl Throttles {
+    pub(super) fn new(limits: &Limits) -> Throttles {
+        let keys = limits.max_throttled_keys;
+        Throttles {
+            failed_by_account: Throttle::new(limits.failed_logins_per_account, keys),
+            failed_by_address: Throttle::new(limits.failed_logins_per_address, keys),
+            registrations_by_address: Throttle::new(limits.registrations_per_address, keys),
+        }
+    }
+
+    /// A login of an existing account: a token of the account's and of the address's.
+    fn take_login(&mut self, account: &(String, String), address: &String, now_ms: u64) -> bool {
+        if !self.failed_by_account.take(account, now_ms) {
+            return false;
+        }
+        if !self.failed_by_address.take(address, now_ms) {
+            self.failed_by_account.give_back(account, now_ms);
+            return false;
+        }
+        true
+    }
+
+    /// The password matched: the login does not count as a failure.
+    fn give_back_login(&mut self, account: &(String, String), address: &String, now_ms: u64) {
+        self.failed_by_account.give_back(account, now_ms);
+        self.failed_by_address.give_back(address, now_ms);
+    }
+
+    pub(super) fn sweep(&mut self, now_ms: u64) {
+        self.failed_by_account.sweep(now_ms);
+        self.failed_by_address.sweep(now_ms);
+        self.registrations_by_address.sweep(now_ms);
+    }
+
+    /// Keys held and the bound, of each table (for the invariants).
+    pub(super) fn sizes(&self) -> [(usize, usize); 3] {
+        [
+            (
+                self.failed_by_account.len(),
+                self.failed_by_account.max_keys(),
+            ),
+            (
+                self.failed_by_address.len(),
+                self.failed_by_address.max_keys(),
+            ),
+            (
+                self.registrations_by_address.len(),
+                self.registrations_by_address.max_keys(),
+            ),
+        ]
+    }
+}
+
 impl ServerCore {
     pub(super) fn handle_login(&mut self, now: Now, conn: ConnId, login: Login) {
         let request_id = login.request_id;
-        let claimed = self.check_login(now, conn, &login).and_then(|new_account| {
-            let session_id = self.claim_session(&login)?;
+        if let Err(code) = self.start_login(now, conn, login) {
+            self.refuse_login(conn, request_id, code);
+        }
+    }
+
+    /// Answers a refused login and closes its connection (but for AlreadyLogin, which leaves
+    /// the session in place alone).
+    fn refuse_login(&mut self, conn: ConnId, request_id: u64, code: ErrorCode) {
+        self.reply(conn, request_id, code);
+        if code != ErrorCode::AlreadyLogin {
+            self.close(conn, code, format!("login failed: {code}"));
+        }
+    }
+
+    /// The first step: checks and throttles, then the hash job.
+    fn start_login(&mut self, now: Now, conn: ConnId, login: Login) -> Result<(), ErrorCode> {
+        let address = self.check_login(now, conn, &login)?;
+        if self.hashing.len() >= self.limits.max_pending_hashes {
+            tracing::warn!(user = %login.user_id, "too many logins waiting for a hash; refused");
+            return Err(ErrorCode::ServerError);
+        }
+        let stored = self
+            .store
+            .0
+            .account(&login.app_key, &login.user_id)
+            .map_err(store_failed)?;
+        let now_ms = now.mono_ms;
+        let salt = match &stored {
+            Some(account) => {
+                let key = (login.app_key.clone(), login.user_id.clone());
+                if !self.throttles.take_login(&key, &address, now_ms) {
+                    tracing::warn!(user = %login.user_id, %address, "failed logins throttled");
+                    return Err(ErrorCode::UserStatusError);
+                }
+                account.salt.clone()
+            }
+            None => {
+                if !self
+                    .throttles
+                    .registrations_by_address
+                    .take(&address, now_ms)
+                {
+                    tracing::warn!(%address, "registrations throttled");
+                    return Err(ErrorCode::UserStatusError);
+                }
+                let mut salt = vec![0u8; SALT_BYTES];
+                rand_core::RngCore::fill_bytes(&mut self.rng, &mut salt);
+                salt
+            }
+        };
+        self.queue_hash(PendingLogin {
+            conn,
+            login,
+            account: stored,
+            salt,
+            address,
+        });
+        Ok(())
+    }
+
+    /// Queues the hash of a login (the caller checked there is room).
+    fn queue_hash(&mut self, pending: PendingLogin) {
+        let id = self.next_hash_job;
+        self.next_hash_job += 1;
+        if let Some(connection) = self.connections.get_mut(&pending.conn) {
+            connection.hashing = Some(id);
+        }
+        let job = HashJob {
+            id,
+            password: pending.login.password.clone(),
+            salt: pending.salt.clone(),
+            rounds: self.limits.password_hash_rounds,
+        };
+        self.hashing.insert(id, pending);
+        self.queue(Output::Hash(job));
+    }
+
+    /// The second step: the password is judged, then the login is made.
+    pub(super) fn hash_done(&mut self, now: Now, done: HashDone) {
+        let Some(pending) = self.hashing.remove(&done.id) else {
+            return;
+        };
+        let PendingLogin {
+            conn,
+            login,
+            account,
+            salt,
+            address,
+        } = pending;
+        let now_ms = now.mono_ms;
+        let key = (login.app_key.clone(), login.user_id.clone());
+        let right = match &account {
+            Some(account) => {
+                let right = constant_time_eq(&done.hash, &account.password_hash)
+                    || planted::active(Bug::AcceptWrongPassword);
+                if right {
+                    self.throttles.give_back_login(&key, &address, now_ms);
+                }
+                right
+            }
+            None => true,
+        };
+        // Judged (and counted) whether or not anyone still waits for the answer.
+        let waiting = self
+            .connections
+            .get_mut(&conn)
+            .filter(|c| c.hashing == Some(done.id));
+        let Some(connection) = waiting else {
+            return;
+        };
+        connection.hashing = None;
+        let request_id = login.request_id;
+        if !right {
+            self.refuse_login(conn, request_id, ErrorCode::UsernamePasswordError);
+            return;
+        }
+        let new_account = match account {
+            Some(_) => None,
+            None => {
+                let registered = self
+                    .store
+                    .0
+                    .account(&login.app_key, &login.user_id)
+                    .map_err(store_failed);
+                match registered {
+                    Err(code) => return self.refuse_login(conn, request_id, code),
+                    Ok(Some(existing)) => {
+                        // Registered meanwhile by a racing login: check against that one.
+                        let code = if self.hashing.len() >= self.limits.max_pending_hashes {
+                            ErrorCode::ServerError
+                        } else if !self.throttles.take_login(&key, &address, now_ms) {
+                            ErrorCode::UserStatusError
+                        } else {
+                            self.queue_hash(PendingLogin {
+                                conn,
+                                login,
+                                salt: existing.salt.clone(),
+                                account: Some(existing),
+                                address,
+                            });
+                            return;
+                        };
+                        return self.refuse_login(conn, request_id, code);
+                    }
+                    Ok(None) => Some(Account {
+                        salt,
+                        password_hash: done.hash,
+                    }),
+                }
+            }
+        };
+        self.finish_login(conn, login, new_account);
+    }
+
+    /// The password is right: the login's one commit, then the session.
+    fn finish_login(&mut self, conn: ConnId, login: Login, new_account: Option<Account>) {
+        let request_id = login.request_id;
+        let claimed = self.claim_session(&login).and_then(|session_id| {
             if let Some(account) = new_account {
                 self.stage(Write::PutAccount {
                     app_key: login.app_key.clone(),
@@ -57,13 +345,7 @@ impl ServerCore {
         });
         let session_id = match claimed {
             Ok(session_id) => session_id,
-            Err(code) => {
-                self.reply(conn, request_id, code);
-                if code != ErrorCode::AlreadyLogin {
-                    self.close(conn, code, format!("login failed: {code}"));
-                }
-                return;
-            }
+            Err(code) => return self.refuse_login(conn, request_id, code),
         };
         let key = (login.app_key.clone(), login.user_id.clone());
         let old = self.sessions.insert(key, conn);
@@ -82,13 +364,12 @@ impl ServerCore {
                 "kicked off by a login elsewhere".into(),
             );
         }
-        if let Some(connection) = self.connections.get_mut(&conn) {
-            connection.role = Role::User(UserSession {
-                app_key: login.app_key.clone(),
-                user_id: login.user_id.clone(),
-                rooms: inherited,
-            });
-        }
+        let session = UserSession {
+            app_key: login.app_key.clone(),
+            user_id: login.user_id.clone(),
+            rooms: inherited,
+        };
+        self.authenticate(conn, Role::User(session));
         self.reply_with(
             conn,
             request_id,
@@ -100,18 +381,12 @@ impl ServerCore {
         }
     }
 
-    /// Every rule of login, in order, with reads only; on success the password matched the
-    /// account, or the account to register is returned.
-    fn check_login(
-        &mut self,
-        now: Now,
-        conn: ConnId,
-        login: &Login,
-    ) -> Result<Option<Account>, ErrorCode> {
+    /// The cheap rules of login, in order, with reads only; returns the peer's address.
+    fn check_login(&self, now: Now, conn: ConnId, login: &Login) -> Result<String, ErrorCode> {
         let Some(connection) = self.connections.get(&conn) else {
             return Err(ErrorCode::NetError);
         };
-        if !matches!(connection.role, Role::Pending) {
+        if !matches!(connection.role, Role::Pending) || connection.hashing.is_some() {
             return Err(ErrorCode::AlreadyLogin);
         }
         if login.protocol_version != yim_proto::PROTOCOL_VERSION {
@@ -138,32 +413,7 @@ impl ServerCore {
             probe::hit(Probe::TokenRefused);
             return Err(ErrorCode::LoginTokenInvalid);
         }
-        let rounds = self.limits.password_hash_rounds;
-        let stored = self
-            .store
-            .0
-            .account(&login.app_key, &login.user_id)
-            .map_err(store_failed)?;
-        match stored {
-            Some(account) => {
-                let hash = hash_password(&login.password, &account.salt, rounds);
-                if !constant_time_eq(&hash, &account.password_hash)
-                    && !planted::active(Bug::AcceptWrongPassword)
-                {
-                    return Err(ErrorCode::UsernamePasswordError);
-                }
-                Ok(None)
-            }
-            None => {
-                let mut salt = vec![0u8; SALT_BYTES];
-                rand_core::RngCore::fill_bytes(&mut self.rng, &mut salt);
-                let password_hash = hash_password(&login.password, &salt, rounds);
-                Ok(Some(Account {
-                    salt,
-                    password_hash,
-                }))
-            }
-        }
+        Ok(peer_address(&connection.peer).to_owned())
     }
 
     /// The session ID this (checked) login holds; see the module doc. A fresh one is
@@ -242,7 +492,9 @@ impl ServerCore {
     pub(super) fn handle_admin_login(&mut self, conn: ConnId, login: AdminLogin) {
         let code = match self.connections.get(&conn) {
             None => return,
-            Some(c) if !matches!(c.role, Role::Pending) => ErrorCode::AlreadyLogin,
+            Some(c) if !matches!(c.role, Role::Pending) || c.hashing.is_some() => {
+                ErrorCode::AlreadyLogin
+            }
             Some(_) if login.protocol_version != yim_proto::PROTOCOL_VERSION => {
                 ErrorCode::SDKInvalid
             }
@@ -254,17 +506,20 @@ impl ServerCore {
                 Some(_) => ErrorCode::Success,
             },
         };
-        self.reply(conn, login.request_id, code);
+        let request_id = login.request_id;
         match code {
             ErrorCode::Success => {
-                if let Some(connection) = self.connections.get_mut(&conn) {
-                    connection.role = Role::Admin {
-                        app_key: login.app_key,
-                    };
-                }
+                let role = Role::Admin {
+                    app_key: login.app_key,
+                };
+                self.authenticate(conn, role);
+                self.reply(conn, request_id, code);
             }
-            ErrorCode::AlreadyLogin => {}
-            _ => self.close(conn, code, format!("operator login failed: {code}")),
+            ErrorCode::AlreadyLogin => self.reply(conn, request_id, code),
+            _ => {
+                self.reply(conn, request_id, code);
+                self.close(conn, code, format!("operator login failed: {code}"));
+            }
         }
     }
 }

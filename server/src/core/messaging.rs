@@ -1,9 +1,13 @@
 //! Sending: text, custom and voice messages to a user or a room, all on one path (a voice
 //! body's checks and audio are in `voice`). Room messages get the room's next
 //! sequence number, are appended to the room's (bounded) log in the store, and go to every
-//! member but the sender; a muted sender gets ForbiddenSpeak with the forbid fields. Private
-//! messages are kept in the receiver's mailbox until its SDK acknowledges them: sent at once
-//! to an online receiver, and again at each login until then.
+//! member but the sender; a muted sender gets ForbiddenSpeak with the forbid fields; past the
+//! room's send rate (`room_sends`, all senders together) a send gets MessageBlocked (45).
+//! Private messages are kept in the receiver's mailbox until its SDK acknowledges them: sent
+//! at once to an online receiver, and again at each login until then. A mailbox holds at most
+//! `max_mailbox_messages` (past it ServerError), of which at most `max_mail_per_sender` from
+//! one sender: past that share the sender alone gets MessageBlocked (45), so one sender cannot
+//! keep everyone else's mail out.
 //!
 //! A successful room send's receipt carries the message's room seq.
 //!
@@ -85,7 +89,7 @@ impl ServerCore {
             user_id: &sender_id,
             key: dedupe.then_some(key),
         };
-        let (code, receipt) = match self.send_message(now_secs, &sender, send) {
+        let (code, receipt) = match self.send_message(now, &sender, send) {
             Ok((message_id, room_seq)) => (
                 ErrorCode::Success,
                 SendReceipt {
@@ -121,10 +125,11 @@ impl ServerCore {
     /// its key, commit, and only then deliver it.
     fn send_message(
         &mut self,
-        now_secs: u64,
+        now: Now,
         sender: &Sender<'_>,
         send: SendMessage,
     ) -> Result<(u64, u64), Refusal> {
+        let now_secs = now.wall_secs();
         let app_key = sender.app_key;
         let chat_type = ChatType::try_from(send.chat_type).unwrap_or(ChatType::Unknown);
         limits::check_receiver(&send.receiver_id, chat_type)?;
@@ -158,9 +163,9 @@ impl ServerCore {
         };
         let room = chat_type == ChatType::Room;
         if room {
-            message.room_seq = self.check_room_send(now_secs, sender.conn, app_key, &message)?;
+            message.room_seq = self.check_room_send(now, sender.conn, app_key, &message)?;
         } else {
-            self.check_private_receiver(app_key, &message.receiver_id)?;
+            self.check_private_receiver(app_key, sender.user_id, &message.receiver_id)?;
         }
         // Checked: from here on only the commit can fail.
         message.message_id = self.next_message_id();
@@ -205,11 +210,12 @@ impl ServerCore {
         Ok((id, room_seq))
     }
 
-    /// The sender must be in the room (which exists while it has a member) and not muted
-    /// there; returns the message's room seq.
+    /// The sender must be in the room (which exists while it has a member), not muted there,
+    /// and within the room's send rate (checked last, so only a send that would go out takes
+    /// a token); returns the message's room seq.
     fn check_room_send(
-        &self,
-        now_secs: u64,
+        &mut self,
+        now: Now,
         conn: ConnId,
         app_key: &str,
         message: &Message,
@@ -218,18 +224,23 @@ impl ServerCore {
         let joined = self
             .user_session(conn)
             .is_some_and(|s| s.rooms.contains(room_id));
-        let room = self.rooms.get(&(app_key.to_owned(), room_id.clone()));
+        let forbid = self
+            .mutes
+            .forbid(app_key, room_id, &message.sender_id, now.wall_secs());
+        let rate = self.limits.room_sends;
+        let room = self.rooms.get_mut(&(app_key.to_owned(), room_id.clone()));
         let Some(room) = room.filter(|_| joined) else {
             return Err(ErrorCode::NotJoinRoom.into());
         };
-        let forbid = self
-            .mutes
-            .forbid(app_key, room_id, &message.sender_id, now_secs);
         if let Some(forbid) = forbid.filter(|_| !planted::active(Bug::SkipMuteCheck)) {
             return Err(Refusal {
                 code: ErrorCode::ForbiddenSpeak,
                 forbid: Some(forbid),
             });
+        }
+        if !room.sends.take(rate, now.mono_ms) {
+            tracing::warn!(room = %room_id, "room send rate exceeded");
+            return Err(ErrorCode::MessageBlocked.into());
         }
         Ok(room.last_seq + 1)
     }
@@ -293,8 +304,14 @@ impl ServerCore {
         self.send(receiver, FrameBody::Message(message));
     }
 
-    /// Private messages go to registered users only, with room in their (bounded) mailbox.
-    fn check_private_receiver(&mut self, app_key: &str, receiver_id: &str) -> Result<(), Refusal> {
+    /// Private messages go to registered users only, with room in their (bounded) mailbox and
+    /// in the sender's share of it.
+    fn check_private_receiver(
+        &mut self,
+        app_key: &str,
+        sender_id: &str,
+        receiver_id: &str,
+    ) -> Result<(), Refusal> {
         let checked = self
             .store
             .0
@@ -302,6 +319,11 @@ impl ServerCore {
             .and_then(|account| {
                 if account.is_none() {
                     return Ok(Err(ErrorCode::InvalidReceiver));
+                }
+                let from_sender = self.store.0.mail_count_from(app_key, receiver_id, sender_id)?;
+                if from_sender >= self.limits.max_mail_per_sender {
+                    tracing::warn!(receiver = %receiver_id, sender = %sender_id, "mailbox share full");
+                    return Ok(Err(ErrorCode::MessageBlocked));
                 }
                 let count = self.store.0.mail_count(app_key, receiver_id)?;
                 if count >= self.limits.max_mailbox_messages {
@@ -329,6 +351,7 @@ impl ServerCore {
             self.stage(Write::PushMail {
                 app_key: app_key.to_owned(),
                 user_id: message.receiver_id.clone(),
+                sender_id: message.sender_id.clone(),
                 message_id: message.message_id,
                 message: message.encode_to_vec(),
             });

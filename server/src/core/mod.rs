@@ -21,17 +21,26 @@
 //! state the disk holds). So a crash can only leave the state before or after a whole
 //! input, and an acknowledgement always means "committed".
 //!
+//! **Work off the core.** A password hash (PBKDF2, milliseconds of CPU) is never computed by
+//! the core: a login that needs one queues `Output::Hash` with a [`HashJob`] and waits; the
+//! driver runs the job on its pool and feeds the result back as an input of its own
+//! (`handle_hash_done`), whose commit holds the login's writes. At most `max_pending_hashes`
+//! jobs are out at once.
+//!
 //! Split by concern: `login` (apps, accounts, sessions and their IDs, kick-off), `rooms`
 //! (membership, resuming joins with replay), `messaging` (sends, resend dedupe, room seqs and
 //! log, fan-out, private mailboxes), `history` (pages of a room's log for its members), `voice`
 //! (resumable audio uploads, the stored audio of voice messages and its chunked download),
-//! `mutes` (operator mutes).
+//! `mutes` (operator mutes), `throttle` (token buckets for the rate limits), `invariants` (what
+//! must hold between inputs).
 
 mod history;
+mod invariants;
 mod login;
 mod messaging;
 mod mutes;
 mod rooms;
+mod throttle;
 mod voice;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -46,7 +55,9 @@ use yim_proto::{ErrorCode, Frame, FrameBody};
 use crate::config::{Limits, ServerConfig};
 use crate::store::{Store, StoreError, Write, WriteBatch};
 
+pub use login::{HashDone, HashJob};
 pub use mutes::MuteTable;
+pub use throttle::{peer_address, Rate};
 
 /// Identifies one connection for the lifetime of a server process.
 pub type ConnId = u64;
@@ -93,6 +104,11 @@ pub enum Output {
         code: ErrorCode,
         reason: String,
     },
+    /// Hash a password off the core and hand the result to `handle_hash_done`.
+    Hash(HashJob),
+    /// `conn` has logged in (queued before its login's reply): its frames may now be as long
+    /// as any frame, no longer only as long as a login needs.
+    LoggedIn { conn: ConnId },
 }
 
 /// How often the core sweeps for idle connections and expired mutes.
@@ -108,6 +124,8 @@ struct Connection {
     /// The challenge nonce sent at connect.
     nonce: Vec<u8>,
     role: Role,
+    /// A login of this connection waits for its password hash (the job's ID).
+    hashing: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -137,6 +155,8 @@ struct Room {
     /// created in memory, and written there (with the message, in the room log) before each
     /// new message goes out.
     last_seq: u64,
+    /// The room's send rate (`room_sends`).
+    sends: throttle::Bucket,
 }
 
 /// Hands out message IDs from blocks reserved in the store, so IDs stay unique across
@@ -178,6 +198,13 @@ pub struct ServerCore {
     halt: Option<StoreError>,
     /// Whether the store already held data when this core started (a restart).
     restarted: bool,
+    /// Logins waiting for their password hash, by job ID (see the module doc).
+    hashing: BTreeMap<u64, login::PendingLogin>,
+    next_hash_job: u64,
+    /// The login rate limits.
+    throttles: login::Throttles,
+    /// Connections that have not logged in.
+    unauthenticated: usize,
 }
 
 /// `Box<dyn Store>` with a Debug impl.
@@ -228,6 +255,10 @@ impl ServerCore {
             outputs: VecDeque::new(),
             halt: None,
             restarted,
+            hashing: BTreeMap::new(),
+            next_hash_job: 1,
+            throttles: login::Throttles::new(&config.limits),
+            unauthenticated: 0,
         })
     }
 
@@ -239,6 +270,12 @@ impl ServerCore {
     /// Connections currently open.
     pub fn connection_count(&self) -> usize {
         self.connections.len()
+    }
+
+    /// Connections open that have not logged in (`max_unauthenticated_connections` bounds
+    /// them at accept).
+    pub fn unauthenticated_count(&self) -> usize {
+        self.unauthenticated
     }
 
     /// Why the core halted, if it did: a commit's outcome is unknown, so it handles nothing
@@ -263,8 +300,10 @@ impl ServerCore {
                 last_received_ms: now.mono_ms,
                 nonce: nonce.clone(),
                 role: Role::Pending,
+                hashing: None,
             },
         );
+        self.unauthenticated += 1;
         if self.restarted && yim_proto::planted::active(yim_proto::planted::Bug::RefuseAfterRestart)
         {
             self.close(
@@ -329,6 +368,11 @@ impl ServerCore {
         }
     }
 
+    /// The result of a [`HashJob`] the core asked for with `Output::Hash`.
+    pub fn handle_hash_done(&mut self, now: Now, done: HashDone) {
+        self.input(|core| core.hash_done(now, done));
+    }
+
     /// `conn` is gone (peer closed, read error, bad frame, slow reader). `reason` is logged.
     pub fn handle_disconnect(&mut self, conn: ConnId, reason: &str) {
         self.input(|core| {
@@ -370,6 +414,7 @@ impl ServerCore {
         for (conn, reason) in overdue {
             self.close(conn, ErrorCode::TimeOut, reason.into());
         }
+        self.throttles.sweep(now_ms);
         let expired = self.mutes.expired(now.wall_secs());
         if !expired.is_empty() {
             probe::hit(Probe::MuteExpired);
@@ -535,6 +580,9 @@ impl ServerCore {
         let Some(connection) = self.connections.remove(&conn) else {
             return;
         };
+        if matches!(connection.role, Role::Pending) {
+            self.unauthenticated -= 1;
+        }
         if let Role::User(session) = connection.role {
             let key = (session.app_key.clone(), session.user_id.clone());
             if self.sessions.get(&key) == Some(&conn) {
@@ -544,6 +592,19 @@ impl ServerCore {
                 self.remove_member(&session.app_key, room_id, &session.user_id);
             }
         }
+    }
+
+    /// `conn` logged in as `role`: it no longer counts as unauthenticated, and the driver lifts
+    /// its frame limit (queued before the login's reply, so it applies first).
+    fn authenticate(&mut self, conn: ConnId, role: Role) {
+        let Some(connection) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        if matches!(connection.role, Role::Pending) {
+            self.unauthenticated -= 1;
+        }
+        connection.role = role;
+        self.queue(Output::LoggedIn { conn });
     }
 
     /// The user session on `conn`, if it has logged in as a user.

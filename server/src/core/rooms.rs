@@ -94,6 +94,7 @@ impl ServerCore {
             let room = self.rooms.entry(key).or_insert_with(|| Room {
                 members: BTreeSet::new(),
                 last_seq,
+                sends: Default::default(),
             });
             room.members.insert(user_id.to_owned());
             if let Some(session) = self.user_session_mut(conn) {

@@ -20,6 +20,8 @@ struct Harness {
     now_ms: u64,
     nonces: std::collections::BTreeMap<ConnId, Vec<u8>>,
     next_request: u64,
+    /// The download token of each voice message a connection was sent, as the SDK keeps them.
+    voice_tokens: std::collections::BTreeMap<(ConnId, u64), u64>,
 }
 
 fn config() -> ServerConfig {
@@ -33,6 +35,8 @@ fn config() -> ServerConfig {
     config.limits.room_log_max_age_secs = 600;
     config.limits.max_uploads_per_user = 2;
     config.limits.max_audio_blobs = 2;
+    // Tests send bursts in one instant; the rate limits have tests of their own.
+    config.limits.room_sends = super::Rate::UNLIMITED;
     config
 }
 
@@ -47,13 +51,30 @@ impl Harness {
 
     /// A core over `disk`, which is (or wraps) `store`.
     fn over(store: MemoryStore, disk: Box<dyn crate::store::Store>) -> Harness {
-        let core = ServerCore::new(&config(), disk, 7).unwrap();
+        Harness::configured(store, disk, config())
+    }
+
+    /// A core with the test config changed by `change`, over a fresh store.
+    fn with_limits(change: impl FnOnce(&mut crate::config::Limits)) -> Harness {
+        let mut config = config();
+        change(&mut config.limits);
+        let store = MemoryStore::new();
+        Harness::configured(store.clone(), Box::new(store), config)
+    }
+
+    fn configured(
+        store: MemoryStore,
+        disk: Box<dyn crate::store::Store>,
+        config: ServerConfig,
+    ) -> Harness {
+        let core = ServerCore::new(&config, disk, 7).unwrap();
         Harness {
             core,
             store,
             now_ms: T0_MS,
             nonces: Default::default(),
             next_request: 100,
+            voice_tokens: Default::default(),
         }
     }
 
@@ -65,12 +86,56 @@ impl Harness {
         }
     }
 
+    /// Every output, with the hash jobs run as the driver would (their results fed back as
+    /// inputs, their outputs collected too) and the `LoggedIn` notes left out (see
+    /// `drain_all`).
     fn drain(&mut self) -> Vec<Output> {
-        std::iter::from_fn(|| self.core.poll_output()).collect()
+        self.drain_all()
+            .into_iter()
+            .filter(|o| !matches!(o, Output::LoggedIn { .. }))
+            .collect()
+    }
+
+    /// Every output, hash jobs run.
+    fn drain_all(&mut self) -> Vec<Output> {
+        let mut outputs = Vec::new();
+        while let Some(output) = self.core.poll_output() {
+            match output {
+                Output::Hash(job) => {
+                    let done = job.run();
+                    self.core.handle_hash_done(Now::at(self.now_ms), done);
+                }
+                other => {
+                    if let Output::Send {
+                        conn,
+                        frame:
+                            Frame {
+                                body: Some(FrameBody::Message(message)),
+                            },
+                    } = &other
+                    {
+                        if let Some(body::Kind::Voice(voice)) =
+                            message.body.as_ref().and_then(|b| b.kind.as_ref())
+                        {
+                            self.voice_tokens
+                                .insert((*conn, message.message_id), voice.download_token);
+                        }
+                    }
+                    outputs.push(other);
+                }
+            }
+        }
+        self.core.check_invariants().expect("invariants hold");
+        outputs
     }
 
     fn connect(&mut self, conn: ConnId) {
-        self.core.handle_connect(Now::at(self.now_ms), conn, "test");
+        self.connect_from(conn, "test");
+    }
+
+    /// Connects `conn` from the peer address `peer` ("ip:port").
+    fn connect_from(&mut self, conn: ConnId, peer: &str) {
+        self.core.handle_connect(Now::at(self.now_ms), conn, peer);
         let nonce = self
             .drain()
             .into_iter()
@@ -763,5 +828,6 @@ fn unexpected_frames_close_the_connection_and_logout_ends_the_session() {
 
 mod commits;
 mod history;
+mod hostile;
 mod reliability;
 mod voice;

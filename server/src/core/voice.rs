@@ -20,19 +20,25 @@
 //! A voice send (`Voice` body) passes `limits::check_voice` and names a complete upload of
 //! exactly `file_size` bytes, else it fails with PTT_UploadFail (2004) and nothing is
 //! delivered (the upload stays). Once the message has its ID the audio is stored as the blob
-//! (app, message ID) and the delivered body says `audio_id = message_id, upload_key = 0`; the
-//! blob, the end of the upload and the message are one commit, so a failed send leaves the
-//! upload for a retry and no blob behind. Each chunk is its own commit, answered only once
-//! committed.
+//! (app, message ID) with its sender and a fresh random 64-bit download token, and the
+//! delivered body says `audio_id = message_id, upload_key = 0, download_token`; the blob, the
+//! end of the upload and the message are one commit, so a failed send leaves the upload for a
+//! retry and no blob behind. Each chunk is its own commit, answered only once committed.
 //!
-//! Downloads: `DownloadAudio` by any logged-in user of the app; audio ID 0, an unknown (or
-//! purged) ID, or an offset past the end get ParamInvalid (3). Otherwise Success with
-//! `AudioChunk` of at most min(max_bytes, `MAX_AUDIO_CHUNK_BYTES`) bytes (max_bytes 0: the
-//! maximum): one chunk per request, so a download never floods the connection's queue.
-//! Blobs are purged `audio_retention_secs` after their message and capped at
-//! `max_audio_blobs` per app (the oldest dropped).
+//! Downloads are private: `DownloadAudio` succeeds for the message's sender, and for a user
+//! of the app that gives the message's download token, which the server hands out only inside
+//! the message: to the private receiver, and to the room's members when it was sent (the
+//! fan-out) or who missed it while away (the replay of a resuming join). Anyone else, audio ID
+//! 0, an unknown (or purged) ID, or an offset past the end get the same ParamInvalid (3), so
+//! a download says nothing of whether a message exists. Message IDs are small and sequential;
+//! the token is what makes them useless to guess. Otherwise Success with `AudioChunk` of at
+//! most min(max_bytes, `MAX_AUDIO_CHUNK_BYTES`) bytes (max_bytes 0: the maximum): one chunk
+//! per request, so a download never floods the connection's queue. Blobs are purged
+//! `audio_retention_secs` after their message and capped at `max_audio_blobs` per app (the
+//! oldest dropped).
 
 use yim_proto::limits::{self, MAX_AUDIO_BYTES, MAX_AUDIO_CHUNK_BYTES};
+use yim_proto::planted::{self, Bug};
 use yim_proto::wire::{
     body, reply, AudioChunk, DownloadAudio, Message, UploadAudio, UploadState, Voice,
 };
@@ -152,10 +158,10 @@ impl ServerCore {
     }
 
     pub(super) fn handle_download(&mut self, conn: ConnId, download: DownloadAudio) {
-        let Some((app_key, _)) = self.require_user(conn, download.request_id) else {
+        let Some((app_key, user_id)) = self.require_user(conn, download.request_id) else {
             return;
         };
-        match self.audio_chunk(&app_key, &download) {
+        match self.audio_chunk(&app_key, &user_id, &download) {
             Ok(chunk) => self.reply_with(
                 conn,
                 download.request_id,
@@ -169,6 +175,7 @@ impl ServerCore {
     fn audio_chunk(
         &self,
         app_key: &str,
+        user_id: &str,
         download: &DownloadAudio,
     ) -> Result<AudioChunk, ErrorCode> {
         if download.audio_id == 0 {
@@ -187,6 +194,12 @@ impl ServerCore {
                 ErrorCode::ServerError
             })?
             .ok_or(ErrorCode::ParamInvalid)?;
+        let token_opens =
+            range.download_token != 0 && download.download_token == range.download_token;
+        let sender = !range.sender_id.is_empty() && range.sender_id == user_id;
+        if !(token_opens || sender || planted::active(Bug::LeakVoiceAudio)) {
+            return Err(ErrorCode::ParamInvalid); // as for an unknown ID
+        }
         if download.offset > range.total_size {
             return Err(ErrorCode::ParamInvalid);
         }
@@ -253,10 +266,14 @@ impl ServerCore {
         audio: VoiceAudio,
     ) {
         let id = message.message_id;
+        // Never 0, which opens nothing.
+        let download_token = rand_core::RngCore::next_u64(&mut self.rng) | 1;
         self.stage(Write::PutAudio {
             app_key: app_key.to_owned(),
             audio_id: id,
             create_time: message.create_time,
+            sender_id: user_id.to_owned(),
+            download_token,
             data: audio.data,
             max_blobs: self.limits.max_audio_blobs,
         });
@@ -269,6 +286,7 @@ impl ServerCore {
         {
             voice.audio_id = id;
             voice.upload_key = 0;
+            voice.download_token = download_token;
         }
     }
 

@@ -18,8 +18,8 @@ type AppUser = (String, String);
 struct Data {
     accounts: BTreeMap<AppUser, Account>,
     mutes: BTreeMap<(String, String, String), MuteRecord>,
-    /// Message ID -> encoded message, per user.
-    mailboxes: BTreeMap<AppUser, BTreeMap<u64, Vec<u8>>>,
+    /// Message ID -> mail, per user.
+    mailboxes: BTreeMap<AppUser, BTreeMap<u64, Mail>>,
     next_message_id: u64,
     sessions: BTreeMap<AppUser, u64>,
     /// Idempotency key -> send, per user.
@@ -45,8 +45,16 @@ struct Upload {
 }
 
 #[derive(Debug, Clone)]
+struct Mail {
+    sender_id: String,
+    message: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
 struct Audio {
     create_time: u64,
+    sender_id: String,
+    download_token: u64,
     data: Vec<u8>,
 }
 
@@ -104,11 +112,29 @@ impl Store for MemoryStore {
         };
         Ok(mailbox
             .iter()
-            .map(|(&message_id, message)| StoredMail {
+            .map(|(&message_id, mail)| StoredMail {
                 message_id,
-                message: message.clone(),
+                message: mail.message.clone(),
             })
             .collect())
+    }
+
+    fn mail_count_from(
+        &self,
+        app_key: &str,
+        user_id: &str,
+        sender_id: &str,
+    ) -> Result<usize, StoreError> {
+        Ok(self
+            .data()
+            .mailboxes
+            .get(&key(app_key, user_id))
+            .map_or(0, |mailbox| {
+                mailbox
+                    .values()
+                    .filter(|mail| mail.sender_id == sender_id)
+                    .count()
+            }))
     }
 
     fn mail_count(&self, app_key: &str, user_id: &str) -> Result<usize, StoreError> {
@@ -219,6 +245,8 @@ impl Store for MemoryStore {
         let end = start.saturating_add(max_len).min(audio.data.len());
         Ok(Some(AudioRange {
             total_size: u64::try_from(audio.data.len()).unwrap_or(u64::MAX),
+            sender_id: audio.sender_id.clone(),
+            download_token: audio.download_token,
             data: audio.data.get(start..end).unwrap_or_default().to_vec(),
         }))
     }
@@ -323,13 +351,18 @@ impl Data {
             Write::PushMail {
                 app_key,
                 user_id,
+                sender_id,
                 message_id,
                 message,
             } => {
+                let mail = Mail {
+                    sender_id: sender_id.clone(),
+                    message: message.clone(),
+                };
                 self.mailboxes
                     .entry(key(app_key, user_id))
                     .or_default()
-                    .insert(*message_id, message.clone());
+                    .insert(*message_id, mail);
             }
             Write::DeleteMail {
                 app_key,
@@ -418,6 +451,8 @@ impl Data {
                 app_key,
                 audio_id,
                 create_time,
+                sender_id,
+                download_token,
                 data,
                 max_blobs,
             } => {
@@ -426,6 +461,8 @@ impl Data {
                     *audio_id,
                     Audio {
                         create_time: *create_time,
+                        sender_id: sender_id.clone(),
+                        download_token: *download_token,
                         data: data.clone(),
                     },
                 );

@@ -111,10 +111,14 @@ impl UploadAppend {
     }
 }
 
-/// A range of a stored audio blob and the blob's whole size.
+/// A range of a stored audio blob, the blob's whole size, and who may download it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioRange {
     pub total_size: u64,
+    /// The voice message's sender.
+    pub sender_id: String,
+    /// The token carried in the voice message's body (0 for audio stored before tokens).
+    pub download_token: u64,
     /// The bytes from the requested offset, at most the requested length; empty when the
     /// offset is at or past the end.
     pub data: Vec<u8>,
@@ -169,6 +173,8 @@ pub enum Write {
     PushMail {
         app_key: String,
         user_id: String,
+        /// Who sent it (the mailbox share of `mail_count_from`).
+        sender_id: String,
         message_id: u64,
         message: Vec<u8>,
     },
@@ -234,11 +240,14 @@ pub enum Write {
         before_secs: u64,
     },
     /// Stores (or replaces) the audio `audio_id` of the app, created at `create_time` (unix
-    /// seconds), then drops the app's oldest blobs (lowest ID) beyond `max_blobs`.
+    /// seconds) by `sender_id` with the message's `download_token`, then drops the app's
+    /// oldest blobs (lowest ID) beyond `max_blobs`.
     PutAudio {
         app_key: String,
         audio_id: u64,
         create_time: u64,
+        sender_id: String,
+        download_token: u64,
         data: Vec<u8>,
         max_blobs: usize,
     },
@@ -349,6 +358,13 @@ pub trait Store: Send + 'static {
     /// The user's mailbox in message ID order.
     fn mail(&self, app_key: &str, user_id: &str) -> Result<Vec<StoredMail>, StoreError>;
     fn mail_count(&self, app_key: &str, user_id: &str) -> Result<usize, StoreError>;
+    /// How many of the user's mails `sender_id` sent.
+    fn mail_count_from(
+        &self,
+        app_key: &str,
+        user_id: &str,
+        sender_id: &str,
+    ) -> Result<usize, StoreError>;
     /// The first message ID never handed out (at least 1): see [`Write::MessageIdMark`].
     fn message_id_mark(&self) -> Result<u64, StoreError>;
     /// The ID of the user's current session (the last successful login), if any.
@@ -492,6 +508,25 @@ pub(crate) mod conformance {
         );
         assert_eq!(store.mail("app", "bob").unwrap()[0].message, b"two");
         assert_eq!(store.mail_count("app", "carol").unwrap(), 1);
+        put(store, mail_from("dave", "carol", 10, b"four"));
+        put(store, mail_from("dave", "carol", 11, b"five"));
+        assert_eq!(store.mail_count_from("app", "carol", "dave").unwrap(), 2);
+        assert_eq!(store.mail_count_from("app", "carol", "sender").unwrap(), 1);
+        assert_eq!(store.mail_count_from("app", "carol", "erin").unwrap(), 0);
+        assert_eq!(store.mail_count_from("app", "bob", "dave").unwrap(), 0);
+        put(
+            store,
+            Write::DeleteMail {
+                app_key: "app".into(),
+                user_id: "carol".into(),
+                up_to_message_id: 10,
+            },
+        );
+        assert_eq!(
+            store.mail_count_from("app", "carol", "dave").unwrap(),
+            1,
+            "an acknowledged mail no longer counts"
+        );
 
         assert_eq!(store.message_id_mark().unwrap(), 1, "IDs start at 1");
         put(store, Write::MessageIdMark { next: 20 });
@@ -511,9 +546,14 @@ pub(crate) mod conformance {
     }
 
     pub fn mail(user_id: &str, message_id: u64, message: &[u8]) -> Write {
+        mail_from("sender", user_id, message_id, message)
+    }
+
+    pub fn mail_from(sender_id: &str, user_id: &str, message_id: u64, message: &[u8]) -> Write {
         Write::PushMail {
             app_key: "app".into(),
             user_id: user_id.into(),
+            sender_id: sender_id.into(),
             message_id,
             message: message.to_vec(),
         }
@@ -557,9 +597,16 @@ pub(crate) mod conformance {
             app_key: app_key.into(),
             audio_id,
             create_time,
+            sender_id: "sender".into(),
+            download_token: token_of(audio_id),
             data: data.to_vec(),
             max_blobs,
         }
+    }
+
+    /// The download token the conformance blobs are stored with.
+    pub fn token_of(audio_id: u64) -> u64 {
+        audio_id.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1
     }
 
     /// A batch whose last write cannot be applied changes nothing; one that can is applied
@@ -834,6 +881,8 @@ pub(crate) mod conformance {
             range(store, 5, 0, 1000).unwrap(),
             Some(AudioRange {
                 total_size: 256,
+                sender_id: "sender".into(),
+                download_token: token_of(5),
                 data: blob.clone()
             })
         );
@@ -847,6 +896,8 @@ pub(crate) mod conformance {
                 range(store, 5, offset, 4).unwrap(),
                 Some(AudioRange {
                     total_size: 256,
+                    sender_id: "sender".into(),
+                    download_token: token_of(5),
                     data: Vec::new()
                 }),
                 "offset {offset}"

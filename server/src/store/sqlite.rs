@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS mutes (
     PRIMARY KEY (app_key, room_id, user_id));
 CREATE TABLE IF NOT EXISTS mail (
     app_key TEXT NOT NULL, user_id TEXT NOT NULL, message_id INTEGER NOT NULL,
-    message BLOB NOT NULL,
+    message BLOB NOT NULL, sender_id TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (app_key, user_id, message_id));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -71,10 +71,46 @@ CREATE TABLE IF NOT EXISTS upload_chunks (
     PRIMARY KEY (serial, at));
 CREATE TABLE IF NOT EXISTS audio (
     app_key TEXT NOT NULL, audio_id INTEGER NOT NULL, create_time INTEGER NOT NULL,
-    data BLOB NOT NULL,
+    data BLOB NOT NULL, sender_id TEXT NOT NULL DEFAULT '',
+    download_token INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (app_key, audio_id));
 CREATE INDEX IF NOT EXISTS audio_by_time ON audio (create_time);
 ";
+
+/// Columns added since the first schema, for databases made before them: (table, column,
+/// declaration). Rows from before have no sender ('') and no download token (0, which opens
+/// nothing): old mail counts in no sender's share, and old audio can be downloaded by nobody
+/// until it expires (`audio_retention_secs`).
+const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
+    ("mail", "sender_id", "TEXT NOT NULL DEFAULT ''"),
+    ("audio", "sender_id", "TEXT NOT NULL DEFAULT ''"),
+    ("audio", "download_token", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+/// Indexes on added columns (created once the columns exist).
+const ADDED_INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS mail_by_sender ON mail (app_key, user_id, sender_id);
+";
+
+/// Adds the [`ADDED_COLUMNS`] a database lacks.
+fn add_missing_columns(conn: &Connection) -> Result<(), StoreError> {
+    for (table, column, declaration) in ADDED_COLUMNS {
+        let present: bool = conn
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+                params![table, column],
+                |row| row.get(0),
+            )
+            .map_err(err)?;
+        if !present {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {declaration}"
+            ))
+            .map_err(err)?;
+        }
+    }
+    conn.execute_batch(ADDED_INDEXES).map_err(err)
+}
 
 fn err(e: rusqlite::Error) -> StoreError {
     StoreError::Failed(e.to_string())
@@ -131,6 +167,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        add_missing_columns(&conn)?;
         Ok(SqliteStore {
             conn,
             durability: Durability::Full,
@@ -285,6 +322,23 @@ impl Store for SqliteStore {
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
+    fn mail_count_from(
+        &self,
+        app_key: &str,
+        user_id: &str,
+        sender_id: &str,
+    ) -> Result<usize, StoreError> {
+        let count: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM mail WHERE app_key = ?1 AND user_id = ?2 AND sender_id = ?3",
+                params![app_key, user_id, sender_id],
+                |row| row.get(0),
+            )
+            .map_err(err)?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
     fn current_session(&self, app_key: &str, user_id: &str) -> Result<Option<u64>, StoreError> {
         self.conn
             .query_row(
@@ -422,7 +476,7 @@ impl Store for SqliteStore {
         let start = to_sql(offset).saturating_add(1);
         self.conn
             .query_row(
-                "SELECT length(data), substr(data, ?3, ?4) FROM audio
+                "SELECT length(data), substr(data, ?3, ?4), sender_id, download_token FROM audio
                  WHERE app_key = ?1 AND audio_id = ?2",
                 params![app_key, to_sql(audio_id), start, count_to_sql(max_len)],
                 |row| {
@@ -434,6 +488,8 @@ impl Store for SqliteStore {
                     Ok(AudioRange {
                         total_size: from_sql(row.get(0)?),
                         data: data.to_vec(),
+                        sender_id: row.get(2)?,
+                        download_token: key_from_sql(row.get(3)?),
                     })
                 },
             )
@@ -512,13 +568,14 @@ fn apply(tx: &Connection, write: &Write) -> Result<(), StoreError> {
         Write::PushMail {
             app_key,
             user_id,
+            sender_id,
             message_id,
             message,
         } => execute(
             tx,
-            "INSERT OR REPLACE INTO mail (app_key, user_id, message_id, message)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![app_key, user_id, to_sql(*message_id), message],
+            "INSERT OR REPLACE INTO mail (app_key, user_id, message_id, message, sender_id)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![app_key, user_id, to_sql(*message_id), message, sender_id],
         ),
         Write::DeleteMail {
             app_key,
@@ -652,14 +709,24 @@ fn apply(tx: &Connection, write: &Write) -> Result<(), StoreError> {
             app_key,
             audio_id,
             create_time,
+            sender_id,
+            download_token,
             data,
             max_blobs,
         } => {
             execute(
                 tx,
-                "INSERT OR REPLACE INTO audio (app_key, audio_id, create_time, data)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![app_key, to_sql(*audio_id), to_sql(*create_time), data],
+                "INSERT OR REPLACE INTO audio
+                     (app_key, audio_id, create_time, data, sender_id, download_token)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    app_key,
+                    to_sql(*audio_id),
+                    to_sql(*create_time),
+                    data,
+                    sender_id,
+                    key_to_sql(*download_token)
+                ],
             )?;
             // Everything at or below the (max_blobs + 1)-th newest goes.
             execute(
@@ -755,6 +822,40 @@ mod tests {
             commit_error(failure(rusqlite::ffi::SQLITE_IOERR)),
             StoreError::CommitUncertain(_)
         ));
+    }
+
+    #[test]
+    fn a_database_from_before_senders_and_tokens_gains_the_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE mail (app_key TEXT NOT NULL, user_id TEXT NOT NULL,
+                     message_id INTEGER NOT NULL, message BLOB NOT NULL,
+                     PRIMARY KEY (app_key, user_id, message_id));
+                 INSERT INTO mail VALUES ('app', 'bob', 1, x'01');
+                 CREATE TABLE audio (app_key TEXT NOT NULL, audio_id INTEGER NOT NULL,
+                     create_time INTEGER NOT NULL, data BLOB NOT NULL,
+                     PRIMARY KEY (app_key, audio_id));
+                 INSERT INTO audio VALUES ('app', 7, 1, x'0203');",
+            )
+            .unwrap();
+        }
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.mail_count("app", "bob").unwrap(), 1);
+        assert_eq!(store.mail_count_from("app", "bob", "").unwrap(), 1);
+        let old = store.audio_range("app", 7, 0, 10).unwrap().unwrap();
+        assert_eq!((old.sender_id.as_str(), old.download_token), ("", 0));
+        put(
+            &mut store,
+            conformance::mail_from("alice", "bob", 2, b"new"),
+        );
+        assert_eq!(store.mail_count_from("app", "bob", "alice").unwrap(), 1);
+        drop(store);
+        // Reopening a migrated database changes nothing.
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.mail_count("app", "bob").unwrap(), 2);
     }
 
     #[test]

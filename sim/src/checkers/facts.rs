@@ -136,6 +136,8 @@ pub struct Download<'a> {
     pub at_ms: u64,
     pub position: usize,
     pub app: AppId,
+    /// The download's request (its invoke is in `invokes`).
+    pub request_id: u64,
     pub message_id: u64,
     pub code: ErrorCode,
     /// What the saved audio says.
@@ -410,6 +412,7 @@ impl<'a> Facts<'a> {
             }
             Entry::Downloaded {
                 app,
+                request_id,
                 message_id,
                 code,
                 heard,
@@ -419,6 +422,7 @@ impl<'a> Facts<'a> {
                 at_ms,
                 position,
                 app: *app,
+                request_id: *request_id,
                 message_id: *message_id,
                 code: *code,
                 heard: heard.as_deref(),

@@ -9,7 +9,14 @@
 //!   what the sender spoke (through the codec, upload, store and download), and the only ways
 //!   a download of a delivered message may fail are the network ones (`PttDownloadFail`),
 //!   or ParamInvalid for a message the server lost in a power loss under durability
-//!   `normal`.
+//!   `normal`;
+//! - voice audio is private: a download by an app the message was not delivered to (before
+//!   the download was asked for) whose user did not send it (`Op::Eavesdrop`) never succeeds;
+//!   it gets ParamInvalid, as for an unknown ID (or a network failure).
+//!
+//! Who sent each voice message (never another account than the one that recorded it, also
+//! across an account switch on one client, `Op::SwitchAccount`) is `no_phantom`'s: a message
+//! whose sender is not the recording app's user is altered addressing.
 //!
 //! "Exactly one status per stopped recording" is the `completion` checker's (a recording is a
 //! call whose completion is its status).
@@ -127,27 +134,36 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             }
         }
     }
-    // What each delivered voice message says, by message ID (and a delivery's position).
-    let spoken_by_id: BTreeMap<u64, (&str, usize)> = facts
+    // What each delivered voice message says and who sent it, by message ID (and a
+    // delivery's position).
+    let spoken_by_id: BTreeMap<u64, (&str, &str, usize)> = facts
         .deliveries
         .iter()
         .filter_map(|&(_, position, _, m)| match &m.body {
-            BodyRecord::Voice { text, .. } => Some((m.message_id, (text.as_str(), position))),
+            BodyRecord::Voice { text, .. } => {
+                Some((m.message_id, (text.as_str(), m.sender.as_str(), position)))
+            }
             _ => None,
         })
         .collect();
+    // The first delivery of each voice message to each app.
+    let mut delivered_to: BTreeMap<(u64, crate::history::AppId), usize> = BTreeMap::new();
+    for &(_, position, app, m) in &facts.deliveries {
+        delivered_to.entry((m.message_id, app)).or_insert(position);
+    }
     for download in &facts.downloads {
         let Download {
             at_ms,
             position,
             app,
+            request_id,
             message_id,
             code: download_code,
             heard,
             ..
         } = *download;
         findings.examined();
-        let Some(&(spoken, delivered_position)) = spoken_by_id.get(&message_id) else {
+        let Some(&(spoken, sender, delivered_position)) = spoken_by_id.get(&message_id) else {
             findings.violation(
                 at_ms,
                 &[position],
@@ -155,6 +171,27 @@ pub fn check(facts: &Facts<'_>, findings: &mut Findings) {
             );
             continue;
         };
+        let asked_position = facts
+            .invokes
+            .get(&(app, request_id))
+            .map_or(position, |invoke| invoke.position);
+        let entitled = sender == facts.user(app)
+            || delivered_to
+                .get(&(message_id, app))
+                .is_some_and(|&delivered| delivered < asked_position);
+        if !entitled {
+            if download_code == code::SUCCESS {
+                findings.violation(
+                    at_ms,
+                    &[delivered_position, asked_position, position],
+                    format!(
+                        "{app:?} ({}) downloaded the audio of message {message_id} from {sender}, which was never delivered to it",
+                        facts.user(app)
+                    ),
+                );
+            }
+            continue;
+        }
         match download_code {
             code::SUCCESS if heard != Some(spoken) => findings.violation(
                 at_ms,

@@ -419,6 +419,7 @@ fn a_downloaded_voice_message_remembers_its_file_and_deleting_it_deletes_the_fil
             text: "hello".into(),
             extra_param: "x".into(),
             upload_key: 0,
+            download_token: 0,
         })),
     });
     m.handle_frame(1, frame(voice));

@@ -3,7 +3,7 @@
 //! recognise-only mode, cancel, and chunked downloads.
 
 use yim_proto::limits::MAX_AUDIO_CHUNK_BYTES;
-use yim_proto::wire::{reply, AudioChunk, SendReceipt, UploadState};
+use yim_proto::wire::{self, reply, AudioChunk, SendReceipt, UploadState};
 use yim_proto::{ChatType, ErrorCode, FrameBody};
 
 use super::*;
@@ -648,4 +648,75 @@ fn a_recording_ends_with_its_session_once_and_is_never_sent_as_another_account()
     }));
     assert!(evs.contains(&session_lost()));
     assert_eq!(m.recording(), None);
+}
+
+/// A voice message delivered to bob, carrying the server's download token.
+fn voice_message(message_id: u64, download_token: u64) -> Frame {
+    Frame::new(FrameBody::Message(wire::Message {
+        message_id,
+        sender_id: "bob".to_owned(),
+        receiver_id: "alice".to_owned(),
+        chat_type: ChatType::Private as i32,
+        create_time: 1_700_000_000,
+        room_seq: 0,
+        body: Some(wire::Body {
+            kind: Some(wire::body::Kind::Voice(wire::Voice {
+                audio_id: message_id,
+                file_size: 6,
+                duration_ms: 1_000,
+                text: String::new(),
+                extra_param: String::new(),
+                upload_key: 0,
+                download_token,
+            })),
+        }),
+    }))
+}
+
+/// The token of the download frame just sent, and its offset.
+fn download_frame(m: &mut ClientMachine) -> (u64, u64) {
+    match transmits(m).as_slice() {
+        [Frame {
+            body: Some(FrameBody::DownloadAudio(d)),
+        }] => (d.download_token, d.offset),
+        other => panic!("expected one download frame, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_download_shows_the_token_its_message_came_with_every_chunk_and_after_a_new_session() {
+    let mut m = logged_in();
+    m.handle_frame(1, voice_message(9, 0xfeed));
+    events(&mut m);
+    transmits(&mut m); // the acknowledgement
+    let id = download(&mut m, 2, 9, "/tmp/v.wav").unwrap();
+    assert_eq!(download_frame(&mut m), (0xfeed, 0));
+    m.handle_frame(
+        3,
+        reply_with(
+            id,
+            ErrorCode::Success,
+            Some(reply::Detail::AudioChunk(AudioChunk {
+                total_size: 6,
+                offset: 0,
+                data: vec![1, 2, 3],
+            })),
+        ),
+    );
+    assert_eq!(download_frame(&mut m), (0xfeed, 3), "the next chunk too");
+    // A message this client never received (or sent itself): no token.
+    download(&mut m, 4, 10, "/tmp/w.wav").unwrap();
+    assert_eq!(download_frame(&mut m), (0, 0));
+    // Logged out and in again as alice, the token is still there; not for another account.
+    for (at, user, token) in [(5, "alice", 0xfeed), (10, "mallory", 0)] {
+        let logout = m.handle_call(at, Call::Logout).unwrap();
+        m.handle_frame(at, reply(logout, ErrorCode::Success));
+        let login = m.handle_call(at + 1, login_call(user)).unwrap();
+        m.handle_connected(at + 1);
+        m.handle_frame(at + 1, challenge());
+        m.handle_frame(at + 1, reply(login, ErrorCode::Success));
+        transmits(&mut m);
+        download(&mut m, at + 2, 9, "/tmp/v.wav").unwrap();
+        assert_eq!(download_frame(&mut m), (token, 0), "{user}");
+    }
 }

@@ -47,6 +47,7 @@ impl Store for FaultyDisk {
         mutes() -> Vec<crate::store::MuteRecord>;
         mail(app_key: &str, user_id: &str) -> Vec<crate::store::StoredMail>;
         mail_count(app_key: &str, user_id: &str) -> usize;
+        mail_count_from(app_key: &str, user_id: &str, sender_id: &str) -> usize;
         message_id_mark() -> u64;
         current_session(app_key: &str, user_id: &str) -> Option<u64>;
         send_key(app_key: &str, user_id: &str, key: u64) -> Option<crate::store::SendRecord>;

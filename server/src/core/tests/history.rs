@@ -134,6 +134,7 @@ fn a_page_fits_one_frame_and_the_next_page_goes_on_below_it() {
         now_ms: super::T0_MS,
         nonces: Default::default(),
         next_request: 100,
+        voice_tokens: Default::default(),
     };
     h.logged_in(1, "alice");
     h.join(1, "world");

@@ -76,6 +76,7 @@ impl Harness {
                     text: "hello".into(),
                     extra_param: "extra".into(),
                     upload_key,
+                    download_token: 0,
                 })),
             }),
             idempotency_key,
@@ -104,10 +105,23 @@ impl Harness {
         receipt.message_id
     }
 
+    /// A download with the token `conn` was sent with the message (0 if none).
     fn download(
         &mut self,
         conn: ConnId,
         audio_id: u64,
+        offset: u64,
+        max_bytes: u32,
+    ) -> (ErrorCode, Option<AudioChunk>) {
+        let token = self.voice_tokens.get(&(conn, audio_id)).copied();
+        self.download_with(conn, audio_id, token.unwrap_or(0), offset, max_bytes)
+    }
+
+    fn download_with(
+        &mut self,
+        conn: ConnId,
+        audio_id: u64,
+        download_token: u64,
         offset: u64,
         max_bytes: u32,
     ) -> (ErrorCode, Option<AudioChunk>) {
@@ -117,6 +131,7 @@ impl Harness {
                 audio_id,
                 offset,
                 max_bytes,
+                download_token,
             })
         });
         let chunk = match reply_of(&out, conn, self.next_request).detail {
@@ -169,7 +184,14 @@ fn voice_of(message: &Message) -> &Voice {
     }
 }
 
-fn delivered_voice(id: u64, file_size: u64) -> Voice {
+/// The voice body delivered for message `id`, with the token `delivered` carries (which must
+/// be one: never 0).
+fn delivered_voice(id: u64, file_size: u64, delivered: &Message) -> Voice {
+    let download_token = voice_of(delivered).download_token;
+    assert_ne!(
+        download_token, 0,
+        "a delivered voice message carries a token"
+    );
     Voice {
         audio_id: id,
         file_size,
@@ -177,6 +199,7 @@ fn delivered_voice(id: u64, file_size: u64) -> Voice {
         text: "hello".into(),
         extra_param: "extra".into(),
         upload_key: 0,
+        download_token,
     }
 }
 
@@ -200,17 +223,23 @@ fn a_chunked_upload_then_a_room_voice_send_delivers_and_the_download_returns_the
     let to_bob = messages_to(&out, 2);
     assert_eq!(to_bob.len(), 1);
     assert_eq!((to_bob[0].message_id, to_bob[0].room_seq), (id, 1));
-    assert_eq!(voice_of(&to_bob[0]), &delivered_voice(id, 40_000));
+    assert_eq!(
+        voice_of(&to_bob[0]),
+        &delivered_voice(id, 40_000, &to_bob[0])
+    );
     assert_eq!(h.uploaded("alice", 0xfeed), None, "the upload is used up");
     // The room log holds the message as delivered (for resuming joins).
     let logged = h.store.room_log_after(APP, "world", 0).unwrap();
     let logged = Message::decode(logged[0].message.as_slice()).unwrap();
-    assert_eq!(voice_of(&logged), &delivered_voice(id, 40_000));
-    // Any user of the app downloads it, in chunks of at most MAX_AUDIO_CHUNK_BYTES.
+    assert_eq!(voice_of(&logged), &delivered_voice(id, 40_000, &to_bob[0]));
+    // A member it was sent to downloads it with its token, in chunks of at most
+    // MAX_AUDIO_CHUNK_BYTES; so does the sender, without one.
     let (bytes, chunks) = h.download_all(2, id, 0);
     assert_eq!((bytes == sound, chunks), (true, 3));
-    let (bytes, chunks) = h.download_all(3, id, 10_000);
+    let (bytes, chunks) = h.download_all(1, id, 10_000);
     assert_eq!((bytes == sound, chunks), (true, 4));
+    // Carol (not in the room) gets what an unknown ID gets.
+    assert_eq!(h.download(3, id, 0, 0), (ErrorCode::ParamInvalid, None));
     let (code, chunk) = h.download(2, id, 39_990, u32::MAX);
     assert_eq!(code, ErrorCode::Success);
     assert_eq!(chunk.unwrap().data, sound[39_990..]);
@@ -242,7 +271,7 @@ fn a_private_voice_send_goes_to_the_mailbox() {
         (mail[0].message_id, mail[0].sender_id.as_str()),
         (id, "alice")
     );
-    assert_eq!(voice_of(&mail[0]), &delivered_voice(id, 1_000));
+    assert_eq!(voice_of(&mail[0]), &delivered_voice(id, 1_000, &mail[0]));
     assert_eq!(h.download_all(3, id, 0).0, sound);
     // To an online receiver it goes at once (and stays in the mailbox until acknowledged).
     h.upload_all(1, 6, &sound[..10]);
@@ -252,7 +281,7 @@ fn a_private_voice_send_goes_to_the_mailbox() {
     assert_eq!(online.len(), 1);
     assert_eq!(
         voice_of(&online[0]),
-        &delivered_voice(receipt.message_id, 10)
+        &delivered_voice(receipt.message_id, 10, &online[0])
     );
     assert_eq!(h.store.mail_count(APP, "bob").unwrap(), 2);
     assert_eq!(h.download_all(3, receipt.message_id, 0).0, &sound[..10]);

@@ -1,0 +1,336 @@
+//! Hostile and careless clients over real TCP: login and registration throttles, the frame
+//! limit and the cap before login, a pipelining client, the room send rate and the mailbox
+//! share. Each refusal carries its code; nothing is dropped silently, and everyone else keeps
+//! being served. (Latency under these loads is measured by `yim-load`, not asserted here.)
+
+#![allow(clippy::unwrap_used)] // test code: a panic is a test failure
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use yim_proto::wire::{body, reply, Body, JoinRoom, Login, Ping, SendMessage, Text};
+use yim_proto::{auth, encode_frame, ErrorCode, Frame, FrameBody, FrameDecoder};
+use yim_sdk::ChatType;
+use yim_server::core::Rate;
+use yim_server::store::MemoryStore;
+use yim_tests::{server_config, TestServer, APP_KEY, APP_SECRET, EVENT_WAIT};
+
+/// A raw protocol connection.
+struct Raw {
+    stream: TcpStream,
+    decoder: FrameDecoder,
+    nonce: Vec<u8>,
+    next_request: u64,
+}
+
+impl Raw {
+    /// Connects and reads the challenge; `None` if the server closes the connection first.
+    async fn connect(addr: SocketAddr) -> Option<Raw> {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let mut raw = Raw {
+            stream,
+            decoder: FrameDecoder::new(),
+            nonce: Vec::new(),
+            next_request: 0,
+        };
+        match raw.next().await?.body {
+            Some(FrameBody::Challenge(challenge)) => raw.nonce = challenge.nonce,
+            other => panic!("expected a challenge, got {other:?}"),
+        }
+        Some(raw)
+    }
+
+    /// The next frame; `None` once the server has closed the connection.
+    async fn next(&mut self) -> Option<Frame> {
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(frame) = self.decoder.next_frame().unwrap() {
+                return Some(frame);
+            }
+            let read = tokio::time::timeout(EVENT_WAIT, self.stream.read(&mut buf))
+                .await
+                .expect("the server answers in time");
+            match read {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.decoder.extend(&buf[..n]),
+            }
+        }
+    }
+
+    async fn write(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.unwrap();
+    }
+
+    fn request_id(&mut self) -> u64 {
+        self.next_request += 1;
+        self.next_request
+    }
+
+    /// The reply to `request_id`, skipping anything else.
+    async fn reply(&mut self, request_id: u64) -> yim_proto::wire::Reply {
+        loop {
+            match self.next().await.expect("a reply before the close").body {
+                Some(FrameBody::Reply(reply)) if reply.request_id == request_id => return reply,
+                _ => {}
+            }
+        }
+    }
+
+    async fn login(&mut self, user: &str, password: &str) -> ErrorCode {
+        let request_id = self.request_id();
+        let login = Login {
+            request_id,
+            protocol_version: yim_proto::PROTOCOL_VERSION,
+            app_key: APP_KEY.into(),
+            proof: auth::challenge_proof(APP_SECRET, &self.nonce),
+            user_id: user.into(),
+            password: password.into(),
+            token: String::new(),
+            resume_session_id: 0,
+        };
+        self.write(&encode_frame(&Frame::new(FrameBody::Login(login))).unwrap())
+            .await;
+        ErrorCode::from_u32(self.reply(request_id).await.code).unwrap()
+    }
+
+    async fn join(&mut self, room: &str) -> ErrorCode {
+        let request_id = self.request_id();
+        let join = FrameBody::JoinRoom(JoinRoom {
+            request_id,
+            room_id: room.into(),
+            resume_after_seq: None,
+        });
+        self.write(&encode_frame(&Frame::new(join)).unwrap()).await;
+        ErrorCode::from_u32(self.reply(request_id).await.code).unwrap()
+    }
+
+    /// The bytes of a text send to `receiver_id`.
+    fn send_bytes(&mut self, receiver_id: &str, chat_type: ChatType, text: &str) -> Vec<u8> {
+        let send = SendMessage {
+            request_id: self.request_id(),
+            receiver_id: receiver_id.into(),
+            chat_type: chat_type as i32,
+            body: Some(Body {
+                kind: Some(body::Kind::Text(Text {
+                    content: text.into(),
+                    attach: String::new(),
+                })),
+            }),
+            idempotency_key: 0,
+        };
+        encode_frame(&Frame::new(FrameBody::SendMessage(send))).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_and_registrations_are_throttled_with_user_status_error() {
+    let mut config = server_config();
+    config.limits.failed_logins_per_account = Rate::new(3, 600_000);
+    config.limits.registrations_per_address = Rate::new(4, 600_000);
+    let server = TestServer::start_with(config, Box::new(MemoryStore::new())).await;
+    let mut alice = server.client();
+    alice.login_ok("alice").await;
+    let mut mallory = server.client();
+    for _ in 0..3 {
+        assert_eq!(
+            mallory.login("alice", "guess").await,
+            ErrorCode::UsernamePasswordError
+        );
+    }
+    assert_eq!(
+        mallory.login("alice", "guess").await,
+        ErrorCode::UserStatusError,
+        "past the account's failed logins: refused without hashing"
+    );
+    assert_eq!(
+        mallory.login("alice", "pw").await,
+        ErrorCode::UserStatusError,
+        "a locked account refuses its password too until it refills"
+    );
+    // The session alice has is untouched, and other accounts log in and chat.
+    let mut bob = server.client();
+    bob.login_ok("bob").await;
+    bob.send_text("alice", ChatType::Private, "still here?")
+        .await
+        .unwrap();
+    assert_eq!(alice.next_message().await.sender_id, "bob");
+
+    // Registrations from this address: alice and bob, then two more, then no more.
+    for user in ["carol", "dave"] {
+        server.client().login_ok(user).await;
+    }
+    assert_eq!(
+        server.client().login("erin", "pw").await,
+        ErrorCode::UserStatusError
+    );
+    assert_eq!(
+        server.client().login("bob", "pw").await,
+        ErrorCode::Success,
+        "logins of existing accounts are not registrations"
+    );
+}
+
+#[tokio::test]
+async fn frames_before_login_are_small_and_connections_not_logged_in_are_capped() {
+    let mut config = server_config();
+    config.limits.max_login_frame_bytes = 2048;
+    config.limits.max_unauthenticated_connections = 3;
+    let server = TestServer::start_with(config, Box::new(MemoryStore::new())).await;
+
+    // A prefix past the login limit is refused on the prefix, before any body.
+    let mut big = Raw::connect(server.addr).await.unwrap();
+    big.write(&3000u32.to_be_bytes()).await;
+    match big.next().await.and_then(|f| f.body) {
+        Some(FrameBody::Goodbye(goodbye)) => {
+            assert_eq!(goodbye.code, ErrorCode::ParamInvalid.as_u32());
+            assert!(goodbye.reason.contains("exceeds"), "{}", goodbye.reason);
+        }
+        other => panic!("expected a goodbye, got {other:?}"),
+    }
+    assert!(big.next().await.is_none(), "closed after the goodbye");
+    // The server notices the close before the next accept is counted.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Three connections may wait for their login; a fourth is closed at once.
+    let mut waiting = Vec::new();
+    for _ in 0..3 {
+        waiting.push(Raw::connect(server.addr).await.expect("a challenge"));
+    }
+    assert!(
+        Raw::connect(server.addr).await.is_none(),
+        "the fourth unauthenticated connection is closed without a challenge"
+    );
+    // Once one logs in, its place is free, and its frames may be long.
+    assert_eq!(waiting[0].login("alice", "pw").await, ErrorCode::Success);
+    let mut fifth = Raw::connect(server.addr).await.expect("a free place");
+    assert_eq!(fifth.login("bob", "pw").await, ErrorCode::Success);
+    let long = "x".repeat(2040);
+    let request_id = waiting[0].next_request + 1;
+    let send = waiting[0].send_bytes("bob", ChatType::Private, &long);
+    assert!(send.len() > 2048);
+    waiting[0].write(&send).await;
+    assert_eq!(waiting[0].reply(request_id).await.code, 0);
+}
+
+#[tokio::test]
+async fn a_pipelining_client_is_answered_in_order_and_slows_no_one_else() {
+    let mut config = server_config();
+    config.limits.max_requests_in_flight = 4;
+    let server = TestServer::start_with(config, Box::new(MemoryStore::new())).await;
+    let mut flood = Raw::connect(server.addr).await.unwrap();
+    assert_eq!(flood.login("flood", "pw").await, ErrorCode::Success);
+    let (mut alice, mut bob) = (server.client(), server.client());
+    alice.login_ok("alice").await;
+    bob.login_ok("bob").await;
+
+    const PINGS: u64 = 20_000;
+    let pings: Vec<u8> = (1..=PINGS)
+        .flat_map(|nonce| encode_frame(&Frame::new(FrameBody::Ping(Ping { nonce }))).unwrap())
+        .collect();
+    let (mut reader, mut writer) = flood.stream.into_split();
+    let writing = tokio::spawn(async move { writer.write_all(&pings).await.unwrap() });
+    // The pair chats while the flood is in the server's hands.
+    for i in 0..5 {
+        alice
+            .send_text("bob", ChatType::Private, &format!("hi {i}"))
+            .await
+            .unwrap();
+        assert_eq!(bob.next_message().await.sender_id, "alice");
+    }
+    let mut decoder = flood.decoder;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut next_nonce = 1;
+    while next_nonce <= PINGS {
+        while let Some(frame) = decoder.next_frame().unwrap() {
+            if let Some(FrameBody::Pong(pong)) = frame.body {
+                assert_eq!(pong.nonce, next_nonce, "answers in order, none dropped");
+                next_nonce += 1;
+            }
+        }
+        if next_nonce > PINGS {
+            break;
+        }
+        let n = tokio::time::timeout(EVENT_WAIT, reader.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "the flooding client is served, not cut off");
+        decoder.extend(&buf[..n]);
+    }
+    writing.await.unwrap();
+}
+
+#[tokio::test]
+async fn the_room_send_rate_refuses_with_message_blocked_and_delivers_the_rest() {
+    let mut config = server_config();
+    config.limits.room_sends = Rate::new(5, 600_000);
+    let server = TestServer::start_with(config, Box::new(MemoryStore::new())).await;
+    let mut bob = server.client();
+    bob.login_ok("bob").await;
+    bob.join_ok("world").await;
+    let mut spammer = Raw::connect(server.addr).await.unwrap();
+    assert_eq!(spammer.login("spammer", "pw").await, ErrorCode::Success);
+    assert_eq!(spammer.join("world").await, ErrorCode::Success);
+    let first = spammer.next_request + 1;
+    let sends: Vec<u8> = (0..8)
+        .flat_map(|i| spammer.send_bytes("world", ChatType::Room, &format!("spam {i}")))
+        .collect();
+    spammer.write(&sends).await;
+    let mut codes = Vec::new();
+    for request_id in first..first + 8 {
+        let reply = spammer.reply(request_id).await;
+        assert!(
+            reply.code != 0 || matches!(reply.detail, Some(reply::Detail::SendReceipt(_))),
+            "a success carries its receipt"
+        );
+        codes.push(ErrorCode::from_u32(reply.code).unwrap());
+    }
+    let blocked = ErrorCode::MessageBlocked;
+    assert_eq!(
+        codes,
+        [[ErrorCode::Success; 5].as_slice(), &[blocked; 3]].concat()
+    );
+    for i in 0..5 {
+        let message = bob.next_message().await;
+        assert_eq!(message.sender_id, "spammer", "message {i}");
+    }
+    bob.assert_no_message(Duration::from_millis(500)).await;
+}
+
+#[tokio::test]
+async fn one_sender_fills_only_its_share_of_an_offline_mailbox() {
+    let mut config = server_config();
+    config.limits.max_mail_per_sender = 3;
+    let server = TestServer::start_with(config, Box::new(MemoryStore::new())).await;
+    let mut bob = server.client();
+    bob.login_ok("bob").await;
+    yim_tests::done(bob.client.logout()).await.unwrap();
+    let (mut alice, mut carol) = (server.client(), server.client());
+    alice.login_ok("alice").await;
+    carol.login_ok("carol").await;
+    for i in 0..3 {
+        alice
+            .send_text("bob", ChatType::Private, &format!("a{i}"))
+            .await
+            .unwrap();
+    }
+    let refused = alice.send_text("bob", ChatType::Private, "a3").await;
+    assert_eq!(
+        yim_tests::result_code(&refused),
+        ErrorCode::MessageBlocked,
+        "past alice's share"
+    );
+    carol
+        .send_text("bob", ChatType::Private, "c0")
+        .await
+        .unwrap();
+    bob.login_ok("bob").await;
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        got.push(bob.next_message().await.sender_id);
+    }
+    assert_eq!(got, ["alice", "alice", "alice", "carol"]);
+    bob.assert_no_message(Duration::from_millis(500)).await;
+}
