@@ -4,19 +4,20 @@
 //! not: any audio processing (that is `yim_audio`, run by the SDK).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use yim_sdk::yim_audio::{
-    self, AudioFormat, AudioInput, AudioOutput, InputError, MemoryOutput, Recognizer, Signal,
-    SynthInput, ToneRecognizer,
+    self, AudioFormat, AudioInput, AudioOutput, InputError, MemoryOutput, OutputError, Recognizer,
+    Signal, SynthInput, ToneRecognizer,
 };
 use yim_sdk::{AudioSetup, AudioWork};
 
 use crate::codes::YimErrorCode;
 use crate::options::AudioSettings;
 
-/// Samples the simulated speaker takes per playback step of the SDK (one step every 20 ms):
-/// 16 kHz mono plays in real time.
-const SIMULATED_SPEAKER_SAMPLES_PER_STEP: usize = 320;
+/// How far ahead of real time the simulated speaker takes samples: 20 ms of 16 kHz mono,
+/// one playback step of the SDK.
+const SIMULATED_SPEAKER_LEAD_MS: u64 = 20;
 
 /// The audio a client gets; `Unsupport` for real devices in a library built without them,
 /// `ParamInvalid` for simulated speech outside the tone code's alphabet.
@@ -34,8 +35,7 @@ pub fn setup(settings: &AudioSettings) -> Result<AudioSetup, YimErrorCode> {
                         .map_err(|e| InputError::StreamFailed(e.to_string()))
                 }),
                 output: Arc::new(|| {
-                    let speaker = MemoryOutput::new(SIMULATED_SPEAKER_SAMPLES_PER_STEP);
-                    Ok(Box::new(speaker) as Box<dyn AudioOutput>)
+                    Ok(Box::new(SimulatedSpeaker::default()) as Box<dyn AudioOutput>)
                 }),
                 recognizer: Some(Arc::new(|| {
                     Box::new(ToneRecognizer::new()) as Box<dyn Recognizer>
@@ -56,4 +56,51 @@ fn system(cache_dir: Option<std::path::PathBuf>) -> Result<AudioSetup, YimErrorC
 #[cfg(not(feature = "cpal"))]
 fn system(_cache_dir: Option<std::path::PathBuf>) -> Result<AudioSetup, YimErrorCode> {
     Err(YimErrorCode::Unsupport)
+}
+
+/// The simulated speaker: plays into memory at the clip's own rate, as a device does, so a
+/// playback lasts as long as its clip and `yim_is_playing` says 1 meanwhile. It takes samples
+/// only as real time passes since `open` (plus [`SIMULATED_SPEAKER_LEAD_MS`]), the one clock
+/// this crate reads.
+#[derive(Debug, Default)]
+struct SimulatedSpeaker {
+    memory: MemoryOutput,
+    /// When it was opened, and the samples per second of what it plays (channels included).
+    started: Option<(Instant, u64)>,
+    taken: u64,
+}
+
+impl AudioOutput for SimulatedSpeaker {
+    fn open(&mut self, format: AudioFormat) -> Result<(), OutputError> {
+        self.memory.open(format)?;
+        let per_second = u64::from(format.sample_rate) * u64::from(format.channels.max(1));
+        self.started = Some((Instant::now(), per_second));
+        self.taken = 0;
+        Ok(())
+    }
+
+    fn write(&mut self, samples: &[f32]) -> Result<usize, OutputError> {
+        let Some((opened, per_second)) = self.started else {
+            return Err(OutputError::PlayFailed("write before open".into()));
+        };
+        let elapsed_ms = u64::try_from(opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let due = elapsed_ms
+            .saturating_add(SIMULATED_SPEAKER_LEAD_MS)
+            .saturating_mul(per_second)
+            / 1000;
+        let room = usize::try_from(due.saturating_sub(self.taken)).unwrap_or(usize::MAX);
+        let taken = self.memory.write(&samples[..samples.len().min(room)])?;
+        self.taken = self.taken.saturating_add(taken as u64);
+        Ok(taken)
+    }
+
+    fn finish(&mut self) -> Result<(), OutputError> {
+        self.started = None;
+        self.memory.finish()
+    }
+
+    fn stop(&mut self) {
+        self.started = None;
+        self.memory.stop();
+    }
 }
