@@ -382,6 +382,26 @@ async fn wait_for_state(sdk: &Client, state: State) {
     }
 }
 
+/// Waits until the SDK is logged out and the logout's completion (if it was accepted) is in
+/// the history, as a game that logs in again once its logout callback came: a logout while
+/// reconnecting completes at once, its event taken by the app's event loop a moment later.
+async fn wait_for_logout(shared: &Shared, app: AppId, sdk: &Client, logout: Option<u64>) {
+    wait_for_state(sdk, State::LoggedOut).await;
+    let Some(request_id) = logout else { return };
+    let completed = || {
+        lock(shared).history.records.iter().rev().any(|r| {
+            matches!(&r.entry, Entry::Complete { app: a, request_id: id, .. }
+                if *a == app && *id == request_id)
+        })
+    };
+    for _ in 0..SWITCH_STEP_TIMEOUT_MS {
+        if completed() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 /// `Op::SwitchAccount` (see its doc). The stop is made whatever came of the logout and the
 /// login; if it is accepted it is recorded as `VoiceStopped`, so a voice message it sends is
 /// judged (as the player's recording, by `no_phantom`: sent by another account, it is
@@ -403,8 +423,8 @@ async fn switch_account(shared: &Shared, app: AppId, sdk: &Client, index: usize,
         token: String::new(),
     };
     lock(shared).slots[app.client].wants_online = false;
-    invoke(shared, app, sdk, Call::Logout);
-    wait_for_state(sdk, State::LoggedOut).await;
+    let logout = invoke(shared, app, sdk, Call::Logout);
+    wait_for_logout(shared, app, sdk, logout).await;
     invoke(shared, app, sdk, login(format!("{player}_alt")));
     wait_for_state(sdk, State::LoggedIn).await;
     if let Some(recording) = recording {
@@ -421,8 +441,8 @@ async fn switch_account(shared: &Shared, app: AppId, sdk: &Client, index: usize,
     // Long enough for a voice message sent as the second account to go out.
     tokio::time::sleep(Duration::from_millis(500)).await;
     lock(shared).slots[app.client].wants_online = false;
-    invoke(shared, app, sdk, Call::Logout);
-    wait_for_state(sdk, State::LoggedOut).await;
+    let logout = invoke(shared, app, sdk, Call::Logout);
+    wait_for_logout(shared, app, sdk, logout).await;
     lock(shared).slots[app.client].switching = false;
     invoke(shared, app, sdk, login(player));
 }
@@ -711,8 +731,8 @@ async fn keep_online(shared: Shared, client: usize) {
 
 /// Calls the SDK and records the call with its immediate result. An accepted login is the
 /// player's intent to be online on this device.
-fn invoke(shared: &Shared, app: AppId, sdk: &Client, call: Call) {
-    invoke_with_token(shared, app, sdk, call, None);
+fn invoke(shared: &Shared, app: AppId, sdk: &Client, call: Call) -> Option<u64> {
+    invoke_with_token(shared, app, sdk, call, None)
 }
 
 /// [`invoke`], recording the kind of login token a login carries.
@@ -722,10 +742,8 @@ fn invoke_with_token(
     sdk: &Client,
     call: Call,
     token: Option<TokenKind>,
-) {
-    let Some(mut record) = history::call_record(&call) else {
-        return;
-    };
+) -> Option<u64> {
+    let mut record = history::call_record(&call)?;
     if let history::CallRecord::Login {
         token: recorded, ..
     } = &mut record
@@ -745,6 +763,7 @@ fn invoke_with_token(
         world.active_device.insert(user, app.client);
     }
     world.record(history::invoke_entry(app, record, result));
+    result.ok().map(|id| id.get())
 }
 
 /// The SDK call an op makes, updating what the player wants.

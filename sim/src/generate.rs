@@ -284,9 +284,7 @@ pub fn generate(seed: u64, size: &Size, profile: Profile) -> Scenario {
     // Account switches on a shared device and curious players, from their own random numbers
     // so that the rest of each seed's scenario stays as it was before they existed.
     let mut switches = Rng(ChaCha8Rng::seed_from_u64(seed ^ 0x5317_C400_0000_0000));
-    // Not in the faulty profile yet: a switch racing a partition gives login-checker findings
-    // not yet understood (issue 10 notes).
-    if profile != Profile::Faulty && switches.chance(40) {
+    if switches.chance(40) {
         for _ in 0..=switches.below(2) {
             let client = primaries[switches.index(primaries.len())];
             ops.push(TimedOp {
