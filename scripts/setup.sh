@@ -36,4 +36,9 @@ for component in rustfmt clippy; do
     rustup component add "$component"
   fi
 done
+# CI runs every fuzz target for a bounded time (.ci/run): cargo-fuzz, on stable with
+# RUSTC_BOOTSTRAP=1 (libFuzzer's instrumentation flags are nightly-only otherwise).
+if ! cargo fuzz --version 2>/dev/null | grep -q "0.13.2"; then
+  cargo install cargo-fuzz --version 0.13.2 --locked
+fi
 cargo --version
