@@ -11,8 +11,6 @@ pub mod framing;
 #[cfg(feature = "arbitrary")]
 pub mod fuzzing;
 pub mod limits;
-pub mod planted;
-pub mod probe;
 pub mod rng;
 
 /// Types generated from `proto/yim.proto`.

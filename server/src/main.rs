@@ -228,13 +228,14 @@ async fn admin(target: AdminTarget, action: AdminAction) -> Result<(), String> {
 }
 
 /// Builds with the `planted-bugs` feature only (the real-process crash test): switches on
-/// the bug named by `YIM_PLANTED_BUG` on every runtime thread.
+/// the bug named by `YIM_PLANTED_BUG` (its kebab-case name, as `yim-sim --plant` takes it:
+/// `split-send-commit`) on every runtime thread.
 #[cfg(feature = "planted-bugs")]
 fn plant_bug(runtime: &mut tokio::runtime::Builder) {
-    use yim_proto::planted::{self, Bug};
+    use yim_hooks::planted::{self, Bug};
     let Some(bug) = std::env::var("YIM_PLANTED_BUG")
         .ok()
-        .and_then(|name| Bug::by_name(&name))
+        .and_then(|name| Bug::for_server_process(&name))
     else {
         return;
     };

@@ -264,7 +264,7 @@ pub enum Entry {
         code: ErrorCode,
     },
     /// The server's room membership of a user changed (or its session did), observed after
-    /// the server's input (see `yim_proto::probe::observe`): the server incarnation, the
+    /// the server's input (see `yim_hooks::probe::observe`): the server incarnation, the
     /// session's connection (`None`: no session) and the rooms whose member lists hold it.
     ServerRooms {
         user: String,

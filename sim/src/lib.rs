@@ -31,7 +31,6 @@ pub mod link;
 pub mod live;
 pub mod logging;
 pub mod merge;
-pub mod plant;
 pub mod probes;
 pub mod runner;
 pub mod scenario;

@@ -36,7 +36,7 @@ impl ShardInfo {
             shard: config.shard,
             profile: config.profile,
             size: config.size.clone(),
-            planted: yim_proto::planted::current().map(crate::plant::name),
+            planted: yim_hooks::planted::current().map(|bug| bug.name().to_owned()),
             wall_ms,
         }
     }

@@ -16,8 +16,8 @@
 //! What it is not: reading the frame (see `inbound`) or the store (see `crate::store`).
 
 use tracing::debug;
-use yim_proto::planted::{self, Bug};
-use yim_proto::probe::{self, Probe};
+use yim_hooks::planted::{self, Bug};
+use yim_hooks::probe::{self, Probe};
 use yim_proto::ChatType;
 
 use super::event::Event;

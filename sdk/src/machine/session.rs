@@ -13,7 +13,7 @@
 //! never sent as another account.
 
 use tracing::{debug, info};
-use yim_proto::planted::{self, Bug};
+use yim_hooks::planted::{self, Bug};
 use yim_proto::ErrorCode;
 
 use super::action::{Action, AudioTask};
