@@ -125,7 +125,7 @@ impl ClientMachine {
             })
             .collect();
         if planted::active(Bug::RecordingOutlivesSession) {
-            self.planted_recording = session.recording.take();
+            self.planted.carry_recording(session.recording.take());
         }
         if let Some(recording) = session.recording.take() {
             if recording.stopping.is_none() {
