@@ -12,12 +12,8 @@ pub mod framing;
 pub mod fuzzing;
 pub mod limits;
 pub mod rng;
-
-/// Types generated from `proto/yim.proto`.
 #[allow(missing_docs, clippy::all)]
-pub mod wire {
-    include!(concat!(env!("OUT_DIR"), "/yim.v1.rs"));
-}
+pub mod wire;
 
 pub use error_code::ErrorCode;
 pub use framing::{encode_frame, DecodeError, FrameDecoder, MAX_FRAME_BYTES};

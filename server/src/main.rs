@@ -14,7 +14,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use yim_server::admin::AdminClient;
 use yim_server::clock::{Clock, SystemClock};
-use yim_server::store::{MemoryStore, SqliteStore, Store};
+use yim_server::store::memory::MemoryStore;
+use yim_server::store::sqlite::SqliteStore;
+use yim_server::store::Store;
 use yim_server::ServerConfig;
 
 /// An operator command with no answer within this long fails.

@@ -40,7 +40,7 @@ mod login;
 mod messaging;
 mod mutes;
 mod rooms;
-mod throttle;
+pub(crate) mod throttle;
 mod voice;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
