@@ -251,7 +251,7 @@ pub enum Fault {
     },
     /// The server crashes between two inputs, now.
     ServerCrash,
-    /// The server starts again over its store (after a crash).
+    /// The server, if down, starts again over its disk; any armed crash point is disarmed.
     ServerRestart,
     /// The server crashes at its next commit (the sweep's purge-only commits aside):
     /// `durable`: after the commit is durable, so its outputs never leave (the reply is lost
@@ -279,7 +279,7 @@ pub enum Fault {
         /// The client host's index.
         host: usize,
     },
-    /// The crashed client host starts again; its apps start logged out.
+    /// The crashed client host starts again, its clients' disks reopened.
     ClientHostRestart {
         /// The client host's index.
         host: usize,
