@@ -17,7 +17,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use yim_proto::wire::{body, AckMessages, Body, JoinRoom, Login, SendMessage, Text};
 use yim_proto::{auth, ChatType, ErrorCode, Frame, FrameBody};
 use yim_server::core::{ConnId, Now, Output, ServerCore};
-use yim_server::store::{Durability, MemoryStore, SqliteStore, Store};
+use yim_server::store::memory::MemoryStore;
+use yim_server::store::sqlite::SqliteStore;
+use yim_server::store::{Durability, Store};
 use yim_server::ServerConfig;
 
 const APP: &str = "bench";

@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use yim_server::store::SqliteStore;
+use yim_server::store::sqlite::SqliteStore;
 use yim_server::ServerConfig;
 
 fn yim_load(args: &[&str]) -> (bool, String) {

@@ -8,7 +8,7 @@
 use bytes::{Buf, BytesMut};
 use prost::Message as _;
 
-use crate::Frame;
+use crate::wire::Frame;
 
 /// Largest encoded `Frame` accepted or produced, in bytes (not counting the length prefix).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;

@@ -10,7 +10,7 @@ use crate::framing::{
     decode_frame, encode_frame, DecodeError, EncodeError, FrameDecoder, LENGTH_PREFIX_BYTES,
     MAX_FRAME_BYTES,
 };
-use crate::Frame;
+use crate::wire::Frame;
 
 /// How a byte stream ends: with an error, or waiting for more with this many bytes buffered
 /// (0 when it ends on a frame boundary).

@@ -11,15 +11,9 @@ pub mod framing;
 #[cfg(feature = "arbitrary")]
 pub mod fuzzing;
 pub mod limits;
-pub mod planted;
-pub mod probe;
 pub mod rng;
-
-/// Types generated from `proto/yim.proto`.
 #[allow(missing_docs, clippy::all)]
-pub mod wire {
-    include!(concat!(env!("OUT_DIR"), "/yim.v1.rs"));
-}
+pub mod wire;
 
 pub use error_code::ErrorCode;
 pub use framing::{encode_frame, DecodeError, FrameDecoder, MAX_FRAME_BYTES};

@@ -3,7 +3,8 @@
 //! The SDK runs these checks before sending anything (so a bad call fails at once with the
 //! code YIM documents); the server runs them again, because it never trusts a client.
 
-use crate::{ChatType, ErrorCode};
+use crate::error_code::ErrorCode;
+use crate::wire::ChatType;
 
 /// User and room IDs: 1-255 bytes of ASCII letters, digits and underscores.
 pub const MAX_ID_BYTES: usize = 255;

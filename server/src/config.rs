@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::core::Rate;
+use crate::core::throttle::Rate;
 use crate::store::Durability;
 
 /// One hosted app: its key and the secret clients and operators prove they know.

@@ -24,7 +24,7 @@ use yim_proto::{auth, ChatType, Frame, FrameBody};
 
 use crate::config::ServerConfig;
 use crate::core::{ConnId, HashJob, Now, Output, Rate, ServerCore};
-use crate::store::MemoryStore;
+use crate::store::memory::MemoryStore;
 
 const APP: &str = "fuzz_app";
 const SECRET: &str = "fuzz_secret";

@@ -14,7 +14,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use yim_server::admin::AdminClient;
 use yim_server::clock::{Clock, SystemClock};
-use yim_server::store::{MemoryStore, SqliteStore, Store};
+use yim_server::store::memory::MemoryStore;
+use yim_server::store::sqlite::SqliteStore;
+use yim_server::store::Store;
 use yim_server::ServerConfig;
 
 /// An operator command with no answer within this long fails.
@@ -228,13 +230,14 @@ async fn admin(target: AdminTarget, action: AdminAction) -> Result<(), String> {
 }
 
 /// Builds with the `planted-bugs` feature only (the real-process crash test): switches on
-/// the bug named by `YIM_PLANTED_BUG` on every runtime thread.
+/// the bug named by `YIM_PLANTED_BUG` (its kebab-case name, as `yim-sim --plant` takes it:
+/// `split-send-commit`) on every runtime thread.
 #[cfg(feature = "planted-bugs")]
 fn plant_bug(runtime: &mut tokio::runtime::Builder) {
-    use yim_proto::planted::{self, Bug};
+    use yim_hooks::planted::{self, Bug};
     let Some(bug) = std::env::var("YIM_PLANTED_BUG")
         .ok()
-        .and_then(|name| Bug::by_name(&name))
+        .and_then(|name| Bug::for_server_process(&name))
     else {
         return;
     };

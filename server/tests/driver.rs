@@ -13,7 +13,7 @@ use yim_proto::{auth, encode_frame, ChatType, ErrorCode, Frame, FrameBody, Frame
 use yim_server::clock::{BoxFuture, SystemClock};
 use yim_server::core::ServerCore;
 use yim_server::net::{BoxStream, Listener};
-use yim_server::store::MemoryStore;
+use yim_server::store::memory::MemoryStore;
 use yim_server::ServerConfig;
 
 /// Hands out the server ends of duplex pipes created by the test.

@@ -15,7 +15,7 @@
 //! complete and intact.
 //!
 //! With the `planted-bugs` feature the same test runs against the old behaviour (the binary
-//! started with `YIM_PLANTED_BUG=SplitSendCommit`: mail and key in two commits) and must
+//! started with `YIM_PLANTED_BUG=split-send-commit`: mail and key in two commits) and must
 //! find a send delivered twice. The window is widened the same way for both runs (in builds
 //! with that feature): the server pauses `COMMIT_PAUSE_MS` after each durable commit, on top
 //! of the fsync every commit waits for under `full`, so kills often find a commit on disk
@@ -831,7 +831,7 @@ fn acknowledged_messages_survive_sigkill_exactly_once() {
 #[cfg(feature = "planted-bugs")]
 #[test]
 fn the_kill_test_finds_mail_and_key_in_two_commits() {
-    let counts = runtime().block_on(run(30, Some("SplitSendCommit"), true, 10));
+    let counts = runtime().block_on(run(30, Some("split-send-commit"), true, 10));
     println!("kill test, mail and key in two commits: {counts:?}");
     assert!(
         counts.duplicated > 0,

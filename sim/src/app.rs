@@ -16,7 +16,9 @@ use crate::history::{self, AdminOutcome, AppId, Entry, History, MuteRecord};
 use crate::link::Links;
 use crate::scenario::{Op, Scenario, TokenKind};
 
+/// The app key every simulated app logs in with.
 pub const APP_KEY: &str = "sim_app";
+/// The app key's secret, shared with the simulated server.
 pub const APP_SECRET: &str = "sim_secret";
 /// The server's address inside the simulation.
 pub const SERVER_ADDR: &str = "server:5000";
@@ -33,7 +35,10 @@ const ROOM_HISTORY_DELAY_MS: u64 = 1500;
 /// One client slot: its current app and what the player wants.
 #[derive(Debug, Default)]
 pub struct Slot {
+    /// How many times the client's app has started (0 before the first): the current app's
+    /// `AppId::incarnation`.
     pub incarnation: u32,
+    /// The running app's SDK client; `None` while the app is down.
     pub client: Option<Client>,
     /// The player's latest login was accepted and has not failed, and the player has not
     /// logged out or been kicked off since.
@@ -53,12 +58,16 @@ pub struct Slot {
 /// await).
 #[derive(Debug)]
 pub struct World {
+    /// The scenario being run.
     pub scenario: Arc<Scenario>,
+    /// The history recorded so far.
     pub history: History,
+    /// Each client's slot, by client index.
     pub slots: Vec<Slot>,
     /// For each user, the client that most recently logged in as them (the device the player
     /// is using).
     pub active_device: std::collections::BTreeMap<String, usize>,
+    /// How many times the server has started (the first start makes it 1).
     pub server_incarnation: u64,
     /// The partition model of every client host.
     pub links: Links,
@@ -70,6 +79,7 @@ pub struct World {
     pub last_voice_message: Option<u64>,
 }
 
+/// The world, as the hosts and the runner share it.
 pub type Shared = Arc<Mutex<World>>;
 
 /// A fresh directory for one run's downloads (runs may go in parallel in one process).
@@ -122,6 +132,7 @@ pub fn spoken_text(client: usize, index: usize) -> String {
     format!("c{client} m{index}")
 }
 
+/// Locks the world (a poisoned lock is taken as it is).
 pub fn lock(shared: &Shared) -> MutexGuard<'_, World> {
     shared
         .lock()
@@ -129,6 +140,7 @@ pub fn lock(shared: &Shared) -> MutexGuard<'_, World> {
 }
 
 impl World {
+    /// A world before the run: no history, every app down.
     pub fn new(scenario: Arc<Scenario>) -> World {
         crate::logging::forget_tasks();
         let scenario_hosts = scenario.client_hosts;
@@ -154,6 +166,7 @@ impl World {
             .collect()
     }
 
+    /// Records `entry` at the current simulated time.
     pub fn record(&mut self, entry: Entry) {
         self.history.push(sim_ms(), entry);
     }

@@ -50,6 +50,7 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl ClientDisk {
+    /// An empty disk.
     pub fn new() -> ClientDisk {
         ClientDisk::default()
     }

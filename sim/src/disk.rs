@@ -22,9 +22,10 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use yim_server::store::memory::MemoryStore;
 use yim_server::store::{
-    Account, AudioRange, Durability, MemoryStore, MuteRecord, RoomLogEntry, SendRecord, Store,
-    StoreError, StoredMail, UploadInfo, WriteBatch,
+    Account, AudioRange, Durability, MuteRecord, RoomLogEntry, SendRecord, Store, StoreError,
+    StoredMail, UploadInfo, WriteBatch,
 };
 
 use crate::app::{lock, Shared};

@@ -22,10 +22,12 @@ pub const EPOCH_UNIX_MS: u64 = 1_790_000_000_000;
 pub struct Skew(Arc<AtomicI64>);
 
 impl Skew {
+    /// Sets the offset.
     pub fn set(&self, offset_ms: i64) {
         self.0.store(offset_ms, Ordering::Relaxed);
     }
 
+    /// The offset now.
     pub fn get(&self) -> i64 {
         self.0.load(Ordering::Relaxed)
     }
@@ -54,6 +56,7 @@ pub struct SimClock {
 }
 
 impl SimClock {
+    /// A clock reading simulated time shifted by `skew`.
     pub fn new(skew: Skew) -> SimClock {
         SimClock {
             skew,
@@ -102,7 +105,9 @@ impl yim_server::clock::Clock for SimClock {
 /// Connects over turmoil's TCP from client host `host`, through the partition model.
 #[derive(Debug, Clone)]
 pub struct SimNetwork {
+    /// The partition model.
     pub links: Links,
+    /// The client host it connects from.
     pub host: usize,
 }
 
@@ -132,7 +137,9 @@ fn client_host_of(peer: std::net::SocketAddr) -> Option<usize> {
 
 /// Accepts over turmoil's TCP, through the partition model.
 pub struct SimListener {
+    /// Turmoil's listener on the server host.
     pub listener: turmoil::net::TcpListener,
+    /// The partition model.
     pub links: Links,
 }
 

@@ -16,8 +16,11 @@ use crate::scenario::{Scenario, ScenarioError};
 /// A run to explain.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The scenario.
     pub scenario: Scenario,
+    /// Its history, as the file had it or as a run made it.
     pub history: History,
+    /// The checkers' violations of the history.
     pub violations: Vec<Violation>,
     /// `replayed` or `read`, for the reader.
     pub how: &'static str,
@@ -26,22 +29,32 @@ pub struct Loaded {
 /// A file `explain` could not use.
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {
+    /// A file could not be read.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The scenario file is not a valid scenario.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
     #[error(
         "{path} is neither a scenario ({as_scenario}) nor a history (line {line}: {as_history})"
     )]
+    /// The file is neither a scenario nor a history.
     Unreadable {
+        /// The file.
         path: String,
+        /// Why it is not a scenario.
         as_scenario: serde_json::Error,
+        /// The first line that is not a history entry.
         line: usize,
+        /// Why that line is not a history entry.
         as_history: serde_json::Error,
     },
+    /// A history was given without its scenario.
     #[error("{0} is a history: give its scenario with --scenario (the file the run was made from, or `run --save-scenario`)")]
     NeedsScenario(String),
 }
@@ -154,6 +167,7 @@ pub fn explain(
 /// One line of a violation's context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shown {
+    /// The history entry at this position.
     Entry(usize),
     /// Relevant entries left out.
     Gap,

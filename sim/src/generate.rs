@@ -37,10 +37,15 @@ pub const LIVENESS_BOUND_MS: u64 = 45_000;
 /// The size of generated scenarios.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Size {
+    /// How many clients.
     pub clients: usize,
+    /// How many client hosts run them.
     pub client_hosts: usize,
+    /// How many rooms.
     pub rooms: usize,
+    /// How long the faults last (the safety phase).
     pub safety_ms: u64,
+    /// How long the system has to converge after healing.
     pub liveness_ms: u64,
     /// Operations per client per simulated second, on average.
     pub ops_per_client_second: f64,

@@ -15,7 +15,9 @@ use crate::scenario::{Fault, TokenKind};
 /// `incarnation` counts app (re)starts, since request IDs restart with each app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct AppId {
+    /// The scenario's client index.
     pub client: usize,
+    /// Which start of the client's app: 1 for the first, one more per restart.
     pub incarnation: u32,
 }
 
@@ -23,57 +25,84 @@ pub struct AppId {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "call", rename_all = "snake_case")]
 pub enum CallRecord {
+    /// `Login` with the user's password.
     Login {
+        /// The user ID.
         user: String,
+        /// The password given.
         password: String,
         /// The kind of login token the call carried, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<TokenKind>,
     },
+    /// `Logout`.
     Logout,
+    /// `JoinChatRoom`.
     Join {
+        /// The room ID.
         room: String,
     },
+    /// `LeaveChatRoom`.
     Leave {
+        /// The room ID.
         room: String,
     },
+    /// `LeaveAllChatRooms`.
     LeaveAll,
+    /// `GetRoomMemberCount`.
     CountMembers {
+        /// The room ID.
         room: String,
     },
+    /// A text or custom message (`SendTextMessage`, `SendCustomMessage`).
     Send {
+        /// The receiving user's or room's ID.
         receiver: String,
+        /// True for a room message, false for a private one.
         room: bool,
+        /// What was sent.
         body: BodyRecord,
     },
     /// A voice recording to be sent (its body: the text spoken, and the extra parameter).
     RecordVoice {
+        /// The receiving user's or room's ID.
         receiver: String,
+        /// True for a room message, false for a private one.
         room: bool,
+        /// The text spoken and the extra parameter.
         body: BodyRecord,
     },
     /// A download of a voice message's audio.
     DownloadAudio {
+        /// The voice message's ID.
         message_id: u64,
     },
     /// A query of the local history (`QueryHistoryMessage`).
     QueryHistory {
+        /// The conversation: the room, or the other user.
         target: String,
+        /// True for a room's history, false for a private conversation.
         room: bool,
+        /// How many messages were asked for.
         count: u32,
     },
     /// `QueryRoomHistoryMessageFromServer`.
     RoomHistoryFromServer {
+        /// The room ID.
         room: String,
+        /// How many messages were asked for.
         count: u32,
     },
     /// `SetRoomHistoryMessageSwitch`: whether the rooms' messages are kept in the local history.
     RoomHistorySwitch {
+        /// The rooms the switch is for.
         rooms: Vec<String>,
+        /// True to keep their messages, false to stop keeping them.
         save: bool,
     },
     /// Another local history call (delete, contacts, read and played marks), by name.
     HistoryCall {
+        /// The call's YIM name.
         name: String,
     },
 }
@@ -82,15 +111,21 @@ pub enum CallRecord {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BodyRecord {
+    /// A text message.
     Text {
+        /// The text.
         content: String,
+        /// The attached parameter string.
         attach: String,
     },
+    /// A custom (binary) message's bytes.
     Custom(Vec<u8>),
     /// A voice message: its recognised text and extra parameter (its audio is checked by
     /// download).
     Voice {
+        /// The text recognised in the recording.
         text: String,
+        /// The extra parameter sent with it.
         extra_param: String,
     },
 }
@@ -98,12 +133,19 @@ pub enum BodyRecord {
 /// A delivered message as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRecord {
+    /// The server's message ID.
     pub message_id: u64,
+    /// The sending user's ID.
     pub sender: String,
+    /// The receiving user's or room's ID.
     pub receiver: String,
+    /// True for a room message, false for a private one.
     pub room: bool,
+    /// The server's send time, unix seconds.
     pub create_time: u64,
+    /// The room's sequence number (1, 2, ...); 0 for private chat.
     pub room_seq: u64,
+    /// The message's body.
     pub body: BodyRecord,
     /// A voice message's length and encoded size, as delivered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,7 +155,9 @@ pub struct MessageRecord {
 /// A voice message's length and the bytes of its encoded audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoiceMeta {
+    /// The recording's length.
     pub duration_ms: u32,
+    /// The encoded audio's size in bytes.
     pub file_size: u64,
 }
 
@@ -122,9 +166,13 @@ pub struct VoiceMeta {
 pub struct StoredRecord {
     /// The conversation: the room, or the other user.
     pub target: String,
+    /// The server's message ID.
     pub message_id: u64,
+    /// The sending user's ID.
     pub sender: String,
+    /// True for a room message, false for a private one.
     pub room: bool,
+    /// The room's sequence number; 0 for private chat.
     pub room_seq: u64,
 }
 
@@ -146,6 +194,7 @@ pub struct SendInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AdminOutcome {
+    /// Certainly applied (the server acknowledged it).
     Applied,
     /// Certainly not applied (no connection, or refused).
     NotApplied,
@@ -157,71 +206,105 @@ pub enum AdminOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Entry {
+    /// A client's app started (its SDK created).
     AppStart {
+        /// The app run that started.
         app: AppId,
     },
     /// The app's host crashed or the app was restarted: its pending calls die with it.
     AppStop {
+        /// The app run that stopped.
         app: AppId,
     },
     /// A call and its immediate result: the request ID, or the refusing code.
     Invoke {
+        /// The app run that made the call.
         app: AppId,
+        /// The call.
         call: CallRecord,
+        /// The request ID the SDK gave the call, if it took it.
         request_id: Option<u64>,
+        /// The code the SDK refused the call with at once, if it did.
         refused: Option<ErrorCode>,
     },
     /// A completion event.
     Complete {
+        /// The app run the completion reached.
         app: AppId,
+        /// The completed call's request ID.
         request_id: u64,
+        /// The call's result code.
         code: ErrorCode,
+        /// For a send: the server's IDs and any forbid.
         send: Option<SendInfo>,
+        /// For a member count: the count.
         count: Option<u32>,
     },
+    /// A message the app received (`OnRecvMessage`).
     Deliver {
+        /// The receiving app run.
         app: AppId,
+        /// The message.
         message: MessageRecord,
     },
+    /// The session was kicked off by a login elsewhere (`OnKickOff`).
     KickOff {
+        /// The app run kicked off.
         app: AppId,
     },
     /// The unsolicited logout (session lost).
     SessionLost {
+        /// The app run whose session was lost.
         app: AppId,
+        /// The logout's code.
         code: ErrorCode,
     },
     /// The SDK started reconnecting by itself.
     StartReconnect {
+        /// The reconnecting app run.
         app: AppId,
     },
     /// YIM's ReconnectResult: resumed, failed and retrying, or gave up.
     ReconnectResult {
+        /// The reconnecting app run.
         app: AppId,
+        /// What the reconnect came to.
         result: ReconnectResult,
     },
     /// Room messages the server no longer kept for a resuming member.
     RoomMessagesLost {
+        /// The app run told of the loss.
         app: AppId,
+        /// The room ID.
         room: String,
+        /// The first lost room sequence number.
         from_seq: u64,
+        /// The last lost room sequence number.
         to_seq: u64,
     },
     /// The app stopped recording `request_id` (to send it).
     VoiceStopped {
+        /// The recording app run.
         app: AppId,
+        /// The recording's request ID.
         request_id: u64,
     },
     /// The app cancelled recording `request_id`: no event may follow for it.
     VoiceCancelled {
+        /// The recording app run.
         app: AppId,
+        /// The recording's request ID.
         request_id: u64,
     },
     /// YIM's OnStartSendAudioMessage.
     VoiceStarted {
+        /// The recording app run.
         app: AppId,
+        /// The recording's request ID.
         request_id: u64,
+        /// The event's result code.
         code: ErrorCode,
+        /// The text recognised in the recording.
         text: String,
         /// The length of the recording.
         #[serde(default)]
@@ -230,10 +313,15 @@ pub enum Entry {
     /// A download completed; `heard` is what the deterministic recognizer reads in the saved
     /// WAV (`None` when nothing was saved or it could not be read).
     Downloaded {
+        /// The downloading app run.
         app: AppId,
+        /// The download's request ID.
         request_id: u64,
+        /// The voice message's ID.
         message_id: u64,
+        /// The download's result code.
         code: ErrorCode,
+        /// The text the recognizer reads in the saved WAV.
         heard: Option<String>,
         /// The length of the saved audio.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -242,9 +330,13 @@ pub enum Entry {
     /// The messages of a room history query's completion (`QueryRoomHistoryMessageFromServer`;
     /// its `Complete` entry comes just before), in the order the SDK returned them.
     RoomHistory {
+        /// The querying app run.
         app: AppId,
+        /// The query's request ID.
         request_id: u64,
+        /// The room ID.
         room: String,
+        /// The messages returned.
         messages: Vec<MessageRecord>,
     },
     /// What a client's disk holds at the end of the run (the local store of its user, which
@@ -253,49 +345,71 @@ pub enum Entry {
     LocalHistory {
         /// The client's last app run.
         app: AppId,
+        /// The user whose store it is.
         user: String,
+        /// The kept messages, in message ID order.
         messages: Vec<StoredRecord>,
+        /// The message IDs the store marked handed to the application.
         handed: Vec<u64>,
     },
     /// Re-joining a room after a reconnect failed: the member is out of it.
     RejoinFailed {
+        /// The app run that failed to re-join.
         app: AppId,
+        /// The room ID.
         room: String,
+        /// The join's result code.
         code: ErrorCode,
     },
     /// The server's room membership of a user changed (or its session did), observed after
-    /// the server's input (see `yim_proto::probe::observe`): the server incarnation, the
+    /// the server's input (see `yim_hooks::probe::observe`): the server incarnation, the
     /// session's connection (`None`: no session) and the rooms whose member lists hold it.
     ServerRooms {
+        /// The user ID.
         user: String,
+        /// The server's incarnation (one more per restart).
         server: u64,
+        /// The connection of the user's session; `None`: no session.
         conn: Option<u64>,
+        /// The rooms whose member lists hold the user, sorted.
         rooms: Vec<String>,
     },
+    /// An operator's mute or unmute, with its outcome.
     Admin {
+        /// The room ID.
         room: String,
         /// Empty: the whole room.
         user: String,
         /// `None` for an unmute.
         mute: Option<MuteRecord>,
+        /// Whether the server applied it.
         outcome: AdminOutcome,
         /// When the operator sent it (simulated ms); `at_ms` is when the outcome was known.
         invoked_ms: u64,
     },
+    /// A fault of the scenario, applied.
     Fault {
+        /// The fault.
         fault: Fault,
     },
     /// What the server's simulated disk did (see `crate::disk`).
     Disk {
+        /// What struck.
         event: DiskEvent,
     },
+    /// The faults ended: every link repaired, held messages released.
     Heal,
     /// A client's state at the end of the run.
     Final {
+        /// The client's last app run.
         app: AppId,
+        /// The user it was logged in as last.
         user: String,
+        /// The SDK's state, by name.
         state: String,
+        /// How many calls were still pending.
         pending_calls: usize,
+        /// Whether the player wants to be online (see `app::Slot`).
         wants_online: bool,
     },
 }
@@ -307,16 +421,24 @@ pub enum DiskEvent {
     /// A crash point struck at the server's `commit`-th commit; `durable`: that commit was
     /// made durable first (only its outputs are lost).
     Crash {
+        /// The crash point's kind.
         kind: String,
+        /// The commit it struck at, counted from 1.
         commit: u64,
+        /// Whether that commit was made durable first.
         durable: bool,
     },
     /// The `commit`-th commit failed and wrote nothing.
-    CommitFailed { commit: u64 },
+    CommitFailed {
+        /// The failed commit, counted from 1.
+        commit: u64,
+    },
     /// Power was lost: the commits not yet synced are gone, with the private messages they
     /// stored (acknowledged or not).
     PowerLoss {
+        /// How many commits were lost.
         lost_commits: usize,
+        /// The IDs of the private messages those commits stored.
         lost_message_ids: Vec<u64>,
     },
 }
@@ -324,14 +446,18 @@ pub enum DiskEvent {
 /// The mute fields of an operator action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MuteRecord {
+    /// The mute's reason code.
     pub reason: u32,
+    /// When the mute ends, unix seconds.
     pub end_time: u64,
 }
 
 /// An entry with its simulated time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
+    /// Simulated time, ms since the run began.
     pub at_ms: u64,
+    /// What happened.
     #[serde(flatten)]
     pub entry: Entry,
 }
@@ -339,10 +465,12 @@ pub struct Record {
 /// See the module doc.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
+    /// The entries, in the order they happened.
     pub records: Vec<Record>,
 }
 
 impl History {
+    /// Appends `entry` at simulated time `at_ms`.
     pub fn push(&mut self, at_ms: u64, entry: Entry) {
         self.records.push(Record { at_ms, entry });
     }
@@ -371,6 +499,7 @@ impl History {
     }
 }
 
+/// The record of a message body.
 pub fn body_record(body: &MessageBody) -> BodyRecord {
     match body {
         MessageBody::Text { content, attach } => BodyRecord::Text {
@@ -387,6 +516,7 @@ pub fn body_record(body: &MessageBody) -> BodyRecord {
     }
 }
 
+/// The record of a received message.
 pub fn message_record(message: &ReceivedMessage) -> MessageRecord {
     MessageRecord {
         message_id: message.message_id,

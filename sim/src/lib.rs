@@ -12,12 +12,6 @@
 //! and the disk ([`disk`]: crash points at commits, failing commits, power loss) are
 //! simulated.
 
-// `missing_docs` (a workspace lint) is scoped out of this crate for now: other branches are
-// reworking the fault kinds, the history and its presentation, and documenting every public item here
-// at the same time would make their merges conflict line by line. The lead lifts this once
-// they have landed.
-#![allow(missing_docs)]
-
 pub mod app;
 pub mod checkers;
 pub mod client_disk;
@@ -31,13 +25,16 @@ pub mod link;
 pub mod live;
 pub mod logging;
 pub mod merge;
-pub mod plant;
 pub mod probes;
+// Their public items' docs wait for the branches reworking these two files (their merges
+// would conflict line by line); every other module is documented in full.
+#[allow(missing_docs)]
 pub mod runner;
 pub mod scenario;
 pub mod shrink;
 pub mod size;
 pub mod strategy;
+#[allow(missing_docs)]
 pub mod sweep;
 pub mod timeline;
 

@@ -31,6 +31,7 @@ pub struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
+    /// The lines of `history`, a run of `scenario`.
     pub fn new(scenario: &'a Scenario, history: &'a History) -> Lines<'a> {
         let mut calls = BTreeMap::new();
         for record in &history.records {

@@ -36,6 +36,7 @@ pub struct Links {
 }
 
 impl Links {
+    /// Every link up, for `client_hosts` client hosts.
     pub fn new(client_hosts: usize) -> Links {
         let hosts = (0..client_hosts).map(|_| HostLink::default()).collect();
         Links {
@@ -92,7 +93,9 @@ impl Links {
 /// Which end of a connection a stream is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
+    /// The client's end.
     Client,
+    /// The server's end.
     Server,
 }
 

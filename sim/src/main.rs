@@ -35,7 +35,7 @@ struct Cli {
 struct Plant {
     /// Switch a planted bug on (to see a checker catch it).
     #[cfg(feature = "planted-bugs")]
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(yim_sim::plant::names()))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(yim_hooks::planted::Bug::ALL.iter().map(|bug| bug.name())))]
     plant: Option<String>,
 }
 
@@ -43,7 +43,11 @@ impl Plant {
     /// Switches the bug on (or every bug off) for this thread.
     fn switch_on(&self) {
         #[cfg(feature = "planted-bugs")]
-        yim_proto::planted::set(self.plant.as_deref().and_then(yim_sim::plant::by_name));
+        yim_hooks::planted::set(
+            self.plant
+                .as_deref()
+                .and_then(yim_hooks::planted::Bug::by_name),
+        );
     }
 }
 

@@ -15,15 +15,20 @@ use crate::sweep::{replay_command, SeedResult, SweepConfig, SweepReport};
 /// What one sweep (or shard of a sweep) covered, written as `sweep.json` beside its results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardInfo {
+    /// The sweep's first seed.
     pub from_seed: u64,
+    /// How many seeds the whole sweep covers.
     pub seeds: u64,
     /// (index, count)
     pub shard: (u64, u64),
+    /// The fault profile.
     pub profile: Profile,
+    /// The scenario size.
     pub size: Size,
     /// The planted bug's name, if one was on.
     #[serde(default)]
     pub planted: Option<String>,
+    /// How long the shard took, wall-clock ms.
     pub wall_ms: u64,
 }
 
@@ -36,7 +41,7 @@ impl ShardInfo {
             shard: config.shard,
             profile: config.profile,
             size: config.size.clone(),
-            planted: yim_proto::planted::current().map(crate::plant::name),
+            planted: yim_hooks::planted::current().map(|bug| bug.name().to_owned()),
             wall_ms,
         }
     }
@@ -52,14 +57,28 @@ impl ShardInfo {
 /// A `--shard` value was not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShardError {
+    /// The option is not `I/N`.
     #[error("--shard must be I/N with I < N, each a number or env:VARIABLE (got {0:?})")]
     Syntax(String),
+    /// The environment variable named is not set.
     #[error("--shard: environment variable {0} is not set")]
     Unset(String),
+    /// The environment variable's value is not a number.
     #[error("--shard: environment variable {name} is {value:?}, not a number")]
-    NotANumber { name: String, value: String },
+    NotANumber {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+    /// The index is not below the count.
     #[error("--shard: index {index} is not below the count {count}")]
-    OutOfRange { index: u64, count: u64 },
+    OutOfRange {
+        /// The shard's index.
+        index: u64,
+        /// The shard count.
+        count: u64,
+    },
 }
 
 /// Parses `--shard I/N`, where each of I and N is a number or `env:NAME` (read from the
@@ -96,29 +115,45 @@ pub fn parse_shard(
 /// Shards could not be merged.
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
+    /// A file could not be read.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// A line of a file is not what it should be.
     #[error("{path} line {line}: {source}")]
     Json {
+        /// The file.
         path: String,
+        /// The line, counted from 1.
         line: usize,
+        /// The parse error.
         source: serde_json::Error,
     },
+    /// Two shards ran the same seed.
     #[error("seed {seed} is in both {first} and {second}: shards overlap")]
     DuplicateSeed {
+        /// The seed.
         seed: u64,
+        /// The first directory that has it.
         first: String,
+        /// The second.
         second: String,
     },
+    /// A shard belongs to another sweep.
     #[error("{path} is a shard of another sweep than {first}: {what} differ")]
     OtherSweep {
+        /// The shard's directory.
         path: String,
+        /// The first directory merged.
         first: String,
+        /// What differs.
         what: &'static str,
     },
+    /// No directory was given.
     #[error("nothing to merge: give at least one directory")]
     NoInput,
 }
@@ -126,6 +161,7 @@ pub enum MergeError {
 /// The merged report, and what a reader should know about it.
 #[derive(Debug, Clone)]
 pub struct Merged {
+    /// The report of every shard's seeds together.
     pub report: SweepReport,
     /// The shards' common sweep (shard 0/1: the whole), if every directory had `sweep.json`.
     pub info: Option<ShardInfo>,

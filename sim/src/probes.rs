@@ -1,4 +1,4 @@
-//! The simulator's side of coverage probes (`yim_proto::probe`): installs the per-run sink
+//! The simulator's side of coverage probes (`yim_hooks::probe`): installs the per-run sink
 //! that counts the server's and the SDK's probe hits and turns the server's membership
 //! observations into history entries (`Entry::ServerRooms`, one per user whose session or
 //! rooms changed), and judges the simulator's own probes from the history: states no single
@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use yim_proto::probe::{self, MemberState, Observation, Probe};
+use yim_hooks::probe::{self, MemberState, Observation, Probe};
 
 use crate::app::{lock, Shared};
 use crate::env::{sim_ms, EPOCH_UNIX_MS};

@@ -97,7 +97,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
     // A planted bug that fires once in N counts afresh in each run, so a run with a bug on
     // is a function of its scenario too and replays (`--plant`).
     #[cfg(feature = "planted-bugs")]
-    yim_proto::planted::set(yim_proto::planted::current());
+    yim_hooks::planted::set(yim_hooks::planted::current());
     let scenario = Arc::new(scenario.clone());
     let shared: Shared = Arc::new(std::sync::Mutex::new(World::new(scenario.clone())));
     let server_skew = Skew::default();

@@ -11,7 +11,9 @@ use yim_server::store::Durability;
 /// second device of the same player.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSpec {
+    /// The user ID it logs in as.
     pub user: String,
+    /// The user's password.
     pub password: String,
     /// Which client host (turmoil host `c<host>`) runs it.
     pub host: usize,
@@ -23,9 +25,13 @@ pub struct ClientSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
+    /// Issued for this user, and still valid.
     Valid,
+    /// Issued for this user, expired an hour ago.
     Expired,
+    /// Its MAC is forged.
     Forged,
+    /// Valid, but issued for another user.
     OtherUser,
 }
 
@@ -40,72 +46,111 @@ impl TokenKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
+    /// A login with the right password.
     Login {
+        /// The client index.
         client: usize,
     },
+    /// A login with a wrong password.
     LoginWrongPassword {
+        /// The client index.
         client: usize,
     },
     /// A login with the right password and a login token of the given kind.
     LoginToken {
+        /// The client index.
         client: usize,
+        /// The kind of token the login carries.
         token: TokenKind,
     },
+    /// A login with a user ID YIM does not allow.
     LoginInvalidName {
+        /// The client index.
         client: usize,
     },
+    /// Joins the room.
     Join {
+        /// The client index.
         client: usize,
+        /// The room's index in `Scenario::rooms`.
         room: usize,
     },
+    /// Leaves the room.
     Leave {
+        /// The client index.
         client: usize,
+        /// The room's index in `Scenario::rooms`.
         room: usize,
     },
+    /// Leaves every room.
     LeaveAll {
+        /// The client index.
         client: usize,
     },
+    /// Asks for the room's member count.
     CountMembers {
+        /// The client index.
         client: usize,
+        /// The room's index in `Scenario::rooms`.
         room: usize,
     },
     /// A text (or custom, binary) message to a room; its content is unique in the run.
     SendRoom {
+        /// The client index.
         client: usize,
+        /// The room's index in `Scenario::rooms`.
         room: usize,
+        /// A custom (binary) message instead of text.
         custom: bool,
     },
     /// A private message to the user of client `to`.
     SendPrivate {
+        /// The client index.
         client: usize,
+        /// The receiver's client index.
         to: usize,
+        /// A custom (binary) message instead of text.
         custom: bool,
     },
     /// A voice message to the room, or to the user of client `to`: the app records
     /// tone-coded speech of its content for the speech's natural length, then stops and sends
     /// it (with speech to text), or cancels it.
     SendVoice {
+        /// The client index.
         client: usize,
+        /// The room's index in `Scenario::rooms`.
         room: usize,
+        /// The receiver's client index, for a private message; `None`: the room.
         to: Option<usize>,
+        /// Cancel the recording instead of sending it.
         cancel: bool,
     },
     /// Operator: mute the user of client `user` in the room, or the whole room if `None`.
     Mute {
+        /// The room's index in `Scenario::rooms`.
         room: usize,
+        /// The client index of the user muted; `None`: the whole room.
         user: Option<usize>,
+        /// The mute's reason code.
         reason: u32,
+        /// How long the mute lasts.
         duration_ms: u64,
     },
+    /// Operator: unmute the user of client `user` in the room, or the whole room if `None`.
     Unmute {
+        /// The room's index in `Scenario::rooms`.
         room: usize,
+        /// The client index of the user unmuted; `None`: the whole room.
         user: Option<usize>,
     },
+    /// Logs out.
     Logout {
+        /// The client index.
         client: usize,
     },
     /// The app is closed (its SDK shut down) and started again, logged out.
     AppRestart {
+        /// The client index.
         client: usize,
     },
     /// Another account on the same client while a voice message is being recorded: the app
@@ -114,12 +159,15 @@ pub enum Op {
     /// nothing may be sent, least of all as the second account), logs out and logs back in as
     /// the player. The client's later ops wait for it.
     SwitchAccount {
+        /// The client index.
         client: usize,
+        /// The client index of the recording's receiver.
         to: usize,
     },
     /// A curious player: the app asks for the audio of the latest voice message delivered to
     /// anyone in the run, by its message ID, whether or not it was sent to this player.
     Eavesdrop {
+        /// The client index.
         client: usize,
     },
 }
@@ -152,8 +200,11 @@ impl Op {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
+    /// Nothing passes either way.
     Both,
+    /// The client host's packets to the server are lost.
     ToServer,
+    /// The server's packets to the client host are lost.
     FromServer,
 }
 
@@ -161,7 +212,9 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HostRef {
+    /// The server's host.
     Server,
+    /// Client host `c<n>`.
     Client(usize),
 }
 
@@ -169,32 +222,43 @@ pub enum HostRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum Fault {
+    /// Cuts the client host off the server.
     Partition {
+        /// The client host's index.
         host: usize,
+        /// Which way is cut.
         direction: Direction,
     },
+    /// Ends the client host's partition.
     Repair {
+        /// The client host's index.
         host: usize,
     },
     /// Messages between the client host and the server are held (a long delay) until release.
     Hold {
+        /// The client host's index.
         host: usize,
     },
+    /// Releases the client host's held messages.
     Release {
+        /// The client host's index.
         host: usize,
     },
     /// Changes the maximum latency of every link.
     Latency {
+        /// The new maximum latency.
         max_ms: u64,
     },
     /// The server crashes between two inputs, now.
     ServerCrash,
+    /// The server, if down, starts again over its disk; any armed crash point is disarmed.
     ServerRestart,
     /// The server crashes at its next commit (the sweep's purge-only commits aside):
     /// `durable`: after the commit is durable, so its outputs never leave (the reply is lost
     /// although the write is on disk); else before, losing the commit. Armed until it
     /// strikes or the next `ServerRestart`.
     CrashAtCommit {
+        /// Crash after the commit is durable (else before it).
         durable: bool,
     },
     /// The server crashes right after the next commit that stores a chunk of a voice
@@ -207,12 +271,17 @@ pub enum Fault {
     PowerLoss,
     /// The next `commits` commits fail and write nothing (disk full, an I/O error).
     StoreFailure {
+        /// How many commits fail.
         commits: u32,
     },
+    /// The client host crashes: its apps die with it.
     ClientHostCrash {
+        /// The client host's index.
         host: usize,
     },
+    /// The crashed client host starts again, its clients' disks reopened.
     ClientHostRestart {
+        /// The client host's index.
         host: usize,
     },
     /// The client host crashes right after the next commit of an SDK's local store that keeps
@@ -220,10 +289,14 @@ pub enum Fault {
     /// hand-over never reaches the game, its acknowledgement may or may not leave. Armed until
     /// it strikes or the next `ClientHostRestart` of the host.
     ClientCrashAtStore {
+        /// The client host's index.
         host: usize,
     },
+    /// Sets a host's clock offset.
     ClockSkew {
+        /// The host whose clock is skewed.
         host: HostRef,
+        /// The offset from simulated time.
         offset_ms: i64,
     },
 }
@@ -284,16 +357,22 @@ impl Fault {
     }
 }
 
+/// An op at its time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimedOp {
+    /// Simulated time, ms since the run began.
     pub at_ms: u64,
+    /// The op.
     #[serde(flatten)]
     pub op: Op,
 }
 
+/// A fault at its time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimedFault {
+    /// Simulated time, ms since the run began.
     pub at_ms: u64,
+    /// The fault.
     #[serde(flatten)]
     pub fault: Fault,
 }
@@ -303,8 +382,11 @@ pub struct TimedFault {
 pub struct Scenario {
     /// Seeds turmoil (latencies) and the server's nonces and salts.
     pub seed: u64,
+    /// How many client hosts (`c0`, `c1`, ...) run the clients.
     pub client_hosts: usize,
+    /// The clients, by index.
     pub clients: Vec<ClientSpec>,
+    /// The room IDs, by index.
     pub rooms: Vec<String>,
     /// Sorted by time.
     pub ops: Vec<TimedOp>,
@@ -314,7 +396,9 @@ pub struct Scenario {
     pub safety_ms: u64,
     /// After healing, the system must converge within this long.
     pub liveness_ms: u64,
+    /// The links' minimum latency.
     pub min_latency_ms: u64,
+    /// The links' maximum latency (before any `Latency` fault).
     pub max_latency_ms: u64,
     /// The SDK's reconnect budget in every client (`ClientConfig::reconnect_budget_ms`).
     #[serde(default = "default_reconnect_budget_ms")]
@@ -348,16 +432,23 @@ fn default_checkpoint_commits() -> u32 {
 /// A scenario file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
+    /// The file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The scenario could not be parsed from JSON or written as JSON.
     #[error("{path}: {source}")]
     Json {
+        /// The file.
         path: String,
+        /// The parse error.
         source: serde_json::Error,
     },
+    /// The scenario breaks a rule (an index out of range, ops out of order...).
     #[error("invalid scenario: {0}")]
     Invalid(String),
 }

@@ -31,6 +31,7 @@ impl Size {
 }
 
 impl SizeName {
+    /// The size it names.
     pub fn size(self) -> Size {
         match self {
             SizeName::Small => Size::small(),

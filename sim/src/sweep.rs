@@ -104,7 +104,7 @@ impl SweepReport {
 
     /// Per probe: (hits summed, seeds that hit it). Every probe is listed.
     pub fn probes(&self) -> BTreeMap<String, (u64, usize)> {
-        let mut counts: BTreeMap<String, (u64, usize)> = yim_proto::probe::Probe::ALL
+        let mut counts: BTreeMap<String, (u64, usize)> = yim_hooks::probe::Probe::ALL
             .iter()
             .map(|p| (p.name().to_owned(), (0, 0)))
             .collect();
@@ -121,7 +121,7 @@ impl SweepReport {
         self.probes()
             .into_iter()
             .filter(|(name, (hits, _))| {
-                *hits == 0 && yim_proto::probe::Probe::by_name(name).is_some_and(|p| !p.rare())
+                *hits == 0 && yim_hooks::probe::Probe::by_name(name).is_some_and(|p| !p.rare())
             })
             .map(|(name, _)| name)
             .collect()
@@ -189,7 +189,7 @@ impl SweepReport {
             );
         }
         for (name, (hits, seeds)) in self.probes() {
-            let rare = yim_proto::probe::Probe::by_name(&name).is_some_and(|p| p.rare());
+            let rare = yim_hooks::probe::Probe::by_name(&name).is_some_and(|p| p.rare());
             line(
                 &format!("probe: {name}"),
                 format!(
@@ -353,7 +353,7 @@ fn save_failure(config: &SweepConfig, scenario: &Scenario, result: &SeedResult) 
     } else {
         "not shrunk"
     };
-    let planted = yim_proto::planted::current().map(crate::plant::name);
+    let planted = yim_hooks::planted::current().map(|bug| bug.name().to_owned());
     let mut note = format!("sweep --profile {:?}", config.profile).to_lowercase();
     if let Some(bug) = &planted {
         note.push_str(&format!(", planted {bug}"));

@@ -4,7 +4,7 @@
 //! scenario (exactly, the planted bug included) and prints the violation with the cited
 //! entries marked.
 
-use yim_proto::planted::{self, Bug};
+use yim_hooks::planted::{self, Bug};
 use yim_sim::generate::{Profile, Size};
 use yim_sim::sweep::{sweep, SweepConfig};
 use yim_sim::timeline::escape;

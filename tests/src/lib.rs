@@ -13,7 +13,8 @@ use yim_sdk::{
     ChatType, Client, ClientConfig, Error, Event, ReceivedMessage, Request, SendReceipt, ServerZone,
 };
 use yim_server::admin::AdminClient;
-use yim_server::store::{MemoryStore, Store};
+use yim_server::store::memory::MemoryStore;
+use yim_server::store::Store;
 use yim_server::{RunningServer, ServerConfig};
 
 /// The app every test client uses.

@@ -14,7 +14,7 @@ use yim_proto::wire::{body, reply, Body, JoinRoom, Login, Ping, SendMessage, Tex
 use yim_proto::{auth, encode_frame, ErrorCode, Frame, FrameBody, FrameDecoder};
 use yim_sdk::ChatType;
 use yim_server::core::Rate;
-use yim_server::store::MemoryStore;
+use yim_server::store::memory::MemoryStore;
 use yim_tests::{server_config, TestServer, APP_KEY, APP_SECRET, EVENT_WAIT};
 
 /// A raw protocol connection.

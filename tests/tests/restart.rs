@@ -5,7 +5,7 @@
 
 use yim_proto::ErrorCode;
 use yim_sdk::{ChatType, ForbidReason, MessageBody};
-use yim_server::store::SqliteStore;
+use yim_server::store::sqlite::SqliteStore;
 use yim_tests::{code, server_config, TestServer};
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 
 use yim_proto::ErrorCode;
 use yim_sdk::{ChatType, ClientConfig, Event, MessageBody, ReconnectResult};
-use yim_server::store::SqliteStore;
+use yim_server::store::sqlite::SqliteStore;
 use yim_tests::{code, refusal, server_config, TestClient, TestServer};
 
 /// A client of `addr` that reconnects quickly and gives up after `budget_ms`.

@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use yim_ffi::*;
-use yim_server::store::MemoryStore;
+use yim_server::store::memory::MemoryStore;
 use yim_server::{RunningServer, ServerConfig};
 
 pub const APP_KEY: &str = "game_app";

@@ -16,8 +16,8 @@
 //! What it is not: reading the frame (see `inbound`) or the store (see `crate::store`).
 
 use tracing::debug;
-use yim_proto::planted::{self, Bug};
-use yim_proto::probe::{self, Probe};
+use yim_hooks::planted::{self, Bug};
+use yim_hooks::probe::{self, Probe};
 use yim_proto::ChatType;
 
 use super::event::Event;
@@ -78,7 +78,7 @@ impl ClientMachine {
         batch.push(self.handed_write(message_id));
         if planted::active(Bug::AckBeforeStore) {
             // The bug: hand over and acknowledge now; the write waits for the next commit.
-            self.deferred_history.append(batch);
+            self.planted.defer_history(batch);
         } else if let Err(e) = self.commit_history(batch) {
             self.store_failed(now_ms, &e);
             return;
@@ -110,13 +110,13 @@ impl ClientMachine {
             self.events.push_back(Event::RecvMessage(message.clone()));
         }
         if planted::active(Bug::ReorderRoom) && message.chat_type != ChatType::Private {
-            match self.planted_held.take() {
+            match self.planted.take_held() {
                 Some(held) => {
                     self.events.push_back(Event::RecvMessage(message));
                     self.events.push_back(Event::RecvMessage(held));
                 }
                 None if planted::active_every(Bug::ReorderRoom, 3) => {
-                    self.planted_held = Some(message);
+                    self.planted.hold(message);
                 }
                 None => self.events.push_back(Event::RecvMessage(message)),
             }

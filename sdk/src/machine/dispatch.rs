@@ -117,7 +117,7 @@ impl ClientMachine {
             joined_rooms: BTreeSet::new(),
             room_cursors: BTreeMap::new(),
             internal: BTreeMap::new(),
-            recording: self.planted_recording.take(),
+            recording: self.planted.take_recording(),
             history,
         };
         self.phase = Phase::InSession {

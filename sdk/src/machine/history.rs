@@ -149,7 +149,7 @@ impl ClientMachine {
         &mut self,
         batch: HistoryBatch,
     ) -> Result<Committed, HistoryError> {
-        let mut all = std::mem::take(&mut self.deferred_history);
+        let mut all = self.planted.take_deferred_history();
         all.append(batch);
         let Some(session) = self.phase.session_mut() else {
             return Err(HistoryError::Failed("no session".into()));

@@ -45,6 +45,7 @@ mod order;
 mod outbound;
 mod pending;
 mod phase;
+mod planted_state;
 mod receive;
 mod reconnect;
 mod room_history;
@@ -69,7 +70,7 @@ use yim_proto::rng::SplitMix64;
 use yim_proto::{ErrorCode, Frame};
 
 use crate::config::{ClientConfig, ServerZone};
-use crate::store::{HistoryBatch, HistoryDisk, MemoryDisk};
+use crate::store::{HistoryDisk, MemoryDisk};
 
 pub use action::{Action, AudioTask, CaptureSource, Recorded};
 pub use call::{Call, Recognize, RequestId, TimeOrder};
@@ -95,14 +96,10 @@ pub struct ClientMachine {
     rng: SplitMix64,
     /// Opens each session's local store.
     disk: Arc<dyn HistoryDisk>,
-    /// Writes the planted `AckBeforeStore` bug leaves for the next commit.
-    deferred_history: HistoryBatch,
     /// Kept across sessions of one account: see `voice_tokens`.
     voice_tokens: voice_tokens::VoiceTokens,
-    /// A room message held back by the planted `ReorderRoom` bug.
-    planted_held: Option<ReceivedMessage>,
-    /// A recording carried over to the next session by the planted `RecordingOutlivesSession`.
-    planted_recording: Option<phase::Recording>,
+    /// What the planted bugs carry between inputs (empty without the feature `planted-bugs`).
+    planted: planted_state::PlantedState,
     last_request_id: u64,
     last_ping_nonce: u64,
     events: VecDeque<Event>,
@@ -137,14 +134,12 @@ impl ClientMachine {
     ) -> ClientMachine {
         ClientMachine {
             disk,
-            deferred_history: HistoryBatch::new(),
             config,
             phase: Phase::Uninitialised,
             saving: BTreeMap::new(),
             rng: SplitMix64::new(rng_seed),
             voice_tokens: voice_tokens::VoiceTokens::default(),
-            planted_held: None,
-            planted_recording: None,
+            planted: planted_state::PlantedState::default(),
             last_request_id: 0,
             last_ping_nonce: 0,
             events: VecDeque::new(),

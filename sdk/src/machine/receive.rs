@@ -7,8 +7,8 @@
 //! message owes the application (see `deliver`).
 
 use tracing::{debug, info, warn};
-use yim_proto::planted::{self, Bug};
-use yim_proto::probe::{self, Probe};
+use yim_hooks::planted::{self, Bug};
+use yim_hooks::probe::{self, Probe};
 use yim_proto::wire::{self, reply, Reply};
 use yim_proto::{ErrorCode, Frame, FrameBody};
 

@@ -14,8 +14,8 @@
 //! connection is lost (see `session::connection_lost`) or timers in general (see `timers`).
 
 use tracing::{debug, info};
-use yim_proto::planted::{self, Bug};
-use yim_proto::probe::{self, Probe};
+use yim_hooks::planted::{self, Bug};
+use yim_hooks::probe::{self, Probe};
 use yim_proto::wire::{reply, RoomJoined};
 use yim_proto::ErrorCode;
 

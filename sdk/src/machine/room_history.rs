@@ -15,7 +15,7 @@
 use std::collections::BTreeSet;
 
 use tracing::debug;
-use yim_proto::planted::{self, Bug};
+use yim_hooks::planted::{self, Bug};
 use yim_proto::wire::reply;
 use yim_proto::{ChatType, ErrorCode};
 

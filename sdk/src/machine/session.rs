@@ -13,7 +13,7 @@
 //! never sent as another account.
 
 use tracing::{debug, info};
-use yim_proto::planted::{self, Bug};
+use yim_hooks::planted::{self, Bug};
 use yim_proto::ErrorCode;
 
 use super::action::{Action, AudioTask};
@@ -125,7 +125,7 @@ impl ClientMachine {
             })
             .collect();
         if planted::active(Bug::RecordingOutlivesSession) {
-            self.planted_recording = session.recording.take();
+            self.planted.carry_recording(session.recording.take());
         }
         if let Some(recording) = session.recording.take() {
             if recording.stopping.is_none() {

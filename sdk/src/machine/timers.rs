@@ -5,8 +5,8 @@
 //! deadline that has passed). What it is not: a clock; `now_ms` is always an argument.
 
 use tracing::{debug, info};
+use yim_hooks::planted::{self, Bug};
 use yim_proto::limits::MAX_VOICE_DURATION_MS;
-use yim_proto::planted::{self, Bug};
 use yim_proto::ErrorCode;
 
 use super::complete::Completing;

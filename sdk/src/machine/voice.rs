@@ -13,9 +13,9 @@
 use std::path::PathBuf;
 
 use tracing::debug;
+use yim_hooks::planted::{self, Bug};
 use yim_proto::limits;
 use yim_proto::limits::MAX_VOICE_DURATION_MS;
-use yim_proto::planted::{self, Bug};
 use yim_proto::ErrorCode;
 
 use super::action::{AudioTask, CaptureSource, Recorded};

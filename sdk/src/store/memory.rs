@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use yim_proto::planted::{self, Bug};
+use yim_hooks::planted::{self, Bug};
 use yim_proto::ChatType;
 
 use super::types::{

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
-use yim_proto::planted::{self, Bug};
+use yim_hooks::planted::{self, Bug};
 use yim_proto::ChatType;
 
 use super::types::{

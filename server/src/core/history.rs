@@ -11,7 +11,7 @@
 //! deduplication against what the client already has (the SDK's) or the log itself (`store`).
 
 use prost::Message as _;
-use yim_proto::planted::{self, Bug};
+use yim_hooks::planted::{self, Bug};
 use yim_proto::wire::{reply, Message, QueryRoomHistory, RoomHistory};
 use yim_proto::{limits, ErrorCode};
 

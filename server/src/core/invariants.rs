@@ -4,7 +4,7 @@
 //! its bound. What it is not: a check of the store (the store's conformance tests are).
 
 use super::{Role, ServerCore};
-use yim_proto::planted::{self, Bug};
+use yim_hooks::planted::{self, Bug};
 
 impl ServerCore {
     /// Checks the invariants; the first one broken, described.

@@ -34,8 +34,8 @@ use std::collections::BTreeSet;
 
 use prost::Message as _;
 use sha2::Sha256;
-use yim_proto::planted::{self, Bug};
-use yim_proto::probe::{self, Probe};
+use yim_hooks::planted::{self, Bug};
+use yim_hooks::probe::{self, Probe};
 use yim_proto::wire::{reply, AdminLogin, KickOff, Login, LoginReceipt};
 use yim_proto::{auth, limits, ErrorCode, FrameBody};
 

@@ -24,8 +24,8 @@
 //! a stored message without its key; a failed commit answers ServerError and stores nothing.
 
 use prost::Message as _;
-use yim_proto::planted::{self, Bug};
-use yim_proto::probe::{self, Probe};
+use yim_hooks::planted::{self, Bug};
+use yim_hooks::probe::{self, Probe};
 use yim_proto::wire::{body, reply, Forbid, Message, SendMessage, SendReceipt};
 use yim_proto::{limits, ChatType, ErrorCode, FrameBody};
 

@@ -40,15 +40,15 @@ mod login;
 mod messaging;
 mod mutes;
 mod rooms;
-mod throttle;
+pub(crate) mod throttle;
 mod voice;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
-use yim_proto::planted::{self, Bug};
-use yim_proto::probe::{self, Probe};
+use yim_hooks::planted::{self, Bug};
+use yim_hooks::probe::{self, Probe};
 use yim_proto::wire::{reply, Goodbye, Pong, Reply};
 use yim_proto::{ErrorCode, Frame, FrameBody};
 
@@ -304,7 +304,7 @@ impl ServerCore {
             },
         );
         self.unauthenticated += 1;
-        if self.restarted && yim_proto::planted::active(yim_proto::planted::Bug::RefuseAfterRestart)
+        if self.restarted && yim_hooks::planted::active(yim_hooks::planted::Bug::RefuseAfterRestart)
         {
             self.close(
                 conn,
@@ -471,7 +471,7 @@ impl ServerCore {
     }
 
     /// Every user with a session or in a room, with its connection and rooms (for the
-    /// simulator's membership checker; see `yim_proto::probe`).
+    /// simulator's membership checker; see `yim_hooks::probe`).
     fn membership(&self) -> Vec<probe::MemberState> {
         let mut users: BTreeMap<Scoped, probe::MemberState> = BTreeMap::new();
         let state = |(app_key, user_id): &Scoped| probe::MemberState {

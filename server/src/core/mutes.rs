@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use yim_proto::planted::{self, Bug};
+use yim_hooks::planted::{self, Bug};
 use yim_proto::wire::{Forbid, Mute, Unmute};
 use yim_proto::{limits, ErrorCode};
 

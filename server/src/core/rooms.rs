@@ -13,8 +13,8 @@
 use std::collections::BTreeSet;
 
 use prost::Message as _;
-use yim_proto::planted::{self, Bug};
-use yim_proto::probe::{self, Probe};
+use yim_hooks::planted::{self, Bug};
+use yim_hooks::probe::{self, Probe};
 use yim_proto::wire::{reply, GetRoomMemberCount, JoinRoom, LeaveRoom, Message, RoomJoined};
 use yim_proto::{limits, ErrorCode, FrameBody};
 

@@ -8,7 +8,7 @@ use yim_proto::{auth, ChatType, ErrorCode, Frame, FrameBody};
 
 use super::{ConnId, Now, Output, ServerCore};
 use crate::config::ServerConfig;
-use crate::store::MemoryStore;
+use crate::store::memory::MemoryStore;
 
 const APP: &str = "game";
 const SECRET: &str = "secret";

@@ -37,8 +37,8 @@
 //! `audio_retention_secs` after their message and capped at `max_audio_blobs` per app (the
 //! oldest dropped).
 
+use yim_hooks::planted::{self, Bug};
 use yim_proto::limits::{self, MAX_AUDIO_BYTES, MAX_AUDIO_CHUNK_BYTES};
-use yim_proto::planted::{self, Bug};
 use yim_proto::wire::{
     body, reply, AudioChunk, DownloadAudio, Message, UploadAudio, UploadState, Voice,
 };
@@ -115,7 +115,7 @@ impl ServerCore {
         // The part already held is skipped: a resend stores nothing twice.
         let skip = usize::try_from(received - upload.offset).unwrap_or(usize::MAX);
         if skip > 0 {
-            yim_proto::probe::hit(yim_proto::probe::Probe::VoiceUploadResumed);
+            yim_hooks::probe::hit(yim_hooks::probe::Probe::VoiceUploadResumed);
         }
         let fresh = upload.data.get(skip..).unwrap_or_default();
         if current.is_none() {
@@ -204,7 +204,7 @@ impl ServerCore {
             return Err(ErrorCode::ParamInvalid);
         }
         let mut data = range.data;
-        if yim_proto::planted::active(yim_proto::planted::Bug::CorruptAudio) {
+        if yim_hooks::planted::active(yim_hooks::planted::Bug::CorruptAudio) {
             data.reverse();
         }
         Ok(AudioChunk {

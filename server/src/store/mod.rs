@@ -17,11 +17,8 @@
 //! The store is not where limits are decided: it checks only what keeps its own data
 //! consistent (an append must start at the received count and stay within the total size).
 
-mod memory;
-mod sqlite;
-
-pub use memory::MemoryStore;
-pub use sqlite::SqliteStore;
+pub mod memory;
+pub mod sqlite;
 
 /// A registered user: the salt and the salted hash of the password of the first login.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -149,25 +149,37 @@ pub struct Download<'a> {
 /// See the module doc.
 #[derive(Debug)]
 pub struct Facts<'a> {
+    /// The scenario run.
     pub scenario: &'a Scenario,
+    /// When the history ends.
     pub end_ms: u64,
+    /// The calls the SDK took, by app run and request ID.
     pub invokes: BTreeMap<(AppId, u64), Invoke<'a>>,
+    /// The calls the SDK refused at once.
     pub refused: Vec<Invoke<'a>>,
+    /// Each call's completions, by app run and request ID.
     pub completions: BTreeMap<(AppId, u64), Vec<Completion>>,
     /// Completions whose request was never invoked: (time, position, app, request).
     pub orphan_completions: Vec<(u64, usize, AppId, u64)>,
+    /// Each send by its body (unique in a run).
     pub sends: BTreeMap<&'a BodyRecord, Send<'a>>,
     /// (time, position, receiving app, message)
     pub deliveries: Vec<(u64, usize, AppId, &'a MessageRecord)>,
+    /// Kick-offs: (time, position, app).
     pub kick_offs: Vec<(u64, usize, AppId)>,
+    /// When each app run stopped.
     pub app_stops: BTreeMap<AppId, u64>,
+    /// Each app run's sessions, in order.
     pub sessions: BTreeMap<AppId, Vec<Session>>,
+    /// Operator actions: (time, position, entry).
     pub admin: Vec<(u64, usize, &'a Entry)>,
+    /// Each client's final state: (time, position, entry).
     pub finals: Vec<(u64, usize, &'a Entry)>,
     /// Each app's session marks in order: (time, position, mark).
     pub marks: BTreeMap<AppId, Vec<(u64, usize, Mark)>>,
     /// Each app's reconnects in order.
     pub reconnects: BTreeMap<AppId, Vec<ReconnectSpan>>,
+    /// Room message ranges reported lost to a resuming member.
     pub lost_ranges: Vec<LostRange<'a>>,
     /// Voice recordings the app cancelled: (time, position).
     pub voice_cancelled: BTreeMap<(AppId, u64), (u64, usize)>,
@@ -177,6 +189,7 @@ pub struct Facts<'a> {
     pub voice_started: Vec<(u64, usize, AppId, u64, ErrorCode, &'a str)>,
     /// The position in the history of the entry being indexed.
     position: usize,
+    /// Voice downloads, in order.
     pub downloads: Vec<Download<'a>>,
     /// Private messages the server lost in a power loss (under durability `normal`, which
     /// does not promise to keep the last commits before one): acknowledged or not, they may
@@ -203,6 +216,7 @@ pub struct ServerRooms<'a> {
 }
 
 impl<'a> Facts<'a> {
+    /// Indexes `history`, a run of `scenario`.
     pub fn new(scenario: &'a Scenario, history: &'a History) -> Facts<'a> {
         let mut facts = Facts {
             scenario,

@@ -3,6 +3,7 @@
 //! ([`Facts`]) and reports violations and how many entries each examined (a checker that
 //! examined nothing proved nothing: the sweep meta-test asserts each examined something).
 
+pub(crate) mod code;
 mod completion;
 mod facts;
 mod history;
@@ -36,8 +37,11 @@ use crate::scenario::Scenario;
 /// A property broken, where, and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
+    /// The checker's name.
     pub checker: String,
+    /// Simulated time of the entry that shows it.
     pub at_ms: u64,
+    /// What is wrong, in words.
     pub detail: String,
     /// The history entries it is about (indices into `History::records`, ascending): the one
     /// that shows the violation and the earlier ones it contradicts.
@@ -87,7 +91,9 @@ impl Findings {
 /// What `check_all` found.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// Every violation, by checker in report order.
     pub violations: Vec<Violation>,
+    /// How many items each checker examined, by checker name.
     pub examined: BTreeMap<String, usize>,
 }
 
@@ -128,20 +134,6 @@ pub fn check_all(scenario: &Scenario, history: &History) -> Report {
         report.violations.extend(findings.violations);
     }
     report
-}
-
-/// YIM codes the checkers reason about.
-pub(crate) mod code {
-    use yim_sdk::ErrorCode;
-
-    pub const SUCCESS: ErrorCode = ErrorCode::Success;
-    pub const PARAM_INVALID: ErrorCode = ErrorCode::ParamInvalid;
-    pub const STATUS_ERROR: ErrorCode = ErrorCode::StatusError;
-    pub const TIME_OUT: ErrorCode = ErrorCode::TimeOut;
-    pub const ALREADY_LOGIN: ErrorCode = ErrorCode::AlreadyLogin;
-    pub const NET_ERROR: ErrorCode = ErrorCode::NetError;
-    pub const USERNAME_PASSWORD_ERROR: ErrorCode = ErrorCode::UsernamePasswordError;
-    pub const FORBIDDEN_SPEAK: ErrorCode = ErrorCode::ForbiddenSpeak;
 }
 
 /// How long after its invoke a call must have completed: the SDK's request timeout (10 s)

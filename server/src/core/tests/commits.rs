@@ -320,7 +320,7 @@ fn a_failed_sweep_commit_changes_nothing_and_the_next_sweep_purges() {
 /// ServerError and leaves nothing behind; smaller ones from others still go through.
 #[test]
 fn a_full_sqlite_disk_fails_the_request_that_does_not_fit_and_serves_the_rest() {
-    use crate::store::SqliteStore;
+    use crate::store::sqlite::SqliteStore;
     let dir = tempfile::tempdir().unwrap();
     let mut sqlite = SqliteStore::open_in_dir(dir.path()).unwrap();
     let pages = sqlite.page_count().unwrap();

@@ -127,7 +127,7 @@ fn only_members_are_served_and_room_ids_are_checked() {
 fn a_page_fits_one_frame_and_the_next_page_goes_on_below_it() {
     let mut config = super::config();
     config.limits.room_log_messages = 100;
-    let store = crate::store::MemoryStore::new();
+    let store = crate::store::memory::MemoryStore::new();
     let mut h = Harness {
         core: super::ServerCore::new(&config, Box::new(store.clone()), 7).unwrap(),
         store,

@@ -399,7 +399,7 @@ fn resuming_at_or_past_the_last_seq_replays_nothing() {
 
 #[cfg(feature = "planted-bugs")]
 mod planted_bugs {
-    use yim_proto::planted::{self, Bug};
+    use yim_hooks::planted::{self, Bug};
 
     use super::*;
 
