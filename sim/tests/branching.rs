@@ -172,36 +172,48 @@ fn a_branched_run_replays_from_what_the_sweep_prints() {
 }
 
 /// Seeds' history hashes (the first 16 hex digits, as `yim-sim run` prints them) from before
-/// branching existed: with branching off, a sweep runs exactly these.
-const PINNED: [(u64, Profile, &str); 6] = [
-    (0, Profile::Calm, "4f7396a0349d4f7c"),
-    (1, Profile::Calm, "fd41b0bdec67e022"),
-    (0, Profile::Faulty, "35cf96eb046831ea"),
-    (1, Profile::Faulty, "3d32d3d9c73e816e"),
-    (2, Profile::Faulty, "ebc89ed89fba5b7f"),
-    (3, Profile::Faulty, "4d1c77718d479896"),
+/// branching existed (merge-10): with branching off, the same runs.
+const PINNED_CALM: [(u64, &str); 4] = [
+    (0, "4f7396a0349d4f7c"),
+    (1, "fd41b0bdec67e022"),
+    (2, "9ded1958dbd4d54c"),
+    (3, "8a13242f1f4280d6"),
+];
+const PINNED_FAULTY: [(u64, &str); 4] = [
+    (0, "35cf96eb046831ea"),
+    (1, "3d32d3d9c73e816e"),
+    (2, "ebc89ed89fba5b7f"),
+    (3, "4d1c77718d479896"),
 ];
 
 #[test]
 fn with_branching_off_a_sweep_runs_what_it_ran_before() {
-    for profile in [Profile::Calm, Profile::Faulty] {
-        let pinned: Vec<(u64, &str)> = PINNED
-            .iter()
-            .filter(|(_, p, _)| *p == profile)
-            .map(|(seed, _, hash)| (*seed, *hash))
-            .collect();
-        let report = sweep(
-            &config(0, pinned.len() as u64, profile, Branching::OFF),
-            || {},
+    let report = sweep(&config(0, 4, Profile::Calm, Branching::OFF), || {});
+    let hashes: Vec<(u64, &str)> = report
+        .results
+        .iter()
+        .map(|r| (r.seed, &r.history_hash[..16]))
+        .collect();
+    assert_eq!(hashes, PINNED_CALM);
+    assert!(report.branches.is_empty());
+    assert!(report.results.iter().all(|r| r.branch.is_none()));
+}
+
+/// Each faulty seed in a process of its own: some faulty runs differ after other runs in the
+/// same process (a dependence on process state that predates branching; see the report of
+/// issue 13), which would make this test about that instead.
+#[test]
+fn with_branching_off_yim_sim_run_gives_the_pinned_histories() {
+    for (seed, hash) in PINNED_FAULTY {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_yim-sim"))
+            .args(["run", "--seed", &seed.to_string(), "--profile", "faulty"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains(&format!("history {hash}")),
+            "seed {seed}: {stdout}"
         );
-        let hashes: Vec<(u64, &str)> = report
-            .results
-            .iter()
-            .map(|r| (r.seed, &r.history_hash[..16]))
-            .collect();
-        assert_eq!(hashes, pinned, "{profile:?}");
-        assert!(report.branches.is_empty());
-        assert!(report.results.iter().all(|r| r.branch.is_none()));
     }
 }
 
