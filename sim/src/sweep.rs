@@ -434,7 +434,9 @@ fn run_jobs(
     let next = AtomicUsize::new(0);
     // With stop_at_first_failure: no job after the first failing one starts.
     let first_failing = AtomicUsize::new(usize::MAX);
-    let done: Mutex<Vec<Option<(SeedResult, Option<String>)>>> = Mutex::new(vec![None; jobs.len()]);
+    // Each job's result and the replay command of its failure.
+    type Done = Option<(SeedResult, Option<String>)>;
+    let done: Mutex<Vec<Done>> = Mutex::new(vec![None; jobs.len()]);
     std::thread::scope(|scope| {
         for _ in 0..config.jobs.max(1).min(jobs.len()) {
             scope.spawn(|| {
