@@ -141,6 +141,10 @@ mod sink {
     pub struct Sink {
         /// Hits per probe since the sink was installed.
         pub hits: std::collections::BTreeMap<Probe, u64>,
+        /// Reads the simulator's clock (simulated ms), if it gave one.
+        pub clock: Option<fn() -> u64>,
+        /// The clock's reading at each probe's first hit.
+        pub first_hit_ms: std::collections::BTreeMap<Probe, u64>,
         /// Receives observations.
         pub observer: Option<Box<dyn FnMut(Observation)>>,
     }
@@ -157,6 +161,9 @@ pub fn hit(probe: Probe) {
     sink::SINK.with(|sink| {
         if let Some(sink) = sink.borrow_mut().as_mut() {
             *sink.hits.entry(probe).or_default() += 1;
+            if let Some(clock) = sink.clock {
+                sink.first_hit_ms.entry(probe).or_insert_with(clock);
+            }
         }
     });
     #[cfg(not(feature = "probes"))]
@@ -194,9 +201,34 @@ pub fn install(observer: Option<Box<dyn FnMut(Observation)>>) {
     sink::SINK.with(|sink| {
         *sink.borrow_mut() = Some(sink::Sink {
             hits: Default::default(),
+            clock: None,
+            first_hit_ms: Default::default(),
             observer,
         });
     });
+}
+
+/// Notes, by `clock` (the simulator's simulated ms), when each probe is first hit from now
+/// on; [`first_hits_ms`] tells. Does nothing unless a sink is installed.
+#[cfg(feature = "probes")]
+pub fn set_clock(clock: fn() -> u64) {
+    sink::SINK.with(|sink| {
+        if let Some(sink) = sink.borrow_mut().as_mut() {
+            sink.clock = Some(clock);
+        }
+    });
+}
+
+/// The clock's reading at each probe's first hit since [`install`] (probes first hit before
+/// [`set_clock`] are missing).
+#[cfg(feature = "probes")]
+pub fn first_hits_ms() -> std::collections::BTreeMap<Probe, u64> {
+    sink::SINK.with(|sink| {
+        sink.borrow()
+            .as_ref()
+            .map(|sink| sink.first_hit_ms.clone())
+            .unwrap_or_default()
+    })
 }
 
 /// Stops counting on this thread; returns the hits since [`install`].
@@ -231,5 +263,29 @@ mod tests {
         assert_eq!(uninstall().get(&Probe::MailboxFull), Some(&2));
         hit(Probe::MailboxFull);
         assert!(uninstall().is_empty());
+    }
+
+    #[cfg(feature = "probes")]
+    #[test]
+    fn the_first_hit_of_each_probe_is_timed_by_the_clock() {
+        thread_local! {
+            static NOW: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+        }
+        fn clock() -> u64 {
+            NOW.with(|now| now.get())
+        }
+        install(None);
+        set_clock(clock);
+        NOW.with(|now| now.set(5));
+        hit(Probe::MailboxFull);
+        NOW.with(|now| now.set(9));
+        hit(Probe::MailboxFull);
+        hit(Probe::TokenRefused);
+        let first = first_hits_ms();
+        assert_eq!(first.get(&Probe::MailboxFull), Some(&5));
+        assert_eq!(first.get(&Probe::TokenRefused), Some(&9));
+        assert_eq!(first.len(), 2);
+        uninstall();
+        assert!(first_hits_ms().is_empty());
     }
 }

@@ -166,7 +166,14 @@ impl SimDisk {
             if let Some(synced) = &state.synced {
                 self.store.restore_from(synced);
             }
-            *state.strikes.entry("power_loss".to_owned()).or_default() += 1;
+            // Every power loss is counted as fired when applied; here only those that lost
+            // commits, so that a sweep shows the losses it exercised.
+            if !lost.is_empty() {
+                *state
+                    .strikes
+                    .entry("power_loss_lost_commits".to_owned())
+                    .or_default() += 1;
+            }
             DiskEvent::PowerLoss {
                 lost_commits: lost.len(),
                 lost_message_ids: lost.iter().flat_map(WriteBatch::mail_message_ids).collect(),
@@ -175,7 +182,8 @@ impl SimDisk {
         self.record(now_ms, event);
     }
 
-    /// Strikes by fault kind (crash points, failed commits, power losses).
+    /// Strikes by fault kind (crash points, failed commits, power losses that lost commits:
+    /// `power_loss_lost_commits`).
     pub fn strikes(&self) -> BTreeMap<String, usize> {
         self.state().strikes.clone()
     }
@@ -390,6 +398,10 @@ mod tests {
             .map(|m| m.message_id)
             .collect();
         assert_eq!(kept, [1, 4, 5, 6]);
+        // Both lost commits; a power loss right after a sync loses nothing and is not counted.
+        disk.commit(&synced_write()).unwrap();
+        disk.power_loss(0);
+        assert_eq!(disk.strikes().get("power_loss_lost_commits"), Some(&2));
     }
 
     #[test]
@@ -398,6 +410,7 @@ mod tests {
         disk.commit(&mail(1)).unwrap();
         disk.power_loss(0);
         assert_eq!(disk.mail_count("a", "u").unwrap(), 1);
+        assert!(disk.strikes().is_empty(), "nothing was lost");
     }
 
     #[test]

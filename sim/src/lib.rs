@@ -5,7 +5,8 @@
 //! turmoil with the same SDK and server code as production ([`runner`], [`app`], [`env`]);
 //! a history of every call and event ([`history`]) judged by named checkers ([`checkers`]);
 //! shrinking of failing scenarios ([`shrink`]); sweeps over many seeds ([`sweep`]), possibly
-//! in shards on many machines, merged again ([`merge`]); and a failure told as text
+//! branching from runs that reached rare states ([`branch`]), possibly in shards on many
+//! machines, merged again ([`merge`]); and a failure told as text
 //! ([`explain`], in the line format of [`lines`]) or drawn as an HTML timeline
 //! ([`timeline`]), with logs in simulated time ([`logging`]).
 //! What it is not: a model of the system: the real code runs, only the network, the clocks
@@ -13,6 +14,7 @@
 //! simulated.
 
 pub mod app;
+pub mod branch;
 pub mod checkers;
 pub mod client_disk;
 pub mod disk;

@@ -2,8 +2,10 @@
 //!
 //! ```text
 //! yim-sim run --seed 7 [--profile calm|faulty|live] [--size small|standard|large] [--clients N] [--rooms R] [--hosts H] [--seconds S] [--trace] [--history h.jsonl]
+//! yim-sim run --seed 7 --branch-at-ms 8214 --branch-seed C     # a branched run of a sweep
 //! yim-sim run --scenario failure.json [--trace] [--timeline t.html]
 //! yim-sim sweep --seeds 100 [--from 0] [--shard 0/4 | env:JOB_COMPLETION_INDEX/4] [--jobs 2] [--profile calm] [--size ...] [--out sim-results]
+//!               [--branch-budget N [--branch-children K]] [--stop-at-first-failure]
 //! yim-sim explain sim-results/failure-seed-7.json [--before 25]
 //! yim-sim merge shard-0 shard-1 ... [--out merged]
 //! ```
@@ -59,6 +61,13 @@ enum Command {
         seed: Option<u64>,
         #[arg(long)]
         scenario: Option<PathBuf>,
+        /// With --seed: run a sweep's branched run, the seed's scenario up to this simulated
+        /// ms and --branch-seed's after it (see sim/README.md).
+        #[arg(long, requires_all = ["seed", "branch_seed"])]
+        branch_at_ms: Option<u64>,
+        /// The child seed of a branched run (with --branch-at-ms).
+        #[arg(long, requires = "branch_at_ms")]
+        branch_seed: Option<u64>,
         #[arg(long, value_enum, default_value = "faulty")]
         profile: Profile,
         #[command(flatten)]
@@ -103,6 +112,16 @@ enum Command {
         /// Runs allowed to shrink each failing scenario.
         #[arg(long, default_value_t = 200)]
         shrink_runs: usize,
+        /// Branch from runs that reached rare states: up to this many extra runs in the
+        /// sweep, each a run's beginning with a new seed's rest (0: off; see sim/README.md).
+        #[arg(long, default_value_t = 0)]
+        branch_budget: usize,
+        /// Children per branch point.
+        #[arg(long, default_value_t = yim_sim::branch::DEFAULT_CHILDREN)]
+        branch_children: usize,
+        /// Stop at the first failing run (in run order) and say how many runs it took.
+        #[arg(long)]
+        stop_at_first_failure: bool,
         #[command(flatten)]
         plant: Plant,
     },
@@ -139,6 +158,8 @@ fn main() -> ExitCode {
         Command::Run {
             seed,
             scenario,
+            branch_at_ms,
+            branch_seed,
             profile,
             size,
             trace,
@@ -157,7 +178,16 @@ fn main() -> ExitCode {
                         return ExitCode::from(2);
                     }
                 },
-                (seed, None) => generate(seed.unwrap_or(0), &size.size(), profile),
+                (seed, None) => match (branch_at_ms, branch_seed) {
+                    (Some(at_ms), Some(child_seed)) => yim_sim::branch::BranchPoint {
+                        parent_seed: seed.unwrap_or(0),
+                        probe: String::new(),
+                        at_ms,
+                        child_seed,
+                    }
+                    .scenario(&size.size(), profile),
+                    _ => generate(seed.unwrap_or(0), &size.size(), profile),
+                },
             };
             if let Some(path) = save_scenario {
                 if let Err(e) = scenario.save(&path) {
@@ -221,6 +251,9 @@ fn main() -> ExitCode {
             size,
             out,
             shrink_runs,
+            branch_budget,
+            branch_children,
+            stop_at_first_failure,
             plant,
         } => {
             let shard = match yim_sim::merge::parse_shard(&shard, |name| std::env::var(name).ok()) {
@@ -242,10 +275,27 @@ fn main() -> ExitCode {
                 out_dir: Some(out.clone()),
                 shrink_runs,
                 progress: true,
+                branching: yim_sim::branch::Branching {
+                    budget: branch_budget,
+                    children: branch_children,
+                },
+                stop_at_first_failure,
             };
             let report = sweep(&config, || plant.switch_on());
             println!("{}", report.table());
             println!("results: {}", out.join("results.jsonl").display());
+            for branch in &report.branches {
+                println!("branch: {branch}");
+            }
+            match &report.first_failure {
+                Some(first) => println!(
+                    "first failing run: run {} of {} ({})",
+                    first.runs,
+                    report.results.len(),
+                    first.run
+                ),
+                None => println!("first failing run: none in {} runs", report.results.len()),
+            }
             for replay in &report.replays {
                 println!("replay: {replay}");
             }

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::branch::{BranchPoint, Branching};
 use crate::generate::{Profile, Size};
-use crate::sweep::{replay_command, SeedResult, SweepConfig, SweepReport};
+use crate::sweep::{failure_name, replay_command, SeedResult, SweepConfig, SweepReport};
 
 /// What one sweep (or shard of a sweep) covered, written as `sweep.json` beside its results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +29,9 @@ pub struct ShardInfo {
     /// The planted bug's name, if one was on.
     #[serde(default)]
     pub planted: Option<String>,
+    /// How the sweep branched (each shard branches on its own runs).
+    #[serde(default)]
+    pub branching: Branching,
     /// How long the shard took, wall-clock ms.
     pub wall_ms: u64,
 }
@@ -42,6 +46,7 @@ impl ShardInfo {
             profile: config.profile,
             size: config.size.clone(),
             planted: yim_hooks::planted::current().map(|bug| bug.name().to_owned()),
+            branching: config.branching,
             wall_ms,
         }
     }
@@ -212,7 +217,8 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
     if dirs.is_empty() {
         return Err(MergeError::NoInput);
     }
-    let mut by_seed: BTreeMap<u64, (SeedResult, usize)> = BTreeMap::new();
+    // A seed's fresh run, then its branched runs.
+    let mut by_seed: BTreeMap<(u64, Option<BranchPoint>), (SeedResult, usize)> = BTreeMap::new();
     let mut infos: Vec<Option<ShardInfo>> = Vec::new();
     for (d, dir) in dirs.iter().enumerate() {
         let (info, results) = read_shard(dir)?;
@@ -223,6 +229,8 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
                 Some("profiles or sizes")
             } else if info.planted != first.planted {
                 Some("planted bugs")
+            } else if info.branching != first.branching {
+                Some("branching options")
             } else {
                 None
             };
@@ -236,14 +244,15 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
         }
         infos.push(info);
         for result in results {
-            if let Some((_, other)) = by_seed.get(&result.seed) {
+            let key = (result.seed, result.branch.clone());
+            if let Some((_, other)) = by_seed.get(&key) {
                 return Err(MergeError::DuplicateSeed {
                     seed: result.seed,
                     first: dirs[*other].display().to_string(),
                     second: dir.display().to_string(),
                 });
             }
-            by_seed.insert(result.seed, (result, d));
+            by_seed.insert(key, (result, d));
         }
     }
     let all_infos: Option<Vec<ShardInfo>> = infos.into_iter().collect();
@@ -257,16 +266,16 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
     });
     let missing_seeds = info.as_ref().map_or_else(Vec::new, |info| {
         info.shard_seeds()
-            .filter(|seed| !by_seed.contains_key(seed))
+            .filter(|seed| !by_seed.contains_key(&(*seed, None)))
             .collect()
     });
     let planted = info.as_ref().and_then(|i| i.planted.clone());
     let mut replays = Vec::new();
-    for (seed, (result, d)) in &by_seed {
+    for (result, d) in by_seed.values() {
         let Some(first) = result.violations.first() else {
             continue;
         };
-        let scenario = dirs[*d].join(format!("failure-seed-{seed}.json"));
+        let scenario = dirs[*d].join(format!("{}.json", failure_name(result)));
         if scenario.exists() {
             replays.push(format!(
                 "{}   # {}; timeline {}",
@@ -286,6 +295,10 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
             results,
             wall_ms,
             replays,
+            // Which child came from where is in the results; the shards' runs interleave,
+            // so there is no one run order to tell the first failure by.
+            branches: Vec::new(),
+            first_failure: None,
         },
         info,
         missing_seeds,

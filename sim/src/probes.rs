@@ -5,6 +5,10 @@
 //! piece of code sees (a crash between a commit and its reply, a mute that ended while its
 //! user was partitioned, message IDs crossing a power of ten).
 //!
+//! Each probe's first hit in a run is timed (simulated ms): the code probes' by the sink's
+//! clock, the simulator's own from the history. A sweep that branches (`crate::branch`)
+//! splices new operations in from there.
+//!
 //! What it is not: a checker. A probe never fails a run; the sweep reports hits per probe and
 //! a CI meta-test fails when a probe that is not rare is never hit (see `tests/sweeps.rs`).
 
@@ -27,11 +31,35 @@ pub fn install(shared: Shared) {
     probe::install(Some(Box::new(move |observation| match observation {
         Observation::Membership(members) => record_membership(&shared, &mut seen, members),
     })));
+    probe::set_clock(sim_ms);
+}
+
+/// The code probes' hits in a run, and when each was first hit (simulated ms).
+#[derive(Debug, Clone, Default)]
+pub struct CodeHits {
+    /// Hits per code probe.
+    pub hits: BTreeMap<Probe, u64>,
+    /// Simulated ms of each code probe's first hit.
+    pub first_hit_ms: BTreeMap<Probe, u64>,
 }
 
 /// Stops counting; the code probes' hits of the run.
-pub fn uninstall() -> BTreeMap<Probe, u64> {
-    probe::uninstall()
+pub fn uninstall() -> CodeHits {
+    let first_hit_ms = probe::first_hits_ms();
+    CodeHits {
+        hits: probe::uninstall(),
+        first_hit_ms,
+    }
+}
+
+/// Every probe's hits in a run, by name (every probe listed), and the simulated time of the
+/// first hit of each probe that was hit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeHits {
+    /// Hits per probe name, every probe listed (0 if never hit).
+    pub hits: BTreeMap<String, u64>,
+    /// Simulated ms of the first hit of each probe that was hit.
+    pub first_hit_ms: BTreeMap<String, u64>,
 }
 
 /// Records an entry for every user whose session or rooms differ from what was last seen
@@ -74,47 +102,64 @@ fn record_membership(shared: &Shared, seen: &mut Seen, members: Vec<MemberState>
 }
 
 /// Hits per probe name, every probe listed: the code probes' `code` and the simulator's own,
-/// judged from the run's history.
-pub fn hits(
-    code: BTreeMap<Probe, u64>,
-    scenario: &Scenario,
-    history: &History,
-) -> BTreeMap<String, u64> {
-    let mut hits: BTreeMap<String, u64> = Probe::ALL
-        .iter()
-        .map(|p| (p.name().to_owned(), code.get(p).copied().unwrap_or(0)))
-        .collect();
-    let mut add = |probe: Probe, n: u64| {
-        *hits.entry(probe.name().to_owned()).or_default() += n;
+/// judged from the run's history; with the time of each probe's first hit.
+pub fn hits(code: CodeHits, scenario: &Scenario, history: &History) -> ProbeHits {
+    let mut hits = ProbeHits {
+        hits: Probe::ALL
+            .iter()
+            .map(|p| (p.name().to_owned(), code.hits.get(p).copied().unwrap_or(0)))
+            .collect(),
+        first_hit_ms: code
+            .first_hit_ms
+            .iter()
+            .map(|(p, at_ms)| (p.name().to_owned(), *at_ms))
+            .collect(),
     };
+    let mut add = |probe: Probe, n: u64, first_ms: Option<u64>| {
+        *hits.hits.entry(probe.name().to_owned()).or_default() += n;
+        if let Some(first_ms) = first_ms.filter(|_| n > 0) {
+            let at_ms = hits
+                .first_hit_ms
+                .entry(probe.name().to_owned())
+                .or_insert(first_ms);
+            *at_ms = (*at_ms).min(first_ms);
+        }
+    };
+    let crashes: Vec<u64> = history
+        .iter()
+        .filter(|(_, e)| {
+            matches!(
+                e,
+                Entry::Disk {
+                    event: DiskEvent::Crash { durable: true, .. }
+                }
+            )
+        })
+        .map(|(at_ms, _)| at_ms)
+        .collect();
     add(
         Probe::CrashBetweenCommitAndReply,
-        history
-            .iter()
-            .filter(|(_, e)| {
-                matches!(
-                    e,
-                    Entry::Disk {
-                        event: DiskEvent::Crash { durable: true, .. }
-                    }
-                )
-            })
-            .count() as u64,
+        crashes.len() as u64,
+        crashes.first().copied(),
     );
+    let ended = mutes_ended_while_partitioned(scenario, history);
     add(
         Probe::MuteExpiredWhilePartitioned,
-        mutes_ended_while_partitioned(scenario, history),
+        ended.len() as u64,
+        ended.iter().min().copied(),
     );
+    let crossed = message_ids_cross_a_power_of_ten(history);
     add(
         Probe::MessageIdCrossedPowerOfTen,
-        u64::from(message_ids_cross_a_power_of_ten(history)),
+        u64::from(crossed.is_some()),
+        crossed,
     );
     hits
 }
 
-/// Applied user mutes whose end fell while a host of one of the user's clients was
-/// partitioned from the server.
-fn mutes_ended_while_partitioned(scenario: &Scenario, history: &History) -> u64 {
+/// The ends (simulated ms) of the applied user mutes whose end fell while a host of one of
+/// the user's clients was partitioned from the server.
+fn mutes_ended_while_partitioned(scenario: &Scenario, history: &History) -> Vec<u64> {
     // host -> [start, end) of its partitions, in simulated ms
     let mut partitions: BTreeMap<usize, Vec<(u64, u64)>> = BTreeMap::new();
     let mut open: BTreeMap<usize, u64> = BTreeMap::new();
@@ -140,7 +185,7 @@ fn mutes_ended_while_partitioned(scenario: &Scenario, history: &History) -> u64 
             _ => {}
         }
     }
-    let mut count = 0;
+    let mut ends = Vec::new();
     for (_, entry) in history.iter() {
         let Entry::Admin {
             user,
@@ -163,20 +208,31 @@ fn mutes_ended_while_partitioned(scenario: &Scenario, history: &History) -> u64 
                     .flatten()
                     .any(|&(start, end)| start <= end_ms && end_ms < end)
             });
-        count += u64::from(partitioned);
+        if partitioned {
+            ends.push(end_ms);
+        }
     }
-    count
+    ends
 }
 
-/// Whether the message IDs the server handed out in the run have different numbers of digits.
-fn message_ids_cross_a_power_of_ten(history: &History) -> bool {
-    let ids = history.iter().filter_map(|(_, entry)| match entry {
-        Entry::Complete {
-            send: Some(info), ..
-        } if info.message_id > 0 => Some(info.message_id),
-        Entry::Deliver { message, .. } => Some(message.message_id),
-        _ => None,
-    });
-    let (low, high) = ids.fold((u64::MAX, 0), |(low, high), id| (low.min(id), high.max(id)));
-    low <= high && low.ilog10() != high.ilog10()
+/// When the message IDs the server handed out in the run first had different numbers of
+/// digits (the time of the entry that showed it), if they did.
+fn message_ids_cross_a_power_of_ten(history: &History) -> Option<u64> {
+    let mut digits: Option<(u32, u32)> = None;
+    for (at_ms, entry) in history.iter() {
+        let id = match entry {
+            Entry::Complete {
+                send: Some(info), ..
+            } if info.message_id > 0 => info.message_id,
+            Entry::Deliver { message, .. } if message.message_id > 0 => message.message_id,
+            _ => continue,
+        };
+        let d = id.ilog10();
+        let (low, high) = digits.map_or((d, d), |(low, high)| (low.min(d), high.max(d)));
+        if low != high {
+            return Some(at_ms);
+        }
+        digits = Some((low, high));
+    }
+    None
 }

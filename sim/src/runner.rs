@@ -50,6 +50,8 @@ pub struct RunStats {
     pub examined_by_checker: BTreeMap<String, usize>,
     /// Probe name -> hits in the run (every probe listed, hit or not; see `crate::probes`).
     pub probes: BTreeMap<String, u64>,
+    /// Probe name -> simulated ms of its first hit (the probes hit only).
+    pub probe_first_hit_ms: BTreeMap<String, u64>,
 }
 
 fn client_host_name(host: usize) -> String {
@@ -217,9 +219,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
         }
     }
     for (kind, n) in disk.strikes() {
-        if kind != "power_loss" {
-            *faults.fired.entry(kind).or_default() += n;
-        }
+        *faults.fired.entry(kind).or_default() += n;
     }
 
     let end_ms = sim.elapsed().as_millis() as u64;
@@ -286,6 +286,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
             positions: Vec::new(),
         });
     }
+    let probes = crate::probes::hits(code_probes, &scenario, &history);
     let stats = RunStats {
         simulated_ms: end_ms,
         ops: scenario.ops.len(),
@@ -296,7 +297,8 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
             .count(),
         session_events: session_events(&history),
         examined_by_checker: report.examined,
-        probes: crate::probes::hits(code_probes, &scenario, &history),
+        probes: probes.hits,
+        probe_first_hit_ms: probes.first_hit_ms,
     };
     RunOutcome {
         history,

@@ -81,6 +81,40 @@ impl SizeArgs {
     }
 }
 
+/// The size options that give `size` (`--size standard --clients 300`; empty for the small
+/// preset itself), or `None` if no preset has the size's operation rate.
+pub fn size_args(size: &Size) -> Option<String> {
+    let (name, preset) = [
+        ("small", SizeName::Small),
+        ("standard", SizeName::Standard),
+        ("large", SizeName::Large),
+    ]
+    .into_iter()
+    .map(|(name, preset)| (name, preset.size()))
+    .find(|(_, preset)| {
+        preset.ops_per_client_second == size.ops_per_client_second
+            && preset.liveness_ms == size.liveness_ms
+            && size.safety_ms.is_multiple_of(1000)
+    })?;
+    let mut args = Vec::new();
+    if name != "small" {
+        args.push(format!("--size {name}"));
+    }
+    if size.clients != preset.clients {
+        args.push(format!("--clients {}", size.clients));
+    }
+    if size.rooms != preset.rooms {
+        args.push(format!("--rooms {}", size.rooms));
+    }
+    if size.client_hosts != preset.client_hosts {
+        args.push(format!("--hosts {}", size.client_hosts));
+    }
+    if size.safety_ms != preset.safety_ms {
+        args.push(format!("--seconds {}", size.safety_ms / 1000));
+    }
+    Some(args.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +141,10 @@ mod tests {
             seconds: None,
         };
         assert_eq!(none.size(), Size::small());
+        assert_eq!(size_args(&Size::small()).as_deref(), Some(""));
+        assert_eq!(
+            size_args(&size).as_deref(),
+            Some("--size standard --clients 300 --hosts 15 --seconds 30")
+        );
     }
 }

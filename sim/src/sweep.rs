@@ -2,6 +2,9 @@
 //! table, write one JSON line per seed (`results.jsonl`, with `sweep.json` saying what was
 //! swept, for [`crate::merge`]), and for each failing seed shrink its scenario, save it with
 //! its HTML timeline ([`crate::timeline`]), and print the one command that replays it.
+//! Optionally the sweep branches from runs that reached rare states ([`crate::branch`]):
+//! then it runs its seeds in rounds, each round's fresh runs followed by the children chosen
+//! from them.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -11,6 +14,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::branch::{BranchPoint, Branching, Chooser, FreshRun, ROUND_SEEDS};
 use crate::checkers::Violation;
 use crate::generate::{generate, Profile, Size};
 use crate::runner::{run, RunStats};
@@ -32,6 +36,12 @@ pub struct SweepConfig {
     /// Runs allowed for shrinking each failure (0: no shrinking).
     pub shrink_runs: usize,
     pub progress: bool,
+    /// Branching from rare states (see `crate::branch`); [`Branching::OFF`]: every run a
+    /// fresh seed.
+    pub branching: Branching,
+    /// Stop at the first failing run, in run order (seed order; with branching, each round's
+    /// fresh runs, then its children): the report then has the runs up to it.
+    pub stop_at_first_failure: bool,
 }
 
 /// One seed's result.
@@ -50,6 +60,31 @@ pub struct SeedResult {
     /// Hits per coverage probe (see `crate::probes`).
     #[serde(default)]
     pub probes: BTreeMap<String, u64>,
+    /// Simulated ms of the first hit of each probe that was hit.
+    #[serde(default)]
+    pub probe_first_hit_ms: BTreeMap<String, u64>,
+    /// A branched run's origin (its `seed` is the parent's); `None` for a fresh seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<BranchPoint>,
+}
+
+impl SeedResult {
+    /// `seed 7`, or `seed 7 at 8.214s (probe ...), child seed C` for a branched run.
+    pub fn describe(&self) -> String {
+        match &self.branch {
+            Some(point) => point.describe(),
+            None => format!("seed {}", self.seed),
+        }
+    }
+}
+
+/// The first failing run of a sweep, in run order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstFailure {
+    /// Runs up to and including it (1 is the first run).
+    pub runs: usize,
+    /// What it was, as [`SeedResult::describe`] says.
+    pub run: String,
 }
 
 /// The whole sweep.
@@ -59,6 +94,10 @@ pub struct SweepReport {
     pub wall_ms: u64,
     /// Replay commands of the failures.
     pub replays: Vec<String>,
+    /// Replay commands of the branched runs (each child's `yim-sim run` command).
+    pub branches: Vec<String>,
+    /// The first failing run, in run order (unknown for merged shards).
+    pub first_failure: Option<FirstFailure>,
 }
 
 impl SweepReport {
@@ -133,7 +172,16 @@ impl SweepReport {
         let busy_ms: u64 = self.results.iter().map(|r| r.wall_ms).sum();
         let mut out = String::new();
         let mut line = |k: &str, v: String| out.push_str(&format!("{k:<34} {v}\n"));
+        let branched = self.results.iter().filter(|r| r.branch.is_some());
+        let (branched, branched_failing) = branched.fold((0, 0), |(n, f), r| {
+            (n + 1, f + usize::from(!r.violations.is_empty()))
+        });
         line("seeds", self.results.len().to_string());
+        if branched > 0 {
+            // The lines below count the branched runs with the fresh ones.
+            line("of them branched runs", branched.to_string());
+            line("branched runs failing", branched_failing.to_string());
+        }
         line(
             "failing seeds",
             self.results
@@ -211,6 +259,11 @@ fn ratio(simulated_ms: u64, wall_ms: u64) -> f64 {
 
 /// Runs one scenario and summarises it.
 pub fn run_seed(scenario: &Scenario) -> SeedResult {
+    run_job(scenario, None)
+}
+
+/// Runs one scenario (the child of `branch`, if given) and summarises it.
+fn run_job(scenario: &Scenario, branch: Option<BranchPoint>) -> SeedResult {
     #[allow(clippy::disallowed_methods)] // wall time for the report, never for the simulation
     let started = std::time::Instant::now();
     let outcome = run(scenario);
@@ -222,6 +275,7 @@ pub fn run_seed(scenario: &Scenario) -> SeedResult {
         session_events,
         examined_by_checker,
         probes,
+        probe_first_hit_ms,
     } = outcome.stats;
     SeedResult {
         seed: scenario.seed,
@@ -235,6 +289,8 @@ pub fn run_seed(scenario: &Scenario) -> SeedResult {
         violations: outcome.violations,
         history_hash: outcome.history.hash(),
         probes,
+        probe_first_hit_ms,
+        branch,
     }
 }
 
@@ -246,50 +302,68 @@ pub fn sweep(config: &SweepConfig, prepare: impl Fn() + Sync) -> SweepReport {
     let seeds: Vec<u64> = (config.from_seed..config.from_seed + config.seeds)
         .filter(|seed| seed % config.shard.1.max(1) == config.shard.0)
         .collect();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results = Mutex::new(Vec::new());
-    let replays = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..config.jobs.max(1) {
-            scope.spawn(|| {
-                prepare();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&seed) = seeds.get(i) else { break };
-                    let scenario = generate(seed, &config.size, config.profile);
-                    let result = run_seed(&scenario);
-                    if !result.violations.is_empty() {
-                        if let Some(replay) = save_failure(config, &scenario, &result) {
-                            replays
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .push(replay);
-                        }
-                    }
-                    results
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(result);
-                    let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if config.progress {
-                        progress(finished, seeds.len());
-                    }
-                }
-            });
+    // Without branching, one round of every seed.
+    let round_seeds = if config.branching.is_on() {
+        ROUND_SEEDS
+    } else {
+        seeds.len().max(1)
+    };
+    let progress = Progress {
+        done: AtomicUsize::new(0),
+        total: seeds.len() + config.branching.budget,
+        on: config.progress,
+    };
+    let mut chooser = Chooser::default();
+    let mut results: Vec<SeedResult> = Vec::new();
+    let mut replays = Vec::new();
+    let mut branches = Vec::new();
+    let mut first_failure = None;
+    for round in seeds.chunks(round_seeds) {
+        let fresh: Vec<Job> = round.iter().map(|&seed| Job::Fresh(seed)).collect();
+        let ran = run_jobs(config, &fresh, &prepare, &progress);
+        let stop = record(&ran, &mut results, &mut replays, &mut first_failure);
+        if stop && config.stop_at_first_failure {
+            break;
         }
-    });
+        let fresh_runs: Vec<FreshRun<'_>> = ran
+            .runs
+            .iter()
+            .map(|r| FreshRun {
+                seed: r.seed,
+                failed: !r.violations.is_empty(),
+                first_hit_ms: &r.probe_first_hit_ms,
+            })
+            .collect();
+        let points = chooser.choose(
+            &config.branching,
+            &fresh_runs,
+            seeds.len(),
+            config.size.safety_ms,
+        );
+        if points.is_empty() {
+            continue;
+        }
+        for point in &points {
+            branches.push(branch_command(config, point));
+        }
+        let children: Vec<Job> = points.into_iter().map(Job::Child).collect();
+        let ran = run_jobs(config, &children, &prepare, &progress);
+        let stop = record(&ran, &mut results, &mut replays, &mut first_failure);
+        if stop && config.stop_at_first_failure {
+            break;
+        }
+    }
     if config.progress {
         eprintln!();
     }
-    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-    results.sort_by_key(|r| r.seed);
-    let mut replays = replays.into_inner().unwrap_or_else(|p| p.into_inner());
+    results.sort_by(|a, b| (a.seed, &a.branch).cmp(&(b.seed, &b.branch)));
     replays.sort();
     let report = SweepReport {
         results,
         wall_ms: started.elapsed().as_millis() as u64,
         replays,
+        branches,
+        first_failure,
     };
     if let Some(dir) = &config.out_dir {
         let info = crate::merge::ShardInfo::of(config, report.wall_ms);
@@ -298,6 +372,153 @@ pub fn sweep(config: &SweepConfig, prepare: impl Fn() + Sync) -> SweepReport {
         }
     }
     report
+}
+
+/// One run of a sweep: a fresh seed or a branch's child.
+#[derive(Debug, Clone)]
+enum Job {
+    Fresh(u64),
+    Child(BranchPoint),
+}
+
+impl Job {
+    fn scenario(&self, config: &SweepConfig) -> Scenario {
+        match self {
+            Job::Fresh(seed) => generate(*seed, &config.size, config.profile),
+            Job::Child(point) => point.scenario(&config.size, config.profile),
+        }
+    }
+
+    fn branch(&self) -> Option<BranchPoint> {
+        match self {
+            Job::Fresh(_) => None,
+            Job::Child(point) => Some(point.clone()),
+        }
+    }
+}
+
+/// What [`run_jobs`] ran: the results in job order (up to the first failure, when the sweep
+/// stops there) and the replay commands of their failures.
+struct Ran {
+    runs: Vec<SeedResult>,
+    replays: Vec<String>,
+    /// The index in `runs` of the first failing run.
+    first_failure: Option<usize>,
+}
+
+/// Adds what one batch ran to the sweep's results; true when it had a failure.
+fn record(
+    ran: &Ran,
+    results: &mut Vec<SeedResult>,
+    replays: &mut Vec<String>,
+    first_failure: &mut Option<FirstFailure>,
+) -> bool {
+    if first_failure.is_none() {
+        *first_failure = ran.first_failure.map(|i| FirstFailure {
+            runs: results.len() + i + 1,
+            run: ran.runs[i].describe(),
+        });
+    }
+    results.extend(ran.runs.iter().cloned());
+    replays.extend(ran.replays.iter().cloned());
+    ran.first_failure.is_some()
+}
+
+/// Runs `jobs` on `config.jobs` threads, taking them in order.
+fn run_jobs(
+    config: &SweepConfig,
+    jobs: &[Job],
+    prepare: &(impl Fn() + Sync),
+    progress: &Progress,
+) -> Ran {
+    let next = AtomicUsize::new(0);
+    // With stop_at_first_failure: no job after the first failing one starts.
+    let first_failing = AtomicUsize::new(usize::MAX);
+    // Each job's result and the replay command of its failure.
+    type Done = Option<(SeedResult, Option<String>)>;
+    let done: Mutex<Vec<Done>> = Mutex::new(vec![None; jobs.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..config.jobs.max(1).min(jobs.len()) {
+            scope.spawn(|| {
+                prepare();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    if config.stop_at_first_failure && i > first_failing.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let scenario = job.scenario(config);
+                    let result = run_job(&scenario, job.branch());
+                    let mut replay = None;
+                    if !result.violations.is_empty() {
+                        first_failing.fetch_min(i, Ordering::Relaxed);
+                        if i <= first_failing.load(Ordering::Relaxed)
+                            || !config.stop_at_first_failure
+                        {
+                            replay = save_failure(config, &scenario, &result);
+                        }
+                    }
+                    done.lock().unwrap_or_else(|p| p.into_inner())[i] = Some((result, replay));
+                    progress.one_done();
+                }
+            });
+        }
+    });
+    let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    let first_failure = done
+        .iter()
+        .position(|d| d.as_ref().is_some_and(|(r, _)| !r.violations.is_empty()));
+    let keep = match first_failure {
+        Some(i) if config.stop_at_first_failure => i + 1,
+        _ => done.len(),
+    };
+    let (runs, replays): (Vec<SeedResult>, Vec<Option<String>>) =
+        done.into_iter().take(keep).flatten().unzip();
+    Ran {
+        runs,
+        replays: replays.into_iter().flatten().collect(),
+        first_failure,
+    }
+}
+
+/// The sweep's progress bar.
+struct Progress {
+    done: AtomicUsize,
+    /// At most this many runs (the seeds and the branching budget).
+    total: usize,
+    on: bool,
+}
+
+impl Progress {
+    fn one_done(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.on {
+            progress(done, self.total);
+        }
+    }
+}
+
+/// The command that replays a branch's child, and what it is.
+fn branch_command(config: &SweepConfig, point: &BranchPoint) -> String {
+    let planted = yim_hooks::planted::current().map(|bug| bug.name().to_owned());
+    let mut args = format!(
+        "{} --profile {}",
+        point.run_args(),
+        format!("{:?}", config.profile).to_lowercase()
+    );
+    match crate::size::size_args(&config.size) {
+        Some(size) if size.is_empty() => {}
+        Some(size) => args.push_str(&format!(" {size}")),
+        None => args.push_str(" (a size the options cannot give)"),
+    }
+    let mut command = match planted {
+        Some(bug) => format!(
+            "cargo run --release -p yim-sim --features planted-bugs -- run {args} --plant {bug}"
+        ),
+        None => format!("cargo run --release -p yim-sim -- run {args}"),
+    };
+    command.push_str(&format!("   # {}", point.describe()));
+    command
 }
 
 fn progress(done: usize, total: usize) {
@@ -345,7 +566,7 @@ fn save_failure(config: &SweepConfig, scenario: &Scenario, result: &SeedResult) 
     } else {
         scenario.clone()
     };
-    let path = dir.join(format!("failure-seed-{}.json", scenario.seed));
+    let path = dir.join(format!("{}.json", failure_name(result)));
     std::fs::create_dir_all(dir).ok()?;
     shrunk.save(&path).ok()?;
     let shrunk_note = if config.shrink_runs > 0 {
@@ -357,6 +578,9 @@ fn save_failure(config: &SweepConfig, scenario: &Scenario, result: &SeedResult) 
     let mut note = format!("sweep --profile {:?}", config.profile).to_lowercase();
     if let Some(bug) = &planted {
         note.push_str(&format!(", planted {bug}"));
+    }
+    if let Some(point) = &result.branch {
+        note.push_str(&format!(", branched from {}", point.describe()));
     }
     note.push_str(&format!(", {shrunk_note}"));
     // The run of what was saved (the shrunk scenario), drawn.
@@ -374,6 +598,18 @@ fn save_failure(config: &SweepConfig, scenario: &Scenario, result: &SeedResult) 
         shrunk.faults.len(),
         html_path.display()
     ))
+}
+
+/// The name of a failing run's files: `failure-seed-7`, `failure-seed-7-branch-C` for a
+/// branched run (C its child seed).
+pub fn failure_name(result: &SeedResult) -> String {
+    match &result.branch {
+        Some(point) => format!(
+            "failure-seed-{}-branch-{}",
+            point.parent_seed, point.child_seed
+        ),
+        None => format!("failure-seed-{}", result.seed),
+    }
 }
 
 /// The command that runs `yim-sim <command> <path>`, with the planted bug if there is one.

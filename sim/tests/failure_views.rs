@@ -23,6 +23,8 @@ fn a_failing_seed_gets_a_self_contained_timeline_and_an_explanation() {
         out_dir: Some(dir.clone()),
         shrink_runs: 0,
         progress: false,
+        branching: yim_sim::branch::Branching::OFF,
+        stop_at_first_failure: false,
     };
     let report = sweep(&config, || planted::set(Some(Bug::DropFanout)));
     let result = &report.results[0];

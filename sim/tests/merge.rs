@@ -18,6 +18,8 @@ fn config(shard: (u64, u64), out_dir: PathBuf) -> SweepConfig {
         out_dir: Some(out_dir),
         shrink_runs: 0,
         progress: false,
+        branching: yim_sim::branch::Branching::OFF,
+        stop_at_first_failure: false,
     }
 }
 

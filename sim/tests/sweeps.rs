@@ -16,6 +16,8 @@ fn config(from_seed: u64, seeds: u64, profile: Profile) -> SweepConfig {
         out_dir: None,
         shrink_runs: 0,
         progress: false,
+        branching: yim_sim::branch::Branching::OFF,
+        stop_at_first_failure: false,
     }
 }
 
@@ -85,6 +87,8 @@ fn the_faulty_profile_fires_every_fault_and_passes_every_checker() {
         "crash_after_commit",
         "crash_mid_upload",
         "power_loss",
+        // A power loss right after a sync loses nothing: this one lost commits.
+        "power_loss_lost_commits",
         "store_failure",
     ] {
         assert!(
