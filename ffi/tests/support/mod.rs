@@ -321,9 +321,13 @@ pub fn library_dir() -> PathBuf {
     dir
 }
 
-/// Runs `program args` with a time limit; its exit code and output.
+/// Runs `program args` with a time limit; its exit code and output. The program finds
+/// `libyim_ffi.so` in [`library_dir`] only: cargo's own `LD_LIBRARY_PATH` for tests also lists
+/// `target/debug`, where an older `cargo build` may have left an older copy of the library,
+/// which the loader would take before the executable's rpath.
 pub fn run(mut command: Command) -> (Option<i32>, String) {
     let mut child = command
+        .env("LD_LIBRARY_PATH", library_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
