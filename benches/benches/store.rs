@@ -82,8 +82,8 @@ impl Server {
         self.core.handle_connect(Now::at(T0_MS), conn, "bench");
         let nonce = std::iter::from_fn(|| self.core.poll_output())
             .find_map(|output| match output {
-                Output::Send { frame, .. } => match frame.body {
-                    Some(FrameBody::Challenge(challenge)) => Some(challenge.nonce),
+                Output::Send { frame, .. } => match &frame.body {
+                    Some(FrameBody::Challenge(challenge)) => Some(challenge.nonce.clone()),
                     _ => None,
                 },
                 _ => None,
@@ -130,7 +130,7 @@ impl Server {
             let Output::Send { conn, frame } = output else {
                 continue;
             };
-            match frame.body {
+            match &frame.body {
                 Some(FrameBody::Reply(reply)) if conn == ALICE => {
                     ok = reply.code == ErrorCode::Success.as_u32();
                 }

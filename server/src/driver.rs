@@ -22,7 +22,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
-use prost::Message as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
@@ -56,8 +55,9 @@ enum Input {
 /// What the core task tells a connection task.
 #[derive(Debug)]
 enum Command {
-    /// Write this frame of `bytes` (as counted in the connection's [`QueuedBytes`]).
-    Send { frame: Frame, bytes: usize },
+    /// Write this encoded frame (length prefix included; as long as counted in the
+    /// connection's [`QueuedBytes`]). A room message's bytes are shared by all its receivers.
+    Send(Arc<[u8]>),
     /// Send this Goodbye, then close.
     Close(Frame),
     /// The connection has logged in: lift the frame limit.
@@ -100,9 +100,9 @@ impl Connections {
         }
     }
 
-    /// Queues `frame` for `conn`, cutting off whoever the byte bounds say.
-    fn send(&mut self, core: &mut ServerCore, conn: ConnId, frame: Frame) {
-        let bytes = frame.encoded_len() + LENGTH_PREFIX_BYTES;
+    /// Queues the encoded frame `encoded` for `conn`, cutting off whoever the byte bounds say.
+    fn send(&mut self, core: &mut ServerCore, conn: ConnId, encoded: Arc<[u8]>) {
+        let bytes = encoded.len();
         let Some(writer) = self.writers.get(&conn) else {
             return;
         };
@@ -129,7 +129,7 @@ impl Connections {
             return;
         };
         writer.queued.add(bytes);
-        match writer.commands.try_send(Command::Send { frame, bytes }) {
+        match writer.commands.try_send(Command::Send(encoded)) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.cut_off(core, conn, "slow reader: output queue full");
@@ -240,11 +240,29 @@ pub async fn serve(
     }
 }
 
-/// Hands the core's outputs to the connection tasks and the hash pool.
+/// Hands the core's outputs to the connection tasks and the hash pool. Consecutive sends of
+/// one shared frame (a room message's fan-out) share one encoding.
 fn route_outputs(core: &mut ServerCore, connections: &mut Connections, hashes: &mut HashPool) {
+    let mut last_encoded: Option<(Arc<Frame>, Arc<[u8]>)> = None;
     while let Some(output) = core.poll_output() {
         match output {
-            Output::Send { conn, frame } => connections.send(core, conn, frame),
+            Output::Send { conn, frame } => {
+                let encoded = match &last_encoded {
+                    Some((last, encoded)) if Arc::ptr_eq(last, &frame) => encoded.clone(),
+                    _ => match encode_frame(&frame) {
+                        Ok(encoded) => {
+                            let encoded: Arc<[u8]> = encoded.into();
+                            last_encoded = Some((frame, encoded.clone()));
+                            encoded
+                        }
+                        Err(e) => {
+                            tracing::error!(conn, error = %e, "a frame the core made does not encode");
+                            continue;
+                        }
+                    },
+                };
+                connections.send(core, conn, encoded);
+            }
             Output::Close { conn, code, reason } => {
                 if let Some(writer) = connections.writers.remove(&conn) {
                     writer.queued.detach();
@@ -313,9 +331,9 @@ async fn run_connection(
         tokio::select! {
             biased;
             command = commands.recv() => match command {
-                Some(Command::Send { frame, bytes }) => {
-                    let written = write_frame(&mut writer, &frame, clock).await;
-                    queued.written(bytes);
+                Some(Command::Send(encoded)) => {
+                    let written = write_bytes(&mut writer, &encoded, clock).await;
+                    queued.written(encoded.len());
                     if let Err(e) = written {
                         break 'connection format!("write error: {e}");
                     }
@@ -376,10 +394,19 @@ async fn write_frame<W: tokio::io::AsyncWrite + Unpin>(
     clock: &dyn Clock,
 ) -> std::io::Result<()> {
     let bytes = encode_frame(frame).map_err(|e| std::io::Error::other(e.to_string()))?;
+    write_bytes(writer, &bytes, clock).await
+}
+
+/// Writes `bytes`, giving up after [`WRITE_TIMEOUT_MS`].
+async fn write_bytes<W: tokio::io::AsyncWrite + Unpin>(
+    writer: &mut W,
+    bytes: &[u8],
+    clock: &dyn Clock,
+) -> std::io::Result<()> {
     let deadline_ms = clock.monotonic_ms() + WRITE_TIMEOUT_MS;
     tokio::select! {
         biased;
-        written = writer.write_all(&bytes) => written,
+        written = writer.write_all(bytes) => written,
         () = clock.sleep_until(deadline_ms) => Err(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             "the peer stopped reading",

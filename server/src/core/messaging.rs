@@ -23,13 +23,15 @@
 //! or fanned out and before the room's seq moves in memory. A crash can therefore never leave
 //! a stored message without its key; a failed commit answers ServerError and stores nothing.
 
+use std::sync::Arc;
+
 use prost::Message as _;
 use yim_proto::planted::{self, Bug};
 use yim_proto::probe::{self, Probe};
 use yim_proto::wire::{body, reply, Forbid, Message, SendMessage, SendReceipt};
-use yim_proto::{limits, ChatType, ErrorCode, FrameBody};
+use yim_proto::{limits, ChatType, ErrorCode, Frame, FrameBody};
 
-use super::{ConnId, Now, ServerCore};
+use super::{ConnId, Now, Output, ServerCore};
 use crate::store::{RoomLogEntry, SendRecord, Write};
 
 /// Why a send was refused: the code and, for mutes, the forbid fields.
@@ -284,24 +286,32 @@ impl ServerCore {
             });
             receivers.extend(outsider.map(|(_, conn)| *conn));
         }
+        // One frame for every receiver: the driver encodes it once.
+        let frame = Arc::new(Frame::new(FrameBody::Message(message)));
         for receiver in receivers {
-            self.fan_out(receiver, message.clone());
+            self.fan_out(receiver, &frame);
         }
     }
 
     /// Queues one room message for one member (where the planted room bugs live).
-    fn fan_out(&mut self, receiver: ConnId, mut message: Message) {
+    fn fan_out(&mut self, receiver: ConnId, frame: &Arc<Frame>) {
         if planted::active_every(Bug::DropFanout, 7) {
             return;
         }
+        let mut frame = frame.clone();
         if planted::active(Bug::AlterMessage) {
-            if let Some(body::Kind::Text(text)) =
-                message.body.as_mut().and_then(|b| b.kind.as_mut())
-            {
-                text.content.push('!');
+            if let Some(FrameBody::Message(message)) = &mut Arc::make_mut(&mut frame).body {
+                if let Some(body::Kind::Text(text)) =
+                    message.body.as_mut().and_then(|b| b.kind.as_mut())
+                {
+                    text.content.push('!');
+                }
             }
         }
-        self.send(receiver, FrameBody::Message(message));
+        self.queue(Output::Send {
+            conn: receiver,
+            frame,
+        });
     }
 
     /// Private messages go to registered users only, with room in their (bounded) mailbox and

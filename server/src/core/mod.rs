@@ -44,6 +44,7 @@ mod throttle;
 mod voice;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -95,8 +96,9 @@ impl Now {
 /// Something the driver must do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
-    /// Queue `frame` on the connection.
-    Send { conn: ConnId, frame: Frame },
+    /// Queue `frame` on the connection. A room message's frame is one `Arc` shared by the
+    /// sends to all its receivers, so the driver encodes it once.
+    Send { conn: ConnId, frame: Arc<Frame> },
     /// Send `Goodbye{code, reason}` after what is queued, then close the connection. The core
     /// has already forgotten it.
     Close {
@@ -532,7 +534,7 @@ impl ServerCore {
     fn send(&mut self, conn: ConnId, body: FrameBody) {
         self.queue(Output::Send {
             conn,
-            frame: Frame::new(body),
+            frame: Arc::new(Frame::new(body)),
         });
     }
 
