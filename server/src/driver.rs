@@ -76,6 +76,9 @@ struct Writer {
 const INPUT_QUEUE_FRAMES: usize = 1024;
 /// Bytes read from a socket at a time (once logged in; before, a login frame's worth).
 const READ_CHUNK_BYTES: usize = 8 * 1024;
+/// A connection's task writes the frames queued for it together, up to this many bytes (and
+/// one frame more) in one write.
+const WRITE_BATCH_BYTES: usize = 64 * 1024;
 /// How long accepting pauses after an accept fails.
 const ACCEPT_PAUSE_MS: u64 = 100;
 /// A frame the peer does not take within this long ends the connection.
@@ -305,9 +308,10 @@ impl Drop for DetachOnDrop {
     }
 }
 
-/// Reads frames into the core's input and writes the frames routed to this connection.
-/// Writing comes first, so a busy reader still drains its output queue; a write the peer
-/// does not take within [`WRITE_TIMEOUT_MS`] ends the connection.
+/// Reads frames into the core's input and writes the frames routed to this connection, all
+/// those queued at once in one write (up to [`WRITE_BATCH_BYTES`]). Writing comes first, so
+/// a busy reader still drains its output queue; a write the peer does not take within
+/// [`WRITE_TIMEOUT_MS`] ends the connection.
 async fn run_connection(
     connection: Connection,
     stream: BoxStream,
@@ -331,11 +335,51 @@ async fn run_connection(
         tokio::select! {
             biased;
             command = commands.recv() => match command {
-                Some(Command::Send(encoded)) => {
-                    let written = write_bytes(&mut writer, &encoded, clock).await;
-                    queued.written(encoded.len());
+                Some(Command::Send(first)) => {
+                    // Everything queued behind it goes out in the same write.
+                    let mut frames = vec![first];
+                    let mut bytes = frames[0].len();
+                    let mut then = None;
+                    while bytes < WRITE_BATCH_BYTES {
+                        match commands.try_recv() {
+                            Ok(Command::Send(encoded)) => {
+                                bytes += encoded.len();
+                                frames.push(encoded);
+                            }
+                            Ok(Command::LoggedIn) => {
+                                decoder.set_max_frame_bytes(MAX_FRAME_BYTES);
+                                chunk.resize(READ_CHUNK_BYTES, 0);
+                            }
+                            Ok(Command::Close(goodbye)) => {
+                                then = Some(Some(goodbye));
+                                break;
+                            }
+                            Err(mpsc::error::TryRecvError::Empty) => break,
+                            Err(mpsc::error::TryRecvError::Disconnected) => {
+                                then = Some(None);
+                                break;
+                            }
+                        }
+                    }
+                    let written = match frames.as_slice() {
+                        [one] => write_bytes(&mut writer, one, clock).await,
+                        _ => write_bytes(&mut writer, &frames.concat(), clock).await,
+                    };
+                    queued.written(bytes);
                     if let Err(e) = written {
                         break 'connection format!("write error: {e}");
+                    }
+                    match then {
+                        None => {}
+                        Some(Some(goodbye)) => {
+                            let _ = write_frame(&mut writer, &goodbye, clock).await;
+                            let _ = writer.shutdown().await;
+                            break 'connection "closed by the server".to_owned();
+                        }
+                        Some(None) => {
+                            let _ = writer.shutdown().await;
+                            break 'connection "dropped by the server".to_owned();
+                        }
                     }
                 }
                 Some(Command::Close(goodbye)) => {
