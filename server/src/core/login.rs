@@ -347,8 +347,7 @@ impl ServerCore {
             Ok(session_id) => session_id,
             Err(code) => return self.refuse_login(conn, request_id, code),
         };
-        let key = (login.app_key.clone(), login.user_id.clone());
-        let old = self.sessions.insert(key, conn);
+        let old = self.sessions.insert(&login.app_key, &login.user_id, conn);
         // The planted bug hands the old session's rooms to the new one.
         let inherited = match old.and_then(|old| self.user_session_mut(old)) {
             Some(session) if planted::active(Bug::KickOffKeepsRooms) => {

@@ -274,17 +274,13 @@ impl ServerCore {
             .members
             .iter()
             .filter(|member| **member != message.sender_id || planted::active(Bug::EchoToSender))
-            .filter_map(|member| {
-                self.sessions
-                    .get(&(app_key.to_owned(), member.clone()))
-                    .copied()
-            })
+            .filter_map(|member| self.sessions.get(app_key, member))
             .collect();
         if planted::active(Bug::DeliverToNonMember) {
-            let outsider = self.sessions.iter().find(|((app, user), conn)| {
-                app == app_key && *user != message.sender_id && !receivers.contains(conn)
+            let outsider = self.sessions.iter().find(|&(app, user, conn)| {
+                app == app_key && user != message.sender_id && !receivers.contains(&conn)
             });
-            receivers.extend(outsider.map(|(_, conn)| *conn));
+            receivers.extend(outsider.map(|(_, _, conn)| conn));
         }
         // One frame for every receiver: the driver encodes it once.
         let frame = Arc::new(Frame::new(FrameBody::Message(message)));
@@ -354,9 +350,7 @@ impl ServerCore {
 
     /// Stages the message in its receiver's mailbox, where it stays until acknowledged.
     fn stage_mail(&mut self, app_key: &str, message: &Message) {
-        let online = self
-            .sessions
-            .contains_key(&(app_key.to_owned(), message.receiver_id.clone()));
+        let online = self.sessions.get(app_key, &message.receiver_id).is_some();
         if online || !planted::active(Bug::LoseOfflineMail) {
             self.stage(Write::PushMail {
                 app_key: app_key.to_owned(),
@@ -371,8 +365,7 @@ impl ServerCore {
     /// After the commit: to the receiver's session if online (else it waits in the
     /// mailbox for the next login).
     fn deliver_private(&mut self, app_key: &str, message: Message) {
-        let key = (app_key.to_owned(), message.receiver_id.clone());
-        if let Some(receiver) = self.sessions.get(&key).copied() {
+        if let Some(receiver) = self.sessions.get(app_key, &message.receiver_id) {
             self.send(receiver, FrameBody::Message(message));
         }
     }

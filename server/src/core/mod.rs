@@ -40,6 +40,7 @@ mod login;
 mod messaging;
 mod mutes;
 mod rooms;
+mod sessions;
 mod throttle;
 mod voice;
 
@@ -55,6 +56,7 @@ use yim_proto::{ErrorCode, Frame, FrameBody};
 
 use crate::config::{Limits, ServerConfig};
 use crate::store::{Store, StoreError, Write, WriteBatch};
+use sessions::Sessions;
 
 pub use login::{HashDone, HashJob};
 pub use mutes::MuteTable;
@@ -183,7 +185,7 @@ pub struct ServerCore {
     store: StoreBox,
     rng: ChaCha8Rng,
     connections: BTreeMap<ConnId, Connection>,
-    sessions: BTreeMap<Scoped, ConnId>,
+    sessions: Sessions,
     rooms: BTreeMap<Scoped, Room>,
     mutes: MuteTable,
     message_ids: MessageIds,
@@ -242,7 +244,7 @@ impl ServerCore {
             store: StoreBox(store),
             rng: ChaCha8Rng::seed_from_u64(rng_seed),
             connections: BTreeMap::new(),
-            sessions: BTreeMap::new(),
+            sessions: Sessions::default(),
             rooms: BTreeMap::new(),
             mutes,
             message_ids: MessageIds {
@@ -482,8 +484,9 @@ impl ServerCore {
             conn: None,
             rooms: Vec::new(),
         };
-        for (key, conn) in &self.sessions {
-            users.entry(key.clone()).or_insert_with(|| state(key)).conn = Some(*conn);
+        for (app_key, user_id, conn) in self.sessions.iter() {
+            let key = (app_key.to_owned(), user_id.to_owned());
+            users.entry(key.clone()).or_insert_with(|| state(&key)).conn = Some(conn);
         }
         for ((app_key, room_id), room) in &self.rooms {
             for user_id in &room.members {
@@ -586,10 +589,8 @@ impl ServerCore {
             self.unauthenticated -= 1;
         }
         if let Role::User(session) = connection.role {
-            let key = (session.app_key.clone(), session.user_id.clone());
-            if self.sessions.get(&key) == Some(&conn) {
-                self.sessions.remove(&key);
-            }
+            self.sessions
+                .remove_if_on(&session.app_key, &session.user_id, conn);
             for room_id in &session.rooms {
                 self.remove_member(&session.app_key, room_id, &session.user_id);
             }
