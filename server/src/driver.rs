@@ -79,6 +79,10 @@ const READ_CHUNK_BYTES: usize = 8 * 1024;
 /// A connection's task writes the frames queued for it together, up to this many bytes (and
 /// one frame more) in one write.
 const WRITE_BATCH_BYTES: usize = 64 * 1024;
+/// At most this many inputs waiting in the input queue are handled before the core's
+/// outputs are routed, so their commits share one sync (group commit; see
+/// [`crate::core`]).
+const GROUP_COMMIT_INPUTS: usize = 64;
 /// How long accepting pauses after an accept fails.
 const ACCEPT_PAUSE_MS: u64 = 100;
 /// A frame the peer does not take within this long ends the connection.
@@ -227,18 +231,39 @@ pub async fn serve(
                     accept_paused_until_ms = Some(now_ms + ACCEPT_PAUSE_MS);
                 }
             },
-            Some(input) = input_rx.recv() => match input {
-                Input::Frame { conn, frame, _permit } => {
-                    core.handle_frame(Now::read(clock.as_ref()), conn, frame);
+            Some(input) = input_rx.recv() => {
+                // With whatever else is queued now: their commits share one sync.
+                handle_input(&mut core, &mut connections, clock.as_ref(), input);
+                for _ in 1..GROUP_COMMIT_INPUTS {
+                    let Ok(input) = input_rx.try_recv() else { break };
+                    handle_input(&mut core, &mut connections, clock.as_ref(), input);
                 }
-                Input::Ended { conn, reason } => {
-                    if let Some(writer) = connections.writers.remove(&conn) {
-                        writer.queued.detach();
-                    }
-                    core.handle_disconnect(conn, &reason);
-                }
-            },
+            }
             Some(_) = tasks.join_next() => {}
+        }
+    }
+}
+
+/// Hands one input from a connection to the core.
+fn handle_input(
+    core: &mut ServerCore,
+    connections: &mut Connections,
+    clock: &dyn Clock,
+    input: Input,
+) {
+    match input {
+        Input::Frame {
+            conn,
+            frame,
+            _permit,
+        } => {
+            core.handle_frame(Now::read(clock), conn, frame);
+        }
+        Input::Ended { conn, reason } => {
+            if let Some(writer) = connections.writers.remove(&conn) {
+                writer.queued.detach();
+            }
+            core.handle_disconnect(conn, &reason);
         }
     }
 }

@@ -21,6 +21,15 @@
 //! state the disk holds). So a crash can only leave the state before or after a whole
 //! input, and an acknowledgement always means "committed".
 //!
+//! **Group commit.** A commit survives a process crash once it returns, a power loss once
+//! the store has synced it ([`Store::sync`]). So the released outputs of an input that
+//! committed wait in `held`, with those of every later input (whatever they read may
+//! depend on it), until `poll_output` finds nothing else to hand out: it syncs the store
+//! once for all of them and then releases them. A driver that handles several inputs
+//! before polling (the driver takes what its input queue holds at once) pays one sync for
+//! all. A sync that fails halts the core like an uncertain commit, and the held outputs
+//! never leave.
+//!
 //! **Work off the core.** A password hash (PBKDF2, milliseconds of CPU) is never computed by
 //! the core: a login that needs one queues `Output::Hash` with a [`HashJob`] and waits; the
 //! driver runs the job on its pool and feeds the result back as an input of its own
@@ -196,6 +205,10 @@ pub struct ServerCore {
     commits_in_input: u32,
     /// The outputs of the input being handled, released when it ends.
     pending: Vec<Output>,
+    /// Outputs of inputs that ended, waiting for the store's sync (see the module doc).
+    held: Vec<Output>,
+    /// A commit has returned since the last sync.
+    unsynced: bool,
     /// Released outputs, for `poll_output`.
     outputs: VecDeque<Output>,
     /// Set by a commit whose outcome is unknown: the core handles nothing more.
@@ -256,6 +269,9 @@ impl ServerCore {
             batch: WriteBatch::new(),
             commits_in_input: 0,
             pending: Vec::new(),
+            held: Vec::new(),
+            // The message-ID reservation above is not synced yet.
+            unsynced: true,
             outputs: VecDeque::new(),
             halt: None,
             restarted,
@@ -446,9 +462,34 @@ impl ServerCore {
         self.next_sweep_ms
     }
 
-    /// The next thing for the driver to do.
+    /// The next thing for the driver to do. Once the released outputs are all taken, syncs
+    /// the store and releases the held ones (see the module doc).
     pub fn poll_output(&mut self) -> Option<Output> {
+        if self.outputs.is_empty() && !self.held.is_empty() {
+            self.sync();
+        }
         self.outputs.pop_front()
+    }
+
+    /// Syncs the store's commits and releases the outputs held for them; a failed sync
+    /// halts the core.
+    fn sync(&mut self) {
+        if self.halt.is_some() {
+            return;
+        }
+        if self.unsynced {
+            if let Err(e) = self.store.0.sync() {
+                tracing::error!(error = %e, "a sync's outcome is unknown: halting");
+                self.halt = Some(match e {
+                    StoreError::Failed(reason) => StoreError::CommitUncertain(reason),
+                    uncertain => uncertain,
+                });
+                self.held.clear();
+                return;
+            }
+            self.unsynced = false;
+        }
+        self.outputs.extend(self.held.drain(..));
     }
 
     // ---- the commit rule (see the module doc) ----
@@ -468,9 +509,10 @@ impl ServerCore {
         }
         if self.halt.is_some() {
             self.pending.clear();
+            self.held.clear();
             return;
         }
-        self.outputs.extend(self.pending.drain(..));
+        self.held.append(&mut self.pending);
         probe::observe(|| probe::Observation::Membership(self.membership()));
     }
 
@@ -519,6 +561,7 @@ impl ServerCore {
         let staged_end = std::mem::take(&mut self.message_ids.staged_end);
         match self.store.0.commit(&batch) {
             Ok(()) => {
+                self.unsynced = true;
                 self.message_ids.end = self.message_ids.end.max(staged_end);
                 Ok(())
             }

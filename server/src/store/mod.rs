@@ -412,9 +412,20 @@ pub trait Store: Send + 'static {
     ) -> Result<Option<AudioRange>, StoreError>;
 
     /// Applies every write of `batch`, in order, as one atomic unit: all of it, or (with
-    /// [`StoreError::Failed`]) none of it. Returns once the batch is as durable as the
-    /// store's [`Durability`] promises. An empty batch changes nothing.
+    /// [`StoreError::Failed`]) none of it. Once it returns the batch survives a crash of the
+    /// process; it is as durable as the store's [`Durability`] promises (a power loss) once
+    /// [`Store::sync`] has returned after it, which a store may do at once. An empty batch
+    /// changes nothing.
     fn commit(&mut self, batch: &WriteBatch) -> Result<(), StoreError>;
+
+    /// Makes every commit so far as durable as the store's [`Durability`] promises (group
+    /// commit: one sync for the commits of several inputs). A power loss before it returns
+    /// loses a suffix of those commits, never one without the commits before it. A failure
+    /// leaves that unknown: [`StoreError::CommitUncertain`]. Stores that sync in `commit`
+    /// have nothing to do.
+    fn sync(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
