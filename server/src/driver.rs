@@ -486,11 +486,15 @@ async fn write_bytes<W: tokio::io::AsyncWrite + Unpin>(
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The listen address could not be bound.
     #[error("binding {addr}: {source}")]
     Bind {
+        /// The address.
         addr: String,
+        /// Why.
         source: std::io::Error,
     },
+    /// The store could not be opened or read.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -191,6 +191,7 @@ struct Script {
 /// What a script reached, so the replay can show its seeds get past the login.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Reached {
+    /// Inputs handled.
     pub steps: usize,
     /// Logins answered Success.
     pub logins: usize,

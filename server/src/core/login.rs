@@ -62,6 +62,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// A password to hash off the core (`Output::Hash`): pure work, run anywhere.
 #[derive(Clone, PartialEq, Eq)]
 pub struct HashJob {
+    /// Identifies the job: its result comes back with the same ID.
     pub id: u64,
     password: String,
     salt: Vec<u8>,
@@ -90,6 +91,7 @@ impl HashJob {
 /// The result of a [`HashJob`], for `ServerCore::handle_hash_done`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HashDone {
+    /// The ID of the job it answers.
     pub id: u64,
     hash: Vec<u8>,
 }

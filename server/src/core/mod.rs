@@ -78,7 +78,9 @@ pub type ConnId = u64;
 /// monotonic time (ms) for timeouts. See `crate::clock::Clock`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Now {
+    /// Unix ms.
     pub wall_ms: u64,
+    /// Monotonic ms.
     pub mono_ms: u64,
 }
 
@@ -99,6 +101,7 @@ impl Now {
         }
     }
 
+    /// Wall time in unix seconds.
     pub fn wall_secs(self) -> u64 {
         self.wall_ms / 1000
     }
@@ -109,19 +112,30 @@ impl Now {
 pub enum Output {
     /// Queue `frame` on the connection. A room message's frame is one `Arc` shared by the
     /// sends to all its receivers, so the driver encodes it once.
-    Send { conn: ConnId, frame: Arc<Frame> },
+    Send {
+        /// The connection.
+        conn: ConnId,
+        /// The frame.
+        frame: Arc<Frame>,
+    },
     /// Send `Goodbye{code, reason}` after what is queued, then close the connection. The core
     /// has already forgotten it.
     Close {
+        /// The connection.
         conn: ConnId,
+        /// The Goodbye's code.
         code: ErrorCode,
+        /// The Goodbye's reason (and the log's).
         reason: String,
     },
     /// Hash a password off the core and hand the result to `handle_hash_done`.
     Hash(HashJob),
     /// `conn` has logged in (queued before its login's reply): its frames may now be as long
     /// as any frame, no longer only as long as a login needs.
-    LoggedIn { conn: ConnId },
+    LoggedIn {
+        /// The connection.
+        conn: ConnId,
+    },
 }
 
 /// How often the core sweeps for idle connections and expired mutes.
