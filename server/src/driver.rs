@@ -2,7 +2,11 @@
 //!
 //! One task owns the core (so the core needs no locks and stays deterministic given its
 //! inputs); each connection has one task that reads frames into the core's input channel and
-//! writes the frames the core routes to it; password hashes run on the [`HashPool`]. The core
+//! writes the frames the core routes to it, everything queued for it in one write; password
+//! hashes run on the [`HashPool`]. The core task hands the core every input waiting in the
+//! channel (up to [`GROUP_COMMIT_INPUTS`]) before it routes outputs, so their commits share
+//! one sync (group commit, see [`crate::core`]), and encodes each frame once, however many
+//! connections it goes to. The core
 //! never waits on a connection: a connection whose bounded output queue is full (in frames,
 //! `max_queued_frames`, or in bytes, `max_queued_bytes`) is cut off as a slow reader, and when
 //! the queues of all connections together pass `max_output_bytes` the one holding the most is
