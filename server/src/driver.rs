@@ -4,7 +4,7 @@
 //! inputs); each connection has one task that reads frames into the core's input channel and
 //! writes the frames the core routes to it, everything queued for it in one write; password
 //! hashes run on the [`HashPool`]. The core task hands the core every input waiting in the
-//! channel (up to [`GROUP_COMMIT_INPUTS`]) before it routes outputs, so their commits share
+//! channel (up to `GROUP_COMMIT_INPUTS`) before it routes outputs, so their commits share
 //! one sync (group commit, see [`crate::core`]), and encodes each frame once, however many
 //! connections it goes to. The core
 //! never waits on a connection: a connection whose bounded output queue is full (in frames,
