@@ -2,7 +2,7 @@
 //!
 //! One task owns the core (so the core needs no locks and stays deterministic given its
 //! inputs); each connection has one task that reads frames into the core's input channel and
-//! writes the frames the core routes to it, everything queued for it in one write; password
+//! writes the frames the core routes to it, one write per frame; password
 //! hashes run on the [`HashPool`]. The core task hands the core every input waiting in the
 //! channel (up to `GROUP_COMMIT_INPUTS`) before it routes outputs, so their commits share
 //! one sync (group commit, see [`crate::core`]), and encodes each frame once, however many
@@ -80,9 +80,6 @@ struct Writer {
 const INPUT_QUEUE_FRAMES: usize = 1024;
 /// Bytes read from a socket at a time (once logged in; before, a login frame's worth).
 const READ_CHUNK_BYTES: usize = 8 * 1024;
-/// A connection's task writes the frames queued for it together, up to this many bytes (and
-/// one frame more) in one write.
-const WRITE_BATCH_BYTES: usize = 64 * 1024;
 /// At most this many inputs waiting in the input queue are handled before the core's
 /// outputs are routed, so their commits share one sync (group commit; see
 /// [`crate::core`]).
@@ -337,10 +334,9 @@ impl Drop for DetachOnDrop {
     }
 }
 
-/// Reads frames into the core's input and writes the frames routed to this connection, all
-/// those queued at once in one write (up to [`WRITE_BATCH_BYTES`]). Writing comes first, so
-/// a busy reader still drains its output queue; a write the peer does not take within
-/// [`WRITE_TIMEOUT_MS`] ends the connection.
+/// Reads frames into the core's input and writes the frames routed to this connection.
+/// Writing comes first, so a busy reader still drains its output queue; a write the peer
+/// does not take within [`WRITE_TIMEOUT_MS`] ends the connection.
 async fn run_connection(
     connection: Connection,
     stream: BoxStream,
@@ -364,51 +360,11 @@ async fn run_connection(
         tokio::select! {
             biased;
             command = commands.recv() => match command {
-                Some(Command::Send(first)) => {
-                    // Everything queued behind it goes out in the same write.
-                    let mut frames = vec![first];
-                    let mut bytes = frames[0].len();
-                    let mut then = None;
-                    while bytes < WRITE_BATCH_BYTES {
-                        match commands.try_recv() {
-                            Ok(Command::Send(encoded)) => {
-                                bytes += encoded.len();
-                                frames.push(encoded);
-                            }
-                            Ok(Command::LoggedIn) => {
-                                decoder.set_max_frame_bytes(MAX_FRAME_BYTES);
-                                chunk.resize(READ_CHUNK_BYTES, 0);
-                            }
-                            Ok(Command::Close(goodbye)) => {
-                                then = Some(Some(goodbye));
-                                break;
-                            }
-                            Err(mpsc::error::TryRecvError::Empty) => break,
-                            Err(mpsc::error::TryRecvError::Disconnected) => {
-                                then = Some(None);
-                                break;
-                            }
-                        }
-                    }
-                    let written = match frames.as_slice() {
-                        [one] => write_bytes(&mut writer, one, clock).await,
-                        _ => write_bytes(&mut writer, &frames.concat(), clock).await,
-                    };
-                    queued.written(bytes);
+                Some(Command::Send(encoded)) => {
+                    let written = write_bytes(&mut writer, &encoded, clock).await;
+                    queued.written(encoded.len());
                     if let Err(e) = written {
                         break 'connection format!("write error: {e}");
-                    }
-                    match then {
-                        None => {}
-                        Some(Some(goodbye)) => {
-                            let _ = write_frame(&mut writer, &goodbye, clock).await;
-                            let _ = writer.shutdown().await;
-                            break 'connection "closed by the server".to_owned();
-                        }
-                        Some(None) => {
-                            let _ = writer.shutdown().await;
-                            break 'connection "dropped by the server".to_owned();
-                        }
                     }
                 }
                 Some(Command::Close(goodbye)) => {
