@@ -17,7 +17,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use yim_proto::wire::{body, Body, JoinRoom, Login, SendMessage, Text};
 use yim_proto::{auth, encode_frame, ChatType, ErrorCode, Frame, FrameBody};
 use yim_server::core::{ConnId, Now, Output, ServerCore};
-use yim_server::store::MemoryStore;
+use yim_server::store::memory::MemoryStore;
 use yim_server::ServerConfig;
 
 const APP: &str = "bench";
