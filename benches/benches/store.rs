@@ -2,8 +2,11 @@
 //! "full"` (every commit synced), SQLite with `"normal"`, and the in-memory store. Private
 //! sends (the receiver online, acknowledging every 100) are the commits `normal` does not
 //! sync; room sends are synced under both settings (see `Durability`). The database lives in
-//! a temp dir, so the ratio depends on what an fsync costs on that disk. The ratios are
-//! printed at the end, all from this one run.
+//! a temp dir, so the ratio depends on what an fsync costs on that disk. Each kind is measured
+//! one send at a time (every send waits for its own sync) and in groups of
+//! [`GROUP_SENDS`] sends handled before the outputs are taken, as the driver does with the
+//! inputs queued together (group commit: one sync for the group). The ratios are printed at
+//! the end, all from this one run.
 //!
 //! Run: `cargo bench -p yim-benches --bench store`
 // criterion's macros generate undocumented functions.
@@ -27,6 +30,8 @@ const SECRET: &str = "secret";
 const T0_MS: u64 = 1_790_000_000_000;
 const ALICE: ConnId = 1;
 const BOB: ConnId = 2;
+/// Sends handled together in the grouped measurements.
+const GROUP_SENDS: u64 = 16;
 
 /// A core with alice and bob logged in and in "world".
 struct Server {
@@ -84,8 +89,8 @@ impl Server {
         self.core.handle_connect(Now::at(T0_MS), conn, "bench");
         let nonce = std::iter::from_fn(|| self.core.poll_output())
             .find_map(|output| match output {
-                Output::Send { frame, .. } => match frame.body {
-                    Some(FrameBody::Challenge(challenge)) => Some(challenge.nonce),
+                Output::Send { frame, .. } => match &frame.body {
+                    Some(FrameBody::Challenge(challenge)) => Some(challenge.nonce.clone()),
                     _ => None,
                 },
                 _ => None,
@@ -107,8 +112,45 @@ impl Server {
         );
     }
 
-    /// One keyed send from alice, to bob or to the room; asserts it succeeded.
-    fn send(&mut self, room: bool) {
+    /// `sends` keyed sends from alice, to bob or to the room, handled one after the other before any output is
+    /// taken (so their commits share one sync); asserts they all succeeded.
+    fn send_group(&mut self, room: bool, sends: u64) {
+        let mut request_ids = Vec::new();
+        for _ in 0..sends {
+            request_ids.push(self.handle_send(room));
+        }
+        let mut ok = 0;
+        while let Some(output) = self.core.poll_output() {
+            let Output::Send { conn, frame } = output else {
+                continue;
+            };
+            match &frame.body {
+                Some(FrameBody::Reply(reply)) if conn == ALICE => {
+                    assert!(request_ids.contains(&reply.request_id));
+                    if reply.code == ErrorCode::Success.as_u32() {
+                        ok += 1;
+                    }
+                }
+                Some(FrameBody::Message(message)) if conn == BOB && !room => {
+                    self.unacked = (message.message_id, self.unacked.1 + 1);
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(ok, sends, "every send of the group succeeded");
+        if self.unacked.1 >= 100 {
+            let up_to_message_id = self.unacked.0;
+            self.frame(
+                BOB,
+                FrameBody::AckMessages(AckMessages { up_to_message_id }),
+            );
+            self.unacked.1 = 0;
+        }
+    }
+
+    /// Hands the core one keyed send from alice without taking its outputs; returns its
+    /// request ID.
+    fn handle_send(&mut self, room: bool) -> u64 {
         let request_id = self.request_id();
         let (receiver_id, chat_type) = if room {
             ("world", ChatType::Room)
@@ -127,30 +169,12 @@ impl Server {
             }),
             idempotency_key: request_id,
         };
-        let mut ok = false;
-        for output in self.frame(ALICE, FrameBody::SendMessage(send)) {
-            let Output::Send { conn, frame } = output else {
-                continue;
-            };
-            match frame.body {
-                Some(FrameBody::Reply(reply)) if conn == ALICE => {
-                    ok = reply.code == ErrorCode::Success.as_u32();
-                }
-                Some(FrameBody::Message(message)) if conn == BOB && !room => {
-                    self.unacked = (message.message_id, self.unacked.1 + 1);
-                }
-                _ => {}
-            }
-        }
-        assert!(ok, "send {request_id} succeeded");
-        if self.unacked.1 >= 100 {
-            let up_to_message_id = self.unacked.0;
-            self.frame(
-                BOB,
-                FrameBody::AckMessages(AckMessages { up_to_message_id }),
-            );
-            self.unacked.1 = 0;
-        }
+        self.core.handle_frame(
+            Now::at(T0_MS),
+            ALICE,
+            Frame::new(FrameBody::SendMessage(send)),
+        );
+        request_id
     }
 }
 
@@ -174,9 +198,15 @@ fn sends_per_second(c: &mut Criterion) {
         ("sqlite_normal", || sqlite(Durability::Normal)),
         ("memory", || Server::new(Box::new(MemoryStore::new()), None)),
     ];
-    for (kind, room) in [("private", false), ("room", true)] {
+    let kinds = [
+        ("private", false, 1),
+        ("room", true, 1),
+        ("private_grouped", false, GROUP_SENDS),
+        ("room_grouped", true, GROUP_SENDS),
+    ];
+    for (kind, room, sends) in kinds {
         let mut group = c.benchmark_group(format!("{kind}_sends"));
-        group.throughput(Throughput::Elements(1));
+        group.throughput(Throughput::Elements(sends));
         group.sample_size(10);
         group.measurement_time(Duration::from_secs(3));
         for (name, open) in stores {
@@ -186,12 +216,12 @@ fn sends_per_second(c: &mut Criterion) {
                     #[allow(clippy::disallowed_methods)] // a benchmark measures wall time
                     let started = std::time::Instant::now();
                     for _ in 0..iters {
-                        server.send(room);
+                        server.send_group(room, sends);
                     }
                     let elapsed = started.elapsed();
                     let mut measured = measured.borrow_mut();
                     let total = measured.entry((name, kind)).or_default();
-                    total.0 += iters;
+                    total.0 += iters * sends;
                     total.1 += elapsed;
                     elapsed
                 })
@@ -207,7 +237,7 @@ fn sends_per_second(c: &mut Criterion) {
                 n as f64 / t.as_secs_f64().max(1e-9)
             })
     };
-    for kind in ["private", "room"] {
+    for kind in ["private", "room", "private_grouped", "room_grouped"] {
         let full = rate(("sqlite_full", kind));
         let normal = rate(("sqlite_normal", kind));
         let memory = rate(("memory", kind));
@@ -216,6 +246,21 @@ fn sends_per_second(c: &mut Criterion) {
             normal / full.max(1e-9),
             memory / full.max(1e-9)
         );
+    }
+    for kind in ["private", "room"] {
+        let grouped = format!("{kind}_grouped");
+        for store in ["sqlite_full", "sqlite_normal"] {
+            let one = rate((store, kind));
+            let group = measured
+                .borrow()
+                .iter()
+                .find(|((s, k), _)| *s == store && *k == grouped)
+                .map_or(0.0, |(_, &(n, t))| n as f64 / t.as_secs_f64().max(1e-9));
+            eprintln!(
+                "{kind} sends on {store}: grouped by {GROUP_SENDS} / one at a time = {:.2}",
+                group / one.max(1e-9)
+            );
+        }
     }
 }
 

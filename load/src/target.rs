@@ -95,7 +95,8 @@ pub enum TargetError {
 /// The text of the `yim-server` config (TOML) for a scenario: the load app, fast password
 /// hashing (logins are setup, not what is measured), and room and connection limits raised
 /// where the scenario needs more than the defaults (a room of 2,000 fits the default
-/// exactly).
+/// exactly); registrations per address are not limited, as every load client comes from
+/// the one loopback address.
 pub fn server_config_toml(params: &LoadParams) -> String {
     let members = params.largest_room().max(2000);
     let connections = (params.clients + 100).max(10_000);
@@ -106,7 +107,8 @@ pub fn server_config_toml(params: &LoadParams) -> String {
          [limits]\n\
          password_hash_rounds = 16\n\
          max_room_members = {members}\n\
-         max_connections = {connections}\n",
+         max_connections = {connections}\n\
+         registrations_per_address = {{ burst = 0, refill_ms = 1 }}\n",
         scenario = params.scenario,
     )
 }

@@ -10,10 +10,13 @@ use crate::net::BoxStream;
 /// Why an operator request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
+    /// The connection failed.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
+    /// The server answered something the protocol does not allow there.
     #[error("protocol: {0}")]
     Protocol(String),
+    /// The server refused the request with this YIM code.
     #[error("refused: {0}")]
     Refused(ErrorCode),
 }

@@ -12,7 +12,9 @@ use crate::store::Durability;
 /// One hosted app: its key and the secret clients and operators prove they know.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AppConfig {
+    /// The app key clients log in with.
     pub key: String,
+    /// The app secret: signs login tokens and proves the challenge.
     pub secret: String,
 }
 
@@ -148,9 +150,12 @@ pub struct ServerConfig {
     /// "host:port" to listen on.
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// The apps hosted, each with its key and secret.
     pub apps: Vec<AppConfig>,
+    /// The limits in force (`[limits]`).
     #[serde(default)]
     pub limits: Limits,
+    /// The store's settings (`[store]`).
     #[serde(default)]
     pub store: StoreConfig,
 }
@@ -172,16 +177,23 @@ fn default_listen() -> String {
 /// The configuration file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read.
     #[error("reading {path}: {source}")]
     Read {
+        /// The file.
         path: String,
+        /// Why.
         source: std::io::Error,
     },
+    /// The file is not valid TOML for a config.
     #[error("parsing {path}: {source}")]
     Parse {
+        /// The file.
         path: String,
+        /// What the parser says.
         source: toml::de::Error,
     },
+    /// The values contradict each other or a bound (what is wrong).
     #[error("{0}")]
     Invalid(String),
 }

@@ -2,7 +2,11 @@
 //!
 //! One task owns the core (so the core needs no locks and stays deterministic given its
 //! inputs); each connection has one task that reads frames into the core's input channel and
-//! writes the frames the core routes to it; password hashes run on the [`HashPool`]. The core
+//! writes the frames the core routes to it, one write per frame; password
+//! hashes run on the [`HashPool`]. The core task hands the core every input waiting in the
+//! channel (up to `GROUP_COMMIT_INPUTS`) before it routes outputs, so their commits share
+//! one sync (group commit, see [`crate::core`]), and encodes each frame once, however many
+//! connections it goes to. The core
 //! never waits on a connection: a connection whose bounded output queue is full (in frames,
 //! `max_queued_frames`, or in bytes, `max_queued_bytes`) is cut off as a slow reader, and when
 //! the queues of all connections together pass `max_output_bytes` the one holding the most is
@@ -22,7 +26,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
-use prost::Message as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinSet};
@@ -56,8 +59,9 @@ enum Input {
 /// What the core task tells a connection task.
 #[derive(Debug)]
 enum Command {
-    /// Write this frame of `bytes` (as counted in the connection's [`QueuedBytes`]).
-    Send { frame: Frame, bytes: usize },
+    /// Write this encoded frame (length prefix included; as long as counted in the
+    /// connection's [`QueuedBytes`]). A room message's bytes are shared by all its receivers.
+    Send(Arc<[u8]>),
     /// Send this Goodbye, then close.
     Close(Frame),
     /// The connection has logged in: lift the frame limit.
@@ -76,6 +80,10 @@ struct Writer {
 const INPUT_QUEUE_FRAMES: usize = 1024;
 /// Bytes read from a socket at a time (once logged in; before, a login frame's worth).
 const READ_CHUNK_BYTES: usize = 8 * 1024;
+/// At most this many inputs waiting in the input queue are handled before the core's
+/// outputs are routed, so their commits share one sync (group commit; see
+/// [`crate::core`]).
+const GROUP_COMMIT_INPUTS: usize = 64;
 /// How long accepting pauses after an accept fails.
 const ACCEPT_PAUSE_MS: u64 = 100;
 /// A frame the peer does not take within this long ends the connection.
@@ -100,9 +108,9 @@ impl Connections {
         }
     }
 
-    /// Queues `frame` for `conn`, cutting off whoever the byte bounds say.
-    fn send(&mut self, core: &mut ServerCore, conn: ConnId, frame: Frame) {
-        let bytes = frame.encoded_len() + LENGTH_PREFIX_BYTES;
+    /// Queues the encoded frame `encoded` for `conn`, cutting off whoever the byte bounds say.
+    fn send(&mut self, core: &mut ServerCore, conn: ConnId, encoded: Arc<[u8]>) {
+        let bytes = encoded.len();
         let Some(writer) = self.writers.get(&conn) else {
             return;
         };
@@ -129,7 +137,7 @@ impl Connections {
             return;
         };
         writer.queued.add(bytes);
-        match writer.commands.try_send(Command::Send { frame, bytes }) {
+        match writer.commands.try_send(Command::Send(encoded)) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.cut_off(core, conn, "slow reader: output queue full");
@@ -224,27 +232,66 @@ pub async fn serve(
                     accept_paused_until_ms = Some(now_ms + ACCEPT_PAUSE_MS);
                 }
             },
-            Some(input) = input_rx.recv() => match input {
-                Input::Frame { conn, frame, _permit } => {
-                    core.handle_frame(Now::read(clock.as_ref()), conn, frame);
+            Some(input) = input_rx.recv() => {
+                // With whatever else is queued now: their commits share one sync.
+                handle_input(&mut core, &mut connections, clock.as_ref(), input);
+                for _ in 1..GROUP_COMMIT_INPUTS {
+                    let Ok(input) = input_rx.try_recv() else { break };
+                    handle_input(&mut core, &mut connections, clock.as_ref(), input);
                 }
-                Input::Ended { conn, reason } => {
-                    if let Some(writer) = connections.writers.remove(&conn) {
-                        writer.queued.detach();
-                    }
-                    core.handle_disconnect(conn, &reason);
-                }
-            },
+            }
             Some(_) = tasks.join_next() => {}
         }
     }
 }
 
-/// Hands the core's outputs to the connection tasks and the hash pool.
+/// Hands one input from a connection to the core.
+fn handle_input(
+    core: &mut ServerCore,
+    connections: &mut Connections,
+    clock: &dyn Clock,
+    input: Input,
+) {
+    match input {
+        Input::Frame {
+            conn,
+            frame,
+            _permit,
+        } => {
+            core.handle_frame(Now::read(clock), conn, frame);
+        }
+        Input::Ended { conn, reason } => {
+            if let Some(writer) = connections.writers.remove(&conn) {
+                writer.queued.detach();
+            }
+            core.handle_disconnect(conn, &reason);
+        }
+    }
+}
+
+/// Hands the core's outputs to the connection tasks and the hash pool. Consecutive sends of
+/// one shared frame (a room message's fan-out) share one encoding.
 fn route_outputs(core: &mut ServerCore, connections: &mut Connections, hashes: &mut HashPool) {
+    let mut last_encoded: Option<(Arc<Frame>, Arc<[u8]>)> = None;
     while let Some(output) = core.poll_output() {
         match output {
-            Output::Send { conn, frame } => connections.send(core, conn, frame),
+            Output::Send { conn, frame } => {
+                let encoded = match &last_encoded {
+                    Some((last, encoded)) if Arc::ptr_eq(last, &frame) => encoded.clone(),
+                    _ => match encode_frame(&frame) {
+                        Ok(encoded) => {
+                            let encoded: Arc<[u8]> = encoded.into();
+                            last_encoded = Some((frame, encoded.clone()));
+                            encoded
+                        }
+                        Err(e) => {
+                            tracing::error!(conn, error = %e, "a frame the core made does not encode");
+                            continue;
+                        }
+                    },
+                };
+                connections.send(core, conn, encoded);
+            }
             Output::Close { conn, code, reason } => {
                 if let Some(writer) = connections.writers.remove(&conn) {
                     writer.queued.detach();
@@ -313,9 +360,9 @@ async fn run_connection(
         tokio::select! {
             biased;
             command = commands.recv() => match command {
-                Some(Command::Send { frame, bytes }) => {
-                    let written = write_frame(&mut writer, &frame, clock).await;
-                    queued.written(bytes);
+                Some(Command::Send(encoded)) => {
+                    let written = write_bytes(&mut writer, &encoded, clock).await;
+                    queued.written(encoded.len());
                     if let Err(e) = written {
                         break 'connection format!("write error: {e}");
                     }
@@ -376,10 +423,19 @@ async fn write_frame<W: tokio::io::AsyncWrite + Unpin>(
     clock: &dyn Clock,
 ) -> std::io::Result<()> {
     let bytes = encode_frame(frame).map_err(|e| std::io::Error::other(e.to_string()))?;
+    write_bytes(writer, &bytes, clock).await
+}
+
+/// Writes `bytes`, giving up after [`WRITE_TIMEOUT_MS`].
+async fn write_bytes<W: tokio::io::AsyncWrite + Unpin>(
+    writer: &mut W,
+    bytes: &[u8],
+    clock: &dyn Clock,
+) -> std::io::Result<()> {
     let deadline_ms = clock.monotonic_ms() + WRITE_TIMEOUT_MS;
     tokio::select! {
         biased;
-        written = writer.write_all(&bytes) => written,
+        written = writer.write_all(bytes) => written,
         () = clock.sleep_until(deadline_ms) => Err(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             "the peer stopped reading",
@@ -390,11 +446,15 @@ async fn write_frame<W: tokio::io::AsyncWrite + Unpin>(
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The listen address could not be bound.
     #[error("binding {addr}: {source}")]
     Bind {
+        /// The address.
         addr: String,
+        /// Why.
         source: std::io::Error,
     },
+    /// The store could not be opened or read.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

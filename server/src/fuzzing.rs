@@ -191,6 +191,7 @@ struct Script {
 /// What a script reached, so the replay can show its seeds get past the login.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Reached {
+    /// Inputs handled.
     pub steps: usize,
     /// Logins answered Success.
     pub logins: usize,
@@ -418,9 +419,9 @@ impl Script {
                         self.open.contains_key(&conn),
                         "a frame for connection {conn}, which the core was told is gone or never had: {frame:?}"
                     );
-                    match frame.body {
+                    match &frame.body {
                         Some(FrameBody::Challenge(challenge)) => {
-                            self.open.insert(conn, challenge.nonce);
+                            self.open.insert(conn, challenge.nonce.clone());
                         }
                         Some(FrameBody::Reply(yim_proto::wire::Reply {
                             code: 0,

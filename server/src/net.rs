@@ -27,12 +27,14 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
+    /// Binds `addr` ("host:port"; port 0 picks a free one).
     pub async fn bind(addr: &str) -> io::Result<TcpListener> {
         Ok(TcpListener {
             inner: tokio::net::TcpListener::bind(addr).await?,
         })
     }
 
+    /// The address it listens on.
     pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
         self.inner.local_addr()
     }

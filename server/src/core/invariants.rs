@@ -23,9 +23,9 @@ impl ServerCore {
                 self.unauthenticated
             ));
         }
-        for ((app_key, user_id), conn) in &self.sessions {
-            match self.connections.get(conn).map(|c| &c.role) {
-                Some(Role::User(s)) if s.app_key == *app_key && s.user_id == *user_id => {}
+        for (app_key, user_id, conn) in self.sessions.iter() {
+            match self.connections.get(&conn).map(|c| &c.role) {
+                Some(Role::User(s)) if s.app_key == app_key && s.user_id == user_id => {}
                 other => {
                     return Err(format!(
                         "session of {user_id} names connection {conn} holding {other:?}"
@@ -44,8 +44,9 @@ impl ServerCore {
             let Role::User(session) = &connection.role else {
                 continue;
             };
-            let key = (session.app_key.clone(), session.user_id.clone());
-            if self.sessions.get(&key) != Some(&conn) && !planted::active(Bug::NoKickOff) {
+            if self.sessions.get(&session.app_key, &session.user_id) != Some(conn)
+                && !planted::active(Bug::NoKickOff)
+            {
                 return Err(format!(
                     "connection {conn} is logged in as {} without being its session",
                     session.user_id
@@ -69,13 +70,12 @@ impl ServerCore {
                 return Err(format!("room {room_id} has {} members", room.members.len()));
             }
             for member in &room.members {
-                let in_session = self
-                    .sessions
-                    .get(&(app_key.clone(), member.clone()))
-                    .and_then(|conn| match &self.connections.get(conn)?.role {
+                let in_session = self.sessions.get(app_key, member).and_then(|conn| {
+                    match &self.connections.get(&conn)?.role {
                         Role::User(s) => Some(s.rooms.contains(room_id)),
                         _ => None,
-                    });
+                    }
+                });
                 if in_session != Some(true) {
                     return Err(format!(
                         "room {room_id} lists {member}, whose session is not in it"

@@ -62,6 +62,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// A password to hash off the core (`Output::Hash`): pure work, run anywhere.
 #[derive(Clone, PartialEq, Eq)]
 pub struct HashJob {
+    /// Identifies the job: its result comes back with the same ID.
     pub id: u64,
     password: String,
     salt: Vec<u8>,
@@ -90,6 +91,7 @@ impl HashJob {
 /// The result of a [`HashJob`], for `ServerCore::handle_hash_done`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HashDone {
+    /// The ID of the job it answers.
     pub id: u64,
     hash: Vec<u8>,
 }
@@ -347,8 +349,7 @@ impl ServerCore {
             Ok(session_id) => session_id,
             Err(code) => return self.refuse_login(conn, request_id, code),
         };
-        let key = (login.app_key.clone(), login.user_id.clone());
-        let old = self.sessions.insert(key, conn);
+        let old = self.sessions.insert(&login.app_key, &login.user_id, conn);
         // The planted bug hands the old session's rooms to the new one.
         let inherited = match old.and_then(|old| self.user_session_mut(old)) {
             Some(session) if planted::active(Bug::KickOffKeepsRooms) => {

@@ -23,13 +23,15 @@
 //! or fanned out and before the room's seq moves in memory. A crash can therefore never leave
 //! a stored message without its key; a failed commit answers ServerError and stores nothing.
 
+use std::sync::Arc;
+
 use prost::Message as _;
 use yim_hooks::planted::{self, Bug};
 use yim_hooks::probe::{self, Probe};
 use yim_proto::wire::{body, reply, Forbid, Message, SendMessage, SendReceipt};
-use yim_proto::{limits, ChatType, ErrorCode, FrameBody};
+use yim_proto::{limits, ChatType, ErrorCode, Frame, FrameBody};
 
-use super::{ConnId, Now, ServerCore};
+use super::{ConnId, Now, Output, ServerCore};
 use crate::store::{RoomLogEntry, SendRecord, Write};
 
 /// Why a send was refused: the code and, for mutes, the forbid fields.
@@ -272,36 +274,40 @@ impl ServerCore {
             .members
             .iter()
             .filter(|member| **member != message.sender_id || planted::active(Bug::EchoToSender))
-            .filter_map(|member| {
-                self.sessions
-                    .get(&(app_key.to_owned(), member.clone()))
-                    .copied()
-            })
+            .filter_map(|member| self.sessions.get(app_key, member))
             .collect();
         if planted::active(Bug::DeliverToNonMember) {
-            let outsider = self.sessions.iter().find(|((app, user), conn)| {
-                app == app_key && *user != message.sender_id && !receivers.contains(conn)
+            let outsider = self.sessions.iter().find(|&(app, user, conn)| {
+                app == app_key && user != message.sender_id && !receivers.contains(&conn)
             });
-            receivers.extend(outsider.map(|(_, conn)| *conn));
+            receivers.extend(outsider.map(|(_, _, conn)| conn));
         }
+        // One frame for every receiver: the driver encodes it once.
+        let frame = Arc::new(Frame::new(FrameBody::Message(message)));
         for receiver in receivers {
-            self.fan_out(receiver, message.clone());
+            self.fan_out(receiver, &frame);
         }
     }
 
     /// Queues one room message for one member (where the planted room bugs live).
-    fn fan_out(&mut self, receiver: ConnId, mut message: Message) {
+    fn fan_out(&mut self, receiver: ConnId, frame: &Arc<Frame>) {
         if planted::active_every(Bug::DropFanout, 7) {
             return;
         }
+        let mut frame = frame.clone();
         if planted::active(Bug::AlterMessage) {
-            if let Some(body::Kind::Text(text)) =
-                message.body.as_mut().and_then(|b| b.kind.as_mut())
-            {
-                text.content.push('!');
+            if let Some(FrameBody::Message(message)) = &mut Arc::make_mut(&mut frame).body {
+                if let Some(body::Kind::Text(text)) =
+                    message.body.as_mut().and_then(|b| b.kind.as_mut())
+                {
+                    text.content.push('!');
+                }
             }
         }
-        self.send(receiver, FrameBody::Message(message));
+        self.queue(Output::Send {
+            conn: receiver,
+            frame,
+        });
     }
 
     /// Private messages go to registered users only, with room in their (bounded) mailbox and
@@ -344,9 +350,7 @@ impl ServerCore {
 
     /// Stages the message in its receiver's mailbox, where it stays until acknowledged.
     fn stage_mail(&mut self, app_key: &str, message: &Message) {
-        let online = self
-            .sessions
-            .contains_key(&(app_key.to_owned(), message.receiver_id.clone()));
+        let online = self.sessions.get(app_key, &message.receiver_id).is_some();
         if online || !planted::active(Bug::LoseOfflineMail) {
             self.stage(Write::PushMail {
                 app_key: app_key.to_owned(),
@@ -361,8 +365,7 @@ impl ServerCore {
     /// After the commit: to the receiver's session if online (else it waits in the
     /// mailbox for the next login).
     fn deliver_private(&mut self, app_key: &str, message: Message) {
-        let key = (app_key.to_owned(), message.receiver_id.clone());
-        if let Some(receiver) = self.sessions.get(&key).copied() {
+        if let Some(receiver) = self.sessions.get(app_key, &message.receiver_id) {
             self.send(receiver, FrameBody::Message(message));
         }
     }

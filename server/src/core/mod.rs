@@ -21,6 +21,15 @@
 //! state the disk holds). So a crash can only leave the state before or after a whole
 //! input, and an acknowledgement always means "committed".
 //!
+//! **Group commit.** A commit survives a process crash once it returns, a power loss once
+//! the store has synced it ([`Store::sync`]). So the released outputs of an input that
+//! committed wait in `held`, with those of every later input (whatever they read may
+//! depend on it), until `poll_output` finds nothing else to hand out: it syncs the store
+//! once for all of them and then releases them. A driver that handles several inputs
+//! before polling (the driver takes what its input queue holds at once) pays one sync for
+//! all. A sync that fails halts the core like an uncertain commit, and the held outputs
+//! never leave.
+//!
 //! **Work off the core.** A password hash (PBKDF2, milliseconds of CPU) is never computed by
 //! the core: a login that needs one queues `Output::Hash` with a [`HashJob`] and waits; the
 //! driver runs the job on its pool and feeds the result back as an input of its own
@@ -40,10 +49,12 @@ mod login;
 mod messaging;
 mod mutes;
 mod rooms;
+mod sessions;
 pub(crate) mod throttle;
 mod voice;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -54,6 +65,7 @@ use yim_proto::{ErrorCode, Frame, FrameBody};
 
 use crate::config::{Limits, ServerConfig};
 use crate::store::{Store, StoreError, Write, WriteBatch};
+use sessions::Sessions;
 
 pub use login::{HashDone, HashJob};
 pub use mutes::MuteTable;
@@ -66,7 +78,9 @@ pub type ConnId = u64;
 /// monotonic time (ms) for timeouts. See `crate::clock::Clock`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Now {
+    /// Unix ms.
     pub wall_ms: u64,
+    /// Monotonic ms.
     pub mono_ms: u64,
 }
 
@@ -87,6 +101,7 @@ impl Now {
         }
     }
 
+    /// Wall time in unix seconds.
     pub fn wall_secs(self) -> u64 {
         self.wall_ms / 1000
     }
@@ -95,20 +110,32 @@ impl Now {
 /// Something the driver must do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
-    /// Queue `frame` on the connection.
-    Send { conn: ConnId, frame: Frame },
+    /// Queue `frame` on the connection. A room message's frame is one `Arc` shared by the
+    /// sends to all its receivers, so the driver encodes it once.
+    Send {
+        /// The connection.
+        conn: ConnId,
+        /// The frame.
+        frame: Arc<Frame>,
+    },
     /// Send `Goodbye{code, reason}` after what is queued, then close the connection. The core
     /// has already forgotten it.
     Close {
+        /// The connection.
         conn: ConnId,
+        /// The Goodbye's code.
         code: ErrorCode,
+        /// The Goodbye's reason (and the log's).
         reason: String,
     },
     /// Hash a password off the core and hand the result to `handle_hash_done`.
     Hash(HashJob),
     /// `conn` has logged in (queued before its login's reply): its frames may now be as long
     /// as any frame, no longer only as long as a login needs.
-    LoggedIn { conn: ConnId },
+    LoggedIn {
+        /// The connection.
+        conn: ConnId,
+    },
 }
 
 /// How often the core sweeps for idle connections and expired mutes.
@@ -181,7 +208,7 @@ pub struct ServerCore {
     store: StoreBox,
     rng: ChaCha8Rng,
     connections: BTreeMap<ConnId, Connection>,
-    sessions: BTreeMap<Scoped, ConnId>,
+    sessions: Sessions,
     rooms: BTreeMap<Scoped, Room>,
     mutes: MuteTable,
     message_ids: MessageIds,
@@ -192,6 +219,10 @@ pub struct ServerCore {
     commits_in_input: u32,
     /// The outputs of the input being handled, released when it ends.
     pending: Vec<Output>,
+    /// Outputs of inputs that ended, waiting for the store's sync (see the module doc).
+    held: Vec<Output>,
+    /// A commit has returned since the last sync.
+    unsynced: bool,
     /// Released outputs, for `poll_output`.
     outputs: VecDeque<Output>,
     /// Set by a commit whose outcome is unknown: the core handles nothing more.
@@ -240,7 +271,7 @@ impl ServerCore {
             store: StoreBox(store),
             rng: ChaCha8Rng::seed_from_u64(rng_seed),
             connections: BTreeMap::new(),
-            sessions: BTreeMap::new(),
+            sessions: Sessions::default(),
             rooms: BTreeMap::new(),
             mutes,
             message_ids: MessageIds {
@@ -252,6 +283,9 @@ impl ServerCore {
             batch: WriteBatch::new(),
             commits_in_input: 0,
             pending: Vec::new(),
+            held: Vec::new(),
+            // The message-ID reservation above is not synced yet.
+            unsynced: true,
             outputs: VecDeque::new(),
             halt: None,
             restarted,
@@ -442,9 +476,34 @@ impl ServerCore {
         self.next_sweep_ms
     }
 
-    /// The next thing for the driver to do.
+    /// The next thing for the driver to do. Once the released outputs are all taken, syncs
+    /// the store and releases the held ones (see the module doc).
     pub fn poll_output(&mut self) -> Option<Output> {
+        if self.outputs.is_empty() && !self.held.is_empty() {
+            self.sync();
+        }
         self.outputs.pop_front()
+    }
+
+    /// Syncs the store's commits and releases the outputs held for them; a failed sync
+    /// halts the core.
+    fn sync(&mut self) {
+        if self.halt.is_some() {
+            return;
+        }
+        if self.unsynced {
+            if let Err(e) = self.store.0.sync() {
+                tracing::error!(error = %e, "a sync's outcome is unknown: halting");
+                self.halt = Some(match e {
+                    StoreError::Failed(reason) => StoreError::CommitUncertain(reason),
+                    uncertain => uncertain,
+                });
+                self.held.clear();
+                return;
+            }
+            self.unsynced = false;
+        }
+        self.outputs.extend(self.held.drain(..));
     }
 
     // ---- the commit rule (see the module doc) ----
@@ -464,9 +523,10 @@ impl ServerCore {
         }
         if self.halt.is_some() {
             self.pending.clear();
+            self.held.clear();
             return;
         }
-        self.outputs.extend(self.pending.drain(..));
+        self.held.append(&mut self.pending);
         probe::observe(|| probe::Observation::Membership(self.membership()));
     }
 
@@ -480,8 +540,9 @@ impl ServerCore {
             conn: None,
             rooms: Vec::new(),
         };
-        for (key, conn) in &self.sessions {
-            users.entry(key.clone()).or_insert_with(|| state(key)).conn = Some(*conn);
+        for (app_key, user_id, conn) in self.sessions.iter() {
+            let key = (app_key.to_owned(), user_id.to_owned());
+            users.entry(key.clone()).or_insert_with(|| state(&key)).conn = Some(conn);
         }
         for ((app_key, room_id), room) in &self.rooms {
             for user_id in &room.members {
@@ -514,6 +575,7 @@ impl ServerCore {
         let staged_end = std::mem::take(&mut self.message_ids.staged_end);
         match self.store.0.commit(&batch) {
             Ok(()) => {
+                self.unsynced = true;
                 self.message_ids.end = self.message_ids.end.max(staged_end);
                 Ok(())
             }
@@ -532,7 +594,7 @@ impl ServerCore {
     fn send(&mut self, conn: ConnId, body: FrameBody) {
         self.queue(Output::Send {
             conn,
-            frame: Frame::new(body),
+            frame: Arc::new(Frame::new(body)),
         });
     }
 
@@ -584,10 +646,8 @@ impl ServerCore {
             self.unauthenticated -= 1;
         }
         if let Role::User(session) = connection.role {
-            let key = (session.app_key.clone(), session.user_id.clone());
-            if self.sessions.get(&key) == Some(&conn) {
-                self.sessions.remove(&key);
-            }
+            self.sessions
+                .remove_if_on(&session.app_key, &session.user_id, conn);
             for room_id in &session.rooms {
                 self.remove_member(&session.app_key, room_id, &session.user_id);
             }

@@ -106,14 +106,11 @@ impl Harness {
                     self.core.handle_hash_done(Now::at(self.now_ms), done);
                 }
                 other => {
-                    if let Output::Send {
-                        conn,
-                        frame:
-                            Frame {
-                                body: Some(FrameBody::Message(message)),
-                            },
-                    } = &other
-                    {
+                    if let Output::Send { conn, frame } = &other {
+                        let Some(FrameBody::Message(message)) = &frame.body else {
+                            outputs.push(other);
+                            continue;
+                        };
                         if let Some(body::Kind::Voice(voice)) =
                             message.body.as_ref().and_then(|b| b.kind.as_ref())
                         {
@@ -140,13 +137,10 @@ impl Harness {
             .drain()
             .into_iter()
             .find_map(|o| match o {
-                Output::Send {
-                    frame:
-                        Frame {
-                            body: Some(FrameBody::Challenge(c)),
-                        },
-                    ..
-                } => Some(c.nonce),
+                Output::Send { frame, .. } => match &frame.body {
+                    Some(FrameBody::Challenge(c)) => Some(c.nonce.clone()),
+                    _ => None,
+                },
                 _ => None,
             })
             .expect("challenge");
@@ -320,13 +314,10 @@ fn reply_of(out: &[Output], conn: ConnId, request_id: u64) -> yim_proto::wire::R
     let replies: Vec<_> = out
         .iter()
         .filter_map(|o| match o {
-            Output::Send {
-                conn: c,
-                frame:
-                    Frame {
-                        body: Some(FrameBody::Reply(r)),
-                    },
-            } if *c == conn && r.request_id == request_id => Some(r.clone()),
+            Output::Send { conn: c, frame } if *c == conn => match &frame.body {
+                Some(FrameBody::Reply(r)) if r.request_id == request_id => Some(r.clone()),
+                _ => None,
+            },
             _ => None,
         })
         .collect();
@@ -345,13 +336,10 @@ fn code_of(out: &[Output], conn: ConnId, request_id: u64) -> ErrorCode {
 fn messages_to(out: &[Output], conn: ConnId) -> Vec<Message> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Send {
-                conn: c,
-                frame:
-                    Frame {
-                        body: Some(FrameBody::Message(m)),
-                    },
-            } if *c == conn => Some(m.clone()),
+            Output::Send { conn: c, frame } if *c == conn => match &frame.body {
+                Some(FrameBody::Message(m)) => Some(m.clone()),
+                _ => None,
+            },
             _ => None,
         })
         .collect()
@@ -472,12 +460,7 @@ fn a_second_login_elsewhere_kicks_the_first_off() {
     let out = h.logged_in(2, "alice");
     assert!(out.iter().any(|o| matches!(
         o,
-        Output::Send {
-            conn: 1,
-            frame: Frame {
-                body: Some(FrameBody::KickOff(_))
-            }
-        }
+        Output::Send { conn: 1, frame } if matches!(frame.body, Some(FrameBody::KickOff(_)))
     )));
     assert!(closed(&out, 1));
     assert!(
@@ -514,7 +497,7 @@ fn requests_before_login_get_not_login() {
     assert_eq!(code, ErrorCode::NotLogin);
     let out = h.frame(1, FrameBody::Ping(Ping { nonce: 9 }));
     assert!(out.iter().any(|o| matches!(o,
-        Output::Send { frame: Frame { body: Some(FrameBody::Pong(p)) }, .. } if p.nonce == 9)));
+        Output::Send { frame, .. } if matches!(&frame.body, Some(FrameBody::Pong(p)) if p.nonce == 9))));
 }
 
 #[test]

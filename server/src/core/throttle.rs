@@ -19,7 +19,9 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rate {
+    /// Attempts allowed at once (0: no limit).
     pub burst: u32,
+    /// One more attempt comes back every this many ms.
     pub refill_ms: u64,
 }
 
@@ -30,6 +32,7 @@ impl Rate {
         refill_ms: 0,
     };
 
+    /// `burst` attempts at once, one more every `refill_ms`.
     pub fn new(burst: u32, refill_ms: u64) -> Rate {
         Rate { burst, refill_ms }
     }
@@ -97,6 +100,7 @@ pub struct Throttle<K: Ord> {
 }
 
 impl<K: Ord + Clone> Throttle<K> {
+    /// Buckets of `rate`, for at most `max_keys` keys at once.
     pub fn new(rate: Rate, max_keys: usize) -> Throttle<K> {
         Throttle {
             rate,
@@ -144,6 +148,7 @@ impl<K: Ord + Clone> Throttle<K> {
         self.buckets.len()
     }
 
+    /// How many keys it holds buckets for at most.
     pub fn max_keys(&self) -> usize {
         self.max_keys
     }

@@ -23,16 +23,22 @@ pub mod sqlite;
 /// A registered user: the salt and the salted hash of the password of the first login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
+    /// A random salt, drawn at registration.
     pub salt: Vec<u8>,
+    /// PBKDF2 of the password with the salt.
     pub password_hash: Vec<u8>,
 }
 
 /// A mute set by an operator. `user_id` empty means the whole room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MuteRecord {
+    /// The app.
     pub app_key: String,
+    /// The room.
     pub room_id: String,
+    /// The muted user; empty for the whole room.
     pub user_id: String,
+    /// YIM's mute reason (0-7).
     pub reason: u32,
     /// Unix seconds; the mute is over from this second on.
     pub end_time: u64,
@@ -43,12 +49,14 @@ pub struct MuteRecord {
 pub struct StoredMail {
     /// The message's ID; IDs grow in the order messages arrive.
     pub message_id: u64,
+    /// The encoded `Message`.
     pub message: Vec<u8>,
 }
 
 /// A successful send remembered under its idempotency key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendRecord {
+    /// The message ID the send got.
     pub message_id: u64,
     /// Unix seconds, as in the first send's receipt.
     pub send_time: u64,
@@ -80,10 +88,13 @@ pub struct UploadInfo {
 /// Bytes to add to an upload: see [`Write::AppendUpload`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadAppend {
+    /// Size of the whole encoded audio (the upload's first chunk fixes it).
     pub total_size: u64,
     /// Where `data` starts in the audio: the upload's received count.
     pub at: u64,
+    /// The bytes.
     pub data: Vec<u8>,
+    /// Unix seconds now: the upload's last touch.
     pub now_secs: u64,
 }
 
@@ -111,6 +122,7 @@ impl UploadAppend {
 /// A range of a stored audio blob, the blob's whole size, and who may download it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioRange {
+    /// Size of the whole blob.
     pub total_size: u64,
     /// The voice message's sender.
     pub sender_id: String,
@@ -154,67 +166,96 @@ pub enum Durability {
 /// One write to the store; see [`WriteBatch`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
+    /// Registers a user (or replaces its account).
     PutAccount {
+        /// The app.
         app_key: String,
+        /// The user.
         user_id: String,
+        /// Salt and password hash.
         account: Account,
     },
     /// Sets (or replaces) the mute for (app, room, user).
     PutMute(MuteRecord),
+    /// Lifts the mute for (app, room, user).
     DeleteMute {
+        /// The app.
         app_key: String,
+        /// The room.
         room_id: String,
+        /// The user; empty for the room's own mute.
         user_id: String,
     },
     /// Adds an encoded message to a user's mailbox.
     PushMail {
+        /// The app.
         app_key: String,
+        /// The mailbox's owner, the receiver.
         user_id: String,
         /// Who sent it (the mailbox share of `mail_count_from`).
         sender_id: String,
+        /// The message's ID.
         message_id: u64,
+        /// The encoded `Message`.
         message: Vec<u8>,
     },
     /// Removes the mails with `message_id <= up_to_message_id` (they were acknowledged).
     DeleteMail {
+        /// The app.
         app_key: String,
+        /// The mailbox's owner.
         user_id: String,
+        /// The last ID acknowledged.
         up_to_message_id: u64,
     },
     /// Message IDs below `next` have been handed out and are never handed out again (the
     /// mark never goes down: a lower value changes nothing).
     MessageIdMark {
+        /// The first ID not yet handed out.
         next: u64,
     },
     /// The ID of the user's current session (the last successful login).
     PutSession {
+        /// The app.
         app_key: String,
+        /// The user.
         user_id: String,
+        /// The session's ID.
         session_id: u64,
     },
     /// Remembers a successful send under its idempotency key, then forgets the user's
     /// oldest keys (lowest message ID, which is the order sends were made) beyond
     /// `max_keys`.
     PutSendKey {
+        /// The app.
         app_key: String,
+        /// The sender.
         user_id: String,
+        /// The idempotency key.
         key: u64,
+        /// What the send got.
         record: SendRecord,
+        /// Keys kept per user at most.
         max_keys: usize,
     },
     /// Appends `entry` to the room's log and makes `entry.seq` the room's last seq (the
     /// caller passes seqs in increasing order), then drops the oldest entries beyond
     /// `max_entries`.
     AppendRoomLog {
+        /// The app.
         app_key: String,
+        /// The room.
         room_id: String,
+        /// The message and its seq.
         entry: RoomLogEntry,
+        /// Entries kept per room at most.
         max_entries: usize,
     },
     /// In every room, drops the oldest entries while they were created before
     /// `before_secs` (stopping at the first newer one, so each log stays a contiguous run of
     /// seqs).
     PurgeRoomLogs {
+        /// Unix seconds.
         before_secs: u64,
     },
     /// Appends to the upload (creating it with `append.total_size` if it does not exist)
@@ -222,38 +263,58 @@ pub enum Write {
     /// `append.at` is the current received count (0 for a new upload), the total size is
     /// the upload's, and the data stays within it.
     AppendUpload {
+        /// The app.
         app_key: String,
+        /// The uploader.
         user_id: String,
+        /// The upload's key, chosen by the client.
         upload_key: u64,
+        /// The bytes and where they go.
         append: UploadAppend,
     },
+    /// Drops an upload (finished or abandoned) and its chunks.
     DeleteUpload {
+        /// The app.
         app_key: String,
+        /// The uploader.
         user_id: String,
+        /// The upload's key.
         upload_key: u64,
     },
     /// Drops every upload last touched before `before_secs`.
     PurgeUploads {
+        /// Unix seconds.
         before_secs: u64,
     },
     /// Stores (or replaces) the audio `audio_id` of the app, created at `create_time` (unix
     /// seconds) by `sender_id` with the message's `download_token`, then drops the app's
     /// oldest blobs (lowest ID) beyond `max_blobs`.
     PutAudio {
+        /// The app.
         app_key: String,
+        /// The audio's ID: the voice message's ID.
         audio_id: u64,
+        /// Unix seconds.
         create_time: u64,
+        /// The voice message's sender.
         sender_id: String,
+        /// The token a download must show.
         download_token: u64,
+        /// The encoded audio.
         data: Vec<u8>,
+        /// Blobs kept per app at most.
         max_blobs: usize,
     },
+    /// Drops one blob.
     DeleteAudio {
+        /// The app.
         app_key: String,
+        /// The audio's ID.
         audio_id: u64,
     },
     /// Drops every blob created before `before_secs`.
     PurgeAudio {
+        /// Unix seconds.
         before_secs: u64,
     },
 }
@@ -276,22 +337,27 @@ pub struct WriteBatch {
 }
 
 impl WriteBatch {
+    /// An empty batch.
     pub fn new() -> WriteBatch {
         WriteBatch::default()
     }
 
+    /// Adds a write at the end.
     pub fn push(&mut self, write: Write) {
         self.writes.push(write);
     }
 
+    /// True if it holds no write.
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
     }
 
+    /// How many writes it holds.
     pub fn len(&self) -> usize {
         self.writes.len()
     }
 
+    /// Its writes, in order.
     pub fn writes(&self) -> &[Write] {
         &self.writes
     }
@@ -349,11 +415,13 @@ impl WriteBatch {
 /// what it has staged); every change goes through [`Store::commit`]. Calls are synchronous
 /// and made from the server's single core task.
 pub trait Store: Send + 'static {
+    /// The account of a registered user, if any.
     fn account(&self, app_key: &str, user_id: &str) -> Result<Option<Account>, StoreError>;
     /// Every mute ever set and not lifted, expired or not.
     fn mutes(&self) -> Result<Vec<MuteRecord>, StoreError>;
     /// The user's mailbox in message ID order.
     fn mail(&self, app_key: &str, user_id: &str) -> Result<Vec<StoredMail>, StoreError>;
+    /// How many mails wait in a user's mailbox.
     fn mail_count(&self, app_key: &str, user_id: &str) -> Result<usize, StoreError>;
     /// How many of the user's mails `sender_id` sent.
     fn mail_count_from(
@@ -409,9 +477,20 @@ pub trait Store: Send + 'static {
     ) -> Result<Option<AudioRange>, StoreError>;
 
     /// Applies every write of `batch`, in order, as one atomic unit: all of it, or (with
-    /// [`StoreError::Failed`]) none of it. Returns once the batch is as durable as the
-    /// store's [`Durability`] promises. An empty batch changes nothing.
+    /// [`StoreError::Failed`]) none of it. Once it returns the batch survives a crash of the
+    /// process; it is as durable as the store's [`Durability`] promises (a power loss) once
+    /// [`Store::sync`] has returned after it, which a store may do at once. An empty batch
+    /// changes nothing.
     fn commit(&mut self, batch: &WriteBatch) -> Result<(), StoreError>;
+
+    /// Makes every commit so far as durable as the store's [`Durability`] promises (group
+    /// commit: one sync for the commits of several inputs). A power loss before it returns
+    /// loses a suffix of those commits, never one without the commits before it. A failure
+    /// leaves that unknown: [`StoreError::CommitUncertain`]. Stores that sync in `commit`
+    /// have nothing to do.
+    fn sync(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -2,12 +2,17 @@
 //!
 //! Each [`WriteBatch`] is one transaction in WAL mode: a write that fails rolls the whole
 //! batch back ([`StoreError::Failed`]), and so does a COMMIT refused for a full disk; any
-//! other failure of the COMMIT leaves its outcome unknown ([`StoreError::CommitUncertain`]). [`Durability::Full`] commits with
-//! `synchronous=FULL` (the WAL is synced at every commit, so the batch survives a power loss
-//! before the server answers); [`Durability::Normal`] with `synchronous=NORMAL` (synced at
-//! checkpoints only), except batches that [`WriteBatch::needs_sync`], which are committed
-//! with FULL. An upload's chunks are rows of their own (appending never rewrites what was
-//! received), tied to the upload by its never-reused serial number.
+//! other failure of the COMMIT leaves its outcome unknown ([`StoreError::CommitUncertain`]).
+//! Group commit: every transaction is committed with `synchronous=NORMAL` (in the WAL,
+//! which survives a process crash, not yet synced), and [`Store::sync`] syncs the WAL file
+//! once for all the commits since the last sync that must survive a power loss: under
+//! [`Durability::Full`] every commit, under [`Durability::Normal`] those that
+//! [`WriteBatch::needs_sync`] (the others wait for SQLite's checkpoints). The WAL is
+//! appended in commit order and checksummed frame by frame, so a power loss before the sync
+//! keeps a prefix of the commits. The server core calls `sync` before any output of those
+//! commits leaves. An upload's chunks are rows of their own (appending never rewrites what was
+//! received), tied to the upload by its never-reused serial number. Every statement is
+//! prepared once and kept in the connection's statement cache.
 
 use std::path::Path;
 
@@ -18,13 +23,19 @@ use super::{
     StoredMail, UploadAppend, UploadInfo, Write, WriteBatch,
 };
 
+/// Prepared statements kept per connection: more than the store has, so each is prepared
+/// once.
+const STATEMENT_CACHE_CAPACITY: usize = 64;
+
 /// See the module doc.
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Connection,
     durability: Durability,
-    /// Whether the connection's `synchronous` is FULL now (else NORMAL).
-    synchronous_full: bool,
+    /// The WAL file, synced by [`Store::sync`].
+    wal_path: std::path::PathBuf,
+    /// A commit since the last sync must survive a power loss.
+    sync_due: bool,
     /// Builds with `planted-bugs` only: a pause after each commit (see `pause_after_commit`).
     #[cfg(feature = "planted-bugs")]
     pause_after_commit: std::time::Duration,
@@ -164,14 +175,16 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL")
+        conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         add_missing_columns(&conn)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         Ok(SqliteStore {
             conn,
             durability: Durability::Full,
-            synchronous_full: true,
+            wal_path: wal_path(path),
+            sync_due: false,
             #[cfg(feature = "planted-bugs")]
             pause_after_commit: std::time::Duration::ZERO,
         })
@@ -210,18 +223,13 @@ impl SqliteStore {
             .map(from_sql)
             .map_err(err)
     }
+}
 
-    /// Sets `synchronous` for the next commit: FULL if it must be synced.
-    fn set_synchronous(&mut self, full: bool) -> Result<(), StoreError> {
-        if self.synchronous_full != full {
-            let level = if full { "FULL" } else { "NORMAL" };
-            self.conn
-                .pragma_update(None, "synchronous", level)
-                .map_err(err)?;
-            self.synchronous_full = full;
-        }
-        Ok(())
-    }
+/// SQLite's WAL file for the database at `path`: the path with `-wal` appended.
+fn wal_path(path: &Path) -> std::path::PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    wal.into()
 }
 
 impl SqliteStore {
@@ -232,7 +240,8 @@ impl SqliteStore {
         user_id: &str,
         upload_key: u64,
     ) -> Result<Option<(i64, UploadInfo)>, StoreError> {
-        conn.query_row(
+        cached_query_row(
+            conn,
             "SELECT serial, total_size, received, touched_secs FROM uploads
              WHERE app_key = ?1 AND user_id = ?2 AND upload_key = ?3",
             params![app_key, user_id, key_to_sql(upload_key)],
@@ -254,25 +263,25 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn account(&self, app_key: &str, user_id: &str) -> Result<Option<Account>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT salt, password_hash FROM accounts WHERE app_key = ?1 AND user_id = ?2",
-                params![app_key, user_id],
-                |row| {
-                    Ok(Account {
-                        salt: row.get(0)?,
-                        password_hash: row.get(1)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(err)
+        cached_query_row(
+            &self.conn,
+            "SELECT salt, password_hash FROM accounts WHERE app_key = ?1 AND user_id = ?2",
+            params![app_key, user_id],
+            |row| {
+                Ok(Account {
+                    salt: row.get(0)?,
+                    password_hash: row.get(1)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(err)
     }
 
     fn mutes(&self) -> Result<Vec<MuteRecord>, StoreError> {
         let mut statement = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT app_key, room_id, user_id, reason, end_time FROM mutes
                  ORDER BY app_key, room_id, user_id",
             )
@@ -294,7 +303,7 @@ impl Store for SqliteStore {
     fn mail(&self, app_key: &str, user_id: &str) -> Result<Vec<StoredMail>, StoreError> {
         let mut statement = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT message_id, message FROM mail WHERE app_key = ?1 AND user_id = ?2
                  ORDER BY message_id",
             )
@@ -311,14 +320,13 @@ impl Store for SqliteStore {
     }
 
     fn mail_count(&self, app_key: &str, user_id: &str) -> Result<usize, StoreError> {
-        let count: i64 = self
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM mail WHERE app_key = ?1 AND user_id = ?2",
-                params![app_key, user_id],
-                |row| row.get(0),
-            )
-            .map_err(err)?;
+        let count: i64 = cached_query_row(
+            &self.conn,
+            "SELECT COUNT(*) FROM mail WHERE app_key = ?1 AND user_id = ?2",
+            params![app_key, user_id],
+            |row| row.get(0),
+        )
+        .map_err(err)?;
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
@@ -328,27 +336,26 @@ impl Store for SqliteStore {
         user_id: &str,
         sender_id: &str,
     ) -> Result<usize, StoreError> {
-        let count: i64 = self
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM mail WHERE app_key = ?1 AND user_id = ?2 AND sender_id = ?3",
-                params![app_key, user_id, sender_id],
-                |row| row.get(0),
-            )
-            .map_err(err)?;
+        let count: i64 = cached_query_row(
+            &self.conn,
+            "SELECT COUNT(*) FROM mail WHERE app_key = ?1 AND user_id = ?2 AND sender_id = ?3",
+            params![app_key, user_id, sender_id],
+            |row| row.get(0),
+        )
+        .map_err(err)?;
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
     fn current_session(&self, app_key: &str, user_id: &str) -> Result<Option<u64>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT session_id FROM sessions WHERE app_key = ?1 AND user_id = ?2",
-                params![app_key, user_id],
-                |row| row.get::<_, i64>(0),
-            )
-            .optional()
-            .map(|id| id.map(from_sql))
-            .map_err(err)
+        cached_query_row(
+            &self.conn,
+            "SELECT session_id FROM sessions WHERE app_key = ?1 AND user_id = ?2",
+            params![app_key, user_id],
+            |row| row.get::<_, i64>(0),
+        )
+        .optional()
+        .map(|id| id.map(from_sql))
+        .map_err(err)
     }
 
     fn send_key(
@@ -357,32 +364,32 @@ impl Store for SqliteStore {
         user_id: &str,
         key: u64,
     ) -> Result<Option<SendRecord>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT message_id, send_time FROM send_keys
+        cached_query_row(
+            &self.conn,
+            "SELECT message_id, send_time FROM send_keys
                  WHERE app_key = ?1 AND user_id = ?2 AND send_key = ?3",
-                params![app_key, user_id, key_to_sql(key)],
-                |row| {
-                    Ok(SendRecord {
-                        message_id: from_sql(row.get(0)?),
-                        send_time: from_sql(row.get(1)?),
-                    })
-                },
-            )
-            .optional()
-            .map_err(err)
+            params![app_key, user_id, key_to_sql(key)],
+            |row| {
+                Ok(SendRecord {
+                    message_id: from_sql(row.get(0)?),
+                    send_time: from_sql(row.get(1)?),
+                })
+            },
+        )
+        .optional()
+        .map_err(err)
     }
 
     fn room_last_seq(&self, app_key: &str, room_id: &str) -> Result<u64, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT last_seq FROM room_seqs WHERE app_key = ?1 AND room_id = ?2",
-                params![app_key, room_id],
-                |row| row.get::<_, i64>(0),
-            )
-            .optional()
-            .map(|seq| seq.map_or(0, from_sql))
-            .map_err(err)
+        cached_query_row(
+            &self.conn,
+            "SELECT last_seq FROM room_seqs WHERE app_key = ?1 AND room_id = ?2",
+            params![app_key, room_id],
+            |row| row.get::<_, i64>(0),
+        )
+        .optional()
+        .map(|seq| seq.map_or(0, from_sql))
+        .map_err(err)
     }
 
     fn room_log_after(
@@ -393,7 +400,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<RoomLogEntry>, StoreError> {
         let mut statement = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT seq, create_time, message FROM room_log
                  WHERE app_key = ?1 AND room_id = ?2 AND seq > ?3 ORDER BY seq",
             )
@@ -435,7 +442,7 @@ impl Store for SqliteStore {
         };
         let mut statement = self
             .conn
-            .prepare("SELECT data FROM upload_chunks WHERE serial = ?1 ORDER BY at")
+            .prepare_cached("SELECT data FROM upload_chunks WHERE serial = ?1 ORDER BY at")
             .map_err(err)?;
         let mut rows = statement.query(params![serial]).map_err(err)?;
         let mut data = Vec::with_capacity(usize::try_from(info.received).unwrap_or(0));
@@ -452,7 +459,7 @@ impl Store for SqliteStore {
     fn upload_keys(&self, app_key: &str, user_id: &str) -> Result<Vec<u64>, StoreError> {
         let mut statement = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT upload_key FROM uploads WHERE app_key = ?1 AND user_id = ?2
                  ORDER BY serial",
             )
@@ -474,39 +481,38 @@ impl Store for SqliteStore {
     ) -> Result<Option<AudioRange>, StoreError> {
         // substr counts from 1; an offset past the end gives an empty blob.
         let start = to_sql(offset).saturating_add(1);
-        self.conn
-            .query_row(
-                "SELECT length(data), substr(data, ?3, ?4), sender_id, download_token FROM audio
+        cached_query_row(
+            &self.conn,
+            "SELECT length(data), substr(data, ?3, ?4), sender_id, download_token FROM audio
                  WHERE app_key = ?1 AND audio_id = ?2",
-                params![app_key, to_sql(audio_id), start, count_to_sql(max_len)],
-                |row| {
-                    let data = row.get_ref(1)?;
-                    let data = match data {
-                        rusqlite::types::ValueRef::Null => &[][..],
-                        other => other.as_bytes()?,
-                    };
-                    Ok(AudioRange {
-                        total_size: from_sql(row.get(0)?),
-                        data: data.to_vec(),
-                        sender_id: row.get(2)?,
-                        download_token: key_from_sql(row.get(3)?),
-                    })
-                },
-            )
-            .optional()
-            .map_err(err)
+            params![app_key, to_sql(audio_id), start, count_to_sql(max_len)],
+            |row| {
+                let data = row.get_ref(1)?;
+                let data = match data {
+                    rusqlite::types::ValueRef::Null => &[][..],
+                    other => other.as_bytes()?,
+                };
+                Ok(AudioRange {
+                    total_size: from_sql(row.get(0)?),
+                    data: data.to_vec(),
+                    sender_id: row.get(2)?,
+                    download_token: key_from_sql(row.get(3)?),
+                })
+            },
+        )
+        .optional()
+        .map_err(err)
     }
 
     fn message_id_mark(&self) -> Result<u64, StoreError> {
-        let next: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT value FROM counters WHERE name = 'next_message_id'",
-                [],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(err)?;
+        let next: Option<i64> = cached_query_row(
+            &self.conn,
+            "SELECT value FROM counters WHERE name = 'next_message_id'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(err)?;
         Ok(next.map_or(1, from_sql).max(1))
     }
 
@@ -518,15 +524,28 @@ impl Store for SqliteStore {
             Durability::Full => true,
             Durability::Normal => batch.needs_sync(),
         };
-        self.set_synchronous(sync)?;
         // Dropping the transaction on an error rolls every write of the batch back.
         let tx = self.conn.transaction().map_err(err)?;
         for write in batch.writes() {
             apply(&tx, write)?;
         }
         tx.commit().map_err(commit_error)?;
+        self.sync_due |= sync;
         #[cfg(feature = "planted-bugs")]
         std::thread::sleep(self.pause_after_commit);
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), StoreError> {
+        if !self.sync_due {
+            return Ok(());
+        }
+        std::fs::File::open(&self.wal_path)
+            .and_then(|wal| wal.sync_data())
+            .map_err(|e| {
+                StoreError::CommitUncertain(format!("syncing {}: {e}", self.wal_path.display()))
+            })?;
+        self.sync_due = false;
         Ok(())
     }
 }
@@ -751,7 +770,20 @@ fn apply(tx: &Connection, write: &Write) -> Result<(), StoreError> {
 }
 
 fn execute(tx: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
-    tx.execute(sql, params).map(|_| ()).map_err(err)
+    tx.prepare_cached(sql)
+        .and_then(|mut statement| statement.execute(params))
+        .map(|_| ())
+        .map_err(err)
+}
+
+/// `Connection::query_row` through the connection's statement cache.
+fn cached_query_row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, row)
 }
 
 /// Appends a chunk, checked against the upload's state in the transaction.

@@ -70,7 +70,7 @@ fn a_login_hashes_off_the_core_and_is_answered_by_the_hash_result() {
     let out = h.drain_all();
     let logged_in = out.iter().position(|o| *o == Output::LoggedIn { conn: 1 });
     let reply = out.iter().position(|o| {
-        matches!(o, Output::Send { frame: Frame { body: Some(FrameBody::Reply(r)) }, .. } if r.request_id == id)
+        matches!(o, Output::Send { frame, .. } if matches!(&frame.body, Some(FrameBody::Reply(r)) if r.request_id == id))
     });
     assert!(
         logged_in.is_some() && logged_in < reply,

@@ -167,12 +167,7 @@ fn resuming_a_stale_session_is_refused_and_kicks_no_one_off() {
     assert!(!closed(&out, 2), "the current session is not kicked off");
     assert!(!out.iter().any(|o| matches!(
         o,
-        Output::Send {
-            conn: 2,
-            frame: Frame {
-                body: Some(FrameBody::KickOff(_))
-            }
-        }
+        Output::Send { conn: 2, frame } if matches!(frame.body, Some(FrameBody::KickOff(_)))
     )));
     assert_eq!(h.core.room_members(APP, "world"), ["alice"]);
     // Still refused after a restart; the current one still resumes.
