@@ -7,57 +7,8 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-use crate::branch::{BranchPoint, Branching};
-use crate::generate::{Profile, Size};
-use crate::sweep::{failure_name, replay_command, SeedResult, SweepConfig, SweepReport};
-
-/// What one sweep (or shard of a sweep) covered, written as `sweep.json` beside its results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ShardInfo {
-    /// The sweep's first seed.
-    pub from_seed: u64,
-    /// How many seeds the whole sweep covers.
-    pub seeds: u64,
-    /// (index, count)
-    pub shard: (u64, u64),
-    /// The fault profile.
-    pub profile: Profile,
-    /// The scenario size.
-    pub size: Size,
-    /// The planted bug's name, if one was on.
-    #[serde(default)]
-    pub planted: Option<String>,
-    /// How the sweep branched (each shard branches on its own runs).
-    #[serde(default)]
-    pub branching: Branching,
-    /// How long the shard took, wall-clock ms.
-    pub wall_ms: u64,
-}
-
-impl ShardInfo {
-    /// The info of a sweep run on this thread (its planted bug is this thread's).
-    pub fn of(config: &SweepConfig, wall_ms: u64) -> ShardInfo {
-        ShardInfo {
-            from_seed: config.from_seed,
-            seeds: config.seeds,
-            shard: config.shard,
-            profile: config.profile,
-            size: config.size.clone(),
-            planted: yim_hooks::planted::current().map(|bug| bug.name().to_owned()),
-            branching: config.branching,
-            wall_ms,
-        }
-    }
-
-    /// The seeds of this shard.
-    pub fn shard_seeds(&self) -> impl Iterator<Item = u64> + '_ {
-        let count = self.shard.1.max(1);
-        (self.from_seed..self.from_seed.saturating_add(self.seeds))
-            .filter(move |seed| seed % count == self.shard.0)
-    }
-}
+use crate::branch::BranchPoint;
+use crate::sweep::{failure_name, replay_command, SeedResult, ShardInfo, SweepReport};
 
 /// A `--shard` value was not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

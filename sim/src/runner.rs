@@ -31,17 +31,24 @@ const SERVER_PORT: u16 = 5000;
 /// What a run produced.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
+    /// Everything that happened, in order.
     pub history: History,
+    /// What the checkers found in the history.
     pub violations: Vec<Violation>,
+    /// Counts for the sweep report.
     pub stats: RunStats,
 }
 
 /// Counts for the sweep report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunStats {
+    /// Simulated time the run covered.
     pub simulated_ms: u64,
+    /// Operations the scenario made.
     pub ops: usize,
+    /// Faults that fired, by kind.
     pub faults_by_kind: BTreeMap<String, usize>,
+    /// Messages delivered to apps.
     pub messages_delivered: usize,
     /// Session events by kind (reconnects started, resumed, retried, given up; kick-offs;
     /// lost sessions; lost room ranges; failed re-joins).

@@ -24,17 +24,23 @@ use crate::shrink::shrink;
 /// What to sweep.
 #[derive(Debug, Clone)]
 pub struct SweepConfig {
+    /// The first seed.
     pub from_seed: u64,
+    /// How many seeds, from `from_seed` on.
     pub seeds: u64,
     /// (index, count): run only seeds with `seed % count == index`.
     pub shard: (u64, u64),
+    /// Runs at a time (threads).
     pub jobs: usize,
+    /// The scenario size.
     pub size: Size,
+    /// The fault profile.
     pub profile: Profile,
     /// Where results, shrunk scenarios and histories go; `None`: nowhere.
     pub out_dir: Option<PathBuf>,
     /// Runs allowed for shrinking each failure (0: no shrinking).
     pub shrink_runs: usize,
+    /// Draw a progress bar on stderr.
     pub progress: bool,
     /// Branching from rare states (see `crate::branch`); [`Branching::OFF`]: every run a
     /// fresh seed.
@@ -47,15 +53,25 @@ pub struct SweepConfig {
 /// One seed's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeedResult {
+    /// The seed (a branched run's parent seed).
     pub seed: u64,
+    /// Simulated time the run covered.
     pub simulated_ms: u64,
+    /// Wall-clock time the run took.
     pub wall_ms: u64,
+    /// Operations the scenario made.
     pub ops: usize,
+    /// Faults that fired, by kind.
     pub faults_by_kind: BTreeMap<String, usize>,
+    /// Messages delivered to apps.
     pub messages_delivered: usize,
+    /// Session events by kind (see [`RunStats::session_events`]).
     pub session_events: BTreeMap<String, usize>,
+    /// Checker name -> history entries it examined.
     pub examined_by_checker: BTreeMap<String, usize>,
+    /// What the checkers found (empty: the run passed).
     pub violations: Vec<Violation>,
+    /// The history's hash, hex (the same seed gives the same hash).
     pub history_hash: String,
     /// Hits per coverage probe (see `crate::probes`).
     #[serde(default)]
@@ -90,7 +106,9 @@ pub struct FirstFailure {
 /// The whole sweep.
 #[derive(Debug, Clone, Default)]
 pub struct SweepReport {
+    /// One result per run, in run order.
     pub results: Vec<SeedResult>,
+    /// Wall-clock time the sweep took.
     pub wall_ms: u64,
     /// Replay commands of the failures.
     pub replays: Vec<String>,
@@ -101,6 +119,7 @@ pub struct SweepReport {
 }
 
 impl SweepReport {
+    /// Violations found in all runs together.
     pub fn violations(&self) -> usize {
         self.results.iter().map(|r| r.violations.len()).sum()
     }
@@ -366,7 +385,7 @@ pub fn sweep(config: &SweepConfig, prepare: impl Fn() + Sync) -> SweepReport {
         first_failure,
     };
     if let Some(dir) = &config.out_dir {
-        let info = crate::merge::ShardInfo::of(config, report.wall_ms);
+        let info = ShardInfo::of(config, report.wall_ms);
         if let Err(e) = write_results(dir, &report, &info) {
             eprintln!("yim-sim: writing results: {e}");
         }
@@ -532,11 +551,7 @@ fn progress(done: usize, total: usize) {
 }
 
 /// Writes `results.jsonl` (one line per seed) and `sweep.json` (what was swept) into `dir`.
-pub fn write_results(
-    dir: &Path,
-    report: &SweepReport,
-    info: &crate::merge::ShardInfo,
-) -> std::io::Result<()> {
+pub fn write_results(dir: &Path, report: &SweepReport, info: &ShardInfo) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let info = serde_json::to_string_pretty(info).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("sweep.json"), info + "\n")?;
@@ -623,5 +638,51 @@ pub fn replay_command(command: &str, path: &Path, planted: Option<&str>) -> Stri
             "cargo run --release -p yim-sim -- {command} {}",
             path.display()
         ),
+    }
+}
+
+/// What one sweep (or shard of a sweep) covered, written as `sweep.json` beside its results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// The sweep's first seed.
+    pub from_seed: u64,
+    /// How many seeds the whole sweep covers.
+    pub seeds: u64,
+    /// (index, count)
+    pub shard: (u64, u64),
+    /// The fault profile.
+    pub profile: Profile,
+    /// The scenario size.
+    pub size: Size,
+    /// The planted bug's name, if one was on.
+    #[serde(default)]
+    pub planted: Option<String>,
+    /// How the sweep branched (each shard branches on its own runs).
+    #[serde(default)]
+    pub branching: Branching,
+    /// How long the shard took, wall-clock ms.
+    pub wall_ms: u64,
+}
+
+impl ShardInfo {
+    /// The info of a sweep run on this thread (its planted bug is this thread's).
+    pub fn of(config: &SweepConfig, wall_ms: u64) -> ShardInfo {
+        ShardInfo {
+            from_seed: config.from_seed,
+            seeds: config.seeds,
+            shard: config.shard,
+            profile: config.profile,
+            size: config.size.clone(),
+            planted: yim_hooks::planted::current().map(|bug| bug.name().to_owned()),
+            branching: config.branching,
+            wall_ms,
+        }
+    }
+
+    /// The seeds of this shard.
+    pub fn shard_seeds(&self) -> impl Iterator<Item = u64> + '_ {
+        let count = self.shard.1.max(1);
+        (self.from_seed..self.from_seed.saturating_add(self.seeds))
+            .filter(move |seed| seed % count == self.shard.0)
     }
 }
