@@ -244,9 +244,9 @@ fn with_branching_off_a_sweep_runs_what_it_ran_before() {
     assert!(report.results.iter().all(|r| r.branch.is_none()));
 }
 
-/// Each faulty seed in a process of its own: some faulty runs differ after other runs in the
-/// same process (a dependence on process state that predates branching; see the report of
-/// issue 13), which would make this test about that instead.
+/// Each faulty seed in a process of its own, as a user runs it (faulty runs used to differ
+/// after other runs in the same process, which `yim_sim::close_order` ended; determinism.rs
+/// checks that).
 #[test]
 fn with_branching_off_yim_sim_run_gives_the_pinned_histories() {
     for (seed, hash) in PINNED_FAULTY {
