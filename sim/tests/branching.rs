@@ -226,9 +226,9 @@ const PINNED_CALM: [(u64, &str); 4] = [
 ];
 const PINNED_FAULTY: [(u64, &str); 4] = [
     (0, "35cf96eb046831ea"),
-    (1, "3d32d3d9c73e816e"),
+    (1, "3bb98ad32edeac9e"),
     (2, "ebc89ed89fba5b7f"),
-    (3, "4d1c77718d479896"),
+    (3, "74213bf6e0f87205"),
 ];
 
 #[test]
