@@ -11,6 +11,7 @@ use yim_sdk::{Call, ChatType, Client, ClientConfig, ErrorCode, Recognize, Server
 use yim_server::admin::{AdminClient, AdminError};
 
 use crate::client_disk::ClientDisk;
+use crate::close_order::CloseOrder;
 use crate::env::{host_now_ms, sim_ms, SimClock, SimNetwork, Skew};
 use crate::history::{self, AdminOutcome, AppId, Entry, History, MuteRecord};
 use crate::link::Links;
@@ -71,6 +72,8 @@ pub struct World {
     pub server_incarnation: u64,
     /// The partition model of every client host.
     pub links: Links,
+    /// The order in which a crashing host's connections close.
+    pub close_order: CloseOrder,
     /// Where apps save downloaded voice audio during this run (never recorded in the history).
     pub download_dir: std::path::PathBuf,
     /// Each client's disk (its SDK's local history), which outlives its apps.
@@ -153,6 +156,7 @@ impl World {
             active_device: Default::default(),
             server_incarnation: 0,
             links: Links::new(scenario_hosts),
+            close_order: CloseOrder::default(),
             download_dir: run_dir(),
             client_disks,
             last_voice_message: None,
@@ -195,6 +199,7 @@ impl World {
 
 /// A client host: starts the apps of its clients and runs them until the host crashes.
 pub async fn client_host(shared: Shared, host: usize, skew: Skew) -> turmoil::Result {
+    let _closer = lock(&shared).close_order.closer();
     let clients: Vec<usize> = {
         let world = lock(&shared);
         (0..world.scenario.clients.len())
@@ -270,6 +275,7 @@ fn start_app(shared: &Shared, client: usize, skew: &Skew) -> (AppId, Client) {
         }))
         .network(Arc::new(SimNetwork {
             links: world.links.clone(),
+            close_order: world.close_order.clone(),
             host: world.scenario.clients[client].host,
         }))
         .build();

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use yim_sdk::{BoxFuture, BoxStream};
 
+use crate::close_order::CloseOrder;
 use crate::link::{Links, Side};
 
 /// The fixed epoch of every simulation (2026-09-21T07:33:20Z), so runs do not depend on the
@@ -109,6 +110,8 @@ pub struct SimNetwork {
     pub links: Links,
     /// The client host it connects from.
     pub host: usize,
+    /// The order of closes when the host crashes.
+    pub close_order: CloseOrder,
 }
 
 impl yim_sdk::Network for SimNetwork {
@@ -122,7 +125,8 @@ impl yim_sdk::Network for SimNetwork {
                 ));
             }
             let stream = turmoil::net::TcpStream::connect(addr).await?;
-            Ok(Box::new(self.links.wrap(stream, self.host, Side::Client)) as BoxStream)
+            let stream = self.links.wrap(stream, self.host, Side::Client);
+            Ok(Box::new(self.close_order.wrap(stream)) as BoxStream)
         })
     }
 }
@@ -141,6 +145,8 @@ pub struct SimListener {
     pub listener: turmoil::net::TcpListener,
     /// The partition model.
     pub links: Links,
+    /// The order of closes when the server crashes.
+    pub close_order: CloseOrder,
 }
 
 impl std::fmt::Debug for SimListener {
@@ -154,8 +160,12 @@ impl yim_server::net::Listener for SimListener {
         Box::pin(async move {
             let (stream, peer) = self.listener.accept().await?;
             let stream: yim_server::net::BoxStream = match client_host_of(peer) {
-                Some(host) => Box::new(self.links.wrap(stream, host, Side::Server)),
-                None => Box::new(stream),
+                Some(host) => Box::new(self.close_order.wrap(self.links.wrap(
+                    stream,
+                    host,
+                    Side::Server,
+                ))),
+                None => Box::new(self.close_order.wrap(stream)),
             };
             Ok((stream, peer.to_string()))
         })

@@ -17,6 +17,7 @@ pub mod app;
 pub mod branch;
 pub mod checkers;
 pub mod client_disk;
+pub mod close_order;
 pub mod disk;
 pub mod env;
 pub mod explain;

@@ -65,6 +65,18 @@ fn client_host_name(host: usize) -> String {
     format!("c{host}")
 }
 
+/// Crashes `host`, its connections closing in a fixed order (see `crate::close_order`).
+fn crash(sim: &mut turmoil::Sim<'_>, shared: &Shared, host: &str) {
+    let close_order = lock(shared).close_order.clone();
+    close_order.crash(sim, host);
+}
+
+/// Restarts `host`, as [`crash`] would close its connections.
+fn bounce(sim: &mut turmoil::Sim<'_>, shared: &Shared, host: &str) {
+    let close_order = lock(shared).close_order.clone();
+    close_order.bounce(sim, host);
+}
+
 /// The server configuration used in simulations: fast password hashing, run inline between
 /// inputs (so a seed replays exactly; still a separate input from its login frame, as on a
 /// real server), no login throttles (a few client hosts log in many players, and the game's
@@ -140,11 +152,13 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
         sim.host(SERVER, move || {
             let (shared, disk, clock) = (shared.clone(), disk.clone(), clock.clone());
             async move {
-                let (incarnation, links) = {
+                let (incarnation, links, close_order) = {
                     let mut world = lock(&shared);
                     world.server_incarnation += 1;
-                    (world.server_incarnation, world.links.clone())
+                    let close_order = world.close_order.clone();
+                    (world.server_incarnation, world.links.clone(), close_order)
                 };
+                let _closer = close_order.closer();
                 let listener = turmoil::net::TcpListener::bind(("0.0.0.0", SERVER_PORT)).await?;
                 let rng_seed = seed
                     .wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -162,8 +176,16 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
                 };
                 // The core halted (a commit's outcome is unknown): the process is dead to
                 // the world; the runner crashes the host at once.
-                let _halt =
-                    yim_server::serve(Box::new(SimListener { listener, links }), core, clock).await;
+                let _halt = yim_server::serve(
+                    Box::new(SimListener {
+                        listener,
+                        links,
+                        close_order,
+                    }),
+                    core,
+                    clock,
+                )
+                .await;
                 std::future::pending::<()>().await;
                 Ok(())
             }
@@ -221,7 +243,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
         faults.crash_struck_client_hosts(&mut sim, &shared);
         if disk.take_crashed() && !faults.server_down {
             // A crash point struck inside the server: the process dies here.
-            sim.crash(SERVER);
+            crash(&mut sim, &shared, SERVER);
             faults.server_down = true;
         }
     }
@@ -358,14 +380,14 @@ impl Faults {
             }
             Fault::ServerCrash => {
                 if !self.server_down {
-                    sim.crash(SERVER);
+                    crash(sim, shared, SERVER);
                     self.server_down = true;
                 }
             }
             Fault::ServerRestart => {
                 disk.disarm();
                 if self.server_down {
-                    sim.bounce(SERVER);
+                    bounce(sim, shared, SERVER);
                     self.server_down = false;
                 }
             }
@@ -375,7 +397,7 @@ impl Faults {
             Fault::StoreFailure { commits } => disk.fail_commits(*commits),
             Fault::PowerLoss => {
                 if !self.server_down {
-                    sim.crash(SERVER);
+                    crash(sim, shared, SERVER);
                     self.server_down = true;
                 }
                 disk.power_loss(now_ms);
@@ -395,7 +417,7 @@ impl Faults {
                     }
                 }
                 if self.crashed_hosts.remove(host) {
-                    sim.bounce(client_host_name(*host).as_str());
+                    bounce(sim, shared, &client_host_name(*host));
                 }
             }
             Fault::ClockSkew { host, offset_ms } => match host {
@@ -423,7 +445,7 @@ impl Faults {
                 world.stop_app(client, now_ms);
             }
             drop(world);
-            sim.crash(client_host_name(host).as_str());
+            crash(sim, shared, &client_host_name(host));
         }
     }
 
@@ -464,7 +486,7 @@ impl Faults {
         }
         sim.set_max_message_latency(Duration::from_millis(self.max_latency_ms));
         if self.server_down {
-            sim.bounce(SERVER);
+            bounce(sim, shared, SERVER);
             self.server_down = false;
         }
         {
@@ -474,7 +496,7 @@ impl Faults {
             }
         }
         for host in std::mem::take(&mut self.crashed_hosts) {
-            sim.bounce(client_host_name(host).as_str());
+            bounce(sim, shared, &client_host_name(host));
         }
     }
 }
