@@ -36,6 +36,9 @@ pub struct SqliteStore {
     wal_path: std::path::PathBuf,
     /// A commit since the last sync must survive a power loss.
     sync_due: bool,
+    /// Whether the WAL's directory entry has been synced since the store was opened (SQLite
+    /// syncs it itself only at a checkpoint under `synchronous=NORMAL`).
+    wal_dir_synced: bool,
     /// Builds with `planted-bugs` only: a pause after each commit (see `pause_after_commit`).
     #[cfg(feature = "planted-bugs")]
     pause_after_commit: std::time::Duration,
@@ -185,6 +188,7 @@ impl SqliteStore {
             durability: Durability::Full,
             wal_path: wal_path(path),
             sync_due: false,
+            wal_dir_synced: false,
             #[cfg(feature = "planted-bugs")]
             pause_after_commit: std::time::Duration::ZERO,
         })
@@ -545,6 +549,17 @@ impl Store for SqliteStore {
             .map_err(|e| {
                 StoreError::CommitUncertain(format!("syncing {}: {e}", self.wal_path.display()))
             })?;
+        if !self.wal_dir_synced {
+            // A WAL made since the store was opened is durable only with its directory entry.
+            let dir = self.wal_path.parent().filter(|d| !d.as_os_str().is_empty());
+            let dir = dir.unwrap_or(Path::new("."));
+            std::fs::File::open(dir)
+                .and_then(|dir| dir.sync_all())
+                .map_err(|e| {
+                    StoreError::CommitUncertain(format!("syncing {}: {e}", dir.display()))
+                })?;
+            self.wal_dir_synced = true;
+        }
         self.sync_due = false;
         Ok(())
     }
