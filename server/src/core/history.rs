@@ -15,7 +15,8 @@ use yim_hooks::planted::{self, Bug};
 use yim_proto::wire::{reply, Message, QueryRoomHistory, RoomHistory};
 use yim_proto::{limits, ErrorCode};
 
-use super::{ConnId, ServerCore};
+use super::io::ConnId;
+use super::state::ServerCore;
 
 /// Bytes of encoded messages in one page: with the reply's own fields it stays well inside
 /// the 64 KiB frame limit (the largest message is about 3.7 KB).

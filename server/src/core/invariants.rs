@@ -3,7 +3,7 @@
 //! room memberships agree with each other, and every table that grows with clients is within
 //! its bound. What it is not: a check of the store (the store's conformance tests are).
 
-use super::{Role, ServerCore};
+use super::state::{Role, ServerCore};
 use yim_hooks::planted::{self, Bug};
 
 impl ServerCore {

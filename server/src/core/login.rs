@@ -33,145 +33,24 @@
 use std::collections::BTreeSet;
 
 use prost::Message as _;
-use sha2::Sha256;
 use yim_hooks::planted::{self, Bug};
 use yim_hooks::probe::{self, Probe};
 use yim_proto::wire::{reply, AdminLogin, KickOff, Login, LoginReceipt};
 use yim_proto::{auth, limits, ErrorCode, FrameBody};
 
-use super::throttle::{peer_address, Throttle};
-use super::{ConnId, Now, Output, Role, ServerCore, UserSession};
-use crate::config::Limits;
+use super::io::{ConnId, Now, Output};
+use super::login_state::PendingLogin;
+use super::password::{HashDone, HashJob};
+use super::state::{Role, ServerCore, UserSession};
+use super::throttle::peer_address;
 use crate::store::{Account, StoreError, Write};
 
 /// Bytes of salt per password.
 const SALT_BYTES: usize = 16;
 
-/// PBKDF2-HMAC-SHA256 of `password` with `salt`.
-pub(crate) fn hash_password(password: &str, salt: &[u8], rounds: u32) -> Vec<u8> {
-    let mut hash = vec![0u8; 32];
-    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt, rounds.max(1), &mut hash);
-    hash
-}
-
 /// Compares without an early exit, so timing does not reveal how much matched.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// A password to hash off the core (`Output::Hash`): pure work, run anywhere.
-#[derive(Clone, PartialEq, Eq)]
-pub struct HashJob {
-    /// Identifies the job: its result comes back with the same ID.
-    pub id: u64,
-    password: String,
-    salt: Vec<u8>,
-    rounds: u32,
-}
-
-impl std::fmt::Debug for HashJob {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HashJob")
-            .field("id", &self.id)
-            .field("rounds", &self.rounds)
-            .finish_non_exhaustive()
-    }
-}
-
-impl HashJob {
-    /// Hashes the password (milliseconds of CPU at the default rounds).
-    pub fn run(&self) -> HashDone {
-        HashDone {
-            id: self.id,
-            hash: hash_password(&self.password, &self.salt, self.rounds),
-        }
-    }
-}
-
-/// The result of a [`HashJob`], for `ServerCore::handle_hash_done`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HashDone {
-    /// The ID of the job it answers.
-    pub id: u64,
-    hash: Vec<u8>,
-}
-
-/// A login waiting for its hash.
-#[derive(Debug)]
-pub(super) struct PendingLogin {
-    conn: ConnId,
-    login: Login,
-    /// The account the password is checked against; `None`: registering with `salt`.
-    account: Option<Account>,
-    salt: Vec<u8>,
-    address: String,
-}
-
-impl PendingLogin {
-    pub(super) fn conn(&self) -> ConnId {
-        self.conn
-    }
-}
-
-/// The login rate limits (see the module doc).
-#[derive(Debug)]
-pub(super) struct Throttles {
-    failed_by_account: Throttle<(String, String)>,
-    failed_by_address: Throttle<String>,
-    registrations_by_address: Throttle<String>,
-}
-
-impl Throttles {
-    pub(super) fn new(limits: &Limits) -> Throttles {
-        let keys = limits.max_throttled_keys;
-        Throttles {
-            failed_by_account: Throttle::new(limits.failed_logins_per_account, keys),
-            failed_by_address: Throttle::new(limits.failed_logins_per_address, keys),
-            registrations_by_address: Throttle::new(limits.registrations_per_address, keys),
-        }
-    }
-
-    /// A login of an existing account: a token of the account's and of the address's.
-    fn take_login(&mut self, account: &(String, String), address: &String, now_ms: u64) -> bool {
-        if !self.failed_by_account.take(account, now_ms) {
-            return false;
-        }
-        if !self.failed_by_address.take(address, now_ms) {
-            self.failed_by_account.give_back(account, now_ms);
-            return false;
-        }
-        true
-    }
-
-    /// The password matched: the login does not count as a failure.
-    fn give_back_login(&mut self, account: &(String, String), address: &String, now_ms: u64) {
-        self.failed_by_account.give_back(account, now_ms);
-        self.failed_by_address.give_back(address, now_ms);
-    }
-
-    pub(super) fn sweep(&mut self, now_ms: u64) {
-        self.failed_by_account.sweep(now_ms);
-        self.failed_by_address.sweep(now_ms);
-        self.registrations_by_address.sweep(now_ms);
-    }
-
-    /// Keys held and the bound, of each table (for the invariants).
-    pub(super) fn sizes(&self) -> [(usize, usize); 3] {
-        [
-            (
-                self.failed_by_account.len(),
-                self.failed_by_account.max_keys(),
-            ),
-            (
-                self.failed_by_address.len(),
-                self.failed_by_address.max_keys(),
-            ),
-            (
-                self.registrations_by_address.len(),
-                self.registrations_by_address.max_keys(),
-            ),
-        ]
-    }
 }
 
 impl ServerCore {

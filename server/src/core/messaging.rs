@@ -31,7 +31,8 @@ use yim_hooks::probe::{self, Probe};
 use yim_proto::wire::{body, reply, Forbid, Message, SendMessage, SendReceipt};
 use yim_proto::{limits, ChatType, ErrorCode, Frame, FrameBody};
 
-use super::{ConnId, Now, Output, ServerCore};
+use super::io::{ConnId, Now, Output};
+use super::state::ServerCore;
 use crate::store::{RoomLogEntry, SendRecord, Write};
 
 /// Why a send was refused: the code and, for mutes, the forbid fields.

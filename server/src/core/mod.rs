@@ -42,210 +42,55 @@
 //! (resumable audio uploads, the stored audio of voice messages and its chunked download),
 //! `mutes` (operator mutes), `throttle` (token buckets for the rate limits), `invariants` (what
 //! must hold between inputs).
+//!
+//! Layered, never in a circle: the rule modules import what they share from the modules that
+//! define it, below them: `state` (the `ServerCore` struct and what it holds), `io` (`ConnId`,
+//! `Now`, `Output`), `password` (hash jobs), `login_state` (logins waiting for a hash, the
+//! login throttles), `mute_table`, `sessions`, `throttle`. This module sits on top: it only
+//! re-exports the public API and holds the input machinery (dispatch, the commit rule, group
+//! commit) and the helpers the rules share; nothing below imports it.
 
 mod history;
 mod invariants;
+mod io;
 mod login;
+mod login_state;
 mod messaging;
+mod mute_table;
 mod mutes;
+mod password;
 mod rooms;
 mod sessions;
+mod state;
 pub(crate) mod throttle;
 mod voice;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use yim_hooks::planted::{self, Bug};
 use yim_hooks::probe::{self, Probe};
-use yim_proto::wire::{reply, Goodbye, Pong, Reply};
+use yim_proto::wire::{reply, Pong, Reply};
 use yim_proto::{ErrorCode, Frame, FrameBody};
 
 use crate::config::{Limits, ServerConfig};
 use crate::store::{Store, StoreError, Write, WriteBatch};
+use login_state::Throttles;
 use sessions::Sessions;
+use state::{Connection, MessageIds, Role, Scoped, StoreBox, UserSession};
 
-pub use login::{HashDone, HashJob};
-pub use mutes::MuteTable;
+pub use io::{ConnId, Now, Output};
+pub use mute_table::MuteTable;
+pub use password::{HashDone, HashJob};
+pub use state::ServerCore;
 pub use throttle::{peer_address, Rate};
-
-/// Identifies one connection for the lifetime of a server process.
-pub type ConnId = u64;
-
-/// The time of an input: wall time (unix ms) for timestamps, mute ends and token expiry, and
-/// monotonic time (ms) for timeouts. See `crate::clock::Clock`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Now {
-    /// Unix ms.
-    pub wall_ms: u64,
-    /// Monotonic ms.
-    pub mono_ms: u64,
-}
-
-impl Now {
-    /// Both readings of `clock` now.
-    pub fn read(clock: &dyn crate::clock::Clock) -> Now {
-        Now {
-            wall_ms: clock.wall_ms(),
-            mono_ms: clock.monotonic_ms(),
-        }
-    }
-
-    /// A moment where both clocks read `ms` (tests).
-    pub fn at(ms: u64) -> Now {
-        Now {
-            wall_ms: ms,
-            mono_ms: ms,
-        }
-    }
-
-    /// Wall time in unix seconds.
-    pub fn wall_secs(self) -> u64 {
-        self.wall_ms / 1000
-    }
-}
-
-/// Something the driver must do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// Queue `frame` on the connection. A room message's frame is one `Arc` shared by the
-    /// sends to all its receivers, so the driver encodes it once.
-    Send {
-        /// The connection.
-        conn: ConnId,
-        /// The frame.
-        frame: Arc<Frame>,
-    },
-    /// Send `Goodbye{code, reason}` after what is queued, then close the connection. The core
-    /// has already forgotten it.
-    Close {
-        /// The connection.
-        conn: ConnId,
-        /// The Goodbye's code.
-        code: ErrorCode,
-        /// The Goodbye's reason (and the log's).
-        reason: String,
-    },
-    /// Hash a password off the core and hand the result to `handle_hash_done`.
-    Hash(HashJob),
-    /// `conn` has logged in (queued before its login's reply): its frames may now be as long
-    /// as any frame, no longer only as long as a login needs.
-    LoggedIn {
-        /// The connection.
-        conn: ConnId,
-    },
-}
 
 /// How often the core sweeps for idle connections and expired mutes.
 const SWEEP_INTERVAL_MS: u64 = 1000;
 /// Message IDs reserved from the store at a time.
 const MESSAGE_ID_BLOCK: u64 = 1024;
-
-#[derive(Debug)]
-struct Connection {
-    peer: String,
-    connected_ms: u64,
-    last_received_ms: u64,
-    /// The challenge nonce sent at connect.
-    nonce: Vec<u8>,
-    role: Role,
-    /// A login of this connection waits for its password hash (the job's ID).
-    hashing: Option<u64>,
-}
-
-#[derive(Debug)]
-enum Role {
-    /// Connected, not logged in yet.
-    Pending,
-    User(UserSession),
-    Admin {
-        app_key: String,
-    },
-}
-
-#[derive(Debug)]
-struct UserSession {
-    app_key: String,
-    user_id: String,
-    rooms: BTreeSet<String>,
-}
-
-/// App key and user or room ID.
-type Scoped = (String, String);
-
-#[derive(Debug, Default)]
-struct Room {
-    members: BTreeSet<String>,
-    /// The sequence number of the room's last message: read from the store when the room is
-    /// created in memory, and written there (with the message, in the room log) before each
-    /// new message goes out.
-    last_seq: u64,
-    /// The room's send rate (`room_sends`).
-    sends: throttle::Bucket,
-}
-
-/// Hands out message IDs from blocks reserved in the store, so IDs stay unique across
-/// restarts: an ID at or past the committed end of the block stages the reservation of a
-/// new block (a [`Write::MessageIdMark`]) in the input that takes it, and the block counts
-/// only once that input's commit succeeds. IDs taken by an input whose commit failed are
-/// skipped, never reused.
-#[derive(Debug, Default, Clone, Copy)]
-struct MessageIds {
-    next: u64,
-    /// IDs below this are reserved in the store.
-    end: u64,
-    /// The end reserved by the writes staged now, if any.
-    staged_end: u64,
-}
-
-/// See the module doc.
-#[derive(Debug)]
-pub struct ServerCore {
-    apps: BTreeMap<String, String>,
-    limits: Limits,
-    store: StoreBox,
-    rng: ChaCha8Rng,
-    connections: BTreeMap<ConnId, Connection>,
-    sessions: Sessions,
-    rooms: BTreeMap<Scoped, Room>,
-    mutes: MuteTable,
-    message_ids: MessageIds,
-    next_sweep_ms: u64,
-    /// The writes of the input being handled (see the module doc).
-    batch: WriteBatch,
-    /// Commits made by the input being handled (at most one).
-    commits_in_input: u32,
-    /// The outputs of the input being handled, released when it ends.
-    pending: Vec<Output>,
-    /// Outputs of inputs that ended, waiting for the store's sync (see the module doc).
-    held: Vec<Output>,
-    /// A commit has returned since the last sync.
-    unsynced: bool,
-    /// Released outputs, for `poll_output`.
-    outputs: VecDeque<Output>,
-    /// Set by a commit whose outcome is unknown: the core handles nothing more.
-    halt: Option<StoreError>,
-    /// Whether the store already held data when this core started (a restart).
-    restarted: bool,
-    /// Logins waiting for their password hash, by job ID (see the module doc).
-    hashing: BTreeMap<u64, login::PendingLogin>,
-    next_hash_job: u64,
-    /// The login rate limits.
-    throttles: login::Throttles,
-    /// Connections that have not logged in.
-    unauthenticated: usize,
-}
-
-/// `Box<dyn Store>` with a Debug impl.
-struct StoreBox(Box<dyn Store>);
-
-impl std::fmt::Debug for StoreBox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Store")
-    }
-}
 
 impl ServerCore {
     /// A core for `config`, reopening `store`. `rng_seed` seeds challenge nonces and password
@@ -291,7 +136,7 @@ impl ServerCore {
             restarted,
             hashing: BTreeMap::new(),
             next_hash_job: 1,
-            throttles: login::Throttles::new(&config.limits),
+            throttles: Throttles::new(&config.limits),
             unauthenticated: 0,
         })
     }
@@ -705,16 +550,6 @@ impl ServerCore {
                 None
             }
         }
-    }
-}
-
-impl Output {
-    /// The Goodbye frame sent before closing.
-    pub fn goodbye(code: ErrorCode, reason: &str) -> Frame {
-        Frame::new(FrameBody::Goodbye(Goodbye {
-            code: code.as_u32(),
-            reason: reason.to_owned(),
-        }))
     }
 }
 

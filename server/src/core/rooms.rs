@@ -18,7 +18,8 @@ use yim_hooks::probe::{self, Probe};
 use yim_proto::wire::{reply, GetRoomMemberCount, JoinRoom, LeaveRoom, Message, RoomJoined};
 use yim_proto::{limits, ErrorCode, FrameBody};
 
-use super::{ConnId, Room, ServerCore};
+use super::io::ConnId;
+use super::state::{Room, ServerCore};
 use crate::store::StoreError;
 
 /// What a successful join answers and then sends.

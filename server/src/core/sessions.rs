@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::ConnId;
+use super::io::ConnId;
 
 /// App key, then user ID, to the connection of the user's session. Iterates in (app, user)
 /// order.

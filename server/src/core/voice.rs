@@ -44,8 +44,9 @@ use yim_proto::wire::{
 };
 use yim_proto::ErrorCode;
 
+use super::io::{ConnId, Now};
 use super::messaging::Refusal;
-use super::{ConnId, Now, ServerCore};
+use super::state::ServerCore;
 use crate::store::{StoreError, UploadAppend, Write};
 
 /// The audio of a voice send, taken from its complete upload.
