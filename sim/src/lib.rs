@@ -1,8 +1,9 @@
 //! The deterministic simulator: many SDK clients and the server on turmoil, under faults.
 //!
 //! What it is: scenarios as data ([`scenario`]), generated from a seed with per-seed fault
-//! rates ([`generate`]) or by proptest strategies ([`strategy`]); a runner that plays one on
-//! turmoil with the same SDK and server code as production ([`runner`], [`app`], [`env`]);
+//! rates ([`generate`], [`live`], drawing with [`swarm`] at a [`size`]) or by proptest
+//! strategies ([`strategy`]); a runner that plays one on turmoil with the same SDK and server
+//! code as production ([`runner`], [`app`], [`env`]);
 //! a history of every call and event ([`history`]) judged by named checkers ([`checkers`]);
 //! shrinking of failing scenarios ([`shrink`]); sweeps over many seeds ([`sweep`]), possibly
 //! branching from runs that reached rare states ([`branch`]), possibly in shards on many
@@ -34,6 +35,7 @@ pub mod scenario;
 pub mod shrink;
 pub mod size;
 pub mod strategy;
+pub mod swarm;
 pub mod sweep;
 pub mod timeline;
 

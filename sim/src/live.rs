@@ -6,8 +6,9 @@
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 
-use crate::generate::{generate_faults, Profile, Rng, Size};
 use crate::scenario::{ClientSpec, Op, Scenario, TimedOp};
+use crate::size::Size;
+use crate::swarm::{generate_faults, Profile, Rng};
 
 /// The one room.
 pub const LIVE_ROOM: &str = "live";

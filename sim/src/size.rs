@@ -1,8 +1,59 @@
-//! Scenario sizes from the command line: a named preset (`small` for CI, `standard` for the
-//! benchmark, `large` for 1,000 clients) with any of its numbers overridden, so a user can
-//! simulate their own scale (`--size large --hosts 20 --seconds 30`).
+//! Scenario sizes: [`Size`] (how many clients, hosts and rooms, how long, how busy) with the
+//! liveness bound, and from the command line a named preset (`small` for CI, `standard` for
+//! the benchmark, `large` for 1,000 clients) with any of its numbers overridden, so a user can
+//! simulate their own scale (`--size large --hosts 20 --seconds 30`). Not what a scenario of
+//! that size holds (`generate`, `live`).
 
-use crate::generate::{Size, LIVENESS_BOUND_MS};
+use serde::{Deserialize, Serialize};
+
+/// The liveness bound: after the faults heal, every client must be logged in and idle within
+/// this long. A connection silently cut one way is noticed by the SDK's heartbeat timeout
+/// (30 s after the last frame received), then the game logs in again (the login may take up
+/// to the 10 s request timeout): 45 s covers both with 5 s to spare.
+pub const LIVENESS_BOUND_MS: u64 = 45_000;
+
+/// The size of generated scenarios.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Size {
+    /// How many clients.
+    pub clients: usize,
+    /// How many client hosts run them.
+    pub client_hosts: usize,
+    /// How many rooms.
+    pub rooms: usize,
+    /// How long the faults last (the safety phase).
+    pub safety_ms: u64,
+    /// How long the system has to converge after healing.
+    pub liveness_ms: u64,
+    /// Operations per client per simulated second, on average.
+    pub ops_per_client_second: f64,
+}
+
+impl Size {
+    /// Small enough for CI sweeps.
+    pub fn small() -> Size {
+        Size {
+            clients: 12,
+            client_hosts: 3,
+            rooms: 3,
+            safety_ms: 20_000,
+            liveness_ms: LIVENESS_BOUND_MS,
+            ops_per_client_second: 0.5,
+        }
+    }
+
+    /// The standard scenario of the benchmark: 100 clients in 10 hosts, 10 rooms, 60 s.
+    pub fn standard() -> Size {
+        Size {
+            clients: 100,
+            client_hosts: 10,
+            rooms: 10,
+            safety_ms: 60_000,
+            liveness_ms: LIVENESS_BOUND_MS,
+            ops_per_client_second: 0.2,
+        }
+    }
+}
 
 /// A named size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
