@@ -50,6 +50,8 @@ impl Room {
         config.limits.max_connections = MEMBERS as usize + 10;
         // The bench measures the fan-out, not the room's send rate.
         config.limits.room_sends = yim_server::core::Rate::UNLIMITED;
+        // Every member registers from the one bench address.
+        config.limits.registrations_per_address = yim_server::core::Rate::UNLIMITED;
         let core = ServerCore::new(&config, Box::new(MemoryStore::new()), 1).expect("store");
         let mut room = Room {
             core,

@@ -5,12 +5,14 @@ import collections
 import sys
 
 RULES = [
-    ("store: SQLite (statement prepare + commit per send)", lambda s: "SqliteStore" in s),
-    ("socket: one send() syscall per delivered frame",
-     lambda s: "write_frame" in s and ("__libc_send" in s or "sendto" in s)),
-    ("connection task: encode per receiver", lambda s: "run_connection" in s and "encode_frame" in s),
-    ("connection task: read, decode, other", lambda s: "run_connection" in s),
-    ("core: fan-out receiver lookup (String clones, BTreeMap by user)",
+    ("store: SQLite (a commit per send, a WAL sync per group)", lambda s: "SqliteStore" in s),
+    ("socket: writes (one per batch of queued frames)",
+     lambda s: "run_connection" in s and ("__libc_send" in s or "sendto" in s or "__libc_write" in s
+                                          or "write_bytes" in s)),
+    ("socket: reads",
+     lambda s: "run_connection" in s and ("__libc_recv" in s or "recvfrom" in s or "__libc_read" in s)),
+    ("connection task: decode, batching, wake-ups, other", lambda s: "run_connection" in s),
+    ("core: fan-out receiver list (collect members to connections)",
      lambda s: "deliver_to_room" in s and "SpecFromIterNested" in s),
     ("core: fan-out Message clone per receiver",
      lambda s: "deliver_to_room" in s and ("fan_out" in s or "Clone" in s)),

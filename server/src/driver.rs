@@ -2,7 +2,7 @@
 //!
 //! One task owns the core (so the core needs no locks and stays deterministic given its
 //! inputs); each connection has one task that reads frames into the core's input channel and
-//! writes the frames the core routes to it, one write per frame; password
+//! writes the frames the core routes to it, everything queued for it in one write; password
 //! hashes run on the [`HashPool`]. The core task hands the core every input waiting in the
 //! channel (up to `GROUP_COMMIT_INPUTS`) before it routes outputs, so their commits share
 //! one sync (group commit, see [`crate::core`]), and encodes each frame once, however many
@@ -80,6 +80,9 @@ struct Writer {
 const INPUT_QUEUE_FRAMES: usize = 1024;
 /// Bytes read from a socket at a time (once logged in; before, a login frame's worth).
 const READ_CHUNK_BYTES: usize = 8 * 1024;
+/// A connection's task writes the frames queued for it together, up to this many bytes (and
+/// one frame more) in one write.
+const WRITE_BATCH_BYTES: usize = 64 * 1024;
 /// At most this many inputs waiting in the input queue are handled before the core's
 /// outputs are routed, so their commits share one sync (group commit; see
 /// [`crate::core`]).
@@ -94,6 +97,9 @@ struct Connections {
     writers: BTreeMap<ConnId, Writer>,
     /// Bytes queued for all connections together.
     total_bytes: Arc<AtomicUsize>,
+    /// Connections whose end the core has been told of in this round: their writers stay
+    /// until the outputs of the inputs before the end are routed to them.
+    ended: Vec<ConnId>,
     limits: Limits,
 }
 
@@ -104,7 +110,24 @@ impl Connections {
             writer.queued.detach();
             writer.task.abort();
             tracing::warn!(conn, reason, "cutting a connection off");
-            core.handle_disconnect(conn, reason);
+            if !self.ended.contains(&conn) {
+                core.handle_disconnect(conn, reason);
+            }
+        }
+    }
+
+    /// `conn`'s task says it has ended (or that its peer closed): the core forgets it now,
+    /// and its writer goes once this round's outputs are routed ([`Self::release_ended`]).
+    fn end(&mut self, core: &mut ServerCore, conn: ConnId, reason: &str) {
+        core.handle_disconnect(conn, reason);
+        self.ended.push(conn);
+    }
+
+    /// Lets go of the ended connections: a task still running writes what is queued for it,
+    /// then closes its socket; the bytes it holds count until written.
+    fn release_ended(&mut self) {
+        for conn in self.ended.drain(..) {
+            self.writers.remove(&conn);
         }
     }
 
@@ -168,6 +191,7 @@ pub async fn serve(
     let mut connections = Connections {
         writers: BTreeMap::new(),
         total_bytes: Arc::new(AtomicUsize::new(0)),
+        ended: Vec::new(),
         limits: limits.clone(),
     };
     let mut hashes = HashPool::new(limits.hash_workers);
@@ -177,6 +201,7 @@ pub async fn serve(
     let mut accept_paused_until_ms: Option<u64> = None;
     loop {
         route_outputs(&mut core, &mut connections, &mut hashes);
+        connections.release_ended();
         if let Some(halt) = core.halted() {
             return halt.clone();
         }
@@ -260,12 +285,7 @@ fn handle_input(
         } => {
             core.handle_frame(Now::read(clock), conn, frame);
         }
-        Input::Ended { conn, reason } => {
-            if let Some(writer) = connections.writers.remove(&conn) {
-                writer.queued.detach();
-            }
-            core.handle_disconnect(conn, &reason);
-        }
+        Input::Ended { conn, reason } => connections.end(core, conn, &reason),
     }
 }
 
@@ -334,9 +354,12 @@ impl Drop for DetachOnDrop {
     }
 }
 
-/// Reads frames into the core's input and writes the frames routed to this connection.
-/// Writing comes first, so a busy reader still drains its output queue; a write the peer
-/// does not take within [`WRITE_TIMEOUT_MS`] ends the connection.
+/// Reads frames into the core's input and writes the frames routed to this connection, all
+/// those queued at once in one write (up to [`WRITE_BATCH_BYTES`]). Writing comes first, so
+/// a busy reader still drains its output queue; a write the peer does not take within
+/// [`WRITE_TIMEOUT_MS`] ends the connection. When the peer closes its side, the core is told
+/// at once and reading stops, but the task goes on writing until the core lets go of the
+/// connection, so the answers to the frames it sent before closing still reach it.
 async fn run_connection(
     connection: Connection,
     stream: BoxStream,
@@ -355,35 +378,64 @@ async fn run_connection(
     let mut decoder = FrameDecoder::with_max_frame_bytes(login_frame_bytes);
     // Before login a read need not hold more than a login frame.
     let mut chunk = vec![0u8; (login_frame_bytes + LENGTH_PREFIX_BYTES).min(READ_CHUNK_BYTES)];
+    let mut batch = Vec::new();
+    let mut peer_closed = false;
     let clock = clock.as_ref();
     let reason = 'connection: loop {
         tokio::select! {
             biased;
-            command = commands.recv() => match command {
-                Some(Command::Send(encoded)) => {
-                    let written = write_bytes(&mut writer, &encoded, clock).await;
-                    queued.written(encoded.len());
+            command = commands.recv() => {
+                let mut next = command;
+                // Every frame queued now goes out in one write; what ends the batch follows it.
+                batch.clear();
+                while let Some(Command::Send(encoded)) = &next {
+                    batch.extend_from_slice(encoded);
+                    next = if batch.len() < WRITE_BATCH_BYTES {
+                        match commands.try_recv() {
+                            Ok(command) => Some(command),
+                            Err(mpsc::error::TryRecvError::Empty) => break,
+                            Err(mpsc::error::TryRecvError::Disconnected) => None,
+                        }
+                    } else {
+                        break;
+                    };
+                }
+                if !batch.is_empty() {
+                    let written = write_bytes(&mut writer, &batch, clock).await;
+                    queued.written(batch.len());
                     if let Err(e) = written {
                         break 'connection format!("write error: {e}");
                     }
                 }
-                Some(Command::Close(goodbye)) => {
-                    let _ = write_frame(&mut writer, &goodbye, clock).await;
-                    let _ = writer.shutdown().await;
-                    break 'connection "closed by the server".to_owned();
-                }
-                Some(Command::LoggedIn) => {
-                    decoder.set_max_frame_bytes(MAX_FRAME_BYTES);
-                    chunk.resize(READ_CHUNK_BYTES, 0);
-                }
-                None => {
-                    let _ = writer.shutdown().await;
-                    break 'connection "dropped by the server".to_owned();
+                match next {
+                    Some(Command::Send(_)) => {}
+                    Some(Command::LoggedIn) => {
+                        decoder.set_max_frame_bytes(MAX_FRAME_BYTES);
+                        chunk.resize(READ_CHUNK_BYTES, 0);
+                    }
+                    Some(Command::Close(goodbye)) => {
+                        let _ = write_frame(&mut writer, &goodbye, clock).await;
+                        let _ = writer.shutdown().await;
+                        break 'connection "closed by the server".to_owned();
+                    }
+                    None => {
+                        let _ = writer.shutdown().await;
+                        break 'connection "dropped by the server".to_owned();
+                    }
                 }
             },
-            read = reader.read(&mut chunk) => {
+            read = reader.read(&mut chunk), if !peer_closed => {
                 let n = match read {
-                    Ok(0) => break 'connection "peer closed".to_owned(),
+                    Ok(0) => {
+                        // The core hears of it after the frames already sent; it lets go of
+                        // the connection once their outputs are queued here.
+                        peer_closed = true;
+                        let ended = Input::Ended { conn, reason: "peer closed".to_owned() };
+                        if input.send(ended).await.is_err() {
+                            return; // the server is shutting down
+                        }
+                        continue;
+                    }
                     Ok(n) => n,
                     Err(e) => break 'connection format!("read error: {e}"),
                 };
@@ -413,7 +465,9 @@ async fn run_connection(
             }
         }
     };
-    let _ = input.send(Input::Ended { conn, reason }).await;
+    if !peer_closed {
+        let _ = input.send(Input::Ended { conn, reason }).await;
+    }
 }
 
 /// Writes one frame, giving up after [`WRITE_TIMEOUT_MS`].

@@ -263,6 +263,33 @@ async fn a_pipelining_client_is_answered_in_order_and_slows_no_one_else() {
 }
 
 #[tokio::test]
+async fn a_client_that_closes_its_side_still_gets_every_answer_then_the_server_closes() {
+    let server = TestServer::start().await;
+    let mut client = Raw::connect(server.addr).await.unwrap();
+    assert_eq!(client.login("leaver", "pw").await, ErrorCode::Success);
+    const PINGS: u64 = 500;
+    let pings: Vec<u8> = (1..=PINGS)
+        .flat_map(|nonce| encode_frame(&Frame::new(FrameBody::Ping(Ping { nonce }))).unwrap())
+        .collect();
+    client.stream.write_all(&pings).await.unwrap();
+    client.stream.shutdown().await.unwrap();
+    let mut nonces = Vec::new();
+    while let Some(frame) = tokio::time::timeout(EVENT_WAIT, client.next())
+        .await
+        .unwrap()
+    {
+        if let Some(FrameBody::Pong(pong)) = frame.body {
+            nonces.push(pong.nonce);
+        }
+    }
+    assert_eq!(
+        nonces,
+        (1..=PINGS).collect::<Vec<_>>(),
+        "every ping answered, in order"
+    );
+}
+
+#[tokio::test]
 async fn the_room_send_rate_refuses_with_message_blocked_and_delivers_the_rest() {
     let mut config = server_config();
     config.limits.room_sends = Rate::new(5, 600_000);
