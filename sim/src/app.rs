@@ -13,6 +13,7 @@ use yim_server::admin::{AdminClient, AdminError};
 use crate::client_disk::ClientDisk;
 use crate::close_order::CloseOrder;
 use crate::env::{host_now_ms, sim_ms, SimClock, SimNetwork, Skew};
+use crate::hearing::Hearing;
 use crate::history::{self, AdminOutcome, AppId, Entry, History, MuteRecord};
 use crate::link::Links;
 use crate::scenario::{Op, Scenario, TokenKind};
@@ -80,6 +81,8 @@ pub struct World {
     pub client_disks: Vec<ClientDisk>,
     /// The ID of the latest voice message delivered to any app (what `Op::Eavesdrop` asks for).
     pub last_voice_message: Option<u64>,
+    /// What the apps hear in the voice audio they download (see [`crate::hearing`]).
+    pub hearing: Hearing,
 }
 
 /// The world, as the hosts and the runner share it.
@@ -160,6 +163,7 @@ impl World {
             download_dir: run_dir(),
             client_disks,
             last_voice_message: None,
+            hearing: Hearing::default(),
         }
     }
 
@@ -489,23 +493,6 @@ fn download_path(world: &World, app: AppId, message_id: u64) -> std::path::PathB
     ))
 }
 
-/// What the saved audio of a download says and how long it is (read, recognised, then
-/// deleted).
-fn hear(path: &std::path::Path) -> (Option<String>, Option<u64>) {
-    use yim_sdk::yim_audio::Recognizer;
-    let samples = yim_sdk::yim_audio::wav::read_wav_i16_speech(path).ok();
-    let _ = std::fs::remove_file(path);
-    let Some(samples) = samples else {
-        return (None, None);
-    };
-    let rate = u64::from(yim_sdk::yim_audio::AudioFormat::SPEECH.sample_rate);
-    let heard_ms = samples.len() as u64 * 1000 / rate.max(1);
-    let heard = yim_sdk::yim_audio::ToneRecognizer::new()
-        .recognize(&samples)
-        .ok();
-    (heard, Some(heard_ms))
-}
-
 /// Records every event the app's SDK delivers.
 async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
     while let Some(event) = sdk.next_event().await {
@@ -540,7 +527,7 @@ async fn pump_events(shared: Shared, app: AppId, sdk: Client) {
                 save_path,
             } => {
                 let (heard, heard_ms) = if *code == ErrorCode::Success {
-                    hear(save_path)
+                    world.hearing.hear(save_path)
                 } else {
                     (None, None)
                 };

@@ -23,6 +23,7 @@ pub mod disk;
 pub mod env;
 pub mod explain;
 pub mod generate;
+pub mod hearing;
 pub mod history;
 pub mod lines;
 pub mod link;
