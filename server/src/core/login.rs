@@ -229,6 +229,7 @@ impl ServerCore {
             Err(code) => return self.refuse_login(conn, request_id, code),
         };
         let old = self.sessions.insert(&login.app_key, &login.user_id, conn);
+        self.membership_changes += 1;
         // The planted bug hands the old session's rooms to the new one.
         let inherited = match old.and_then(|old| self.user_session_mut(old)) {
             Some(session) if planted::active(Bug::KickOffKeepsRooms) => {

@@ -118,6 +118,9 @@ impl ServerCore {
             connections: BTreeMap::new(),
             sessions: Sessions::default(),
             rooms: BTreeMap::new(),
+            // Reported after the first input.
+            membership_changes: 1,
+            membership_reported: 0,
             mutes,
             message_ids: MessageIds {
                 next: first_ids,
@@ -372,7 +375,10 @@ impl ServerCore {
             return;
         }
         self.held.append(&mut self.pending);
-        probe::observe(|| probe::Observation::Membership(self.membership()));
+        if self.membership_changes != self.membership_reported {
+            self.membership_reported = self.membership_changes;
+            probe::observe(|| probe::Observation::Membership(self.membership()));
+        }
     }
 
     /// Every user with a session or in a room, with its connection and rooms (for the
@@ -493,6 +499,7 @@ impl ServerCore {
         if let Role::User(session) = connection.role {
             self.sessions
                 .remove_if_on(&session.app_key, &session.user_id, conn);
+            self.membership_changes += 1;
             for room_id in &session.rooms {
                 self.remove_member(&session.app_key, room_id, &session.user_id);
             }

@@ -98,6 +98,7 @@ impl ServerCore {
                 sends: Default::default(),
             });
             room.members.insert(user_id.to_owned());
+            self.membership_changes += 1;
             if let Some(session) = self.user_session_mut(conn) {
                 session.rooms.insert(room_id.to_owned());
             }
@@ -220,6 +221,7 @@ impl ServerCore {
         let key = (app_key.to_owned(), room_id.to_owned());
         if let Some(room) = self.rooms.get_mut(&key) {
             room.members.remove(user_id);
+            self.membership_changes += 1;
             if room.members.is_empty() {
                 self.rooms.remove(&key);
             }

@@ -83,6 +83,11 @@ pub struct ServerCore {
     pub(super) connections: BTreeMap<ConnId, Connection>,
     pub(super) sessions: Sessions,
     pub(super) rooms: BTreeMap<Scoped, Room>,
+    /// Counts changes of `sessions` and of the rooms' members, so the membership report (a
+    /// probe for the simulator) is built only after an input that changed them.
+    pub(super) membership_changes: u64,
+    /// `membership_changes` when the membership was last reported.
+    pub(super) membership_reported: u64,
     pub(super) mutes: MuteTable,
     pub(super) message_ids: MessageIds,
     pub(super) next_sweep_ms: u64,
