@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use yim_proto::auth::LoginCredentials;
 use yim_proto::wire::{body, reply, Body, JoinRoom, Login, Ping, SendMessage, Text};
-use yim_proto::{auth, encode_frame, ErrorCode, Frame, FrameBody, FrameDecoder};
+use yim_proto::{encode_frame, ErrorCode, Frame, FrameBody, FrameDecoder};
 use yim_sdk::ChatType;
 use yim_server::core::Rate;
 use yim_server::store::memory::MemoryStore;
@@ -80,16 +81,14 @@ impl Raw {
 
     async fn login(&mut self, user: &str, password: &str) -> ErrorCode {
         let request_id = self.request_id();
-        let login = Login {
-            request_id,
-            protocol_version: yim_proto::PROTOCOL_VERSION,
-            app_key: APP_KEY.into(),
-            proof: auth::challenge_proof(APP_SECRET, &self.nonce),
-            user_id: user.into(),
-            password: password.into(),
-            token: String::new(),
-            resume_session_id: 0,
+        let credentials = LoginCredentials {
+            app_key: APP_KEY,
+            app_secret: APP_SECRET,
+            user_id: user,
+            password,
+            token: "",
         };
+        let login = Login::new(request_id, &credentials, &self.nonce);
         self.write(&encode_frame(&Frame::new(FrameBody::Login(login))).unwrap())
             .await;
         ErrorCode::from_u32(self.reply(request_id).await.code).unwrap()
