@@ -14,8 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use yim_proto::auth::LoginCredentials;
 use yim_proto::wire::{body, Body, JoinRoom, Login, SendMessage, Text};
-use yim_proto::{auth, encode_frame, ChatType, ErrorCode, Frame, FrameBody};
+use yim_proto::{encode_frame, ChatType, ErrorCode, Frame, FrameBody};
 use yim_server::core::{ConnId, Now, Output, ServerCore};
 use yim_server::store::memory::MemoryStore;
 use yim_server::ServerConfig;
@@ -94,16 +95,15 @@ impl Room {
             })
             .expect("a challenge");
         self.next_request += 1;
-        let login = FrameBody::Login(Login {
-            request_id: self.next_request,
-            protocol_version: yim_proto::PROTOCOL_VERSION,
-            app_key: APP.into(),
-            proof: auth::challenge_proof(SECRET, &nonce),
-            user_id: format!("member{conn}"),
-            password: "pw".into(),
-            token: String::new(),
-            resume_session_id: 0,
-        });
+        let user_id = format!("member{conn}");
+        let credentials = LoginCredentials {
+            app_key: APP,
+            app_secret: SECRET,
+            user_id: &user_id,
+            password: "pw",
+            token: "",
+        };
+        let login = FrameBody::Login(Login::new(self.next_request, &credentials, &nonce));
         self.core.handle_frame(self.now(), conn, Frame::new(login));
         self.outputs();
         self.next_request += 1;

@@ -17,8 +17,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use yim_proto::auth::LoginCredentials;
 use yim_proto::wire::{body, AckMessages, Body, JoinRoom, Login, SendMessage, Text};
-use yim_proto::{auth, ChatType, ErrorCode, Frame, FrameBody};
+use yim_proto::{ChatType, ErrorCode, Frame, FrameBody};
 use yim_server::core::{ConnId, Now, Output, ServerCore};
 use yim_server::store::memory::MemoryStore;
 use yim_server::store::sqlite::SqliteStore;
@@ -99,18 +100,16 @@ impl Server {
             })
             .expect("a challenge");
         let request_id = self.request_id();
+        let credentials = LoginCredentials {
+            app_key: APP,
+            app_secret: SECRET,
+            user_id: user,
+            password: "pw",
+            token: "",
+        };
         self.frame(
             conn,
-            FrameBody::Login(Login {
-                request_id,
-                protocol_version: yim_proto::PROTOCOL_VERSION,
-                app_key: APP.into(),
-                proof: auth::challenge_proof(SECRET, &nonce),
-                user_id: user.into(),
-                password: "pw".into(),
-                token: String::new(),
-                resume_session_id: 0,
-            }),
+            FrameBody::Login(Login::new(request_id, &credentials, &nonce)),
         );
     }
 

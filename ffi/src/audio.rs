@@ -4,7 +4,7 @@
 //! not: any audio processing (that is `yim_audio`, run by the SDK).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use yim_sdk::yim_audio::{
     self, AudioFormat, AudioInput, AudioOutput, InputError, MemoryOutput, OutputError, Recognizer,
@@ -61,7 +61,8 @@ fn system(_cache_dir: Option<std::path::PathBuf>) -> Result<AudioSetup, YimError
 /// The simulated speaker: plays into memory at the clip's own rate, as a device does, so a
 /// playback lasts as long as its clip and `yim_is_playing` says 1 meanwhile. It takes samples
 /// only as real time passes since `open` (plus [`SIMULATED_SPEAKER_LEAD_MS`]), the one clock
-/// this crate reads.
+/// this crate reads; `finish` returns once the samples taken have had their time (the lead
+/// played out), as a device's does once its buffer has drained.
 #[derive(Debug, Default)]
 struct SimulatedSpeaker {
     memory: MemoryOutput,
@@ -95,12 +96,58 @@ impl AudioOutput for SimulatedSpeaker {
     }
 
     fn finish(&mut self) -> Result<(), OutputError> {
-        self.started = None;
+        if let Some((opened, per_second)) = self.started.take() {
+            let end_ms = self.taken.saturating_mul(1000) / per_second.max(1);
+            let end = opened + Duration::from_millis(end_ms);
+            let left = end.saturating_duration_since(Instant::now());
+            if !left.is_zero() {
+                std::thread::sleep(left);
+            }
+        }
         self.memory.finish()
     }
 
     fn stop(&mut self) {
         self.started = None;
         self.memory.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 16 kHz mono: 16 samples a millisecond.
+    const FORMAT: AudioFormat = AudioFormat {
+        sample_rate: 16_000,
+        channels: 1,
+    };
+
+    #[test]
+    fn the_speaker_takes_samples_only_as_their_time_comes() {
+        let mut speaker = SimulatedSpeaker::default();
+        speaker.open(FORMAT).unwrap();
+        let opened = Instant::now();
+        let taken = speaker.write(&[0.0; 16_000]).unwrap();
+        // The lead, and at most what the time since `open` adds.
+        let lead = SIMULATED_SPEAKER_LEAD_MS as usize * 16;
+        let since_ms = opened.elapsed().as_millis() as usize + 1;
+        assert!(taken >= lead && taken <= lead + since_ms * 16, "{taken}");
+    }
+
+    #[test]
+    fn finish_returns_once_what_was_taken_has_played() {
+        let mut speaker = SimulatedSpeaker::default();
+        let opened = Instant::now();
+        speaker.open(FORMAT).unwrap();
+        let taken = speaker.write(&[0.0; 16_000]).unwrap();
+        speaker.finish().unwrap();
+        let played = Duration::from_millis(taken as u64 / 16);
+        assert!(played >= Duration::from_millis(SIMULATED_SPEAKER_LEAD_MS));
+        assert!(
+            opened.elapsed() >= played,
+            "{:?} < {played:?}",
+            opened.elapsed()
+        );
     }
 }

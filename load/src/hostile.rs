@@ -27,8 +27,9 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use yim_proto::auth::LoginCredentials;
 use yim_proto::wire::{body, Body, JoinRoom, Login, SendMessage, Text};
-use yim_proto::{auth, encode_frame, ErrorCode, Frame, FrameBody, FrameDecoder};
+use yim_proto::{encode_frame, ErrorCode, Frame, FrameBody, FrameDecoder};
 
 use crate::client::{APP_KEY, APP_SECRET, PASSWORD};
 use crate::clock::now_ns;
@@ -171,16 +172,14 @@ impl Conn {
 
     async fn login(&mut self, user: &str, password: &str) -> u32 {
         let request_id = self.request_id();
-        let login = Login {
-            request_id,
-            protocol_version: yim_proto::PROTOCOL_VERSION,
-            app_key: APP_KEY.into(),
-            proof: auth::challenge_proof(APP_SECRET, &self.nonce),
-            user_id: user.into(),
-            password: password.into(),
-            token: String::new(),
-            resume_session_id: 0,
+        let credentials = LoginCredentials {
+            app_key: APP_KEY,
+            app_secret: APP_SECRET,
+            user_id: user,
+            password,
+            token: "",
         };
+        let login = Login::new(request_id, &credentials, &self.nonce);
         if self
             .stream
             .write_all(&frame_bytes(FrameBody::Login(login)))

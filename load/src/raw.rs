@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use yim_proto::auth::LoginCredentials;
 use yim_proto::limits::MAX_AUDIO_CHUNK_BYTES;
 use yim_proto::wire::{
     body, AckMessages, Body, JoinRoom, Login, Ping, SendMessage, Text, UploadAudio, Voice,
@@ -155,16 +156,18 @@ async fn setup(addr: &str, plan: &ClientPlan) -> Result<(Conn, Vec<usize>), Setu
             break challenge.nonce;
         }
     };
-    conn.write(&Frame::new(FrameBody::Login(Login {
-        request_id: 1,
-        protocol_version: yim_proto::PROTOCOL_VERSION,
-        app_key: APP_KEY.to_owned(),
-        proof: yim_proto::auth::challenge_proof(APP_SECRET, &nonce),
-        user_id: plan.names.users[plan.index].clone(),
-        password: PASSWORD.to_owned(),
-        token: String::new(),
-        resume_session_id: 0,
-    })))
+    let credentials = LoginCredentials {
+        app_key: APP_KEY,
+        app_secret: APP_SECRET,
+        user_id: &plan.names.users[plan.index],
+        password: PASSWORD,
+        token: "",
+    };
+    conn.write(&Frame::new(FrameBody::Login(Login::new(
+        1,
+        &credentials,
+        &nonce,
+    ))))
     .await?;
     let code = conn.reply_code(1).await?;
     if code != 0 {

@@ -1,11 +1,15 @@
 //! The HMAC-SHA256 proofs of login: the challenge proof (the client shows it knows the app
-//! secret without sending it) and login tokens (issued by the game's backend with the app
-//! secret, checked by the server).
+//! secret without sending it), login tokens (issued by the game's backend with the app
+//! secret, checked by the server), and [`Login::new`], the one way to build the `Login` frame
+//! that answers a challenge.
 //!
 //! Pure functions; the nonce and the current time are arguments.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+use crate::wire::Login;
+use crate::PROTOCOL_VERSION;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -29,6 +33,49 @@ pub fn verify_challenge_proof(secret: &str, nonce: &[u8], proof: &[u8]) -> bool 
     let mut mac = mac(secret);
     mac.update(nonce);
     mac.verify_slice(proof).is_ok()
+}
+
+/// What a client logs in with. The app secret only signs the challenge proof: it is never
+/// sent. `token` is empty when the user logs in with a password alone.
+#[derive(Clone, Copy)]
+pub struct LoginCredentials<'a> {
+    /// The game's app key.
+    pub app_key: &'a str,
+    /// The game's app secret.
+    pub app_secret: &'a str,
+    /// The user logging in.
+    pub user_id: &'a str,
+    /// The user's password.
+    pub password: &'a str,
+    /// A login token from the game's backend (see [`make_login_token`]), or empty.
+    pub token: &'a str,
+}
+
+impl std::fmt::Debug for LoginCredentials<'_> {
+    /// Shows who logs in, never the secret, the password or the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginCredentials")
+            .field("app_key", &self.app_key)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Login {
+    /// The fresh login answering the challenge `nonce`, in this crate's protocol version. A
+    /// client resuming a session sets `resume_session_id` on the result.
+    pub fn new(request_id: u64, credentials: &LoginCredentials<'_>, nonce: &[u8]) -> Login {
+        Login {
+            request_id,
+            protocol_version: PROTOCOL_VERSION,
+            app_key: credentials.app_key.to_owned(),
+            proof: challenge_proof(credentials.app_secret, nonce),
+            user_id: credentials.user_id.to_owned(),
+            password: credentials.password.to_owned(),
+            token: credentials.token.to_owned(),
+            resume_session_id: 0,
+        }
+    }
 }
 
 fn token_mac(secret: &str, user_id: &str, expiry_secs: u64) -> HmacSha256 {
@@ -71,6 +118,32 @@ mod tests {
         assert!(!verify_challenge_proof("other", b"nonce", &proof));
         assert!(!verify_challenge_proof("s3cret", b"nonce2", &proof));
         assert!(!verify_challenge_proof("s3cret", b"nonce", &proof[1..]));
+    }
+
+    #[test]
+    fn a_login_answers_the_challenge_it_was_built_for() {
+        let credentials = LoginCredentials {
+            app_key: "app",
+            app_secret: "s3cret",
+            user_id: "alice",
+            password: "pw",
+            token: "tok",
+        };
+        let login = Login::new(7, &credentials, b"nonce");
+        assert_eq!(login.request_id, 7);
+        assert_eq!(login.protocol_version, PROTOCOL_VERSION);
+        assert_eq!(
+            (
+                &*login.app_key,
+                &*login.user_id,
+                &*login.password,
+                &*login.token
+            ),
+            ("app", "alice", "pw", "tok")
+        );
+        assert_eq!(login.resume_session_id, 0);
+        assert!(verify_challenge_proof("s3cret", b"nonce", &login.proof));
+        assert!(!verify_challenge_proof("s3cret", b"other", &login.proof));
     }
 
     #[test]

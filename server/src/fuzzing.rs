@@ -17,10 +17,11 @@
 use std::collections::BTreeMap;
 
 use arbitrary::{Arbitrary, Unstructured};
+use yim_proto::auth::LoginCredentials;
 use yim_proto::wire::{
     body, AckMessages, Body, DownloadAudio, JoinRoom, Login, Logout, SendMessage, Text,
 };
-use yim_proto::{auth, ChatType, Frame, FrameBody};
+use yim_proto::{ChatType, Frame, FrameBody};
 
 use crate::config::ServerConfig;
 use crate::core::{ConnId, HashJob, Now, Output, Rate, ServerCore};
@@ -298,15 +299,16 @@ impl Script {
             } => {
                 let Some(conn) = self.slot(conn) else { return };
                 let nonce = self.open.get(&conn).cloned().unwrap_or_default();
+                let credentials = LoginCredentials {
+                    app_key: APP,
+                    app_secret: SECRET,
+                    user_id: USERS[usize::from(user) % USERS.len()],
+                    password: if wrong_password { "bad" } else { "pw" },
+                    token: "",
+                };
                 let login = Login {
-                    request_id: self.request_id(),
-                    protocol_version: yim_proto::PROTOCOL_VERSION,
-                    app_key: APP.into(),
-                    proof: auth::challenge_proof(SECRET, &nonce),
-                    user_id: USERS[usize::from(user) % USERS.len()].into(),
-                    password: if wrong_password { "bad" } else { "pw" }.into(),
-                    token: String::new(),
                     resume_session_id: u64::from(resume_session_id % 4),
+                    ..Login::new(self.request_id(), &credentials, &nonce)
                 };
                 self.frame(conn, FrameBody::Login(login));
             }

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::sync::mpsc;
+use yim_proto::auth::LoginCredentials;
 use yim_proto::wire::{body, Body, JoinRoom, Login, SendMessage, Text};
-use yim_proto::{auth, encode_frame, ChatType, ErrorCode, Frame, FrameBody, FrameDecoder};
+use yim_proto::{encode_frame, ChatType, ErrorCode, Frame, FrameBody, FrameDecoder};
 use yim_server::clock::{BoxFuture, SystemClock};
 use yim_server::core::ServerCore;
 use yim_server::net::{BoxStream, Listener};
@@ -84,16 +85,18 @@ impl RawClient {
         let Some(FrameBody::Challenge(challenge)) = self.read().await.unwrap().body else {
             panic!("expected a challenge")
         };
-        self.write(FrameBody::Login(Login {
-            request_id: 1,
-            protocol_version: yim_proto::PROTOCOL_VERSION,
-            app_key: "app".into(),
-            proof: auth::challenge_proof("secret", &challenge.nonce),
-            user_id: user.into(),
-            password: "pw".into(),
-            token: String::new(),
-            resume_session_id: 0,
-        }))
+        let credentials = LoginCredentials {
+            app_key: "app",
+            app_secret: "secret",
+            user_id: user,
+            password: "pw",
+            token: "",
+        };
+        self.write(FrameBody::Login(Login::new(
+            1,
+            &credentials,
+            &challenge.nonce,
+        )))
         .await;
         assert_eq!(self.reply_code(1).await, ErrorCode::Success);
         self.write(FrameBody::JoinRoom(JoinRoom {

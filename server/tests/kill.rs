@@ -37,11 +37,12 @@ use rand_core::{RngCore, SeedableRng};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use yim_proto::auth::LoginCredentials;
 use yim_proto::wire::{
     body, reply, AckMessages, Body, DownloadAudio, JoinRoom, Login, Message, SendMessage, Text,
     UploadAudio, Voice,
 };
-use yim_proto::{auth, encode_frame, ChatType, ErrorCode, Frame, FrameBody, FrameDecoder};
+use yim_proto::{encode_frame, ChatType, ErrorCode, Frame, FrameBody, FrameDecoder};
 use yim_server::admin::AdminClient;
 
 const APP: &str = "kill_app";
@@ -175,16 +176,14 @@ impl Conn {
     }
 
     fn login_frame(&self, request_id: u64, user: &str, password: &str) -> FrameBody {
-        FrameBody::Login(Login {
-            request_id,
-            protocol_version: yim_proto::PROTOCOL_VERSION,
-            app_key: APP.into(),
-            proof: auth::challenge_proof(SECRET, &self.nonce),
-            user_id: user.into(),
-            password: password.into(),
-            token: String::new(),
-            resume_session_id: 0,
-        })
+        let credentials = LoginCredentials {
+            app_key: APP,
+            app_secret: SECRET,
+            user_id: user,
+            password,
+            token: "",
+        };
+        FrameBody::Login(Login::new(request_id, &credentials, &self.nonce))
     }
 }
 

@@ -83,6 +83,10 @@ pub struct World {
     pub last_voice_message: Option<u64>,
     /// What the apps hear in the voice audio they download (see [`crate::hearing`]).
     pub hearing: Hearing,
+    /// What a simulated game waited for and never got although the SDK owed it (a logout
+    /// that never completed), with the simulated time it gave up: each becomes a
+    /// `simulation` violation of the run. Never in the history.
+    pub harness_failures: Vec<(u64, String)>,
 }
 
 /// The world, as the hosts and the runner share it.
@@ -164,6 +168,7 @@ impl World {
             client_disks,
             last_voice_message: None,
             hearing: Hearing::default(),
+            harness_failures: Vec::new(),
         }
     }
 
@@ -394,22 +399,29 @@ fn start_recording(
 
 /// How long an account switch waits for each logout and login.
 const SWITCH_STEP_TIMEOUT_MS: u64 = 10_000;
+/// How many times an account switch then looks for its logout's completion, once a tick
+/// (a 1 ms sleep lasts one 2 ms turmoil tick): 20 s of simulated time.
+const LOGOUT_COMPLETION_POLLS: u64 = 10_000;
 
-/// Waits until the app's SDK is in `state`, or the step's time is up.
-async fn wait_for_state(sdk: &Client, state: State) {
+/// Waits until the app's SDK is in `state`, checking every 50 ms; false if the step's time
+/// ran out first.
+async fn wait_for_state(sdk: &Client, state: State) -> bool {
     for _ in 0..SWITCH_STEP_TIMEOUT_MS / 50 {
         if sdk.state() == state {
-            return;
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    false
 }
 
 /// Waits until the SDK is logged out and the logout's completion (if it was accepted) is in
 /// the history, as a game that logs in again once its logout callback came: a logout while
 /// reconnecting completes at once, its event taken by the app's event loop a moment later.
+/// An accepted logout whose completion has not come after [`LOGOUT_COMPLETION_POLLS`] is
+/// recorded as a harness failure (a `simulation` violation), not passed over.
 async fn wait_for_logout(shared: &Shared, app: AppId, sdk: &Client, logout: Option<u64>) {
-    wait_for_state(sdk, State::LoggedOut).await;
+    let logged_out = wait_for_state(sdk, State::LoggedOut).await;
     let Some(request_id) = logout else { return };
     let completed = || {
         lock(shared).history.records.iter().rev().any(|r| {
@@ -417,12 +429,29 @@ async fn wait_for_logout(shared: &Shared, app: AppId, sdk: &Client, logout: Opti
                 if *a == app && *id == request_id)
         })
     };
-    for _ in 0..SWITCH_STEP_TIMEOUT_MS {
+    for _ in 0..LOGOUT_COMPLETION_POLLS {
         if completed() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+    let state = if logged_out {
+        "logged out"
+    } else {
+        "not logged out either"
+    };
+    give_up(shared, app, request_id, state);
+}
+
+/// Records that an account switch of `app` stopped waiting for its logout `request_id`'s
+/// completion, the SDK being in `state`.
+fn give_up(shared: &Shared, app: AppId, request_id: u64, state: &str) {
+    let detail = format!(
+        "client {} (app {}): an account switch looked {LOGOUT_COMPLETION_POLLS} times for \
+         the completion of its logout (request {request_id}) and gave up, the SDK {state}",
+        app.client, app.incarnation
+    );
+    lock(shared).harness_failures.push((sim_ms(), detail));
 }
 
 /// `Op::SwitchAccount` (see its doc). The stop is made whatever came of the logout and the
@@ -449,7 +478,8 @@ async fn switch_account(shared: &Shared, app: AppId, sdk: &Client, index: usize,
     let logout = invoke(shared, app, sdk, Call::Logout);
     wait_for_logout(shared, app, sdk, logout).await;
     invoke(shared, app, sdk, login(format!("{player}_alt")));
-    wait_for_state(sdk, State::LoggedIn).await;
+    // The login may fail under faults: the switch goes on either way.
+    let _logged_in = wait_for_state(sdk, State::LoggedIn).await;
     if let Some(recording) = recording {
         if sdk
             .stop_and_send_audio_message(&recording.extra_param)

@@ -299,6 +299,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
         }
     }
     let history = std::mem::take(&mut world.history);
+    let harness_failures = std::mem::take(&mut world.harness_failures);
     let code_probes = crate::probes::uninstall();
     // Downloads are deleted once heard; whatever an unfinished run left goes too.
     let _ = std::fs::remove_dir_all(&world.download_dir);
@@ -307,11 +308,12 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
 
     let report = checkers::check_all(&scenario, &history);
     let mut violations = report.violations;
-    if let Some(error) = step_error {
+    let step_failure = step_error.map(|error| (end_ms, error));
+    for (at_ms, detail) in harness_failures.into_iter().chain(step_failure) {
         violations.push(Violation {
             checker: "simulation".into(),
-            at_ms: end_ms,
-            detail: error,
+            at_ms,
+            detail,
             positions: Vec::new(),
         });
     }

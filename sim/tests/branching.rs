@@ -8,21 +8,8 @@ use yim_sim::generate::{generate, Profile, Size};
 use yim_sim::history::Record;
 use yim_sim::sweep::{sweep, SweepConfig, SweepReport};
 
-fn config(from_seed: u64, seeds: u64, profile: Profile, branching: Branching) -> SweepConfig {
-    SweepConfig {
-        from_seed,
-        seeds,
-        shard: (0, 1),
-        jobs: 2,
-        size: Size::small(),
-        profile,
-        out_dir: None,
-        shrink_runs: 0,
-        progress: false,
-        branching,
-        stop_at_first_failure: false,
-    }
-}
+mod common;
+use common::sweep_config;
 
 fn up_to(records: &[Record], at_ms: u64) -> Vec<&Record> {
     records.iter().filter(|r| r.at_ms <= at_ms).collect()
@@ -160,7 +147,11 @@ fn a_branched_run_replays_from_what_the_sweep_prints() {
         budget: 4,
         children: 2,
     };
-    let report = sweep(&config(0, 16, Profile::Calm, branching), || {});
+    let config = SweepConfig {
+        branching,
+        ..sweep_config(0, 16, Profile::Calm)
+    };
+    let report = sweep(&config, || {});
     let children: Vec<_> = report
         .results
         .iter()
@@ -187,13 +178,7 @@ fn a_branched_run_replays_from_what_the_sweep_prints() {
     }
 
     // What is run does not depend on the number of threads.
-    let one_thread = sweep(
-        &SweepConfig {
-            jobs: 1,
-            ..config(0, 16, Profile::Calm, branching)
-        },
-        || {},
-    );
+    let one_thread = sweep(&SweepConfig { jobs: 1, ..config }, || {});
     assert_eq!(timeless(&one_thread), timeless(&report));
 
     // `yim-sim run` with the printed options replays it: the same history.
@@ -235,7 +220,7 @@ const PINNED_FAULTY: [(u64, &str); 4] = [
 
 #[test]
 fn with_branching_off_a_sweep_runs_what_it_ran_before() {
-    let report = sweep(&config(0, 4, Profile::Calm, Branching::OFF), || {});
+    let report = sweep(&sweep_config(0, 4, Profile::Calm), || {});
     let hashes: Vec<(u64, &str)> = report
         .results
         .iter()

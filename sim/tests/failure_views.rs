@@ -5,8 +5,11 @@
 //! entries marked.
 
 use yim_hooks::planted::{self, Bug};
-use yim_sim::generate::{Profile, Size};
+use yim_sim::generate::Profile;
 use yim_sim::sweep::{sweep, SweepConfig};
+
+mod common;
+use common::sweep_config;
 use yim_sim::timeline::escape;
 
 #[test]
@@ -14,17 +17,9 @@ fn a_failing_seed_gets_a_self_contained_timeline_and_an_explanation() {
     let dir = std::env::temp_dir().join(format!("yim-sim-views-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let config = SweepConfig {
-        from_seed: 0,
-        seeds: 1,
-        shard: (0, 1),
         jobs: 1,
-        size: Size::small(),
-        profile: Profile::Calm,
         out_dir: Some(dir.clone()),
-        shrink_runs: 0,
-        progress: false,
-        branching: yim_sim::branch::Branching::OFF,
-        stop_at_first_failure: false,
+        ..sweep_config(0, 1, Profile::Calm)
     };
     let report = sweep(&config, || planted::set(Some(Bug::DropFanout)));
     let result = &report.results[0];

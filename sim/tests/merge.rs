@@ -3,23 +3,18 @@
 
 use std::path::PathBuf;
 
-use yim_sim::generate::{Profile, Size};
+use yim_sim::generate::Profile;
 use yim_sim::merge::merge;
 use yim_sim::sweep::{sweep, SeedResult, SweepConfig, SweepReport};
 
+mod common;
+use common::sweep_config;
+
 fn config(shard: (u64, u64), out_dir: PathBuf) -> SweepConfig {
     SweepConfig {
-        from_seed: 3,
-        seeds: 5,
         shard,
-        jobs: 2,
-        size: Size::small(),
-        profile: Profile::Calm,
         out_dir: Some(out_dir),
-        shrink_runs: 0,
-        progress: false,
-        branching: yim_sim::branch::Branching::OFF,
-        stop_at_first_failure: false,
+        ..sweep_config(3, 5, Profile::Calm)
     }
 }
 

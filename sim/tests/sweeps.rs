@@ -2,24 +2,11 @@
 //! fires, every checker examines a non-empty history, and every coverage probe not marked
 //! rare is hit, so a green sweep is not a vacuous one.
 
-use yim_sim::generate::{Profile, Size};
-use yim_sim::sweep::{sweep, SweepConfig, SweepReport};
+use yim_sim::generate::Profile;
+use yim_sim::sweep::{sweep, SweepReport};
 
-fn config(from_seed: u64, seeds: u64, profile: Profile) -> SweepConfig {
-    SweepConfig {
-        from_seed,
-        seeds,
-        shard: (0, 1),
-        jobs: 2,
-        size: Size::small(),
-        profile,
-        out_dir: None,
-        shrink_runs: 0,
-        progress: false,
-        branching: yim_sim::branch::Branching::OFF,
-        stop_at_first_failure: false,
-    }
-}
+mod common;
+use common::sweep_config;
 
 /// Asserts each checker examined something, but those in `idle` (which have nothing to judge
 /// in the profile).
@@ -38,7 +25,7 @@ fn assert_every_checker_examined_something(report: &SweepReport, idle: &[&str]) 
 /// Nothing breaks a connection in the calm profile, so the SDK never reconnects.
 #[test]
 fn the_calm_profile_passes_every_checker() {
-    let report = sweep(&config(0, 24, Profile::Calm), || {});
+    let report = sweep(&sweep_config(0, 24, Profile::Calm), || {});
     assert_eq!(
         report.violations(),
         0,
@@ -68,7 +55,7 @@ fn the_calm_profile_passes_every_checker() {
 /// until acknowledged, and each is delivered once: this profile passes every checker.
 #[test]
 fn the_faulty_profile_fires_every_fault_and_passes_every_checker() {
-    let report = sweep(&config(40, 64, Profile::Faulty), || {});
+    let report = sweep(&sweep_config(40, 64, Profile::Faulty), || {});
     let faults = report.faults_by_kind();
     for kind in [
         "latency",

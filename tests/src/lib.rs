@@ -4,13 +4,18 @@
 //! What it is: test scaffolding (servers, clients, awaiting calls and matching unsolicited
 //! events with a deadline). What it is not: assertions about behaviour; those live in
 //! `tests/tests/*.rs`.
+//!
+//! [`raw`] is the wire-level client of the tests that play hostile or careless clients.
+
+pub mod raw;
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use yim_proto::ErrorCode;
 use yim_sdk::{
-    ChatType, Client, ClientConfig, Error, Event, ReceivedMessage, Request, SendReceipt, ServerZone,
+    ChatType, Client, ClientBuilder, ClientConfig, Error, Event, ReceivedMessage, Request,
+    SendReceipt, ServerZone,
 };
 use yim_server::admin::AdminClient;
 use yim_server::store::memory::MemoryStore;
@@ -74,6 +79,14 @@ impl TestServer {
         TestClient::new(&self.addr.to_string(), APP_KEY, APP_SECRET)
     }
 
+    /// A client builder aimed at this server, for a client with more than [`client`]'s
+    /// defaults; [`TestClient::from_builder`] builds and initialises it.
+    ///
+    /// [`client`]: TestServer::client
+    pub fn client_builder(&self) -> ClientBuilder {
+        Client::builder().config(ClientConfig::with_server(self.addr.to_string()))
+    }
+
     /// An operator session for `APP_KEY`.
     pub async fn admin(&self) -> AdminClient {
         let stream = tokio::net::TcpStream::connect(self.addr)
@@ -128,9 +141,18 @@ pub struct TestClient {
 impl TestClient {
     /// A client initialised with `app_key` and `app_secret`, its China zone pointing at `addr`.
     pub fn new(addr: &str, app_key: &str, app_secret: &str) -> TestClient {
-        let client = Client::builder()
-            .config(ClientConfig::with_server(addr))
-            .build();
+        let builder = Client::builder().config(ClientConfig::with_server(addr));
+        TestClient::init(builder, app_key, app_secret)
+    }
+
+    /// The client `builder` makes (its server, audio, history directory...), initialised
+    /// with `APP_KEY` in the China zone.
+    pub fn from_builder(builder: ClientBuilder) -> TestClient {
+        TestClient::init(builder, APP_KEY, APP_SECRET)
+    }
+
+    fn init(builder: ClientBuilder, app_key: &str, app_secret: &str) -> TestClient {
+        let client = builder.build();
         client
             .init(app_key, app_secret, ServerZone::China)
             .expect("init");

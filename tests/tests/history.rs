@@ -9,20 +9,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use yim_proto::ErrorCode;
-use yim_sdk::{
-    ChatType, Client, ClientConfig, DeleteHistory, Error, HistoryDirection, MessageBody,
-    ServerZone, TimeOrder,
-};
-use yim_tests::{code, done, refusal, TestClient, TestServer, APP_KEY, APP_SECRET};
+use yim_sdk::{ChatType, Client, DeleteHistory, Error, HistoryDirection, MessageBody, TimeOrder};
+use yim_tests::{code, done, refusal, TestClient, TestServer, APP_KEY};
 
 /// A client of the test app whose local history is kept under `dir`.
 fn client_on_disk(server: &TestServer, dir: &Path) -> TestClient {
-    let client = Client::builder()
-        .config(ClientConfig::with_server(server.addr.to_string()))
-        .history_dir(dir)
-        .build();
-    client.init(APP_KEY, APP_SECRET, ServerZone::China).unwrap();
-    TestClient::from_client(client)
+    TestClient::from_builder(server.client_builder().history_dir(dir))
 }
 
 /// The game is killed: the client goes without a logout, its store stays on disk.

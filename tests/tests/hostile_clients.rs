@@ -5,124 +5,16 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use yim_proto::wire::{body, reply, Body, JoinRoom, Login, Ping, SendMessage, Text};
-use yim_proto::{auth, encode_frame, ErrorCode, Frame, FrameBody, FrameDecoder};
+use yim_proto::wire::{reply, Ping};
+use yim_proto::{encode_frame, ErrorCode, Frame, FrameBody};
 use yim_sdk::ChatType;
 use yim_server::core::Rate;
 use yim_server::store::memory::MemoryStore;
-use yim_tests::{server_config, TestServer, APP_KEY, APP_SECRET, EVENT_WAIT};
-
-/// A raw protocol connection.
-struct Raw {
-    stream: TcpStream,
-    decoder: FrameDecoder,
-    nonce: Vec<u8>,
-    next_request: u64,
-}
-
-impl Raw {
-    /// Connects and reads the challenge; `None` if the server closes the connection first.
-    async fn connect(addr: SocketAddr) -> Option<Raw> {
-        let stream = TcpStream::connect(addr).await.unwrap();
-        let mut raw = Raw {
-            stream,
-            decoder: FrameDecoder::new(),
-            nonce: Vec::new(),
-            next_request: 0,
-        };
-        match raw.next().await?.body {
-            Some(FrameBody::Challenge(challenge)) => raw.nonce = challenge.nonce,
-            other => panic!("expected a challenge, got {other:?}"),
-        }
-        Some(raw)
-    }
-
-    /// The next frame; `None` once the server has closed the connection.
-    async fn next(&mut self) -> Option<Frame> {
-        let mut buf = [0u8; 4096];
-        loop {
-            if let Some(frame) = self.decoder.next_frame().unwrap() {
-                return Some(frame);
-            }
-            let read = tokio::time::timeout(EVENT_WAIT, self.stream.read(&mut buf))
-                .await
-                .expect("the server answers in time");
-            match read {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => self.decoder.extend(&buf[..n]),
-            }
-        }
-    }
-
-    async fn write(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).await.unwrap();
-    }
-
-    fn request_id(&mut self) -> u64 {
-        self.next_request += 1;
-        self.next_request
-    }
-
-    /// The reply to `request_id`, skipping anything else.
-    async fn reply(&mut self, request_id: u64) -> yim_proto::wire::Reply {
-        loop {
-            match self.next().await.expect("a reply before the close").body {
-                Some(FrameBody::Reply(reply)) if reply.request_id == request_id => return reply,
-                _ => {}
-            }
-        }
-    }
-
-    async fn login(&mut self, user: &str, password: &str) -> ErrorCode {
-        let request_id = self.request_id();
-        let login = Login {
-            request_id,
-            protocol_version: yim_proto::PROTOCOL_VERSION,
-            app_key: APP_KEY.into(),
-            proof: auth::challenge_proof(APP_SECRET, &self.nonce),
-            user_id: user.into(),
-            password: password.into(),
-            token: String::new(),
-            resume_session_id: 0,
-        };
-        self.write(&encode_frame(&Frame::new(FrameBody::Login(login))).unwrap())
-            .await;
-        ErrorCode::from_u32(self.reply(request_id).await.code).unwrap()
-    }
-
-    async fn join(&mut self, room: &str) -> ErrorCode {
-        let request_id = self.request_id();
-        let join = FrameBody::JoinRoom(JoinRoom {
-            request_id,
-            room_id: room.into(),
-            resume_after_seq: None,
-        });
-        self.write(&encode_frame(&Frame::new(join)).unwrap()).await;
-        ErrorCode::from_u32(self.reply(request_id).await.code).unwrap()
-    }
-
-    /// The bytes of a text send to `receiver_id`.
-    fn send_bytes(&mut self, receiver_id: &str, chat_type: ChatType, text: &str) -> Vec<u8> {
-        let send = SendMessage {
-            request_id: self.request_id(),
-            receiver_id: receiver_id.into(),
-            chat_type: chat_type as i32,
-            body: Some(Body {
-                kind: Some(body::Kind::Text(Text {
-                    content: text.into(),
-                    attach: String::new(),
-                })),
-            }),
-            idempotency_key: 0,
-        };
-        encode_frame(&Frame::new(FrameBody::SendMessage(send))).unwrap()
-    }
-}
+use yim_tests::raw::RawClient;
+use yim_tests::{server_config, TestServer, EVENT_WAIT};
 
 #[tokio::test]
 async fn failed_logins_and_registrations_are_throttled_with_user_status_error() {
@@ -180,7 +72,7 @@ async fn frames_before_login_are_small_and_connections_not_logged_in_are_capped(
     let server = TestServer::start_with(config, Box::new(MemoryStore::new())).await;
 
     // A prefix past the login limit is refused on the prefix, before any body.
-    let mut big = Raw::connect(server.addr).await.unwrap();
+    let mut big = RawClient::connect(server.addr).await.unwrap();
     big.write(&3000u32.to_be_bytes()).await;
     match big.next().await.and_then(|f| f.body) {
         Some(FrameBody::Goodbye(goodbye)) => {
@@ -196,18 +88,18 @@ async fn frames_before_login_are_small_and_connections_not_logged_in_are_capped(
     // Three connections may wait for their login; a fourth is closed at once.
     let mut waiting = Vec::new();
     for _ in 0..3 {
-        waiting.push(Raw::connect(server.addr).await.expect("a challenge"));
+        waiting.push(RawClient::connect(server.addr).await.expect("a challenge"));
     }
     assert!(
-        Raw::connect(server.addr).await.is_none(),
+        RawClient::connect(server.addr).await.is_none(),
         "the fourth unauthenticated connection is closed without a challenge"
     );
     // Once one logs in, its place is free, and its frames may be long.
     assert_eq!(waiting[0].login("alice", "pw").await, ErrorCode::Success);
-    let mut fifth = Raw::connect(server.addr).await.expect("a free place");
+    let mut fifth = RawClient::connect(server.addr).await.expect("a free place");
     assert_eq!(fifth.login("bob", "pw").await, ErrorCode::Success);
     let long = "x".repeat(2040);
-    let request_id = waiting[0].next_request + 1;
+    let request_id = waiting[0].upcoming_request_id();
     let send = waiting[0].send_bytes("bob", ChatType::Private, &long);
     assert!(send.len() > 2048);
     waiting[0].write(&send).await;
@@ -219,7 +111,7 @@ async fn a_pipelining_client_is_answered_in_order_and_slows_no_one_else() {
     let mut config = server_config();
     config.limits.max_requests_in_flight = 4;
     let server = TestServer::start_with(config, Box::new(MemoryStore::new())).await;
-    let mut flood = Raw::connect(server.addr).await.unwrap();
+    let mut flood = RawClient::connect(server.addr).await.unwrap();
     assert_eq!(flood.login("flood", "pw").await, ErrorCode::Success);
     let (mut alice, mut bob) = (server.client(), server.client());
     alice.login_ok("alice").await;
@@ -229,7 +121,8 @@ async fn a_pipelining_client_is_answered_in_order_and_slows_no_one_else() {
     let pings: Vec<u8> = (1..=PINGS)
         .flat_map(|nonce| encode_frame(&Frame::new(FrameBody::Ping(Ping { nonce }))).unwrap())
         .collect();
-    let (mut reader, mut writer) = flood.stream.into_split();
+    let (stream, mut decoder) = flood.into_parts();
+    let (mut reader, mut writer) = stream.into_split();
     let writing = tokio::spawn(async move { writer.write_all(&pings).await.unwrap() });
     // The pair chats while the flood is in the server's hands.
     for i in 0..5 {
@@ -239,7 +132,6 @@ async fn a_pipelining_client_is_answered_in_order_and_slows_no_one_else() {
             .unwrap();
         assert_eq!(bob.next_message().await.sender_id, "alice");
     }
-    let mut decoder = flood.decoder;
     let mut buf = vec![0u8; 64 * 1024];
     let mut next_nonce = 1;
     while next_nonce <= PINGS {
@@ -297,10 +189,10 @@ async fn the_room_send_rate_refuses_with_message_blocked_and_delivers_the_rest()
     let mut bob = server.client();
     bob.login_ok("bob").await;
     bob.join_ok("world").await;
-    let mut spammer = Raw::connect(server.addr).await.unwrap();
+    let mut spammer = RawClient::connect(server.addr).await.unwrap();
     assert_eq!(spammer.login("spammer", "pw").await, ErrorCode::Success);
     assert_eq!(spammer.join("world").await, ErrorCode::Success);
-    let first = spammer.next_request + 1;
+    let first = spammer.upcoming_request_id();
     let sends: Vec<u8> = (0..8)
         .flat_map(|i| spammer.send_bytes("world", ChatType::Room, &format!("spam {i}")))
         .collect();

@@ -3,41 +3,26 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a test failure
 
-use std::time::Duration;
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use yim_proto::{ErrorCode, FrameBody, FrameDecoder};
+use yim_proto::{ErrorCode, FrameBody};
 use yim_sdk::ChatType;
+use yim_tests::raw::RawClient;
 use yim_tests::TestServer;
 
-/// Sends `bytes` on a raw connection and returns the Goodbye reason the server answers with.
+/// Sends `bytes` on a raw connection (once it has its challenge) and returns the reason of
+/// the Goodbye the server answers with; the server then closes the connection.
 async fn goodbye_after(addr: std::net::SocketAddr, bytes: &[u8]) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(bytes).await.unwrap();
-    let mut decoder = FrameDecoder::new();
-    let mut buf = [0u8; 1024];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut raw = RawClient::connect(addr).await.expect("a challenge");
+    raw.write(bytes).await;
     loop {
-        while let Some(frame) = decoder.next_frame().unwrap() {
-            if let Some(FrameBody::Goodbye(goodbye)) = frame.body {
-                assert_eq!(goodbye.code, ErrorCode::ParamInvalid.as_u32());
-                // After the goodbye the server closes the connection.
-                let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
-                    .await
-                    .unwrap();
-                assert!(
-                    matches!(n, Ok(0) | Err(_)),
-                    "connection closed after goodbye"
-                );
-                return goodbye.reason;
-            }
+        let frame = raw.next().await.expect("a goodbye before the close");
+        if let Some(FrameBody::Goodbye(goodbye)) = frame.body {
+            assert_eq!(goodbye.code, ErrorCode::ParamInvalid.as_u32());
+            assert!(
+                raw.next().await.is_none(),
+                "connection closed after goodbye"
+            );
+            return goodbye.reason;
         }
-        let n = tokio::time::timeout_at(deadline, stream.read(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(n > 0, "closed without a goodbye");
-        decoder.extend(&buf[..n]);
     }
 }
 

@@ -17,15 +17,7 @@ fn quick_client(addr: &str, budget_ms: u64) -> TestClient {
         reconnect_max_backoff_ms: 200,
         ..ClientConfig::with_server(addr)
     };
-    let client = yim_sdk::Client::builder().config(config).build();
-    client
-        .init(
-            yim_tests::APP_KEY,
-            yim_tests::APP_SECRET,
-            yim_sdk::ServerZone::China,
-        )
-        .unwrap();
-    TestClient::from_client(client)
+    TestClient::from_builder(yim_sdk::Client::builder().config(config))
 }
 
 async fn reconnect_started(client: &mut TestClient) {
@@ -160,21 +152,10 @@ async fn silent_server(drop_on: &'static str) -> std::net::SocketAddr {
     addr
 }
 
-fn client_with_timeout(
-    addr: std::net::SocketAddr,
-    request_timeout_ms: u64,
-) -> yim_tests::TestClient {
-    let mut config = yim_sdk::ClientConfig::with_server(addr.to_string());
+fn client_with_timeout(addr: std::net::SocketAddr, request_timeout_ms: u64) -> TestClient {
+    let mut config = ClientConfig::with_server(addr.to_string());
     config.request_timeout_ms = request_timeout_ms;
-    let client = yim_sdk::Client::builder().config(config).build();
-    client
-        .init(
-            yim_tests::APP_KEY,
-            yim_tests::APP_SECRET,
-            yim_sdk::ServerZone::China,
-        )
-        .unwrap();
-    yim_tests::TestClient::from_client(client)
+    TestClient::from_builder(yim_sdk::Client::builder().config(config))
 }
 
 #[tokio::test]

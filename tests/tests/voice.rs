@@ -11,8 +11,8 @@ use std::time::Duration;
 use yim_audio::{AudioFormat, MemoryOutput, Recognizer, Signal, SynthInput, ToneRecognizer};
 use yim_proto::ErrorCode;
 use yim_sdk::{
-    AudioReceipt, AudioSetup, AudioWork, ChatType, Client, ClientConfig, Event, MessageBody,
-    Recognize, VoiceOutcome,
+    AudioReceipt, AudioSetup, AudioWork, ChatType, Client, Event, MessageBody, Recognize,
+    VoiceOutcome,
 };
 use yim_tests::{code, done, refusal, TestClient, TestServer};
 
@@ -44,18 +44,7 @@ fn voice_client_with(server: &TestServer, cache: &Path, work: AudioWork) -> Test
         cache_dir: Some(cache.to_path_buf()),
         work,
     };
-    let client = Client::builder()
-        .config(ClientConfig::with_server(server.addr.to_string()))
-        .audio(setup)
-        .build();
-    client
-        .init(
-            yim_tests::APP_KEY,
-            yim_tests::APP_SECRET,
-            yim_sdk::ServerZone::China,
-        )
-        .unwrap();
-    TestClient::from_client(client)
+    TestClient::from_builder(server.client_builder().audio(setup))
 }
 
 /// What a recording sent.
@@ -375,16 +364,8 @@ async fn playing_and_sending_a_wav_file_leave_the_client_usable_meanwhile() {
         work: AudioWork::Threaded,
         ..AudioSetup::unavailable()
     };
-    let client = Client::builder()
-        .config(ClientConfig::with_server(server.addr.to_string()))
-        .audio(setup)
-        .build();
-    let config = (yim_tests::APP_KEY, yim_tests::APP_SECRET);
-    client
-        .init(config.0, config.1, yim_sdk::ServerZone::China)
-        .unwrap();
-    let _ = slot.set(client.clone());
-    let mut alice = TestClient::from_client(client);
+    let mut alice = TestClient::from_builder(server.client_builder().audio(setup));
+    let _ = slot.set(alice.client.clone());
     alice.login_ok("alice").await;
     server.client().login_ok("bob").await;
     let fixture = Path::new(concat!(

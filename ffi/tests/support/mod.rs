@@ -321,37 +321,55 @@ pub fn library_dir() -> PathBuf {
     dir
 }
 
-/// Runs `program args` with a time limit; its exit code and output. The program finds
-/// `libyim_ffi.so` in [`library_dir`] only: cargo's own `LD_LIBRARY_PATH` for tests also lists
-/// `target/debug`, where an older `cargo build` may have left an older copy of the library,
-/// which the loader would take before the executable's rpath.
-pub fn run(mut command: Command) -> (Option<i32>, String) {
+/// Runs `program args` with a time limit; its exit code and output (stdout, then stderr).
+/// Both pipes are read while the program runs, so one that writes more than a pipe holds
+/// (64 KiB) does not block; past [`RUN_LIMIT`] the program is killed and the test fails
+/// with what it wrote. The program finds `libyim_ffi.so` in [`library_dir`] only: cargo's
+/// own `LD_LIBRARY_PATH` for tests also lists `target/debug`, where an older `cargo build`
+/// may have left an older copy of the library, which the loader would take before the
+/// executable's rpath.
+pub fn run(command: Command) -> (Option<i32>, String) {
+    run_for(command, RUN_LIMIT)
+}
+
+/// [`run`] with a time limit of `limit`.
+pub fn run_for(mut command: Command, limit: Duration) -> (Option<i32>, String) {
     let mut child = command
         .env("LD_LIBRARY_PATH", library_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the program starts");
-    let deadline = Instant::now() + RUN_LIMIT;
-    loop {
+    let stdout = drain(child.stdout.take().expect("stdout piped"));
+    let stderr = drain(child.stderr.take().expect("stderr piped"));
+    let deadline = Instant::now() + limit;
+    let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
-            let output = child.wait_with_output().expect("output");
-            let text = format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-            return (status.code(), text);
+            break Some(status);
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            let output = child.wait_with_output().expect("output");
-            panic!(
-                "still running after {RUN_LIMIT:?}:\n{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
+            let _ = child.wait();
+            break None;
         }
         std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&stdout.join().expect("stdout reader")),
+        String::from_utf8_lossy(&stderr.join().expect("stderr reader"))
+    );
+    match status {
+        Some(status) => (status.code(), text),
+        None => panic!("still running after {limit:?}, killed:\n{text}"),
     }
+}
+
+/// Reads `pipe` to its end on a thread of its own; the thread gives back what it read.
+fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
 }

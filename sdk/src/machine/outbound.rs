@@ -4,12 +4,13 @@
 //! What it is: pure constructors from already-validated data. What it is not: validation (see
 //! `validate`) or the decision to send (see `ClientMachine`).
 
+use yim_proto::auth::LoginCredentials;
 use yim_proto::limits::MAX_AUDIO_CHUNK_BYTES;
 use yim_proto::wire::{
     body, AckMessages, Body, Custom, DownloadAudio, GetRoomMemberCount, JoinRoom, LeaveAllRooms,
     LeaveRoom, Login, Logout, Ping, QueryRoomHistory, SendMessage, Text, UploadAudio, Voice,
 };
-use yim_proto::{auth, Frame, FrameBody, PROTOCOL_VERSION};
+use yim_proto::{Frame, FrameBody};
 
 use super::call::{Call, RequestId};
 use super::pending::VoiceUpload;
@@ -17,16 +18,22 @@ use super::phase::Credentials;
 
 /// The `Login` frame answering a challenge `nonce`.
 pub(crate) fn login(request_id: RequestId, credentials: &Credentials, nonce: &[u8]) -> Frame {
-    Frame::new(FrameBody::Login(Login {
-        request_id: request_id.get(),
-        protocol_version: PROTOCOL_VERSION,
-        app_key: credentials.app_key.clone(),
-        proof: auth::challenge_proof(&credentials.app_secret, nonce),
-        user_id: credentials.user_id.clone(),
-        password: credentials.password.clone(),
-        token: credentials.token.clone(),
-        resume_session_id: 0,
-    }))
+    Frame::new(FrameBody::Login(fresh_login(
+        request_id,
+        credentials,
+        nonce,
+    )))
+}
+
+fn fresh_login(request_id: RequestId, credentials: &Credentials, nonce: &[u8]) -> Login {
+    let credentials = LoginCredentials {
+        app_key: &credentials.app_key,
+        app_secret: &credentials.app_secret,
+        user_id: &credentials.user_id,
+        password: &credentials.password,
+        token: &credentials.token,
+    };
+    Login::new(request_id.get(), &credentials, nonce)
 }
 
 /// Acknowledges private messages up to `message_id`.
@@ -48,11 +55,10 @@ pub(crate) fn resume_login(
     nonce: &[u8],
     session_id: u64,
 ) -> Frame {
-    let mut frame = login(request_id, credentials, nonce);
-    if let Some(FrameBody::Login(login)) = &mut frame.body {
-        login.resume_session_id = session_id;
-    }
-    frame
+    Frame::new(FrameBody::Login(Login {
+        resume_session_id: session_id,
+        ..fresh_login(request_id, credentials, nonce)
+    }))
 }
 
 /// The `JoinRoom` of a room re-joined after a reconnect: replays what came after `after_seq`.
