@@ -642,7 +642,7 @@ mod tests {
 
     #[test]
     fn a_failed_sync_leaves_its_commits_to_their_fate_and_the_reopening_makes_them_durable() {
-        let mut kept = after_a_failed_sync(UnsyncedFate::Kept);
+        let kept = after_a_failed_sync(UnsyncedFate::Kept);
         kept.power_loss(0);
         assert_eq!(mail_ids(&kept), [1, 2]);
         let lost = after_a_failed_sync(UnsyncedFate::Lost);
