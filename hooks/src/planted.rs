@@ -119,6 +119,20 @@ bugs! {
     /// Server: serves voice audio to any user of the app who asks by message ID, token or
     /// not.
     LeakVoiceAudio = "leak-voice-audio",
+    /// Server: releases a group's held outputs (acknowledgements, deliveries) at once and
+    /// syncs its commits only when the next input arrives (a lazy sync): a power loss or a
+    /// failed sync in between loses what was acknowledged.
+    ReleaseBeforeSync = "release-before-sync",
+    /// Server: a failed sync is logged and the group's held outputs are released as if it
+    /// had succeeded; the core goes on.
+    IgnoreSyncFailure = "ignore-sync-failure",
+    /// Server: the core forgets a group's unsynced commits at the start of each input, so a
+    /// group whose last input committed nothing (a ping, a read) is released unsynced.
+    SyncFlagPerInput = "sync-flag-per-input",
+    /// Server store: no checkpoint when the store opens, so after a failed sync a restarted
+    /// server serves commits whose pages the kernel marked clean: no later sync makes them
+    /// durable and a power loss takes them (the "fsync-gate" case).
+    NoCheckpointAtOpen = "no-checkpoint-at-open",
 }
 
 impl Bug {

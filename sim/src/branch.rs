@@ -185,7 +185,9 @@ impl Open {
             Fault::ServerCrash
             | Fault::PowerLoss
             | Fault::CrashAtCommit { .. }
-            | Fault::CrashMidUpload => self.server = true,
+            | Fault::CrashMidUpload
+            | Fault::CrashAtSync { .. }
+            | Fault::SyncFailure { .. } => self.server = true,
             Fault::ServerRestart => self.server = false,
             Fault::ClientHostCrash { host } | Fault::ClientCrashAtStore { host } => {
                 self.crashed_hosts.insert(*host);

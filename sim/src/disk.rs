@@ -1,27 +1,43 @@
 //! The server's simulated disk: the [`MemoryStore`] that outlives a server crash, wrapped so
-//! the fault schedule can strike at store granularity, where a real process can fail:
+//! the fault schedule can strike at store granularity, where a real process can fail. It
+//! models `SqliteStore` (see its module doc): a commit is visible at once and survives a
+//! process crash, but survives a power loss only once a sync has made it durable.
 //!
-//! - a crash point armed by the schedule strikes at the server's next commit (the sweep's
-//!   purge-only commits aside): after making it durable, so that none of the input's outputs
-//!   ever leaves (its reply is lost although its write is on disk), or before, so the commit
-//!   is lost with the process; or at the next commit that stores a chunk of a voice upload,
-//!   in the middle of the upload and its message (after making it durable);
-//! - a store failure makes the next commits fail, writing nothing (disk full, I/O error);
-//! - a power loss throws away the commits not yet synced. Which ones are is modelled as the
-//!   store's durability says: under `full` every commit is synced; under `normal` a commit is
-//!   synced when it must be ([`WriteBatch::needs_sync`]) and at a checkpoint every
-//!   `checkpoint_commits` commits, and a sync makes every earlier commit durable too (as
-//!   SQLite's WAL does).
+//! - Durable means synced: under `full` every commit waits for the next [`Store::sync`] (the
+//!   core's group commit: one sync for all the inputs the driver handed it at once); under
+//!   `normal` only the commits that must never go back ([`WriteBatch::needs_sync`]) make the
+//!   next sync due, and a checkpoint every `checkpoint_commits` commits makes everything so
+//!   far durable. A sync or a checkpoint makes every earlier commit durable too (SQLite's
+//!   WAL is appended in order), so a power loss loses the unsynced suffix, never a commit
+//!   without those after it.
+//! - A crash point armed by the schedule strikes at the server's next commit (the sweep's
+//!   purge-only commits aside): after making it visible, so that none of the input's
+//!   outputs ever leaves (its reply is lost although its write is on disk), or before, so
+//!   the commit is lost with the process; or at the next commit that stores a chunk of a
+//!   voice upload, in the middle of the upload and its message; or at the next sync that has
+//!   commits to make durable, before it returns, so that the outputs held for them never
+//!   leave: a process crash (they survive) or a power loss (they are lost).
+//! - A sync failure makes the next due sync fail (an fsync error): the core halts, the
+//!   process exits and is restarted. Until the store is reopened no sync makes those commits
+//!   durable; at the reopening the schedule's [`UnsyncedFate`] says what the disk holds of
+//!   them: all of them, none (the kernel dropped their pages), or all of them visible but not
+//!   durable (Linux marked their pages clean after the failed write: the "fsync-gate" case).
+//!   `SqliteStore` checkpoints when it opens (the database file is rewritten from what is
+//!   visible and synced), so whatever a restarted server serves is durable; [`SimDisk::open`]
+//!   models that, and the planted bug `NoCheckpointAtOpen` leaves it out.
+//! - A store failure makes the next commits fail, writing nothing (disk full, I/O error).
 //!
-//! A crash point answers the commit with `StoreError::CommitUncertain`, which is what a real
-//! store says when the outcome of a commit is unknown: the production core halts without
-//! releasing that input's outputs and its driver returns; the runner then crashes the host.
-//! So the code that runs is the production code; only the disk is simulated. Every strike is
-//! recorded in the history (`Entry::Disk`).
+//! A crash point answers with `StoreError::CommitUncertain`, which is what a real store says
+//! when the outcome of a commit or a sync is unknown: the production core halts without
+//! releasing the outputs that wait on it and its driver returns; the runner then crashes the
+//! host (it does that whenever the core halts: the process exits). So the code that runs is
+//! the production code; only the disk is simulated. Every strike is recorded in the history
+//! (`Entry::Disk`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use yim_hooks::planted::{self, Bug};
 use yim_server::store::memory::MemoryStore;
 use yim_server::store::{
     Account, AudioRange, Durability, MuteRecord, RoomLogEntry, SendRecord, Store, StoreError,
@@ -31,16 +47,23 @@ use yim_server::store::{
 use crate::app::{lock, Shared};
 use crate::env::sim_ms;
 use crate::history::{DiskEvent, Entry};
+use crate::scenario::UnsyncedFate;
 
 /// Where an armed crash strikes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CrashPoint {
-    /// At the next commit, before it is durable: the commit is lost.
+    /// At the next commit, before it is visible: the commit is lost.
     BeforeCommit,
-    /// At the next commit, once it is durable: its outputs are lost.
+    /// At the next commit, once it is visible: its outputs are lost.
     AfterCommit,
-    /// At the next commit that stores a chunk of a voice upload, once it is durable.
+    /// At the next commit that stores a chunk of a voice upload, once it is visible.
     MidUpload,
+    /// At the next sync that has commits to make durable, before it returns: `power_loss`,
+    /// the host loses power and those commits are lost; else they survive.
+    AtSync {
+        /// The host loses power (else only the process crashes).
+        power_loss: bool,
+    },
 }
 
 impl CrashPoint {
@@ -50,6 +73,8 @@ impl CrashPoint {
             CrashPoint::BeforeCommit => "crash_before_commit",
             CrashPoint::AfterCommit => "crash_after_commit",
             CrashPoint::MidUpload => "crash_mid_upload",
+            CrashPoint::AtSync { power_loss: false } => "crash_at_sync",
+            CrashPoint::AtSync { power_loss: true } => "power_loss_at_sync",
         }
     }
 }
@@ -58,17 +83,65 @@ impl CrashPoint {
 struct DiskState {
     durability: Durability,
     checkpoint_commits: u32,
-    /// Under `normal`: the disk as of the last sync, and the commits since.
-    synced: Option<MemoryStore>,
+    /// The disk as of the last sync: what a power loss goes back to.
+    synced: MemoryStore,
+    /// The commits since, visible but not durable.
     unsynced: Vec<WriteBatch>,
+    /// A commit since the last sync must survive a power loss, so the next sync writes.
+    sync_due: bool,
+    /// A sync failed: no sync or checkpoint makes `unsynced` durable until the store is
+    /// reopened, and then this says what the disk holds of them.
+    failed_sync: Option<UnsyncedFate>,
     armed: Option<CrashPoint>,
+    /// The next due sync fails, with this fate for its commits.
+    failing_sync: Option<UnsyncedFate>,
     /// The next this many commits fail.
     failing: u32,
-    /// A crash point struck: the runner must crash the server host.
+    /// A crash point struck or the core halted: the runner must crash the server host.
     crashed: bool,
     commits: u64,
     /// Strikes by fault kind.
     strikes: BTreeMap<String, usize>,
+}
+
+impl DiskState {
+    fn strike(&mut self, kind: &str) {
+        *self.strikes.entry(kind.to_owned()).or_default() += 1;
+    }
+
+    /// Makes every visible commit durable.
+    fn make_durable(&mut self) -> Result<(), StoreError> {
+        for done in std::mem::take(&mut self.unsynced) {
+            self.synced.commit(&done)?;
+        }
+        self.sync_due = false;
+        Ok(())
+    }
+
+    /// The disk goes back to its last sync; returns what that lost.
+    fn lose_unsynced(&mut self, store: &MemoryStore) -> Vec<WriteBatch> {
+        store.restore_from(&self.synced);
+        self.sync_due = false;
+        self.failed_sync = None;
+        std::mem::take(&mut self.unsynced)
+    }
+}
+
+/// The history entry of commits lost.
+fn lost_event(lost: &[WriteBatch], at_reopen: bool) -> DiskEvent {
+    let lost_commits = lost.len();
+    let lost_message_ids = lost.iter().flat_map(WriteBatch::mail_message_ids).collect();
+    if at_reopen {
+        DiskEvent::LostAtReopen {
+            lost_commits,
+            lost_message_ids,
+        }
+    } else {
+        DiskEvent::PowerLoss {
+            lost_commits,
+            lost_message_ids,
+        }
+    }
 }
 
 /// See the module doc. Clones share the disk.
@@ -95,7 +168,7 @@ impl SimDisk {
             // A memory store's commit of a mark cannot fail.
             let _ = store.commit(&mark);
         }
-        let synced = (durability == Durability::Normal).then(|| store.deep_copy());
+        let synced = store.deep_copy();
         SimDisk {
             store,
             state: Arc::new(Mutex::new(DiskState {
@@ -103,7 +176,10 @@ impl SimDisk {
                 checkpoint_commits: checkpoint_commits.max(1),
                 synced,
                 unsynced: Vec::new(),
+                sync_due: false,
+                failed_sync: None,
                 armed: None,
+                failing_sync: None,
                 failing: 0,
                 crashed: false,
                 commits: 0,
@@ -136,67 +212,105 @@ impl SimDisk {
         self.state().armed = Some(point);
     }
 
+    /// Makes the next due sync fail; `fate` is what the reopened store finds of its commits.
+    pub fn fail_next_sync(&self, fate: UnsyncedFate) {
+        self.state().failing_sync = Some(fate);
+    }
+
     /// Makes the next `commits` commits fail.
     pub fn fail_commits(&self, commits: u32) {
         self.state().failing = commits;
     }
 
-    /// Disarms a crash point that has not struck (the server restarts).
+    /// Disarms a crash point or sync failure that has not struck (the server restarts).
     pub fn disarm(&self) {
-        self.state().armed = None;
+        let mut state = self.state();
+        state.armed = None;
+        state.failing_sync = None;
     }
 
     /// Ends every disk fault that has not struck (everything heals).
     pub fn heal(&self) {
         let mut state = self.state();
         state.armed = None;
+        state.failing_sync = None;
         state.failing = 0;
     }
 
-    /// True once after a crash point struck.
+    /// True once after a crash point struck or the core halted.
     pub fn take_crashed(&self) -> bool {
         std::mem::take(&mut self.state().crashed)
+    }
+
+    /// The server's core halted (a commit's or a sync's outcome is unknown): its process
+    /// exits, so the runner crashes the host.
+    pub fn process_exited(&self) {
+        self.state().crashed = true;
+    }
+
+    /// The server opens the store at `now_ms` (every start). After a failed sync the disk
+    /// holds what its fate says; then, as `SqliteStore::open` does, a checkpoint makes
+    /// everything visible durable (the planted bug `NoCheckpointAtOpen` skips it, so commits
+    /// whose pages were marked clean stay visible and not durable).
+    pub fn open(&self, now_ms: u64) {
+        let lost = {
+            let mut state = self.state();
+            let checkpoint = !planted::active(Bug::NoCheckpointAtOpen);
+            let lost = match state.failed_sync.take() {
+                Some(UnsyncedFate::Lost) => state.lose_unsynced(&self.store),
+                Some(UnsyncedFate::VisibleUntilPowerLoss) if !checkpoint => {
+                    state.failed_sync = Some(UnsyncedFate::VisibleUntilPowerLoss);
+                    Vec::new()
+                }
+                Some(UnsyncedFate::Kept) => {
+                    // The replay of visible commits onto their synced base cannot fail.
+                    let _ = state.make_durable();
+                    Vec::new()
+                }
+                Some(UnsyncedFate::VisibleUntilPowerLoss) | None => Vec::new(),
+            };
+            if checkpoint {
+                let _ = state.make_durable();
+            }
+            lost
+        };
+        if !lost.is_empty() {
+            self.record(now_ms, lost_event(&lost, true));
+        }
     }
 
     /// Power is lost at `now_ms`: the disk goes back to its last sync.
     pub fn power_loss(&self, now_ms: u64) {
         let event = {
             let mut state = self.state();
-            let lost = std::mem::take(&mut state.unsynced);
-            if let Some(synced) = &state.synced {
-                self.store.restore_from(synced);
-            }
+            let lost = state.lose_unsynced(&self.store);
             // Every power loss is counted as fired when applied; here only those that lost
             // commits, so that a sweep shows the losses it exercised.
             if !lost.is_empty() {
-                *state
-                    .strikes
-                    .entry("power_loss_lost_commits".to_owned())
-                    .or_default() += 1;
+                state.strike("power_loss_lost_commits");
             }
-            DiskEvent::PowerLoss {
-                lost_commits: lost.len(),
-                lost_message_ids: lost.iter().flat_map(WriteBatch::mail_message_ids).collect(),
-            }
+            lost_event(&lost, false)
         };
         self.record(now_ms, event);
     }
 
-    /// Strikes by fault kind (crash points, failed commits, power losses that lost commits:
-    /// `power_loss_lost_commits`).
+    /// Strikes by fault kind (crash points, failed commits and syncs, power losses that lost
+    /// commits: `power_loss_lost_commits`).
     pub fn strikes(&self) -> BTreeMap<String, usize> {
         self.state().strikes.clone()
     }
 
-    /// Makes `batch` durable as the durability says (see the module doc).
+    /// Makes `batch` visible, and durable as the durability says (see the module doc).
     fn write(&self, state: &mut DiskState, batch: &WriteBatch) -> Result<(), StoreError> {
         self.store.clone().commit(batch)?;
-        if let Some(mut synced) = state.synced.clone() {
-            state.unsynced.push(batch.clone());
-            let checkpoint = state.unsynced.len() >= state.checkpoint_commits as usize;
-            if batch.needs_sync() || checkpoint {
-                for done in std::mem::take(&mut state.unsynced) {
-                    synced.commit(&done)?;
+        state.unsynced.push(batch.clone());
+        match state.durability {
+            Durability::Full => state.sync_due = true,
+            Durability::Normal => {
+                state.sync_due |= batch.needs_sync();
+                let checkpoint = state.unsynced.len() >= state.checkpoint_commits as usize;
+                if checkpoint && state.failed_sync.is_none() {
+                    state.make_durable()?;
                 }
             }
         }
@@ -304,7 +418,7 @@ impl Store for SimDisk {
         let commit = state.commits;
         if state.failing > 0 {
             state.failing -= 1;
-            *state.strikes.entry("store_failure".to_owned()).or_default() += 1;
+            state.strike("store_failure");
             drop(state);
             self.record(sim_ms(), DiskEvent::CommitFailed { commit });
             return Err(StoreError::Failed("simulated disk full".into()));
@@ -312,6 +426,7 @@ impl Store for SimDisk {
         let strikes = state.armed.filter(|point| match point {
             CrashPoint::BeforeCommit | CrashPoint::AfterCommit => !batch.is_purge_only(),
             CrashPoint::MidUpload => batch.stores_upload_chunk(),
+            CrashPoint::AtSync { .. } => false,
         });
         let Some(point) = strikes else {
             return self.write(&mut state, batch);
@@ -322,7 +437,7 @@ impl Store for SimDisk {
         }
         state.armed = None;
         state.crashed = true;
-        *state.strikes.entry(point.kind().to_owned()).or_default() += 1;
+        state.strike(point.kind());
         drop(state);
         self.record(
             sim_ms(),
@@ -335,6 +450,57 @@ impl Store for SimDisk {
         Err(StoreError::CommitUncertain(format!(
             "simulated crash at commit {commit}"
         )))
+    }
+
+    fn sync(&mut self) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state.crashed {
+            return Err(StoreError::CommitUncertain("the server has crashed".into()));
+        }
+        if !state.sync_due {
+            return Ok(());
+        }
+        let commit = state.commits;
+        if let Some(point @ CrashPoint::AtSync { power_loss }) = state.armed {
+            state.armed = None;
+            state.crashed = true;
+            state.strike(point.kind());
+            let lost = if power_loss {
+                state.lose_unsynced(&self.store)
+            } else {
+                Vec::new()
+            };
+            drop(state);
+            let at_ms = sim_ms();
+            self.record(
+                at_ms,
+                DiskEvent::Crash {
+                    kind: point.kind().to_owned(),
+                    commit,
+                    durable: !power_loss,
+                },
+            );
+            if power_loss {
+                self.record(at_ms, lost_event(&lost, false));
+            }
+            return Err(StoreError::CommitUncertain(format!(
+                "simulated crash at the sync after commit {commit}"
+            )));
+        }
+        if let Some(fate) = state.failing_sync.take() {
+            state.failed_sync = Some(fate);
+            state.strike(fate.kind());
+            drop(state);
+            self.record(sim_ms(), DiskEvent::SyncFailed { commit, fate });
+            return Err(StoreError::Failed("simulated fsync failure (EIO)".into()));
+        }
+        if state.failed_sync.is_none() {
+            state.make_durable()?;
+        }
+        // After a failed sync, later syncs succeed (the error was reported once) without
+        // writing the pages of the failed one (see the module doc).
+        state.sync_due = false;
+        Ok(())
     }
 }
 
@@ -374,6 +540,7 @@ mod tests {
         let mut disk = disk(Durability::Normal, 3);
         disk.commit(&mail(1)).unwrap();
         disk.commit(&synced_write()).unwrap();
+        disk.sync().unwrap();
         disk.commit(&mail(2)).unwrap();
         disk.commit(&mail(3)).unwrap();
         disk.power_loss(0);
@@ -385,6 +552,11 @@ mod tests {
             .collect();
         assert_eq!(kept, [1], "a sync makes the commits before it durable");
         assert_eq!(disk.message_id_mark().unwrap(), 100);
+        // A sync with no commit that needs one writes nothing.
+        disk.commit(&mail(2)).unwrap();
+        disk.sync().unwrap();
+        disk.power_loss(0);
+        assert_eq!(disk.mail_count("a", "u").unwrap(), 1);
         // A checkpoint every 3 commits syncs too.
         for id in 4..=6 {
             disk.commit(&mail(id)).unwrap();
@@ -398,19 +570,107 @@ mod tests {
             .map(|m| m.message_id)
             .collect();
         assert_eq!(kept, [1, 4, 5, 6]);
-        // Both lost commits; a power loss right after a sync loses nothing and is not counted.
+        // Those three lost commits; a power loss right after a sync loses nothing and is not
+        // counted.
         disk.commit(&synced_write()).unwrap();
+        disk.sync().unwrap();
         disk.power_loss(0);
-        assert_eq!(disk.strikes().get("power_loss_lost_commits"), Some(&2));
+        assert_eq!(disk.strikes().get("power_loss_lost_commits"), Some(&3));
+    }
+
+    fn mail_ids(disk: &SimDisk) -> Vec<u64> {
+        let mail = disk.mail("a", "u").unwrap();
+        mail.iter().map(|m| m.message_id).collect()
     }
 
     #[test]
-    fn a_power_loss_under_full_loses_nothing() {
-        let mut disk = disk(Durability::Full, 3);
+    fn under_full_a_power_loss_loses_the_commits_since_the_last_sync() {
+        let mut disk = disk(Durability::Full, 1);
         disk.commit(&mail(1)).unwrap();
+        disk.sync().unwrap();
+        disk.commit(&mail(2)).unwrap();
+        disk.commit(&mail(3)).unwrap();
+        assert_eq!(mail_ids(&disk), [1, 2, 3], "visible before the sync");
         disk.power_loss(0);
-        assert_eq!(disk.mail_count("a", "u").unwrap(), 1);
-        assert!(disk.strikes().is_empty(), "nothing was lost");
+        assert_eq!(mail_ids(&disk), [1], "the unsynced suffix is lost");
+        disk.commit(&mail(4)).unwrap();
+        disk.sync().unwrap();
+        disk.power_loss(0);
+        assert_eq!(mail_ids(&disk), [1, 4]);
+        assert_eq!(disk.strikes().get("power_loss_lost_commits"), Some(&1));
+    }
+
+    #[test]
+    fn a_crash_at_a_sync_keeps_or_loses_its_commits_as_armed() {
+        let mut disk = disk(Durability::Full, 1);
+        disk.arm(CrashPoint::AtSync { power_loss: false });
+        disk.sync().unwrap();
+        assert!(!disk.take_crashed(), "nothing to sync: it does not strike");
+        disk.commit(&mail(1)).unwrap();
+        assert!(matches!(disk.sync(), Err(StoreError::CommitUncertain(_))));
+        assert!(disk.take_crashed());
+        disk.open(0);
+        disk.power_loss(0);
+        assert_eq!(
+            mail_ids(&disk),
+            [1],
+            "a process crash keeps it (the reopening syncs)"
+        );
+        disk.arm(CrashPoint::AtSync { power_loss: true });
+        disk.commit(&mail(2)).unwrap();
+        assert!(disk.sync().is_err());
+        assert!(disk.take_crashed());
+        assert_eq!(mail_ids(&disk), [1], "a power loss loses it");
+        let strikes = disk.strikes();
+        for kind in ["crash_at_sync", "power_loss_at_sync"] {
+            assert_eq!(strikes.get(kind), Some(&1), "{kind}");
+        }
+    }
+
+    /// A sync fails after mail 2 and the core halts; what the reopened store holds.
+    fn after_a_failed_sync(fate: UnsyncedFate) -> SimDisk {
+        let mut disk = disk(Durability::Full, 1);
+        disk.commit(&mail(1)).unwrap();
+        disk.sync().unwrap();
+        disk.fail_next_sync(fate);
+        disk.commit(&mail(2)).unwrap();
+        assert!(matches!(disk.sync(), Err(StoreError::Failed(_))));
+        assert_eq!(disk.strikes().get(fate.kind()), Some(&1));
+        disk.open(0);
+        disk
+    }
+
+    #[test]
+    fn a_failed_sync_leaves_its_commits_to_their_fate_and_the_reopening_makes_them_durable() {
+        let kept = after_a_failed_sync(UnsyncedFate::Kept);
+        kept.power_loss(0);
+        assert_eq!(mail_ids(&kept), [1, 2]);
+        let lost = after_a_failed_sync(UnsyncedFate::Lost);
+        assert_eq!(mail_ids(&lost), [1]);
+        // Visible after the restart; the checkpoint at the reopening rewrites it.
+        let mut visible = after_a_failed_sync(UnsyncedFate::VisibleUntilPowerLoss);
+        assert_eq!(mail_ids(&visible), [1, 2]);
+        visible.commit(&mail(3)).unwrap();
+        visible.sync().unwrap();
+        visible.power_loss(0);
+        assert_eq!(mail_ids(&visible), [1, 2, 3]);
+    }
+
+    #[cfg(feature = "planted-bugs")]
+    #[test]
+    fn without_the_checkpoint_at_open_served_commits_vanish_in_a_power_loss() {
+        planted::set(Some(Bug::NoCheckpointAtOpen));
+        let mut disk = after_a_failed_sync(UnsyncedFate::VisibleUntilPowerLoss);
+        assert_eq!(mail_ids(&disk), [1, 2], "served after the restart");
+        disk.commit(&mail(3)).unwrap();
+        disk.sync().unwrap();
+        disk.power_loss(0);
+        planted::set(None);
+        assert_eq!(
+            mail_ids(&disk),
+            [1],
+            "mail 2, and 3 after it, were never durable"
+        );
     }
 
     #[test]

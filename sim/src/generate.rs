@@ -7,7 +7,9 @@ use rand_core::SeedableRng;
 
 use yim_server::store::Durability;
 
-use crate::scenario::{ClientSpec, Fault, Op, Scenario, TimedFault, TimedOp, TokenKind};
+use crate::scenario::{
+    ClientSpec, Fault, Op, Scenario, TimedFault, TimedOp, TokenKind, UnsyncedFate,
+};
 
 pub use crate::size::{Size, LIVENESS_BOUND_MS};
 pub use crate::swarm::Profile;
@@ -341,8 +343,8 @@ struct Disk {
 
 /// Draws the disk of `seed` from a stream of its own, so the operations and the other faults
 /// of a seed are the same as before disk faults existed. Swarm again: each seed weighs the
-/// crash points (before and after a commit, in an upload, power loss where the durability
-/// allows it) and store failures its own way; the faulty profile only.
+/// crash points (before and after a commit, in an upload, at a sync), power loss, store and
+/// sync failures its own way; the faulty profile only.
 fn generate_disk(seed: u64, size: &Size, profile: Profile, has_voice: bool) -> Disk {
     let mut rng = Rng(ChaCha8Rng::seed_from_u64(seed ^ 0xD15C_FA17_0000_0000));
     let durability = if rng.chance(25) {
@@ -356,12 +358,10 @@ fn generate_disk(seed: u64, size: &Size, profile: Profile, has_voice: bool) -> D
         rng.below(3),                             // crash after a commit
         rng.below(3),                             // crash before a commit
         if has_voice { rng.below(3) } else { 0 }, // crash in an upload
-        if durability == Durability::Normal {
-            rng.below(4)
-        } else {
-            0
-        }, // power loss
+        rng.below(4),                             // power loss
         rng.below(3),                             // store failure
+        rng.below(3),                             // crash or power loss at a sync
+        rng.below(3),                             // failing sync
     ];
     let count = if profile != Profile::Faulty || rng.chance(15) {
         0
@@ -386,11 +386,21 @@ fn generate_disk(seed: u64, size: &Size, profile: Profile, has_voice: bool) -> D
             1 => Fault::CrashAtCommit { durable: false },
             2 => Fault::CrashMidUpload,
             3 => Fault::PowerLoss,
-            _ => {
+            4 => {
                 let commits = rng.range(1, 6) as u32;
                 push(at_ms, Fault::StoreFailure { commits });
                 continue;
             }
+            5 => Fault::CrashAtSync {
+                power_loss: rng.chance(50),
+            },
+            _ => Fault::SyncFailure {
+                fate: [
+                    UnsyncedFate::Kept,
+                    UnsyncedFate::Lost,
+                    UnsyncedFate::VisibleUntilPowerLoss,
+                ][rng.index(3)],
+            },
         };
         push(at_ms, crash);
         push(at_ms + down_ms, Fault::ServerRestart);

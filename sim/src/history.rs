@@ -441,6 +441,22 @@ pub enum DiskEvent {
         /// The IDs of the private messages those commits stored.
         lost_message_ids: Vec<u64>,
     },
+    /// The sync after the `commit`-th commit failed: the core halts, and `fate` is what the
+    /// reopened store finds of the commits it was for.
+    SyncFailed {
+        /// The last commit before the sync, counted from 1.
+        commit: u64,
+        /// What becomes of the unsynced commits.
+        fate: crate::scenario::UnsyncedFate,
+    },
+    /// The store was reopened after a failed sync whose commits the disk dropped: they are
+    /// gone, with the private messages they stored.
+    LostAtReopen {
+        /// How many commits were lost.
+        lost_commits: usize,
+        /// The IDs of the private messages those commits stored.
+        lost_message_ids: Vec<u64>,
+    },
 }
 
 /// The mute fields of an operator action.

@@ -359,6 +359,15 @@ fn disk_text(event: &DiskEvent) -> String {
         } => format!(
             "power loss: {lost_commits} unsynced commits lost, with private messages {lost_message_ids:?}"
         ),
+        DiskEvent::SyncFailed { commit, fate } => {
+            format!("the sync after commit {commit} failed ({fate:?}); the server halts")
+        }
+        DiskEvent::LostAtReopen {
+            lost_commits,
+            lost_message_ids,
+        } => format!(
+            "reopened: the {lost_commits} commits of the failed sync are gone, with private messages {lost_message_ids:?}"
+        ),
     }
 }
 

@@ -168,14 +168,15 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
                     config.limits.room_log_messages = kept;
                 }
                 config.store.durability = disk.durability();
+                disk.open(crate::env::sim_ms());
                 let core = loop {
                     match ServerCore::new(&config, Box::new(disk.clone()), rng_seed) {
                         Ok(core) => break core,
                         Err(_) => tokio::time::sleep(Duration::from_millis(STORE_RETRY_MS)).await,
                     }
                 };
-                // The core halted (a commit's outcome is unknown): the process is dead to
-                // the world; the runner crashes the host at once.
+                // The core halted (a commit's or a sync's outcome is unknown): the process
+                // exits; the runner crashes the host at once.
                 let _halt = yim_server::serve(
                     Box::new(SimListener {
                         listener,
@@ -186,6 +187,7 @@ pub fn run(scenario: &Scenario) -> RunOutcome {
                     clock,
                 )
                 .await;
+                disk.process_exited();
                 std::future::pending::<()>().await;
                 Ok(())
             }
@@ -396,6 +398,10 @@ impl Faults {
             Fault::CrashAtCommit { durable: true } => disk.arm(CrashPoint::AfterCommit),
             Fault::CrashAtCommit { durable: false } => disk.arm(CrashPoint::BeforeCommit),
             Fault::CrashMidUpload => disk.arm(CrashPoint::MidUpload),
+            Fault::CrashAtSync { power_loss } => disk.arm(CrashPoint::AtSync {
+                power_loss: *power_loss,
+            }),
+            Fault::SyncFailure { fate } => disk.fail_next_sync(*fate),
             Fault::StoreFailure { commits } => disk.fail_commits(*commits),
             Fault::PowerLoss => {
                 if !self.server_down {

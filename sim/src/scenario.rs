@@ -218,6 +218,31 @@ pub enum HostRef {
     Client(usize),
 }
 
+/// What a restarted server finds of the commits whose sync failed (see `crate::disk`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnsyncedFate {
+    /// They are on the disk after all.
+    Kept,
+    /// They are gone (the kernel dropped their pages).
+    Lost,
+    /// The kernel keeps their pages in its cache, marked clean, so the restarted process
+    /// reads them, but no later sync writes them: they vanish at the next power loss unless
+    /// the store rewrites them (the "fsync-gate" case; `SqliteStore` checkpoints at open).
+    VisibleUntilPowerLoss,
+}
+
+impl UnsyncedFate {
+    /// The fault kind of a sync failure with this fate, for statistics.
+    pub fn kind(self) -> &'static str {
+        match self {
+            UnsyncedFate::Kept => "sync_failure_kept",
+            UnsyncedFate::Lost => "sync_failure_lost",
+            UnsyncedFate::VisibleUntilPowerLoss => "sync_failure_visible",
+        }
+    }
+}
+
 /// A fault, applied by the runner at its time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "fault", rename_all = "snake_case")]
@@ -266,9 +291,25 @@ pub enum Fault {
     /// reply lost; the SDK resumes the upload). Armed until it strikes or the next
     /// `ServerRestart`.
     CrashMidUpload,
-    /// The server host loses power: it crashes now, and the commits not yet synced are lost.
-    /// Only with durability `normal` (under `full` every commit is synced).
+    /// The server host loses power: it crashes now, and the commits not yet synced are lost
+    /// (under `full`, those whose sync has not returned; see `crate::disk`).
     PowerLoss,
+    /// The server dies at its next sync that has commits to make durable, after their
+    /// commits and before the sync returns, so that the outputs held for them never leave:
+    /// `power_loss`: the host loses power there, losing those commits; else the process
+    /// crashes and they survive. Armed until it strikes or the next `ServerRestart`.
+    CrashAtSync {
+        /// The host loses power (else only the process crashes).
+        power_loss: bool,
+    },
+    /// The server's next sync that has commits to make durable fails: the core halts
+    /// without releasing the outputs held for them and the process restarts; what the
+    /// restarted server finds of those commits is `fate`. Armed until it strikes or the next
+    /// `ServerRestart`.
+    SyncFailure {
+        /// What becomes of the commits the failed sync was for.
+        fate: UnsyncedFate,
+    },
     /// The next `commits` commits fail and write nothing (disk full, an I/O error).
     StoreFailure {
         /// How many commits fail.
@@ -320,6 +361,9 @@ impl Fault {
             Fault::CrashAtCommit { durable: false } => "crash_before_commit",
             Fault::CrashMidUpload => "crash_mid_upload",
             Fault::PowerLoss => "power_loss",
+            Fault::CrashAtSync { power_loss: false } => "crash_at_sync",
+            Fault::CrashAtSync { power_loss: true } => "power_loss_at_sync",
+            Fault::SyncFailure { fate } => fate.kind(),
             Fault::StoreFailure { .. } => "store_failure",
             Fault::ClientHostCrash { .. } => "client_crash",
             Fault::ClientHostRestart { .. } => "client_restart",
@@ -339,6 +383,8 @@ impl Fault {
                 | Fault::CrashAtCommit { .. }
                 | Fault::CrashMidUpload
                 | Fault::PowerLoss
+                | Fault::CrashAtSync { .. }
+                | Fault::SyncFailure { .. }
                 | Fault::ClientHostCrash { .. }
                 | Fault::ClientCrashAtStore { .. }
         )
@@ -351,6 +397,8 @@ impl Fault {
             self,
             Fault::CrashAtCommit { .. }
                 | Fault::CrashMidUpload
+                | Fault::CrashAtSync { .. }
+                | Fault::SyncFailure { .. }
                 | Fault::StoreFailure { .. }
                 | Fault::ClientCrashAtStore { .. }
         )
@@ -534,7 +582,6 @@ impl Scenario {
                     ..
                 } => *host < self.client_hosts,
                 Fault::Latency { .. } => true,
-                Fault::PowerLoss => self.durability == Durability::Normal,
                 _ => true,
             };
             if !ok || timed.at_ms >= self.safety_ms {

@@ -204,7 +204,8 @@ fn a_branched_run_replays_from_what_the_sweep_prints() {
 /// Seeds' history hashes (the first 16 hex digits, as `yim-sim run` prints them): with
 /// branching off, a sweep makes the same runs as without branching. Pinned from the code as it
 /// is; a change that alters runs on purpose updates them and says why in its commit (last:
-/// account switches in the faulty profile, the driver's grouped inputs).
+/// the disk faults at a group's sync and power loss under `full`, which change the faulty
+/// seeds' fault schedules).
 const PINNED_CALM: [(u64, &str); 4] = [
     (0, "4f7396a0349d4f7c"),
     (1, "fd41b0bdec67e022"),
@@ -213,9 +214,9 @@ const PINNED_CALM: [(u64, &str); 4] = [
 ];
 const PINNED_FAULTY: [(u64, &str); 4] = [
     (0, "35cf96eb046831ea"),
-    (1, "3bb98ad32edeac9e"),
-    (2, "05f7ae3d87486d01"),
-    (3, "74213bf6e0f87205"),
+    (1, "3fa15ca5397df4f5"),
+    (2, "e73914e46820c232"),
+    (3, "229b1504c1109989"),
 ];
 
 #[test]

@@ -111,6 +111,16 @@ canaries! {
     // message.
     recording_outlives_session: RecordingOutlivesSession caught by ["no_phantom"] in Calm within 200;
     leak_voice_audio: LeakVoiceAudio caught by ["voice"] in Calm within 200;
+    // Group commit ("acknowledged means durable" across a group): outputs released before
+    // the group's sync (first caught at seed 17), a failed sync ignored (seed 48), the
+    // unsynced mark reset per input so a group ending in a read-only input goes unsynced
+    // (seed 62), and a restarted server serving commits of a failed sync that no later sync
+    // writes (the fsync-gate case without the store's checkpoint at open; seed 48). A power
+    // loss or a failed sync then takes what was acknowledged.
+    release_before_sync: ReleaseBeforeSync caught by ["room_completeness", "private_delivery", "history"] in Faulty within 100;
+    ignore_sync_failure: IgnoreSyncFailure caught by ["kick_off", "private_delivery", "room_completeness", "history"] in Faulty within 100;
+    sync_flag_per_input: SyncFlagPerInput caught by ["room_completeness", "history"] in Faulty within 100;
+    no_checkpoint_at_open: NoCheckpointAtOpen caught by ["no_phantom", "kick_off", "history"] in Faulty within 100;
 }
 
 #[test]

@@ -49,8 +49,9 @@ fn the_calm_profile_passes_every_checker() {
 }
 
 /// Connection-breaking faults too: partitions (both ways and one way), holds, server and
-/// client crashes (also at an SDK's local store write), app restarts, clock skew, and the disk's: crash points before and after a
-/// commit and in a voice upload, power loss (under durability `normal`), failing commits. The SDK reconnects and resumes (rooms re-joined
+/// client crashes (also at an SDK's local store write), app restarts, clock skew, and the
+/// disk's: crash points before and after a commit, in a voice upload and at a group's sync
+/// (as a process crash or a power loss), power loss, failing commits and failing syncs. The SDK reconnects and resumes (rooms re-joined
 /// with replay, waiting calls resent with their idempotency keys), private messages are kept
 /// until acknowledged, and each is delivered once: this profile passes every checker.
 #[test]
@@ -77,6 +78,11 @@ fn the_faulty_profile_fires_every_fault_and_passes_every_checker() {
         // A power loss right after a sync loses nothing: this one lost commits.
         "power_loss_lost_commits",
         "store_failure",
+        "crash_at_sync",
+        "power_loss_at_sync",
+        "sync_failure_kept",
+        "sync_failure_lost",
+        "sync_failure_visible",
     ] {
         assert!(
             faults.get(kind).copied().unwrap_or(0) > 0,

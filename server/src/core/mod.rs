@@ -339,8 +339,24 @@ impl ServerCore {
         if self.halt.is_some() {
             return;
         }
+        // A planted bug releases them at once and leaves the sync to the next input.
+        if !planted::active(Bug::ReleaseBeforeSync) {
+            self.sync_store();
+        }
+        if self.halt.is_none() {
+            self.outputs.extend(self.held.drain(..));
+        }
+    }
+
+    /// Syncs the store if a commit has returned since the last sync; a failed sync halts
+    /// the core, and the held outputs never leave.
+    fn sync_store(&mut self) {
         if self.unsynced {
-            if let Err(e) = self.store.0.sync() {
+            let mut synced = self.store.0.sync();
+            if planted::active(Bug::IgnoreSyncFailure) {
+                synced = Ok(());
+            }
+            if let Err(e) = synced {
                 tracing::error!(error = %e, "a sync's outcome is unknown: halting");
                 self.halt = Some(match e {
                     StoreError::Failed(reason) => StoreError::CommitUncertain(reason),
@@ -351,7 +367,6 @@ impl ServerCore {
             }
             self.unsynced = false;
         }
-        self.outputs.extend(self.held.drain(..));
     }
 
     // ---- the commit rule (see the module doc) ----
@@ -361,7 +376,16 @@ impl ServerCore {
         if self.halt.is_some() {
             return;
         }
+        if planted::active(Bug::ReleaseBeforeSync) {
+            self.sync_store();
+            if self.halt.is_some() {
+                return;
+            }
+        }
         self.commits_in_input = 0;
+        if planted::active(Bug::SyncFlagPerInput) {
+            self.unsynced = false;
+        }
         handle(self);
         // Writes nothing waited on; a planted bug leaves them for a later commit.
         if !planted::active(Bug::ReplyBeforeCommit) {

@@ -10,13 +10,16 @@
 //! [`WriteBatch::needs_sync`] (the others wait for SQLite's checkpoints). The WAL is
 //! appended in commit order and checksummed frame by frame, so a power loss before the sync
 //! keeps a prefix of the commits. The server core calls `sync` before any output of those
-//! commits leaves. An upload's chunks are rows of their own (appending never rewrites what was
+//! commits leaves. Opening the store checkpoints the WAL into the database file and syncs it
+//! (see [`SqliteStore::open`]), so whatever a (re)started server reads is durable. An
+//! upload's chunks are rows of their own (appending never rewrites what was
 //! received), tied to the upload by its never-reused serial number. Every statement is
 //! prepared once and kept in the connection's statement cache.
 
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
+use yim_hooks::planted::{self, Bug};
 
 use super::{
     Account, AudioRange, Durability, MuteRecord, RoomLogEntry, SendRecord, Store, StoreError,
@@ -174,6 +177,14 @@ impl SqliteStore {
     }
 
     /// Opens (creating if needed) the database file at `path`, with [`Durability::Full`].
+    ///
+    /// It checkpoints first: the commits in the WAL (those of a process that stopped before
+    /// its last sync, say) are copied into the database file, which is synced. This matters
+    /// after a failed sync: Linux may keep the WAL pages of the failed write in its cache
+    /// marked clean, so this process reads those commits back while no later sync of the WAL
+    /// would ever write them, and a power loss would take them after they were served. A
+    /// checkpoint writes them anew. It fails (and the server does not start) if another
+    /// process holds the database.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -182,6 +193,9 @@ impl SqliteStore {
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         add_missing_columns(&conn)?;
+        if !planted::active(Bug::NoCheckpointAtOpen) {
+            checkpoint(&conn)?;
+        }
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         Ok(SqliteStore {
             conn,
@@ -230,6 +244,20 @@ impl SqliteStore {
 }
 
 /// SQLite's WAL file for the database at `path`: the path with `-wal` appended.
+/// Copies the whole WAL into the database file, syncs that, and empties the WAL
+/// (`synchronous=NORMAL` syncs the WAL before a checkpoint and the database file after it).
+fn checkpoint(conn: &Connection) -> Result<(), StoreError> {
+    let busy: i64 = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+        .map_err(err)?;
+    if busy != 0 {
+        return Err(StoreError::Failed(
+            "the WAL cannot be checkpointed: another process holds the database".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn wal_path(path: &Path) -> std::path::PathBuf {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
@@ -912,6 +940,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open_in_dir(dir.path()).unwrap();
         conformance::check(&mut store.with_durability(Durability::Normal));
+    }
+
+    #[test]
+    fn opening_checkpoints_what_an_unclean_stop_left_in_the_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open_in_dir(dir.path()).unwrap();
+        put(&mut store, conformance::mail("bob", 1, b"hi"));
+        let wal = dir.path().join("yim.sqlite3-wal");
+        assert!(
+            std::fs::metadata(&wal).unwrap().len() > 0,
+            "the commit is in the WAL"
+        );
+        // The process stops without closing (a clean close would checkpoint by itself).
+        std::mem::forget(store);
+        let store = SqliteStore::open_in_dir(dir.path()).unwrap();
+        assert_eq!(
+            std::fs::metadata(&wal).unwrap().len(),
+            0,
+            "the WAL was copied into the database file and emptied"
+        );
+        assert_eq!(store.mail_count("app", "bob").unwrap(), 1);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use yim_sdk::{ErrorCode, ReconnectResult};
+use yim_server::store::Durability;
 
 use crate::history::{
     AppId, BodyRecord, CallRecord, DiskEvent, Entry, History, MessageRecord, SendInfo,
@@ -191,8 +192,9 @@ pub struct Facts<'a> {
     position: usize,
     /// Voice downloads, in order.
     pub downloads: Vec<Download<'a>>,
-    /// Private messages the server lost in a power loss (under durability `normal`, which
-    /// does not promise to keep the last commits before one): acknowledged or not, they may
+    /// Private messages the server lost in a power loss or at a reopening after a failed sync
+    /// (under durability `normal`, which does not promise to keep the last commits before
+    /// one): acknowledged or not, they may
     /// be lost, and a resend of one may be delivered again under a new ID.
     pub lost_in_power_loss: BTreeSet<u64>,
     /// The recorded length of each voice recording that started sending (StartSendAudio),
@@ -447,12 +449,19 @@ impl<'a> Facts<'a> {
             Entry::RoomHistory { .. } | Entry::LocalHistory { .. } => {
                 self.local_history.push((at_ms, position, entry));
             }
+            // Only `normal` lets acknowledged commits go: under `full` a lost commit's
+            // outputs never left, so nothing of it is exempt.
             Entry::Disk {
                 event:
                     DiskEvent::PowerLoss {
                         lost_message_ids, ..
+                    }
+                    | DiskEvent::LostAtReopen {
+                        lost_message_ids, ..
                     },
-            } => self.lost_in_power_loss.extend(lost_message_ids),
+            } if self.scenario.durability == Durability::Normal => {
+                self.lost_in_power_loss.extend(lost_message_ids)
+            }
             Entry::ServerRooms {
                 user,
                 server,
