@@ -65,6 +65,12 @@ impl RawClient {
         self.stream.write_all(bytes).await.expect("write");
     }
 
+    /// Closes the writing side (a TCP half-close): the server sees the end of what this
+    /// client sends, and this client can still read.
+    pub async fn close_write(&mut self) {
+        self.stream.shutdown().await.expect("shutdown");
+    }
+
     /// Writes one frame.
     pub async fn write_frame(&mut self, body: FrameBody) {
         let bytes = encode_frame(&Frame::new(body)).expect("the frame encodes");

@@ -157,14 +157,14 @@ async fn a_pipelining_client_is_answered_in_order_and_slows_no_one_else() {
 #[tokio::test]
 async fn a_client_that_closes_its_side_still_gets_every_answer_then_the_server_closes() {
     let server = TestServer::start().await;
-    let mut client = Raw::connect(server.addr).await.unwrap();
+    let mut client = RawClient::connect(server.addr).await.unwrap();
     assert_eq!(client.login("leaver", "pw").await, ErrorCode::Success);
     const PINGS: u64 = 500;
     let pings: Vec<u8> = (1..=PINGS)
         .flat_map(|nonce| encode_frame(&Frame::new(FrameBody::Ping(Ping { nonce }))).unwrap())
         .collect();
-    client.stream.write_all(&pings).await.unwrap();
-    client.stream.shutdown().await.unwrap();
+    client.write(&pings).await;
+    client.close_write().await;
     let mut nonces = Vec::new();
     while let Some(frame) = tokio::time::timeout(EVENT_WAIT, client.next())
         .await
