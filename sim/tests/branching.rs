@@ -147,9 +147,11 @@ fn a_branched_run_replays_from_what_the_sweep_prints() {
         budget: 4,
         children: 2,
     };
+    // Faulty seeds: their probes vary more, so some probe is rare among them (calm seeds 0-15
+    // came to hit only common ones once writes were batched).
     let config = SweepConfig {
         branching,
-        ..sweep_config(0, 16, Profile::Calm)
+        ..sweep_config(0, 16, Profile::Faulty)
     };
     let report = sweep(&config, || {});
     let children: Vec<_> = report
@@ -164,16 +166,25 @@ fn a_branched_run_replays_from_what_the_sweep_prints() {
     );
     assert_eq!(report.branches.len(), children.len());
     assert_eq!(report.violations(), 0, "{}", report.table());
-    for (child, command) in children.iter().zip(&report.branches) {
+    for child in &children {
         let point = child.branch.clone().unwrap();
-        let printed = branch_point_of(command);
+        // Each child is printed once, as the command that replays it.
+        let printed: Vec<(&String, BranchPoint)> = report
+            .branches
+            .iter()
+            .map(|command| (command, branch_point_of(command)))
+            .filter(|(_, printed)| printed.child_seed == point.child_seed)
+            .collect();
+        let [(command, printed)] = printed.as_slice() else {
+            panic!("child {point:?} printed {} times", printed.len());
+        };
         assert_eq!(
-            (printed.parent_seed, printed.at_ms, printed.child_seed),
-            (point.parent_seed, point.at_ms, point.child_seed),
+            (printed.parent_seed, printed.at_ms),
+            (point.parent_seed, point.at_ms),
             "{command}"
         );
         assert_eq!(child.seed, point.parent_seed);
-        let replayed = yim_sim::run(&printed.scenario(&Size::small(), Profile::Calm));
+        let replayed = yim_sim::run(&printed.scenario(&Size::small(), Profile::Faulty));
         assert_eq!(replayed.history.hash(), child.history_hash, "{command}");
     }
 
@@ -195,8 +206,17 @@ fn a_branched_run_replays_from_what_the_sweep_prints() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
+    let child_seed = branch_point_of(command).child_seed;
+    let child = children
+        .iter()
+        .find(|c| {
+            c.branch
+                .as_ref()
+                .is_some_and(|b| b.child_seed == child_seed)
+        })
+        .unwrap();
     assert!(
-        stdout.contains(&format!("history {}", &children[0].history_hash[..16])),
+        stdout.contains(&format!("history {}", &child.history_hash[..16])),
         "{args:?}: {stdout}"
     );
 }
@@ -204,19 +224,19 @@ fn a_branched_run_replays_from_what_the_sweep_prints() {
 /// Seeds' history hashes (the first 16 hex digits, as `yim-sim run` prints them): with
 /// branching off, a sweep makes the same runs as without branching. Pinned from the code as it
 /// is; a change that alters runs on purpose updates them and says why in its commit (last:
-/// the disk faults at a group's sync and power loss under `full`, which change the faulty
-/// seeds' fault schedules).
+/// the server's batched writes, which change when frames arrive, and the disk faults at a
+/// group's sync and power loss under `full`, which change the faulty seeds' fault schedules).
 const PINNED_CALM: [(u64, &str); 4] = [
-    (0, "4f7396a0349d4f7c"),
-    (1, "fd41b0bdec67e022"),
-    (2, "ca7703df03940fca"),
-    (3, "8a13242f1f4280d6"),
+    (0, "8bc388506e69a473"),
+    (1, "ffae323c0d85de69"),
+    (2, "0a2465073d7e28b4"),
+    (3, "14351d590e42075a"),
 ];
 const PINNED_FAULTY: [(u64, &str); 4] = [
-    (0, "35cf96eb046831ea"),
-    (1, "3fa15ca5397df4f5"),
-    (2, "e73914e46820c232"),
-    (3, "229b1504c1109989"),
+    (0, "0c4574fd139e6651"),
+    (1, "47746604ad7ba62d"),
+    (2, "d999e9bfd3a5bd07"),
+    (3, "29aded4becdef057"),
 ];
 
 #[test]
