@@ -89,7 +89,9 @@ const WRITE_BATCH_BYTES: usize = 64 * 1024;
 const GROUP_COMMIT_INPUTS: usize = 64;
 /// How long accepting pauses after an accept fails.
 const ACCEPT_PAUSE_MS: u64 = 100;
-/// A frame the peer does not take within this long ends the connection.
+/// A write (a frame, or a batch of them) the peer does not take within this long ends the
+/// connection; so does a peer that has closed its side and not taken every answer within
+/// this long of closing.
 const WRITE_TIMEOUT_MS: u64 = 10_000;
 
 /// The connections' side of the driver: their output queues and what they share.
@@ -100,7 +102,16 @@ struct Connections {
     /// Connections whose end the core has been told of in this round: their writers stay
     /// until the outputs of the inputs before the end are routed to them.
     ended: Vec<ConnId>,
+    /// Released connections whose task still writes what was queued for them (a peer that
+    /// closed its side gets its answers): their bytes count, and they can be cut off.
+    draining: BTreeMap<ConnId, Draining>,
     limits: Limits,
+}
+
+/// A released connection's task, still writing.
+struct Draining {
+    queued: Arc<QueuedBytes>,
+    task: AbortHandle,
 }
 
 impl Connections {
@@ -123,12 +134,48 @@ impl Connections {
         self.ended.push(conn);
     }
 
-    /// Lets go of the ended connections: a task still running writes what is queued for it,
-    /// then closes its socket; the bytes it holds count until written.
+    /// Lets go of the ended connections: a task still running writes what is queued for it
+    /// (within [`WRITE_TIMEOUT_MS`] of its peer's close), then closes its socket; until then
+    /// it is draining, its bytes count and it counts as a connection.
     fn release_ended(&mut self) {
         for conn in self.ended.drain(..) {
-            self.writers.remove(&conn);
+            if let Some(writer) = self.writers.remove(&conn) {
+                let Writer { queued, task, .. } = writer;
+                self.draining.insert(conn, Draining { queued, task });
+            }
         }
+        // A task that has ended detached its bytes.
+        self.draining.retain(|_, d| !d.queued.is_detached());
+    }
+
+    /// Open connections, draining ones included.
+    fn open(&self) -> usize {
+        self.writers.len() + self.draining.len()
+    }
+
+    /// Cuts off the connection, live or draining, holding the most output; false if there is
+    /// none.
+    fn cut_off_hog(&mut self, core: &mut ServerCore) -> Option<ConnId> {
+        let live = self
+            .writers
+            .iter()
+            .map(|(&conn, w)| (w.queued.get(), conn, false));
+        let draining = self
+            .draining
+            .iter()
+            .map(|(&conn, d)| (d.queued.get(), conn, true));
+        let (_, hog, is_draining) = live.chain(draining).max_by_key(|&(bytes, ..)| bytes)?;
+        let reason = "the most output queued when the server's max_output_bytes was reached";
+        if is_draining {
+            if let Some(drain) = self.draining.remove(&hog) {
+                drain.queued.detach();
+                drain.task.abort();
+                tracing::warn!(conn = hog, reason, "cutting a closing connection off");
+            }
+        } else {
+            self.cut_off(core, hog, reason);
+        }
+        Some(hog)
     }
 
     /// Queues the encoded frame `encoded` for `conn`, cutting off whoever the byte bounds say.
@@ -141,17 +188,9 @@ impl Connections {
             return self.cut_off(core, conn, "slow reader: max_queued_bytes queued");
         }
         while self.total() + bytes > self.limits.max_output_bytes {
-            let hog = self
-                .writers
-                .iter()
-                .max_by_key(|(_, w)| w.queued.get())
-                .map(|(&hog, _)| hog);
-            let Some(hog) = hog else { break };
-            self.cut_off(
-                core,
-                hog,
-                "the most output queued when the server's max_output_bytes was reached",
-            );
+            let Some(hog) = self.cut_off_hog(core) else {
+                break;
+            };
             if hog == conn {
                 return;
             }
@@ -192,6 +231,7 @@ pub async fn serve(
         writers: BTreeMap::new(),
         total_bytes: Arc::new(AtomicUsize::new(0)),
         ended: Vec::new(),
+        draining: BTreeMap::new(),
         limits: limits.clone(),
     };
     let mut hashes = HashPool::new(limits.hash_workers);
@@ -225,7 +265,7 @@ pub async fn serve(
             Some(done) = hashes.next_done() => core.handle_hash_done(Now::read(clock.as_ref()), done),
             accepted = listener.accept(), if accept_paused_until_ms.is_none() => match accepted {
                 Ok((stream, peer)) => {
-                    if connections.writers.len() >= limits.max_connections {
+                    if connections.open() >= limits.max_connections {
                         tracing::warn!(%peer, "connection limit reached; refusing");
                         continue;
                     }
@@ -359,7 +399,8 @@ impl Drop for DetachOnDrop {
 /// a busy reader still drains its output queue; a write the peer does not take within
 /// [`WRITE_TIMEOUT_MS`] ends the connection. When the peer closes its side, the core is told
 /// at once and reading stops, but the task goes on writing until the core lets go of the
-/// connection, so the answers to the frames it sent before closing still reach it.
+/// connection and its queue is written, so the answers to the frames it sent before closing
+/// still reach it; it gives up [`WRITE_TIMEOUT_MS`] after the close.
 async fn run_connection(
     connection: Connection,
     stream: BoxStream,
@@ -378,58 +419,71 @@ async fn run_connection(
     let mut decoder = FrameDecoder::with_max_frame_bytes(login_frame_bytes);
     // Before login a read need not hold more than a login frame.
     let mut chunk = vec![0u8; (login_frame_bytes + LENGTH_PREFIX_BYTES).min(READ_CHUNK_BYTES)];
-    let mut batch = Vec::new();
-    let mut peer_closed = false;
+    // Once the peer has closed its side: when the task gives up writing its answers.
+    let mut drain_deadline_ms: Option<u64> = None;
     let clock = clock.as_ref();
     let reason = 'connection: loop {
         tokio::select! {
             biased;
             command = commands.recv() => {
+                // Every frame queued now goes out in one write (up to WRITE_BATCH_BYTES).
+                let mut frames = Vec::new();
+                let mut bytes = 0;
                 let mut next = command;
-                // Every frame queued now goes out in one write; what ends the batch follows it.
-                batch.clear();
-                while let Some(Command::Send(encoded)) = &next {
-                    batch.extend_from_slice(encoded);
-                    next = if batch.len() < WRITE_BATCH_BYTES {
-                        match commands.try_recv() {
-                            Ok(command) => Some(command),
-                            Err(mpsc::error::TryRecvError::Empty) => break,
-                            Err(mpsc::error::TryRecvError::Disconnected) => None,
+                // After the frames: None if nothing else is queued now, else what came next
+                // (a command, or None once the core has let go of the connection).
+                let then: Option<Option<Command>> = loop {
+                    match next {
+                        Some(Command::Send(encoded)) => {
+                            bytes += encoded.len();
+                            frames.push(encoded);
+                            if bytes >= WRITE_BATCH_BYTES {
+                                break None;
+                            }
+                            next = match commands.try_recv() {
+                                Ok(command) => Some(command),
+                                Err(mpsc::error::TryRecvError::Empty) => break None,
+                                Err(mpsc::error::TryRecvError::Disconnected) => None,
+                            };
                         }
-                    } else {
-                        break;
+                        other => break Some(other),
+                    }
+                };
+                if !frames.is_empty() {
+                    let deadline_ms = write_deadline_ms(clock, drain_deadline_ms);
+                    let written = match frames.as_slice() {
+                        [one] => write_bytes(&mut writer, one, clock, deadline_ms).await,
+                        many => write_bytes(&mut writer, &many.concat(), clock, deadline_ms).await,
                     };
-                }
-                if !batch.is_empty() {
-                    let written = write_bytes(&mut writer, &batch, clock).await;
-                    queued.written(batch.len());
+                    queued.written(bytes);
                     if let Err(e) = written {
                         break 'connection format!("write error: {e}");
                     }
                 }
-                match next {
-                    Some(Command::Send(_)) => {}
-                    Some(Command::LoggedIn) => {
+                match then {
+                    None | Some(Some(Command::Send(_))) => {}
+                    Some(Some(Command::LoggedIn)) => {
                         decoder.set_max_frame_bytes(MAX_FRAME_BYTES);
                         chunk.resize(READ_CHUNK_BYTES, 0);
                     }
-                    Some(Command::Close(goodbye)) => {
-                        let _ = write_frame(&mut writer, &goodbye, clock).await;
+                    Some(Some(Command::Close(goodbye))) => {
+                        let deadline_ms = write_deadline_ms(clock, drain_deadline_ms);
+                        let _ = write_frame(&mut writer, &goodbye, clock, deadline_ms).await;
                         let _ = writer.shutdown().await;
                         break 'connection "closed by the server".to_owned();
                     }
-                    None => {
+                    Some(None) => {
                         let _ = writer.shutdown().await;
                         break 'connection "dropped by the server".to_owned();
                     }
                 }
             },
-            read = reader.read(&mut chunk), if !peer_closed => {
+            read = reader.read(&mut chunk), if drain_deadline_ms.is_none() => {
                 let n = match read {
                     Ok(0) => {
                         // The core hears of it after the frames already sent; it lets go of
                         // the connection once their outputs are queued here.
-                        peer_closed = true;
+                        drain_deadline_ms = Some(clock.monotonic_ms() + WRITE_TIMEOUT_MS);
                         let ended = Input::Ended { conn, reason: "peer closed".to_owned() };
                         if input.send(ended).await.is_err() {
                             return; // the server is shutting down
@@ -456,7 +510,8 @@ async fn run_connection(
                             let reason = format!("bad frame: {e}");
                             tracing::warn!(conn, %reason, "closing a misbehaving peer");
                             let goodbye = Output::goodbye(ErrorCode::ParamInvalid, &reason);
-                            let _ = write_frame(&mut writer, &goodbye, clock).await;
+                            let deadline_ms = write_deadline_ms(clock, None);
+                            let _ = write_frame(&mut writer, &goodbye, clock, deadline_ms).await;
                             let _ = writer.shutdown().await;
                             break 'connection reason;
                         }
@@ -465,28 +520,36 @@ async fn run_connection(
             }
         }
     };
-    if !peer_closed {
+    if drain_deadline_ms.is_none() {
         let _ = input.send(Input::Ended { conn, reason }).await;
     }
 }
 
-/// Writes one frame, giving up after [`WRITE_TIMEOUT_MS`].
+/// When a write starting now gives up: [`WRITE_TIMEOUT_MS`] from now, or at the drain
+/// deadline of a peer that has closed its side, whichever comes first.
+fn write_deadline_ms(clock: &dyn Clock, drain_deadline_ms: Option<u64>) -> u64 {
+    let deadline_ms = clock.monotonic_ms() + WRITE_TIMEOUT_MS;
+    drain_deadline_ms.map_or(deadline_ms, |drain| drain.min(deadline_ms))
+}
+
+/// Writes one frame, giving up at `deadline_ms`.
 async fn write_frame<W: tokio::io::AsyncWrite + Unpin>(
     writer: &mut W,
     frame: &Frame,
     clock: &dyn Clock,
+    deadline_ms: u64,
 ) -> std::io::Result<()> {
     let bytes = encode_frame(frame).map_err(|e| std::io::Error::other(e.to_string()))?;
-    write_bytes(writer, &bytes, clock).await
+    write_bytes(writer, &bytes, clock, deadline_ms).await
 }
 
-/// Writes `bytes`, giving up after [`WRITE_TIMEOUT_MS`].
+/// Writes `bytes`, giving up at `deadline_ms`.
 async fn write_bytes<W: tokio::io::AsyncWrite + Unpin>(
     writer: &mut W,
     bytes: &[u8],
     clock: &dyn Clock,
+    deadline_ms: u64,
 ) -> std::io::Result<()> {
-    let deadline_ms = clock.monotonic_ms() + WRITE_TIMEOUT_MS;
     tokio::select! {
         biased;
         written = writer.write_all(bytes) => written,

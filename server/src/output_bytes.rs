@@ -52,6 +52,11 @@ impl QueuedBytes {
         }
     }
 
+    /// Whether [`Self::detach`] has been called (the connection is gone).
+    pub fn is_detached(&self) -> bool {
+        self.connection.load(Ordering::Acquire) & DETACHED != 0
+    }
+
     /// The connection is gone: its bytes leave the total, now and for good.
     pub fn detach(&self) {
         let left = self.connection.swap(DETACHED, Ordering::AcqRel);

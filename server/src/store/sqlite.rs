@@ -243,7 +243,6 @@ impl SqliteStore {
     }
 }
 
-/// SQLite's WAL file for the database at `path`: the path with `-wal` appended.
 /// Copies the whole WAL into the database file, syncs that, and empties the WAL
 /// (`synchronous=NORMAL` syncs the WAL before a checkpoint and the database file after it).
 fn checkpoint(conn: &Connection) -> Result<(), StoreError> {
@@ -258,6 +257,7 @@ fn checkpoint(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// SQLite's WAL file for the database at `path`: the path with `-wal` appended.
 fn wal_path(path: &Path) -> std::path::PathBuf {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
