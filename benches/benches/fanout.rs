@@ -86,13 +86,7 @@ impl Room {
         let nonce = self
             .outputs()
             .into_iter()
-            .find_map(|output| match output {
-                Output::Send { frame, .. } => match &frame.body {
-                    Some(FrameBody::Challenge(challenge)) => Some(challenge.nonce.clone()),
-                    _ => None,
-                },
-                _ => None,
-            })
+            .find_map(|output| output.challenge_nonce().map(<[u8]>::to_vec))
             .expect("a challenge");
         self.next_request += 1;
         let user_id = format!("member{conn}");

@@ -91,13 +91,7 @@ impl Server {
     fn login(&mut self, conn: ConnId, user: &str) {
         self.core.handle_connect(Now::at(T0_MS), conn, "bench");
         let nonce = std::iter::from_fn(|| self.core.poll_output())
-            .find_map(|output| match output {
-                Output::Send { frame, .. } => match &frame.body {
-                    Some(FrameBody::Challenge(challenge)) => Some(challenge.nonce.clone()),
-                    _ => None,
-                },
-                _ => None,
-            })
+            .find_map(|output| output.challenge_nonce().map(<[u8]>::to_vec))
             .expect("a challenge");
         let request_id = self.request_id();
         let credentials = LoginCredentials {

@@ -77,6 +77,18 @@ pub enum Output {
 }
 
 impl Output {
+    /// The nonce of the challenge this output sends, if it sends one (what a login's proof
+    /// answers).
+    pub fn challenge_nonce(&self) -> Option<&[u8]> {
+        match self {
+            Output::Send { frame, .. } => match &frame.body {
+                Some(FrameBody::Challenge(challenge)) => Some(&challenge.nonce),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The Goodbye frame sent before closing.
     pub fn goodbye(code: ErrorCode, reason: &str) -> Frame {
         Frame::new(FrameBody::Goodbye(Goodbye {

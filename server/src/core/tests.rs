@@ -136,13 +136,7 @@ impl Harness {
         let nonce = self
             .drain()
             .into_iter()
-            .find_map(|o| match o {
-                Output::Send { frame, .. } => match &frame.body {
-                    Some(FrameBody::Challenge(c)) => Some(c.nonce.clone()),
-                    _ => None,
-                },
-                _ => None,
-            })
+            .find_map(|o| o.challenge_nonce().map(<[u8]>::to_vec))
             .expect("challenge");
         self.nonces.insert(conn, nonce);
     }
